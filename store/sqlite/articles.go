@@ -1,0 +1,168 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// UpsertArticle implements store.Store.
+func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.UpsertOutcome, error) {
+	hash := a.Hash()
+	data, err := json.Marshal(a)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: encode article %q: %w", a.ID, err)
+	}
+	var outcome store.UpsertOutcome
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var oldHash string
+		var deleted bool
+		err := tx.QueryRowContext(ctx, `SELECT hash, deleted FROM articles WHERE id = ?`, a.ID).Scan(&oldHash, &deleted)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			outcome = store.UpsertCreated
+		case err != nil:
+			return fmt.Errorf("sqlite: read article %q: %w", a.ID, err)
+		case deleted:
+			outcome = store.UpsertCreated
+		case oldHash == hash:
+			outcome = store.UpsertUnchanged
+			return nil
+		default:
+			outcome = store.UpsertUpdated
+		}
+		seq, err := nextSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, hash, deleted, published_at, data)
+			VALUES (?, ?, ?, 0, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, deleted = 0,
+				published_at = excluded.published_at, data = excluded.data`,
+			a.ID, seq, hash, micros(a.PublishedAt), string(data)); err != nil {
+			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM article_channels WHERE article_id = ?`, a.ID); err != nil {
+			return fmt.Errorf("sqlite: clear channels of %q: %w", a.ID, err)
+		}
+		for _, c := range a.Channels {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO article_channels (channel, article_id, published_at) VALUES (?, ?, ?)`,
+				c, a.ID, micros(a.PublishedAt)); err != nil {
+				return fmt.Errorf("sqlite: file %q in %q: %w", a.ID, c, err)
+			}
+		}
+		return nil
+	})
+	return outcome, err
+}
+
+// nextSeq allocates the next change sequence number. SQLite has one writer at a time, so numbers
+// become visible in increasing order, which Changes relies on.
+func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) + 1 FROM articles`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("sqlite: next change number: %w", err)
+	}
+	return seq, nil
+}
+
+// DeleteArticle implements store.Store.
+func (s *DB) DeleteArticle(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		seq, err := nextSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE articles SET deleted = 1, seq = ? WHERE id = ? AND deleted = 0`, seq, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete article %q: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return syndicate.Errorf(syndicate.ENOTFOUND, "article %q not found", id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM article_channels WHERE article_id = ?`, id); err != nil {
+			return fmt.Errorf("sqlite: unfile article %q: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// Article implements store.Store.
+func (s *DB) Article(ctx context.Context, id string) (syndicate.Article, error) {
+	var data string
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM articles WHERE id = ? AND deleted = 0`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return syndicate.Article{}, syndicate.Errorf(syndicate.ENOTFOUND, "article %q not found", id)
+	}
+	if err != nil {
+		return syndicate.Article{}, fmt.Errorf("sqlite: read article %q: %w", id, err)
+	}
+	return decodeArticle(id, data)
+}
+
+// ArticleCount implements store.Store.
+func (s *DB) ArticleCount(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM articles`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count articles: %w", err)
+	}
+	return n, nil
+}
+
+// NewestItems implements store.Store.
+func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
+	if len(channels) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	// Per channel the index yields the newest rows in order; the outer query merges them. The
+	// inner LIMIT keeps a channel with years of history from being read whole.
+	args := make([]any, 0, len(channels)+2)
+	for _, c := range channels {
+		args = append(args, c)
+	}
+	args = append(args, limit)
+	q := `SELECT a.id, a.data FROM articles a
+		WHERE a.deleted = 0 AND a.id IN (
+			SELECT article_id FROM article_channels WHERE channel IN (` + placeholders(len(channels)) + `)
+		)
+		ORDER BY a.published_at DESC, a.id LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: newest items of %v: %w", channels, err)
+	}
+	defer rows.Close()
+	var out []syndicate.Article
+	for rows.Next() {
+		var id, data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, fmt.Errorf("sqlite: scan item: %w", err)
+		}
+		a, err := decodeArticle(id, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: newest items of %v: %w", channels, err)
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func decodeArticle(id, data string) (syndicate.Article, error) {
+	var a syndicate.Article
+	if err := json.Unmarshal([]byte(data), &a); err != nil {
+		return a, fmt.Errorf("sqlite: decode article %q: %w", id, err)
+	}
+	return a, nil
+}

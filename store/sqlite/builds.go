@@ -1,0 +1,151 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// BuildState implements store.Store.
+func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, error) {
+	var st store.BuildState
+	var built int64
+	err := s.db.QueryRowContext(ctx, `SELECT last_change, fingerprint, built_at FROM channel_builds WHERE channel = ?`, channel).
+		Scan(&st.LastChange, &st.Fingerprint, &built)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.BuildState{}, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("sqlite: build state of %q: %w", channel, err)
+	}
+	st.BuiltAt = fromMicros(built)
+	return st, nil
+}
+
+// Changes implements store.Store.
+func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.Change, int64, error) {
+	var upTo int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM articles`).Scan(&upTo); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: newest change: %w", err)
+	}
+	// An article concerns the channel if it is filed there now or was announced there before.
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
+			ac.channel IS NOT NULL, coalesce(ci.hash, '')
+		FROM articles a
+		LEFT JOIN article_channels ac ON ac.article_id = a.id AND ac.channel = ?1
+		LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = ?1
+		WHERE a.seq > ?2 AND a.seq <= ?3 AND (ac.channel IS NOT NULL OR ci.article_id IS NOT NULL)
+		ORDER BY a.seq`, channel, since, upTo)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
+	}
+	defer rows.Close()
+	var out []store.Change
+	for rows.Next() {
+		var id, hash, data, announced string
+		var seq int64
+		var deleted, filed bool
+		if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: scan change: %w", err)
+		}
+		kind := store.Classify(filed && !deleted, hash, announced)
+		if kind == 0 {
+			continue
+		}
+		a, err := decodeArticle(id, data)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
+	}
+	return out, upTo, nil
+}
+
+// CommitBuild implements store.Store.
+func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, d := range b.Documents {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (channel, format, body, etag, modified) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, etag = excluded.etag, modified = excluded.modified`,
+				d.Channel, d.Format, d.Body, d.ETag, micros(d.Modified)); err != nil {
+				return fmt.Errorf("save document %s: %w", d.Format, err)
+			}
+		}
+		for _, e := range b.Events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (event_id, subject, channel, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
+				e.EventID, e.Subject, e.Channel, e.Payload, micros(e.CreatedAt)); err != nil {
+				return fmt.Errorf("add outbox row %s: %w", e.EventID, err)
+			}
+		}
+		for id, hash := range b.Announced {
+			var err error
+			if hash == "" {
+				_, err = tx.ExecContext(ctx, `DELETE FROM channel_items WHERE channel = ? AND article_id = ?`, b.Channel, id)
+			} else {
+				_, err = tx.ExecContext(ctx, `INSERT INTO channel_items (channel, article_id, hash) VALUES (?, ?, ?)
+					ON CONFLICT (channel, article_id) DO UPDATE SET hash = excluded.hash`, b.Channel, id, hash)
+			}
+			if err != nil {
+				return fmt.Errorf("record announcement of %q: %w", id, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO channel_builds (channel, last_change, fingerprint, built_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (channel) DO UPDATE SET last_change = excluded.last_change,
+				fingerprint = excluded.fingerprint, built_at = excluded.built_at`,
+			b.Channel, b.State.LastChange, b.State.Fingerprint, micros(b.State.BuiltAt))
+		if err != nil {
+			return fmt.Errorf("save build state: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: commit build of %q: %w", b.Channel, err)
+	}
+	return nil
+}
+
+// Document implements store.Store.
+func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Document, error) {
+	d := syndicate.Document{Channel: channel, Format: format}
+	var mod int64
+	err := s.db.QueryRowContext(ctx, `SELECT body, etag, modified FROM documents WHERE channel = ? AND format = ?`, channel, format).
+		Scan(&d.Body, &d.ETag, &mod)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, syndicate.Errorf(syndicate.ENOTFOUND, "no %s feed for channel %q yet", format, channel)
+	}
+	if err != nil {
+		return d, fmt.Errorf("sqlite: read document %s.%s: %w", channel, format, err)
+	}
+	d.Modified = fromMicros(mod)
+	return d, nil
+}
+
+// Documents implements store.Store.
+func (s *DB) Documents(ctx context.Context) ([]syndicate.Document, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, format, body, etag, modified FROM documents ORDER BY channel, format`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read documents: %w", err)
+	}
+	defer rows.Close()
+	var out []syndicate.Document
+	for rows.Next() {
+		var d syndicate.Document
+		var mod int64
+		if err := rows.Scan(&d.Channel, &d.Format, &d.Body, &d.ETag, &mod); err != nil {
+			return nil, fmt.Errorf("sqlite: scan document: %w", err)
+		}
+		d.Modified = fromMicros(mod)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read documents: %w", err)
+	}
+	return out, nil
+}

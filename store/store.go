@@ -1,0 +1,128 @@
+// Package store defines what Syndicate keeps: articles, the state of each channel's last build,
+// rendered feed documents and the event outbox. Adapters live in sub-packages (store/sqlite, and
+// store/postgres for scale-out); Open picks one by the DSN's scheme.
+package store
+
+import (
+	"context"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+// Store is the persistence port. Methods return *syndicate.Error with ENOTFOUND when the thing
+// asked for does not exist; any other error is internal.
+type Store interface {
+	// UpsertArticle creates or updates an article by id. An update whose content hash equals the
+	// stored one changes nothing and reports UpsertUnchanged.
+	UpsertArticle(ctx context.Context, a syndicate.Article) (UpsertOutcome, error)
+	// DeleteArticle removes an article from every feed; its removal events are written by the
+	// next build of each channel it was in. ENOTFOUND if there is no such article.
+	DeleteArticle(ctx context.Context, id string) error
+	// Article returns a stored, undeleted article.
+	Article(ctx context.Context, id string) (syndicate.Article, error)
+	// ArticleCount reports how many articles were ever stored (deleted ones included).
+	ArticleCount(ctx context.Context) (int64, error)
+
+	// NewestItems returns up to limit undeleted articles filed in any of the channels, newest
+	// published first (ties by id), each once.
+	NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error)
+	// BuildState returns the channel's last committed build (zero value if never built).
+	BuildState(ctx context.Context, channel string) (BuildState, error)
+	// Changes returns what happened to the articles filed directly in channel since the build
+	// that saw change sequence number since: added, changed, deleted or moved out. It also
+	// returns the newest change sequence number it considered.
+	Changes(ctx context.Context, channel string, since int64) ([]Change, int64, error)
+	// CommitBuild saves the build's documents, its outbox rows and the new build state in one
+	// transaction.
+	CommitBuild(ctx context.Context, b Build) error
+
+	// Document returns one saved feed document.
+	Document(ctx context.Context, channel, format string) (syndicate.Document, error)
+	// Documents returns every saved feed document.
+	Documents(ctx context.Context) ([]syndicate.Document, error)
+
+	// PendingEvents returns up to limit unsent outbox rows in Seq order.
+	PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error)
+	// MarkSent records that JetStream acknowledged the rows.
+	MarkSent(ctx context.Context, seqs []int64, at time.Time) error
+	// PruneSent deletes rows sent before the given time and returns how many it deleted.
+	PruneSent(ctx context.Context, before time.Time) (int64, error)
+	// OutboxStats reports the number of unsent rows and the creation time of the oldest.
+	OutboxStats(ctx context.Context) (pending int64, oldest time.Time, err error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// UpsertOutcome says what an upsert did.
+type UpsertOutcome int
+
+const (
+	UpsertCreated UpsertOutcome = iota + 1
+	UpsertUpdated
+	UpsertUnchanged
+)
+
+func (o UpsertOutcome) String() string {
+	switch o {
+	case UpsertCreated:
+		return "created"
+	case UpsertUpdated:
+		return "updated"
+	case UpsertUnchanged:
+		return "unchanged"
+	}
+	return "unknown"
+}
+
+// BuildState is what a channel's last committed build saw.
+type BuildState struct {
+	LastChange  int64     // the newest article change sequence number the build considered
+	Fingerprint string    // digest of the build's inputs; equal fingerprints render equal bytes
+	BuiltAt     time.Time // when the documents last changed
+}
+
+// ChangeKind classifies one article change as seen by one channel.
+type ChangeKind int
+
+const (
+	ChangeAdded   ChangeKind = iota + 1 // filed in the channel, never announced there
+	ChangeUpdated                       // announced before with another content hash
+	ChangeRemoved                       // announced before, now deleted or moved out
+)
+
+// Change is one article change that a channel's build must announce.
+type Change struct {
+	Kind    ChangeKind
+	Seq     int64             // the article's change sequence number
+	Hash    string            // the article's content hash at that change
+	Article syndicate.Article // for ChangeRemoved: the last stored version
+}
+
+// Build is the result of one channel build, committed atomically.
+type Build struct {
+	Channel   string
+	State     BuildState
+	Documents []syndicate.Document // nil when the feed bytes did not change
+	Events    []syndicate.OutboxRow
+	// Announced records, per article id, the content hash now announced in the channel;
+	// an empty hash means the article left the channel.
+	Announced map[string]string
+}
+
+// Classify decides what a channel must announce about an article: filed tells whether the article
+// is (still, and undeleted) in the channel, hash is its content hash and announced the hash the
+// channel announced last ("" if never). It returns 0 when there is nothing to announce.
+func Classify(filed bool, hash, announced string) ChangeKind {
+	switch {
+	case filed && announced == "":
+		return ChangeAdded
+	case filed && announced != hash:
+		return ChangeUpdated
+	case !filed && announced != "":
+		return ChangeRemoved
+	}
+	return 0
+}

@@ -1,0 +1,300 @@
+// Package storetest is the conformance suite every store.Store adapter must pass. Adapters call
+// Run from their own tests with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// Opener returns a new, empty store; the suite closes it.
+type Opener func(t *testing.T) store.Store
+
+// Run runs every conformance test against stores made by open.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"UpsertOutcomes", testUpsertOutcomes},
+		{"DeleteArticle", testDeleteArticle},
+		{"NewestItemsAcrossSubtree", testNewestItems},
+		{"ChangesAndCommitBuild", testChanges},
+		{"Documents", testDocuments},
+		{"Outbox", testOutbox},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tt.fn(t, s)
+		})
+	}
+}
+
+var base = time.Date(2022, 11, 16, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+// Article returns a valid article filed in channels, published n minutes after a fixed time.
+func Article(id string, n int, channels ...string) syndicate.Article {
+	a := syndicate.Article{
+		ID: id, Title: "标题 " + id, Summary: "摘要", ContentHTML: "<p>正文 " + id + "</p>",
+		Authors: []string{"彭沛"}, Channels: channels, PublishedAt: base.Add(time.Duration(n) * time.Minute),
+	}
+	a.Normalize()
+	return a
+}
+
+func mustUpsert(t *testing.T, s store.Store, a syndicate.Article, want store.UpsertOutcome) {
+	t.Helper()
+	got, err := s.UpsertArticle(context.Background(), a)
+	if err != nil {
+		t.Fatalf("upsert %s: %v", a.ID, err)
+	}
+	if got != want {
+		t.Fatalf("upsert %s: got %v, want %v", a.ID, got, want)
+	}
+}
+
+func testUpsertOutcomes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := Article("a1", 0, "lingling")
+	mustUpsert(t, s, a, store.UpsertCreated)
+	mustUpsert(t, s, a, store.UpsertUnchanged)
+	a.Title = "新标题"
+	mustUpsert(t, s, a, store.UpsertUpdated)
+	got, err := s.Article(ctx, "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "新标题" || !got.PublishedAt.Equal(a.PublishedAt) || !slices.Equal(got.Channels, a.Channels) {
+		t.Errorf("stored article = %+v, want %+v", got, a)
+	}
+	if _, off := got.PublishedAt.Zone(); off != 8*3600 {
+		t.Errorf("published_at zone offset = %d, want +08:00 kept", off)
+	}
+	n, err := s.ArticleCount(ctx)
+	if err != nil || n != 1 {
+		t.Errorf("ArticleCount = %d, %v; want 1", n, err)
+	}
+}
+
+func testDeleteArticle(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUpsert(t, s, Article("gone", 0, "lingling"), store.UpsertCreated)
+	if err := s.DeleteArticle(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Article(ctx, "gone"); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
+		t.Errorf("Article after delete: err = %v, want ENOTFOUND", err)
+	}
+	if err := s.DeleteArticle(ctx, "gone"); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
+		t.Errorf("second delete: err = %v, want ENOTFOUND", err)
+	}
+	items, err := s.NewestItems(ctx, []string{"lingling"}, 10)
+	if err != nil || len(items) != 0 {
+		t.Errorf("NewestItems after delete = %d items, %v", len(items), err)
+	}
+	// Storing it again brings it back as a new article.
+	mustUpsert(t, s, Article("gone", 0, "lingling"), store.UpsertCreated)
+}
+
+func testNewestItems(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 30 {
+		ch := []string{"lingling", "qiyang", "zhengwu"}[i%3]
+		mustUpsert(t, s, Article(fmt.Sprintf("n%02d", i), i, ch), store.UpsertCreated)
+	}
+	// Filed in two channels of the subtree: must appear once.
+	mustUpsert(t, s, Article("both", 100, "lingling", "qiyang"), store.UpsertCreated)
+	items, err := s.NewestItems(ctx, []string{"xianshiqu", "lingling", "qiyang"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range items {
+		ids = append(ids, a.ID)
+	}
+	want := []string{"both", "n28", "n27", "n25", "n24"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("newest 5 of subtree = %v, want %v", ids, want)
+	}
+	all, err := s.NewestItems(ctx, []string{"lingling", "qiyang"}, 100)
+	if err != nil || len(all) != 21 {
+		t.Errorf("all of subtree = %d items (%v), want 21", len(all), err)
+	}
+}
+
+func kinds(cs []store.Change) map[string]store.ChangeKind {
+	m := map[string]store.ChangeKind{}
+	for _, c := range cs {
+		m[c.Article.ID] = c.Kind
+	}
+	return m
+}
+
+// commit records the changes as announced, the way a build does.
+func commit(t *testing.T, s store.Store, channel string, cs []store.Change, upTo int64) {
+	t.Helper()
+	ann := map[string]string{}
+	for _, c := range cs {
+		if c.Kind == store.ChangeRemoved {
+			ann[c.Article.ID] = ""
+		} else {
+			ann[c.Article.ID] = c.Hash
+		}
+	}
+	st := store.BuildState{LastChange: upTo, Fingerprint: fmt.Sprint(upTo), BuiltAt: base}
+	if err := s.CommitBuild(context.Background(), store.Build{Channel: channel, State: st, Announced: ann}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testChanges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUpsert(t, s, Article("stay", 0, "lingling"), store.UpsertCreated)
+	mustUpsert(t, s, Article("edit", 1, "lingling"), store.UpsertCreated)
+	mustUpsert(t, s, Article("move", 2, "lingling"), store.UpsertCreated)
+	mustUpsert(t, s, Article("drop", 3, "lingling"), store.UpsertCreated)
+	mustUpsert(t, s, Article("other", 4, "qiyang"), store.UpsertCreated)
+
+	cs, upTo, err := s.Changes(ctx, "lingling", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.ChangeKind{"stay": store.ChangeAdded, "edit": store.ChangeAdded, "move": store.ChangeAdded, "drop": store.ChangeAdded}
+	if got := kinds(cs); !maps(got, want) {
+		t.Fatalf("first changes = %v, want %v", got, want)
+	}
+	commit(t, s, "lingling", cs, upTo)
+	if st, err := s.BuildState(ctx, "lingling"); err != nil || st.LastChange != upTo {
+		t.Fatalf("BuildState = %+v, %v; want LastChange %d", st, err, upTo)
+	}
+	if cs, _, err := s.Changes(ctx, "lingling", upTo); err != nil || len(cs) != 0 {
+		t.Fatalf("changes after commit = %v, %v; want none", cs, err)
+	}
+
+	e := Article("edit", 1, "lingling")
+	e.Summary = "改过"
+	mustUpsert(t, s, e, store.UpsertUpdated)
+	mustUpsert(t, s, Article("move", 2, "qiyang"), store.UpsertUpdated)
+	if err := s.DeleteArticle(ctx, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	mustUpsert(t, s, Article("new", 5, "lingling", "qiyang"), store.UpsertCreated)
+	mustUpsert(t, s, Article("stay", 0, "lingling"), store.UpsertUnchanged)
+
+	cs, upTo2, err := s.Changes(ctx, "lingling", upTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]store.ChangeKind{"edit": store.ChangeUpdated, "move": store.ChangeRemoved, "drop": store.ChangeRemoved, "new": store.ChangeAdded}
+	if got := kinds(cs); !maps(got, want) {
+		t.Fatalf("second changes = %v, want %v", got, want)
+	}
+	for i := 1; i < len(cs); i++ {
+		if cs[i-1].Seq >= cs[i].Seq {
+			t.Errorf("changes not in change order: %d then %d", cs[i-1].Seq, cs[i].Seq)
+		}
+	}
+	commit(t, s, "lingling", cs, upTo2)
+	// Changing an article back to a content announced earlier is still an update.
+	mustUpsert(t, s, Article("edit", 1, "lingling"), store.UpsertUpdated)
+	cs, _, err = s.Changes(ctx, "lingling", upTo2)
+	if got := kinds(cs); err != nil || !maps(got, map[string]store.ChangeKind{"edit": store.ChangeUpdated}) {
+		t.Fatalf("revert changes = %v, %v", got, err)
+	}
+}
+
+func maps(a, b map[string]store.ChangeKind) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func testDocuments(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Document(ctx, "lingling", "atom"); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
+		t.Fatalf("missing document: err = %v, want ENOTFOUND", err)
+	}
+	body := []byte("<feed>零陵</feed>")
+	doc := syndicate.Document{Channel: "lingling", Format: "atom", Body: body, ETag: syndicate.ETagOf(body), Modified: base.Truncate(time.Second)}
+	ev := syndicate.OutboxRow{EventID: "e1", Subject: "syndicate.items.xianshiqu.lingling", Channel: "lingling", Payload: []byte(`{}`), CreatedAt: base}
+	b := store.Build{Channel: "lingling", State: store.BuildState{LastChange: 1, Fingerprint: "f"}, Documents: []syndicate.Document{doc}, Events: []syndicate.OutboxRow{ev}}
+	if err := s.CommitBuild(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Document(ctx, "lingling", "atom")
+	if err != nil || string(got.Body) != string(body) || got.ETag != doc.ETag || !got.Modified.Equal(doc.Modified) {
+		t.Fatalf("Document = %+v, %v; want %+v", got, err, doc)
+	}
+	// A build whose outbox insert fails (duplicate event id) saves nothing: one transaction.
+	body2 := []byte("<feed>changed</feed>")
+	b.Documents = []syndicate.Document{{Channel: "lingling", Format: "atom", Body: body2, ETag: syndicate.ETagOf(body2), Modified: base}}
+	b.State.LastChange = 2
+	if err := s.CommitBuild(ctx, b); err == nil {
+		t.Fatal("CommitBuild with a duplicate event id succeeded")
+	}
+	got, _ = s.Document(ctx, "lingling", "atom")
+	st, _ := s.BuildState(ctx, "lingling")
+	if string(got.Body) != string(body) || st.LastChange != 1 {
+		t.Errorf("failed build left changes: body %q, last change %d", got.Body, st.LastChange)
+	}
+	all, err := s.Documents(ctx)
+	if err != nil || len(all) != 1 {
+		t.Errorf("Documents = %d, %v; want 1", len(all), err)
+	}
+}
+
+func testOutbox(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var events []syndicate.OutboxRow
+	for i := range 5 {
+		events = append(events, syndicate.OutboxRow{EventID: fmt.Sprint("ev", i), Subject: "syndicate.items.zhengwu",
+			Channel: "zhengwu", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: base.Add(time.Duration(i) * time.Second)})
+	}
+	if err := s.CommitBuild(ctx, store.Build{Channel: "zhengwu", Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingEvents(ctx, 3)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("PendingEvents(3) = %d, %v", len(pending), err)
+	}
+	for i, r := range pending {
+		if r.EventID != events[i].EventID || string(r.Payload) != string(events[i].Payload) || r.Subject != events[i].Subject {
+			t.Errorf("pending[%d] = %+v, want %+v", i, r, events[i])
+		}
+	}
+	n, oldest, err := s.OutboxStats(ctx)
+	if err != nil || n != 5 || !oldest.Equal(base) {
+		t.Errorf("OutboxStats = %d, %v, %v; want 5, %v", n, oldest, err, base)
+	}
+	sentAt := base.Add(time.Hour)
+	if err := s.MarkSent(ctx, []int64{pending[0].Seq, pending[1].Seq}, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := s.PendingEvents(ctx, 10)
+	if len(rest) != 3 || rest[0].EventID != "ev2" {
+		t.Fatalf("after MarkSent pending = %v", rest)
+	}
+	if pruned, err := s.PruneSent(ctx, sentAt); err != nil || pruned != 0 {
+		t.Errorf("PruneSent(before sent) = %d, %v; want 0", pruned, err)
+	}
+	if pruned, err := s.PruneSent(ctx, sentAt.Add(time.Second)); err != nil || pruned != 2 {
+		t.Errorf("PruneSent(after sent) = %d, %v; want 2", pruned, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
