@@ -1,0 +1,151 @@
+// Package config loads Syndicate's settings: built-in defaults (the portal's channel tree), then
+// an optional YAML file, then SYNDICATE_* environment variables, then validation that names the
+// offending key.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The built-in configuration: settings, then the portal's channel tree (a verbatim copy of the
+// shared fixture), which serve uses when no file is given.
+var (
+	//go:embed default.yaml
+	defaultYAML []byte
+	//go:embed channels.yaml
+	channelsYAML []byte
+)
+
+// Config is the whole configuration. The yaml tags are the keys of the file and, upper-cased and
+// joined by "_", of the environment (nats.url → SYNDICATE_NATS_URL).
+type Config struct {
+	Site     Site      `yaml:"site"`
+	DataDir  string    `yaml:"data_dir"`
+	Store    Store     `yaml:"store"`
+	NATS     NATS      `yaml:"nats"`
+	HTTP     HTTP      `yaml:"http"`
+	Admin    Admin     `yaml:"admin"`
+	Log      Log       `yaml:"log"`
+	Defaults Defaults  `yaml:"defaults"`
+	Demo     bool      `yaml:"demo"`
+	Channels []Channel `yaml:"channels" env:"-"`
+}
+
+// Site describes the portal.
+type Site struct {
+	Title       string `yaml:"title"`
+	Description string `yaml:"description"`
+	BaseURL     string `yaml:"base_url"`
+	Language    string `yaml:"language"`
+	Timezone    string `yaml:"timezone"`
+	TagDate     string `yaml:"tag_date"`
+}
+
+// Store selects the database.
+type Store struct {
+	DSN string `yaml:"dsn"` // sqlite:PATH (default: DATA_DIR/syndicate.db) or postgres://…
+}
+
+// NATS configures the event stream: embedded server when URL is empty.
+type NATS struct {
+	URL           string   `yaml:"url"`
+	Listen        string   `yaml:"listen"`
+	StoreDir      string   `yaml:"store_dir"`
+	Stream        string   `yaml:"stream"`
+	SubjectPrefix string   `yaml:"subject_prefix"`
+	MaxAge        Duration `yaml:"max_age"`
+	MaxBytes      int64    `yaml:"max_bytes"`
+	Duplicates    Duration `yaml:"duplicates"`
+	Replicas      int      `yaml:"replicas"`
+	Retention     Duration `yaml:"outbox_retention"`
+	Name          string   `yaml:"name"`
+	CredsFile     string   `yaml:"creds_file"`
+	NKeySeedFile  string   `yaml:"nkey_seed_file"`
+	User          string   `yaml:"user"`
+	Password      string   `yaml:"password"`
+	Token         string   `yaml:"token"`
+	TLSCA         string   `yaml:"tls_ca"`
+	TLSCert       string   `yaml:"tls_cert"`
+	TLSKey        string   `yaml:"tls_key"`
+}
+
+// HTTP configures the server.
+type HTTP struct {
+	Addr       string `yaml:"addr"`
+	Stylesheet bool   `yaml:"stylesheet"` // <?xml-stylesheet?> browser view in RSS and Atom
+}
+
+// Admin holds the bearer tokens of the admin API.
+type Admin struct {
+	// Token is one token or several separated by commas, so they can be rotated. Empty: one is
+	// generated and saved in DATA_DIR/admin-token.
+	Token string `yaml:"token"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Defaults apply to channels that do not set their own.
+type Defaults struct {
+	Schedule string `yaml:"schedule"`
+	Limit    int    `yaml:"limit"`
+}
+
+// Channel is one channel as configured. Children inherit the parent's schedule and limit.
+type Channel struct {
+	Slug        string    `yaml:"slug"`
+	Title       string    `yaml:"title"`
+	Description string    `yaml:"description"`
+	Parent      string    `yaml:"parent"`
+	Schedule    string    `yaml:"schedule"`
+	Limit       int       `yaml:"limit"`
+	Children    []Channel `yaml:"children"`
+}
+
+// Load builds the configuration from the built-in defaults, the file at path (if path is not
+// empty) and the environment (a list of KEY=VALUE, as os.Environ returns).
+func Load(path string, environ []string) (*Config, error) {
+	var c Config
+	for _, builtin := range [][]byte{defaultYAML, channelsYAML} {
+		if err := decode(bytes.NewReader(builtin), &c); err != nil {
+			return nil, fmt.Errorf("config: built-in defaults: %w", err)
+		}
+	}
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := decode(f, &c); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.finish(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &c, nil
+}
+
+// decode reads YAML over c, rejecting unknown keys; keys absent from the file keep c's values.
+func decode(r io.Reader, c *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}

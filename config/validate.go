@@ -1,0 +1,164 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/schedule"
+)
+
+// MaxLimit bounds a channel's item limit: a feed is a window, not an archive.
+const MaxLimit = 1000
+
+// finish fills derived defaults and validates every value, naming the key at fault.
+func (c *Config) finish() error {
+	c.Site.BaseURL = syndicate.TrimBaseURL(c.Site.BaseURL)
+	if u, err := url.Parse(c.Site.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("site.base_url: %q must be an absolute http(s) URL", c.Site.BaseURL)
+	}
+	if strings.TrimSpace(c.Site.Title) == "" {
+		return fmt.Errorf("site.title: must not be empty")
+	}
+	if _, err := time.LoadLocation(c.Site.Timezone); err != nil || c.Site.Timezone == "" {
+		return fmt.Errorf("site.timezone: unknown time zone %q", c.Site.Timezone)
+	}
+	if c.Site.TagDate == "" {
+		return fmt.Errorf("site.tag_date: must not be empty (it is part of every item id)")
+	}
+	if _, err := time.Parse("2006", c.Site.TagDate); err != nil {
+		if _, err := time.Parse("2006-01-02", c.Site.TagDate); err != nil {
+			return fmt.Errorf("site.tag_date: %q must be YYYY or YYYY-MM-DD (RFC 4151)", c.Site.TagDate)
+		}
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data_dir: must not be empty")
+	}
+	if c.Store.DSN == "" {
+		c.Store.DSN = "sqlite:" + filepath.Join(c.DataDir, "syndicate.db")
+	}
+	if !strings.HasPrefix(c.Store.DSN, "sqlite:") && !strings.HasPrefix(c.Store.DSN, "postgres://") && !strings.HasPrefix(c.Store.DSN, "postgresql://") {
+		return fmt.Errorf("store.dsn: %q must start with sqlite: or postgres://", c.Store.DSN)
+	}
+	if c.NATS.StoreDir == "" {
+		c.NATS.StoreDir = filepath.Join(c.DataDir, "nats")
+	}
+	if err := c.checkNATS(); err != nil {
+		return err
+	}
+	if c.HTTP.Addr == "" {
+		return fmt.Errorf("http.addr: must not be empty")
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		return fmt.Errorf("log.format: %q must be json or text", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q must be debug, info, warn or error", c.Log.Level)
+	}
+	if _, err := schedule.ParseSpec(c.Defaults.Schedule, c.Site.Timezone); err != nil {
+		return fmt.Errorf("defaults.schedule: %w", err)
+	}
+	if c.Defaults.Limit < 1 || c.Defaults.Limit > MaxLimit {
+		return fmt.Errorf("defaults.limit: %d must be between 1 and %d", c.Defaults.Limit, MaxLimit)
+	}
+	if len(c.Channels) == 0 {
+		return fmt.Errorf("channels: at least one channel is needed")
+	}
+	if _, err := c.Tree(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *Config) checkNATS() error {
+	n := &c.NATS
+	if n.Stream == "" || strings.ContainsAny(n.Stream, ". *>\t") {
+		return fmt.Errorf("nats.stream: %q must be a non-empty name without '.', '*', '>' or spaces", n.Stream)
+	}
+	for _, tok := range strings.Split(n.SubjectPrefix, ".") {
+		if tok == "" || strings.ContainsAny(tok, " *>\t") {
+			return fmt.Errorf("nats.subject_prefix: %q must be dot-separated tokens without '*', '>' or spaces", n.SubjectPrefix)
+		}
+	}
+	if n.Replicas < 1 || n.Replicas > 5 {
+		return fmt.Errorf("nats.replicas: %d must be between 1 and 5", n.Replicas)
+	}
+	if n.URL == "" && n.Replicas != 1 {
+		return fmt.Errorf("nats.replicas: the embedded server is a single node, so replicas must be 1")
+	}
+	if n.Duplicates.D() < time.Minute {
+		return fmt.Errorf("nats.duplicates: %s must be at least 1m (the relay's longest retry gap)", n.Duplicates)
+	}
+	if n.MaxAge.D() != 0 && n.MaxAge.D() < n.Duplicates.D() {
+		return fmt.Errorf("nats.max_age: %s must not be shorter than nats.duplicates (%s)", n.MaxAge, n.Duplicates)
+	}
+	return nil
+}
+
+// SiteInfo returns the site as the domain types see it.
+func (c *Config) SiteInfo() syndicate.Site {
+	return syndicate.Site{
+		Title: c.Site.Title, Description: c.Site.Description, BaseURL: c.Site.BaseURL,
+		Language: c.Site.Language, Timezone: c.Site.Timezone, TagDate: c.Site.TagDate,
+	}
+}
+
+// Tree flattens the configured channels into a validated tree; children inherit their parent's
+// schedule and limit, roots the defaults.
+func (c *Config) Tree() (*syndicate.Tree, error) {
+	var flat []syndicate.Channel
+	var add func(list []Channel, path string, parent string, sched string, limit int) error
+	add = func(list []Channel, path string, parent string, sched string, limit int) error {
+		for i, ch := range list {
+			key := fmt.Sprintf("%s[%d]", path, i)
+			if ch.Slug != "" {
+				key = fmt.Sprintf("%s[%s]", path, ch.Slug)
+			}
+			if ch.Parent != "" && parent != "" && ch.Parent != parent {
+				return fmt.Errorf("%s.parent: %q contradicts the enclosing channel %q", key, ch.Parent, parent)
+			}
+			if ch.Parent == "" {
+				ch.Parent = parent
+			}
+			if !syndicate.ValidSlug(ch.Slug) {
+				return fmt.Errorf("%s.slug: %q must be lower-case letters, digits, '-' or '_' (it is a URL segment and a NATS subject token)", key, ch.Slug)
+			}
+			if strings.TrimSpace(ch.Title) == "" {
+				return fmt.Errorf("%s.title: must not be empty", key)
+			}
+			if ch.Schedule == "" {
+				ch.Schedule = sched
+			}
+			if _, err := schedule.ParseSpec(ch.Schedule, c.Site.Timezone); err != nil {
+				return fmt.Errorf("%s.schedule: %w", key, err)
+			}
+			if ch.Limit == 0 {
+				ch.Limit = limit
+			}
+			if ch.Limit < 1 || ch.Limit > MaxLimit {
+				return fmt.Errorf("%s.limit: %d must be between 1 and %d", key, ch.Limit, MaxLimit)
+			}
+			flat = append(flat, syndicate.Channel{Slug: ch.Slug, Title: ch.Title, Description: ch.Description,
+				Parent: ch.Parent, Schedule: ch.Schedule, Limit: ch.Limit})
+			if err := add(ch.Children, key+".children", ch.Slug, ch.Schedule, ch.Limit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := add(c.Channels, "channels", "", c.Defaults.Schedule, c.Defaults.Limit); err != nil {
+		return nil, err
+	}
+	tree, err := syndicate.NewTree(flat)
+	if err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
+	}
+	return tree, nil
+}

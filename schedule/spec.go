@@ -1,0 +1,59 @@
+package schedule
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Spec is a parsed cron specification.
+type Spec struct {
+	Raw      string // as the operator wrote it
+	Location *time.Location
+	cron.Schedule
+}
+
+// ParseSpec parses a five-field cron spec, a descriptor (@hourly, @every 90s) or either behind a
+// CRON_TZ= (or TZ=) prefix. Without a prefix the spec runs in defaultTZ. robfig/cron v3 is
+// unmaintained and panics on some inputs (e.g. "TZ=0", "TZ=TZ="), so a panic becomes an error.
+func ParseSpec(spec, defaultTZ string) (s Spec, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid cron spec %q: %v", spec, r)
+		}
+	}()
+	raw := strings.TrimSpace(spec)
+	if raw == "" {
+		return Spec{}, fmt.Errorf("empty cron spec")
+	}
+	full, tz := raw, defaultTZ
+	if strings.HasPrefix(raw, "TZ=") || strings.HasPrefix(raw, "CRON_TZ=") {
+		_, rest, _ := strings.Cut(raw, "=")
+		name, body, ok := strings.Cut(rest, " ")
+		if !ok || strings.TrimSpace(body) == "" {
+			return Spec{}, fmt.Errorf("invalid cron spec %q: a time zone prefix needs a schedule after it", spec)
+		}
+		tz = name
+	} else {
+		full = "CRON_TZ=" + defaultTZ + " " + raw
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: unknown time zone %q", spec, tz)
+	}
+	sched, err := parser.Parse(full)
+	if err != nil {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
+	}
+	return Spec{Raw: raw, Location: loc, Schedule: sched}, nil
+}
+
+// Interval estimates the gap between two runs after t, which feeds use as their TTL.
+func (s Spec) Interval(t time.Time) time.Duration {
+	next := s.Next(t)
+	return s.Next(next).Sub(next)
+}
