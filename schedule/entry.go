@@ -1,0 +1,147 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// HistorySize is how many runs a job remembers.
+const HistorySize = 20
+
+// Run is one finished run of a job.
+type Run struct {
+	Trigger string    `json:"trigger"` // schedule or manual
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Status  string    `json:"status"` // ok or failed
+	Count   int       `json:"count"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Status is a snapshot of a job for operators.
+type Status struct {
+	Name     string        `json:"name"`
+	Spec     string        `json:"schedule"`
+	Timezone string        `json:"timezone"`
+	Paused   bool          `json:"paused"`
+	Running  bool          `json:"running"`
+	Next     time.Time     `json:"next_run"`
+	Last     *Run          `json:"last_run,omitempty"`
+	Runs     int64         `json:"runs"`
+	Failures int64         `json:"failures"`
+	Skips    int64         `json:"skips"`
+	Panics   int64         `json:"panics"`
+	History  []Run         `json:"history"`
+	Duration time.Duration `json:"-"`
+}
+
+type entry struct {
+	s    *Scheduler
+	job  Job
+	id   cron.EntryID // guarded by s.mu
+	spec Spec         // guarded by s.mu
+
+	mu       sync.Mutex
+	paused   bool
+	running  bool
+	history  []Run // newest last
+	runs     int64
+	failures int64
+	skips    int64
+	panics   int64
+}
+
+// Run implements cron.Job: one scheduled tick.
+func (e *entry) Run() {
+	e.mu.Lock()
+	paused := e.paused
+	e.mu.Unlock()
+	if paused {
+		return
+	}
+	e.run(e.s.base, "schedule")
+}
+
+// run executes the job unless a run is in progress (then it counts a skip and returns false).
+func (e *entry) run(parent context.Context, trigger string) (r Run, ran bool) {
+	e.mu.Lock()
+	if e.running {
+		e.skips++
+		e.mu.Unlock()
+		e.s.log.Warn("job still running, tick skipped", slog.String("job", e.job.Name), slog.String("trigger", trigger))
+		return Run{}, false
+	}
+	e.running = true
+	e.mu.Unlock()
+	e.s.wg.Add(1)
+	defer e.s.wg.Done()
+
+	r = Run{Trigger: trigger, Start: e.s.Now()}
+	ctx, cancel := context.WithTimeout(parent, e.job.Timeout)
+	count, err, panicked := e.call(ctx)
+	cancel()
+	r.End, r.Count = e.s.Now(), count
+	r.Status = "ok"
+	if err != nil {
+		r.Status, r.Error = "failed", err.Error()
+		e.s.log.Error("job failed", slog.String("job", e.job.Name), slog.Any("error", err))
+	} else {
+		e.s.log.Debug("job ran", slog.String("job", e.job.Name), slog.Int("count", count), slog.Duration("took", r.End.Sub(r.Start)))
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.running = false
+	e.runs++
+	if err != nil {
+		e.failures++
+	}
+	if panicked {
+		e.panics++
+	}
+	e.history = append(e.history, r)
+	if len(e.history) > HistorySize {
+		e.history = e.history[len(e.history)-HistorySize:]
+	}
+	return r, true
+}
+
+func (e *entry) call(ctx context.Context) (count int, err error, panicked bool) {
+	// A run that outlives its deadline failed, whatever it returned.
+	defer func() {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("deadline: %w", context.Cause(ctx))
+		}
+	}()
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			e.s.log.Error("job panicked", slog.String("job", e.job.Name), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	count, err = e.job.Run(ctx)
+	return count, err, false
+}
+
+func (e *entry) status(spec Spec, next time.Time) Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := Status{
+		Name: e.job.Name, Spec: spec.Raw, Timezone: spec.Location.String(), Paused: e.paused, Running: e.running,
+		Next: next, Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics,
+		History: append([]Run(nil), e.history...),
+	}
+	if n := len(e.history); n > 0 {
+		last := e.history[n-1]
+		st.Last = &last
+		st.Duration = last.End.Sub(last.Start)
+	}
+	return st
+}

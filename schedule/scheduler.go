@@ -1,0 +1,184 @@
+// Package schedule runs Syndicate's named jobs (channel builds, upstream polls) on cron specs with
+// robfig/cron/v3, adding what a service needs around it: no overlapping runs, panic recovery, a
+// deadline per run, pause/resume, run-now, live rescheduling, and a history operators can read.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Func is the work of a job; count is what it built or fetched.
+type Func func(ctx context.Context) (count int, err error)
+
+// Job describes a named job.
+type Job struct {
+	Name    string
+	Spec    string        // cron spec; the scheduler's time zone applies without a CRON_TZ= prefix
+	Timeout time.Duration // per-run deadline; 0 means DefaultTimeout
+	Run     Func
+}
+
+// DefaultTimeout bounds a run whose job sets none.
+const DefaultTimeout = 5 * time.Minute
+
+// ErrBusy is returned by RunNow when the job is already running.
+var ErrBusy = errors.New("job is already running")
+
+// ErrUnknownJob is returned for a name no job has.
+var ErrUnknownJob = errors.New("no such job")
+
+// Scheduler runs jobs on their specs. Its methods are safe for concurrent use.
+type Scheduler struct {
+	tz   string
+	log  *slog.Logger
+	cron *cron.Cron
+	// base is the parent of every run's context. It is not cancelled by Stop, so a running build
+	// finishes and commits; Kill cancels it.
+	base context.Context
+	kill context.CancelFunc
+	wg   sync.WaitGroup
+
+	mu   sync.Mutex
+	jobs map[string]*entry
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// New returns a scheduler whose specs default to the time zone tz.
+func New(tz string, log *slog.Logger) *Scheduler {
+	base, kill := context.WithCancel(context.Background())
+	return &Scheduler{
+		tz: tz, log: log, base: base, kill: kill,
+		cron: cron.New(cron.WithParser(parser)),
+		jobs: map[string]*entry{}, Now: time.Now,
+	}
+}
+
+// Add registers a job; it starts ticking once Start is called (at once if already started).
+func (s *Scheduler) Add(j Job) error {
+	spec, err := ParseSpec(j.Spec, s.tz)
+	if err != nil {
+		return fmt.Errorf("schedule: job %q: %w", j.Name, err)
+	}
+	if j.Timeout <= 0 {
+		j.Timeout = DefaultTimeout
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.jobs[j.Name]; dup {
+		return fmt.Errorf("schedule: job %q added twice", j.Name)
+	}
+	e := &entry{job: j, spec: spec, s: s}
+	e.id = s.cron.Schedule(spec, e)
+	s.jobs[j.Name] = e
+	return nil
+}
+
+// Start starts the cron loop.
+func (s *Scheduler) Start() { s.cron.Start() }
+
+// Stop stops new ticks and waits for running jobs to finish, or for ctx to end.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	<-s.cron.Stop().Done()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("schedule: jobs still running at shutdown: %w", ctx.Err())
+	}
+}
+
+// Kill cancels the context of every running job.
+func (s *Scheduler) Kill() { s.kill() }
+
+func (s *Scheduler) get(name string) (*entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.jobs[name]
+	if !ok {
+		return nil, fmt.Errorf("schedule: %q: %w", name, ErrUnknownJob)
+	}
+	return e, nil
+}
+
+// RunNow runs the job once, now, and waits for it. It does not overlap a running run: then it
+// returns ErrBusy.
+func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
+	e, err := s.get(name)
+	if err != nil {
+		return Run{}, err
+	}
+	r, ran := e.run(ctx, "manual")
+	if !ran {
+		return Run{}, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
+	}
+	return r, nil
+}
+
+// Reschedule replaces a job's spec. An invalid spec is an error and the old one keeps running.
+func (s *Scheduler) Reschedule(name, spec string) error {
+	parsed, err := ParseSpec(spec, s.tz)
+	if err != nil {
+		return err
+	}
+	e, err := s.get(name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cron.Remove(e.id)
+	e.spec = parsed
+	e.id = s.cron.Schedule(parsed, e)
+	return nil
+}
+
+// SetPaused pauses or resumes a job's ticks; RunNow still works on a paused job.
+func (s *Scheduler) SetPaused(name string, paused bool) error {
+	e, err := s.get(name)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.paused = paused
+	e.mu.Unlock()
+	return nil
+}
+
+// Names returns every job name, sorted.
+func (s *Scheduler) Names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.jobs))
+	for n := range s.jobs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Status returns a snapshot of one job.
+func (s *Scheduler) Status(name string) (Status, error) {
+	e, err := s.get(name)
+	if err != nil {
+		return Status{}, err
+	}
+	s.mu.Lock()
+	next := s.cron.Entry(e.id).Next
+	spec := e.spec
+	s.mu.Unlock()
+	if next.IsZero() {
+		next = spec.Next(s.Now())
+	}
+	return e.status(spec, next), nil
+}

@@ -1,0 +1,179 @@
+package schedule_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/schedule"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestParseSpec(t *testing.T) {
+	tests := []struct {
+		spec    string
+		wantErr string
+		wantTZ  string
+	}{
+		{"*/5 * * * *", "", "Asia/Shanghai"},
+		{"@every 90s", "", "Asia/Shanghai"},
+		{"@hourly", "", "Asia/Shanghai"},
+		{"CRON_TZ=Europe/Berlin 30 2 * * *", "", "Europe/Berlin"},
+		{"TZ=UTC @daily", "", "UTC"},
+		{"61 * * * *", "61", ""},
+		{"* * * *", "expected exactly 5 fields", ""},
+		{"TZ=0", "time zone prefix", ""},
+		{"TZ=TZ=", "time zone prefix", ""},
+		{"TZ=TZ= * * * * *", "unknown time zone", ""},
+		{"CRON_TZ=Mars/Base * * * * *", "unknown time zone", ""},
+		{"", "empty", ""},
+		{"@fortnightly", "unrecognized descriptor", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			s, err := schedule.ParseSpec(tt.spec, "Asia/Shanghai")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Location.String() != tt.wantTZ {
+				t.Errorf("location = %s, want %s", s.Location, tt.wantTZ)
+			}
+		})
+	}
+}
+
+func TestSpecRunsInSiteTimezone(t *testing.T) {
+	s, err := schedule.ParseSpec("0 8 * * *", "Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := s.Next(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC); !next.Equal(want) {
+		t.Errorf("08:00 Shanghai after midnight UTC = %v, want %v", next.UTC(), want)
+	}
+}
+
+func TestRunNowNoOverlapAndPanics(t *testing.T) {
+	s := schedule.New("Asia/Shanghai", quiet())
+	release := make(chan struct{})
+	var started atomic.Int32
+	if err := s.Add(schedule.Job{Name: "slow", Spec: "@yearly", Run: func(ctx context.Context) (int, error) {
+		started.Add(1)
+		<-release
+		return 3, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	if err := s.Add(schedule.Job{Name: "boom", Spec: "@yearly", Run: func(ctx context.Context) (int, error) {
+		if calls.Add(1) == 1 {
+			panic("first run explodes")
+		}
+		return 1, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Stop(context.Background())
+
+	done := make(chan schedule.Run)
+	go func() { r, _ := s.RunNow(context.Background(), "slow"); done <- r }()
+	waitFor(t, "slow job to start", func() bool { return started.Load() == 1 })
+	if _, err := s.RunNow(context.Background(), "slow"); !errors.Is(err, schedule.ErrBusy) {
+		t.Fatalf("second RunNow while running: err = %v, want ErrBusy", err)
+	}
+	close(release)
+	if r := <-done; r.Status != "ok" || r.Count != 3 {
+		t.Errorf("slow run = %+v", r)
+	}
+	st, _ := s.Status("slow")
+	if st.Skips != 1 || st.Runs != 1 || started.Load() != 1 {
+		t.Errorf("slow status: skips %d runs %d started %d; want 1 1 1", st.Skips, st.Runs, started.Load())
+	}
+
+	r, err := s.RunNow(context.Background(), "boom")
+	if err != nil || r.Status != "failed" || !strings.Contains(r.Error, "first run explodes") {
+		t.Fatalf("panicking run = %+v, %v", r, err)
+	}
+	r, err = s.RunNow(context.Background(), "boom")
+	if err != nil || r.Status != "ok" {
+		t.Fatalf("run after panic = %+v, %v", r, err)
+	}
+	st, _ = s.Status("boom")
+	if st.Panics != 1 || st.Failures != 1 || len(st.History) != 2 {
+		t.Errorf("boom status = %+v", st)
+	}
+}
+
+func TestDeadlineFailsRun(t *testing.T) {
+	s := schedule.New("UTC", quiet())
+	s.Add(schedule.Job{Name: "stuck", Spec: "@yearly", Timeout: 50 * time.Millisecond, Run: func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, nil
+	}})
+	r, err := s.RunNow(context.Background(), "stuck")
+	if err != nil || r.Status != "failed" || !strings.Contains(r.Error, "deadline") {
+		t.Errorf("run past deadline = %+v, %v", r, err)
+	}
+}
+
+func TestTicksRescheduleAndPause(t *testing.T) {
+	s := schedule.New("UTC", quiet())
+	var runs atomic.Int32
+	if err := s.Add(schedule.Job{Name: "tick", Spec: "@every 1s", Run: func(ctx context.Context) (int, error) {
+		runs.Add(1)
+		return 0, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Stop(context.Background())
+	waitFor(t, "a scheduled run", func() bool { return runs.Load() >= 1 })
+
+	if err := s.Reschedule("tick", "every minute"); err == nil {
+		t.Fatal("invalid spec accepted")
+	}
+	st, _ := s.Status("tick")
+	if st.Spec != "@every 1s" {
+		t.Errorf("after invalid reschedule spec = %q, want the old one", st.Spec)
+	}
+	if err := s.Reschedule("tick", "@every 1h"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = s.Status("tick")
+	if until := time.Until(st.Next); until < 59*time.Minute {
+		t.Errorf("next run after reschedule to 1h is in %v", until)
+	}
+	if err := s.SetPaused("tick", true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Status("tick"); !st.Paused {
+		t.Error("not paused")
+	}
+	if _, err := s.Status("nope"); !errors.Is(err, schedule.ErrUnknownJob) {
+		t.Errorf("unknown job: err = %v", err)
+	}
+}
