@@ -1,0 +1,110 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Header values built once: assigning a slice to the header map costs no allocation. They are
+// shared between requests and must never be modified.
+var (
+	gzipValue  = []string{"gzip"}
+	varyValue  = []string{"Accept-Encoding"}
+	nosniff    = []string{"nosniff"}
+	cacheValue = []string{"public, max-age=60"}
+	corsAnyone = []string{"*"}
+)
+
+// serveFeed answers GET and HEAD /feeds/{file} from the cache.
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	dot := strings.LastIndexByte(file, '.')
+	if dot <= 0 {
+		http.NotFound(w, r)
+		return
+	}
+	e, ok := s.cache.get(file)
+	if !ok {
+		if s.tree.Has(file[:dot]) {
+			http.Error(w, "This feed has not been built yet; try again after the channel's next build.", http.StatusServiceUnavailable)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	etag, etagHeader := e.etag, e.etagHeader
+	if useGzip {
+		etag, etagHeader = e.gzipETag, e.gzipHeader
+	}
+	h["Content-Type"] = e.contentType
+	h["Etag"] = etagHeader
+	h["Last-Modified"] = e.lmHeader
+	h["Vary"] = varyValue
+	h["Cache-Control"] = cacheValue
+	h["X-Content-Type-Options"] = nosniff
+	h["Access-Control-Allow-Origin"] = corsAnyone
+
+	if notModified(r, etag, e.etag, e.modUnix) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := e.body
+	if useGzip {
+		h["Content-Encoding"] = gzipValue
+		body = e.gzipped
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
+
+// notModified applies RFC 9110 §13.1: If-None-Match wins over If-Modified-Since. Weak comparison,
+// so a proxy that weakened our ETag still gets its 304; either representation's tag matches.
+func notModified(r *http.Request, etag, identityETag string, modUnix int64) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return etagMatches(inm, etag) || etagMatches(inm, identityETag)
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		t, err := http.ParseTime(ims)
+		return err == nil && modUnix <= t.Unix()
+	}
+	return false
+}
+
+func etagMatches(header, etag string) bool {
+	for header != "" {
+		var tag string
+		tag, header, _ = strings.Cut(header, ",")
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip (a q=0 refuses it).
+func acceptsGzip(header string) bool {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
+		name, params, _ := strings.Cut(part, ";")
+		name = strings.TrimSpace(name)
+		if !strings.EqualFold(name, "gzip") && name != "*" {
+			continue
+		}
+		q := strings.TrimSpace(params)
+		if v, ok := strings.CutPrefix(q, "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && f == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

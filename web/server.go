@@ -1,0 +1,132 @@
+// Package web is Syndicate's HTTP face: feeds served from pre-rendered, pre-compressed documents,
+// the admin API for articles, health checks, and the pages people browse.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+const readyTimeout = 2 * time.Second
+
+// Options configure a Server.
+type Options struct {
+	Store  store.Store
+	Tree   *syndicate.Tree
+	Site   syndicate.Site
+	Tokens []string // admin bearer tokens; any one of them grants access
+	Log    *slog.Logger
+	// Checks are run by /readyz, by name.
+	Checks map[string]func(context.Context) error
+	// Changed is called after articles of these channels were created, updated or deleted.
+	Changed func(channels []string)
+	// Stylesheets maps a path under the site (e.g. /xsl/rss.xsl) to an XSL document.
+	Stylesheets map[string][]byte
+}
+
+// Server serves Syndicate's HTTP API.
+type Server struct {
+	store   store.Store
+	tree    *syndicate.Tree
+	site    syndicate.Site
+	tokens  [][]byte
+	log     *slog.Logger
+	checks  map[string]func(context.Context) error
+	changed func([]string)
+	cache   *Cache
+	mux     *http.ServeMux
+	http    *http.Server
+}
+
+// New builds a server; call LoadDocuments before serving feeds.
+func New(o Options) *Server {
+	s := &Server{
+		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
+		changed: o.Changed, cache: NewCache(), mux: http.NewServeMux(),
+	}
+	for _, t := range o.Tokens {
+		if t = strings.TrimSpace(t); t != "" {
+			s.tokens = append(s.tokens, []byte(t))
+		}
+	}
+	s.routes(o.Stylesheets)
+	return s
+}
+
+func (s *Server) routes(stylesheets map[string][]byte) {
+	s.mux.HandleFunc("GET /feeds/{file}", s.serveFeed)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("POST /api/articles", s.requireAdmin(s.postArticles))
+	s.mux.HandleFunc("GET /api/articles/{id}", s.requireAdmin(s.getArticle))
+	s.mux.HandleFunc("DELETE /api/articles/{id}", s.requireAdmin(s.deleteArticle))
+	s.mux.HandleFunc("GET /articles/{id}", s.articlePage)
+	s.mux.HandleFunc("GET /{$}", s.directoryPage)
+	for path, body := range stylesheets {
+		s.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/xsl; charset=utf-8")
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			w.Write(body)
+		})
+	}
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Cache returns the feed document cache, which builds update.
+func (s *Server) Cache() *Cache { return s.cache }
+
+// LoadDocuments fills the cache with every saved document.
+func (s *Server) LoadDocuments(ctx context.Context) error {
+	docs, err := s.store.Documents(ctx)
+	if err != nil {
+		return fmt.Errorf("web: load documents: %w", err)
+	}
+	return s.cache.Put(docs...)
+}
+
+// Listen binds addr now, so that a port already in use fails start-up instead of a goroutine,
+// and serves in the background. Errors after start-up are logged.
+func (s *Server) Listen(addr string) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("web: listen on %s: %w", addr, err)
+	}
+	s.http = &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", slog.Any("error", err))
+		}
+	}()
+	return ln.Addr(), nil
+}
+
+// Shutdown stops accepting requests and waits for the running ones, up to ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	if err := s.http.Shutdown(ctx); err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	return nil
+}
