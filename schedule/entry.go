@@ -26,19 +26,21 @@ type Run struct {
 
 // Status is a snapshot of a job for operators.
 type Status struct {
-	Name     string        `json:"name"`
-	Spec     string        `json:"schedule"`
-	Timezone string        `json:"timezone"`
-	Paused   bool          `json:"paused"`
-	Running  bool          `json:"running"`
-	Next     time.Time     `json:"next_run"`
-	Last     *Run          `json:"last_run,omitempty"`
-	Runs     int64         `json:"runs"`
-	Failures int64         `json:"failures"`
-	Skips    int64         `json:"skips"`
-	Panics   int64         `json:"panics"`
-	History  []Run         `json:"history"`
-	Duration time.Duration `json:"-"`
+	Name         string     `json:"name"`
+	Spec         string     `json:"schedule"`
+	Timezone     string     `json:"timezone"`
+	Paused       bool       `json:"paused"`
+	Running      bool       `json:"running"`
+	Next         time.Time  `json:"next_run"`
+	Previous     *time.Time `json:"previous_run,omitempty"`
+	LastStatus   string     `json:"last_status,omitempty"`
+	LastDuration float64    `json:"last_duration_seconds,omitempty"`
+	LastError    string     `json:"last_error,omitempty"`
+	Runs         int64      `json:"runs"`
+	Failures     int64      `json:"failures"`
+	Skips        int64      `json:"skips"`
+	Panics       int64      `json:"panics"`
+	History      []Run      `json:"history"` // newest first
 }
 
 type entry struct {
@@ -136,12 +138,16 @@ func (e *entry) status(spec Spec, next time.Time) Status {
 	st := Status{
 		Name: e.job.Name, Spec: spec.Raw, Timezone: spec.Location.String(), Paused: e.paused, Running: e.running,
 		Next: next, Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics,
-		History: append([]Run(nil), e.history...),
+		History: make([]Run, 0, len(e.history)),
 	}
-	if n := len(e.history); n > 0 {
-		last := e.history[n-1]
-		st.Last = &last
-		st.Duration = last.End.Sub(last.Start)
+	for i := len(e.history) - 1; i >= 0; i-- {
+		st.History = append(st.History, e.history[i])
+	}
+	if len(st.History) > 0 {
+		last := st.History[0]
+		st.Previous = &last.Start
+		st.LastStatus, st.LastError = last.Status, last.Error
+		st.LastDuration = last.End.Sub(last.Start).Seconds()
 	}
 	return st
 }

@@ -177,3 +177,41 @@ func TestTicksRescheduleAndPause(t *testing.T) {
 		t.Errorf("unknown job: err = %v", err)
 	}
 }
+
+// robfig/cron alone skips a daily job whose time falls in the spring-forward gap.
+func TestDSTGapDoesNotDropDailyJob(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	tests := []struct {
+		spec string
+		want []string // successive runs, Berlin local time
+	}{
+		{"CRON_TZ=Europe/Berlin 30 2 * * *", []string{"2026-03-28 02:30 CET", "2026-03-29 03:30 CEST", "2026-03-30 02:30 CEST"}},
+		{"CRON_TZ=Europe/Berlin 0 8 * * *", []string{"2026-03-28 08:00 CET", "2026-03-29 08:00 CEST", "2026-03-30 08:00 CEST"}},
+		// Autumn: 02:30 happens twice, the job runs once.
+		{"CRON_TZ=Europe/Berlin 30 2 * * *", nil},
+	}
+	for i, tt := range tests {
+		s, err := schedule.ParseSpec(tt.spec, "Asia/Shanghai")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.want == nil {
+			start := time.Date(2026, 10, 24, 12, 0, 0, 0, berlin)
+			var runs []time.Time
+			for next := s.Next(start); next.Before(time.Date(2026, 10, 27, 0, 0, 0, 0, berlin)); next = s.Next(next) {
+				runs = append(runs, next)
+			}
+			if len(runs) != 2 {
+				t.Errorf("case %d: autumn runs %v, want one per day", i, runs)
+			}
+			continue
+		}
+		next := time.Date(2026, 3, 27, 12, 0, 0, 0, berlin)
+		for _, want := range tt.want {
+			next = s.Next(next)
+			if got := next.In(berlin).Format("2006-01-02 15:04 MST"); got != want {
+				t.Errorf("case %d (%s): run %s, want %s", i, tt.spec, got, want)
+			}
+		}
+	}
+}

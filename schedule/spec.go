@@ -49,6 +49,9 @@ func ParseSpec(spec, defaultTZ string) (s Spec, err error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
 	}
+	if fields, ok := sched.(*cron.SpecSchedule); ok {
+		sched = newWallClock(fields)
+	}
 	return Spec{Raw: raw, Location: loc, Schedule: sched}, nil
 }
 

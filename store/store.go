@@ -51,9 +51,26 @@ type Store interface {
 	// OutboxStats reports the number of unsent rows and the creation time of the oldest.
 	OutboxStats(ctx context.Context) (pending int64, oldest time.Time, err error)
 
+	// JobStates returns the saved state of every job that has one, by job name.
+	JobStates(ctx context.Context) (map[string]JobState, error)
+	// SaveJobSettings records an operator's schedule (empty: the configured one) and pause state.
+	SaveJobSettings(ctx context.Context, name, schedule string, paused bool, at time.Time) error
+	// SaveJobRun records when a job last started a run.
+	SaveJobRun(ctx context.Context, name string, started time.Time) error
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// JobState is what survives restarts of a job: an operator's changes, which win over the
+// configuration, and the start of the last run, which start-up catch-up compares with the schedule.
+type JobState struct {
+	Name      string
+	Schedule  string // "" means the configured schedule
+	Paused    bool
+	LastRun   time.Time // zero if it never ran
+	UpdatedAt time.Time // when an operator last changed the settings
 }
 
 // UpsertOutcome says what an upsert did.

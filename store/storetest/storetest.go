@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangesAndCommitBuild", testChanges},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
+		{"JobStates", testJobStates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,5 +297,45 @@ func testOutbox(t *testing.T, s store.Store) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+func testJobStates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	states, err := s.JobStates(ctx)
+	if err != nil || len(states) != 0 {
+		t.Fatalf("JobStates of an empty store = %v, %v", states, err)
+	}
+	run := base.Add(time.Hour).Truncate(time.Microsecond)
+	if err := s.SaveJobRun(ctx, "build:lingling", run); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveJobSettings(ctx, "build:lingling", "@every 2s", true, base); err != nil {
+		t.Fatal(err)
+	}
+	// An older run recorded late (by another replica) does not move the last run back.
+	if err := s.SaveJobRun(ctx, "build:lingling", run.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveJobSettings(ctx, "build:zhengwu", "", false, base); err != nil {
+		t.Fatal(err)
+	}
+	states, err = s.JobStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := states["build:lingling"]
+	if got.Schedule != "@every 2s" || !got.Paused || !got.LastRun.Equal(run) || !got.UpdatedAt.Equal(base) {
+		t.Errorf("build:lingling state = %+v", got)
+	}
+	if z := states["build:zhengwu"]; z.Schedule != "" || z.Paused || !z.LastRun.IsZero() {
+		t.Errorf("build:zhengwu state = %+v", z)
+	}
+	if err := s.SaveJobSettings(ctx, "build:lingling", "", false, base.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	states, _ = s.JobStates(ctx)
+	if got := states["build:lingling"]; got.Schedule != "" || got.Paused || !got.LastRun.Equal(run) {
+		t.Errorf("after reset: %+v (last run must be kept)", got)
 	}
 }

@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// JobStates implements store.Store.
+func (s *DB) JobStates(ctx context.Context) (map[string]store.JobState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, schedule, paused, last_run, updated_at FROM jobs`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: job states: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]store.JobState{}
+	for rows.Next() {
+		var j store.JobState
+		var last, updated int64
+		if err := rows.Scan(&j.Name, &j.Schedule, &j.Paused, &last, &updated); err != nil {
+			return nil, fmt.Errorf("sqlite: scan job state: %w", err)
+		}
+		if last != 0 {
+			j.LastRun = fromMicros(last)
+		}
+		if updated != 0 {
+			j.UpdatedAt = fromMicros(updated)
+		}
+		out[j.Name] = j
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: job states: %w", err)
+	}
+	return out, nil
+}
+
+// SaveJobSettings implements store.Store.
+func (s *DB) SaveJobSettings(ctx context.Context, name, schedule string, paused bool, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO jobs (name, schedule, paused, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET schedule = excluded.schedule, paused = excluded.paused, updated_at = excluded.updated_at`,
+		name, schedule, paused, micros(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: save settings of job %q: %w", name, err)
+	}
+	return nil
+}
+
+// SaveJobRun implements store.Store.
+func (s *DB) SaveJobRun(ctx context.Context, name string, started time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO jobs (name, last_run) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`, name, micros(started))
+	if err != nil {
+		return fmt.Errorf("sqlite: save last run of job %q: %w", name, err)
+	}
+	return nil
+}
