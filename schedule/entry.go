@@ -76,6 +76,9 @@ func (e *entry) run(parent context.Context, trigger string) (r Run, ran bool) {
 	if e.running {
 		e.skips++
 		e.mu.Unlock()
+		if e.s.Skipped != nil {
+			e.s.Skipped(e.job.Name)
+		}
 		e.s.log.Warn("job still running, tick skipped", slog.String("job", e.job.Name), slog.String("trigger", trigger))
 		return Run{}, false
 	}
@@ -85,6 +88,9 @@ func (e *entry) run(parent context.Context, trigger string) (r Run, ran bool) {
 	defer e.s.wg.Done()
 
 	r = Run{Trigger: trigger, Start: e.s.Now()}
+	if e.s.Started != nil {
+		e.s.Started(e.job.Name, r.Start)
+	}
 	ctx, cancel := context.WithTimeout(parent, e.job.Timeout)
 	count, err, panicked := e.call(ctx)
 	cancel()
@@ -97,6 +103,9 @@ func (e *entry) run(parent context.Context, trigger string) (r Run, ran bool) {
 		e.s.log.Debug("job ran", slog.String("job", e.job.Name), slog.Int("count", count), slog.Duration("took", r.End.Sub(r.Start)))
 	}
 
+	if e.s.Finished != nil {
+		e.s.Finished(e.job.Name, r, panicked)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.running = false

@@ -50,6 +50,11 @@ type Scheduler struct {
 	jobs map[string]*entry
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Hooks, set before Start: Started as each run starts (to persist the last run time),
+	// Finished after it ends, Skipped when a tick found the previous run still going.
+	Started  func(name string, at time.Time)
+	Finished func(name string, r Run, panicked bool)
+	Skipped  func(name string)
 }
 
 // New returns a scheduler whose specs default to the time zone tz.
@@ -141,6 +146,17 @@ func (s *Scheduler) Reschedule(name, spec string) error {
 	e.spec = parsed
 	e.id = s.cron.Schedule(parsed, e)
 	return nil
+}
+
+// Spec returns a job's current spec.
+func (s *Scheduler) Spec(name string) (Spec, error) {
+	e, err := s.get(name)
+	if err != nil {
+		return Spec{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return e.spec, nil
 }
 
 // SetPaused pauses or resumes a job's ticks; RunNow still works on a paused job.

@@ -215,3 +215,29 @@ func TestDSTGapDoesNotDropDailyJob(t *testing.T) {
 		}
 	}
 }
+
+func TestMissed(t *testing.T) {
+	hourly, _ := schedule.ParseSpec("0 * * * *", "UTC")
+	every, _ := schedule.ParseSpec("@every 1s", "UTC")
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 29, h, m, 0, 0, time.UTC) }
+	tests := []struct {
+		name     string
+		spec     schedule.Spec
+		last     time.Time
+		now      time.Time
+		deadline time.Duration
+		want     bool
+	}{
+		{"never ran", hourly, time.Time{}, at(10, 30), 0, false},
+		{"no tick since", hourly, at(10, 0), at(10, 59), 0, false},
+		{"one missed", hourly, at(9, 0), at(10, 30), 0, true},
+		{"many missed, newest within deadline", hourly, at(1, 0), at(10, 30), time.Hour, true},
+		{"newest miss past deadline", hourly, at(1, 0), at(10, 30), 10 * time.Minute, false},
+		{"very frequent spec, long outage", every, at(1, 0), at(10, 30), time.Minute, true},
+	}
+	for _, tt := range tests {
+		if got := schedule.Missed(tt.spec, tt.last, tt.now, tt.deadline); got != tt.want {
+			t.Errorf("%s: Missed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

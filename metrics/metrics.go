@@ -1,0 +1,169 @@
+// Package metrics defines Syndicate's Prometheus series in one place and the small adapters that
+// feed them: scheduler hooks, an HTTP middleware, and gauges read from the outbox and the relay
+// at scrape time.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yongzhou-news/syndicate/schedule"
+)
+
+// Metrics holds every series.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	jobRuns        *prometheus.CounterVec
+	jobSkips       *prometheus.CounterVec
+	jobPanics      *prometheus.CounterVec
+	jobDuration    *prometheus.HistogramVec
+	jobLastSuccess *prometheus.GaugeVec
+
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	feedBytes    *prometheus.CounterVec
+
+	// IngestFetches counts upstream polls by source and result.
+	IngestFetches *prometheus.CounterVec
+
+	// counters resolved once per label set: label hashing stays off the feed hot path.
+	mu       sync.RWMutex
+	reqCache map[reqKey]prometheus.Counter
+}
+
+type reqKey struct {
+	route  string
+	status int
+}
+
+// New registers every series, with the Go and process collectors, on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_job_runs_total", Help: "Job runs by job and status (ok, failed).",
+		}, []string{"job", "status"}),
+		jobSkips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_job_skips_total", Help: "Ticks skipped because the previous run was still going.",
+		}, []string{"job"}),
+		jobPanics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_job_panics_total", Help: "Runs that panicked and were recovered.",
+		}, []string{"job"}),
+		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "syndicate_job_duration_seconds", Help: "Job run duration.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}, []string{"job"}),
+		jobLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syndicate_job_last_success_timestamp_seconds", Help: "Unix time of the job's last successful run.",
+		}, []string{"job"}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_http_requests_total", Help: "HTTP requests by route and status code; the 304 ratio of feeds is code=304 over all feed requests.",
+		}, []string{"route", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "syndicate_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5},
+		}, []string{"route"}),
+		feedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_feed_bytes_served_total", Help: "Feed body bytes written, by format and encoding.",
+		}, []string{"format", "encoding"}),
+		IngestFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_ingest_fetches_total", Help: "Upstream feed polls by source and result (ok, not_modified, error).",
+		}, []string{"source", "result"}),
+		reqCache: map[reqKey]prometheus.Counter{},
+	}
+	m.reg.MustRegister(m.jobRuns, m.jobSkips, m.jobPanics, m.jobDuration, m.jobLastSuccess,
+		m.httpRequests, m.httpDuration, m.feedBytes, m.IngestFetches,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Register adds collectors (e.g. outbox gauges) to the registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
+// Observe hooks the scheduler's runs into the job series.
+func (m *Metrics) Observe(s *schedule.Scheduler) {
+	s.Finished = func(name string, r schedule.Run, panicked bool) {
+		m.jobRuns.WithLabelValues(name, r.Status).Inc()
+		m.jobDuration.WithLabelValues(name).Observe(r.End.Sub(r.Start).Seconds())
+		if panicked {
+			m.jobPanics.WithLabelValues(name).Inc()
+		}
+		if r.Status == "ok" {
+			m.jobLastSuccess.WithLabelValues(name).Set(float64(r.End.Unix()))
+		}
+	}
+	s.Skipped = func(name string) { m.jobSkips.WithLabelValues(name).Inc() }
+}
+
+// FeedServed counts body bytes of one feed response.
+func (m *Metrics) FeedServed(format string, gzip bool, n int) {
+	enc := "identity"
+	if gzip {
+		enc = "gzip"
+	}
+	m.feedBytes.WithLabelValues(format, enc).Add(float64(n))
+}
+
+func (m *Metrics) requests(route string, status int) prometheus.Counter {
+	k := reqKey{route, status}
+	m.mu.RLock()
+	c, ok := m.reqCache[k]
+	m.mu.RUnlock()
+	if ok {
+		return c
+	}
+	c = m.httpRequests.WithLabelValues(route, strconv.Itoa(status))
+	m.mu.Lock()
+	m.reqCache[k] = c
+	m.mu.Unlock()
+	return c
+}
+
+// Middleware counts requests and latency by the mux pattern that matched (never the raw path,
+// which would let clients create unbounded series).
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(&sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests(route, sw.status).Inc()
+		m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
