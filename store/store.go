@@ -58,6 +58,11 @@ type Store interface {
 	// SaveJobRun records when a job last started a run.
 	SaveJobRun(ctx context.Context, name string, started time.Time) error
 
+	// SourceState returns an upstream source's saved validators (zero value if none).
+	SourceState(ctx context.Context, name string) (SourceState, error)
+	// SaveSourceState records an upstream source's validators after a successful poll.
+	SaveSourceState(ctx context.Context, st SourceState) error
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -71,6 +76,14 @@ type JobState struct {
 	Paused    bool
 	LastRun   time.Time // zero if it never ran
 	UpdatedAt time.Time // when an operator last changed the settings
+}
+
+// SourceState is what a conditional GET of an upstream feed needs from the previous poll.
+type SourceState struct {
+	Name         string
+	ETag         string
+	LastModified string
+	CheckedAt    time.Time
 }
 
 // UpsertOutcome says what an upsert did.

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
 		{"JobStates", testJobStates},
+		{"SourceState", testSourceState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -337,5 +338,23 @@ func testJobStates(t *testing.T, s store.Store) {
 	states, _ = s.JobStates(ctx)
 	if got := states["build:lingling"]; got.Schedule != "" || got.Paused || !got.LastRun.Equal(run) {
 		t.Errorf("after reset: %+v (last run must be kept)", got)
+	}
+}
+
+func testSourceState(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	st, err := s.SourceState(ctx, "upstream")
+	if err != nil || st.ETag != "" || st.Name != "upstream" {
+		t.Fatalf("unknown source = %+v, %v", st, err)
+	}
+	want := store.SourceState{Name: "upstream", ETag: `"abc"`, LastModified: "Sun, 29 Nov 2026 03:00:00 GMT", CheckedAt: base}
+	for range 2 { // saving twice updates in place
+		if err := s.SaveSourceState(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err = s.SourceState(ctx, "upstream")
+	if err != nil || st.ETag != want.ETag || st.LastModified != want.LastModified || !st.CheckedAt.Equal(base) {
+		t.Errorf("SourceState = %+v, %v; want %+v", st, err, want)
 	}
 }
