@@ -35,7 +35,26 @@ type Config struct {
 	Log      Log       `yaml:"log"`
 	Defaults Defaults  `yaml:"defaults"`
 	Demo     bool      `yaml:"demo"`
+	Ingest   Ingest    `yaml:"ingest"`
 	Channels []Channel `yaml:"channels" env:"-"`
+	Sources  []Source  `yaml:"sources" env:"-"`
+}
+
+// Ingest configures how upstream sources are fetched.
+type Ingest struct {
+	Timeout      Duration `yaml:"timeout"`
+	MaxBytes     int64    `yaml:"max_bytes"`
+	MaxRedirects int      `yaml:"max_redirects"`
+	BackoffMax   Duration `yaml:"backoff_max"`
+}
+
+// Source is an upstream feed polled on a schedule; its items become articles in Channels.
+type Source struct {
+	Name     string            `yaml:"name"`
+	URL      string            `yaml:"url"`
+	Channels []string          `yaml:"channels"`
+	Schedule string            `yaml:"schedule"`
+	Headers  map[string]string `yaml:"headers"` // e.g. {Authorization: "Bearer …"}
 }
 
 // Site describes the portal.

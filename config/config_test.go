@@ -123,6 +123,9 @@ func TestRejectsNamingTheKey(t *testing.T) {
 		{"bad env value", "", []string{"SYNDICATE_NATS_REPLICAS=three"}, []string{"SYNDICATE_NATS_REPLICAS", "nats.replicas"}},
 		{"bad env cron", "", []string{"SYNDICATE_DEFAULTS_SCHEDULE=every minute"}, []string{"defaults.schedule"}},
 		{"relative base url", "site:\n  base_url: /feeds\n", nil, []string{"site.base_url"}},
+		{"source with unknown channel", "sources:\n  - {name: up, url: \"http://x/feed\", channels: [mars], schedule: \"@hourly\"}\n", nil, []string{"sources[up].channels", "mars"}},
+		{"source with bad schedule", "sources:\n  - {name: up, url: \"http://x/feed\", channels: [lingling], schedule: \"TZ=TZ=\"}\n", nil, []string{"sources[up].schedule"}},
+		{"source with relative url", "sources:\n  - {name: up, url: \"/feed\", channels: [lingling], schedule: \"@hourly\"}\n", nil, []string{"sources[up].url"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,8 +71,52 @@ func (c *Config) finish() error {
 	if len(c.Channels) == 0 {
 		return fmt.Errorf("channels: at least one channel is needed")
 	}
-	if _, err := c.Tree(); err != nil {
+	tree, err := c.Tree()
+	if err != nil {
 		return err
+	}
+	return c.checkSources(tree)
+}
+
+func (c *Config) checkSources(tree *syndicate.Tree) error {
+	in := c.Ingest
+	switch {
+	case in.Timeout.D() <= 0:
+		return fmt.Errorf("ingest.timeout: must be positive")
+	case in.MaxBytes <= 0:
+		return fmt.Errorf("ingest.max_bytes: must be positive")
+	case in.MaxRedirects < 0:
+		return fmt.Errorf("ingest.max_redirects: must not be negative")
+	case in.BackoffMax.D() < time.Second:
+		return fmt.Errorf("ingest.backoff_max: must be at least 1s")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
+		if s.Name != "" {
+			key = fmt.Sprintf("sources[%s]", s.Name)
+		}
+		if !syndicate.ValidSlug(s.Name) {
+			return fmt.Errorf("%s.name: %q must be lower-case letters, digits, '-' or '_'", key, s.Name)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("%s.name: defined twice", key)
+		}
+		seen[s.Name] = true
+		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s.url: %q must be an absolute http(s) URL", key, s.URL)
+		}
+		if len(s.Channels) == 0 {
+			return fmt.Errorf("%s.channels: needs at least one channel", key)
+		}
+		for _, ch := range s.Channels {
+			if !tree.Has(ch) {
+				return fmt.Errorf("%s.channels: unknown channel %q", key, ch)
+			}
+		}
+		if _, err := schedule.ParseSpec(s.Schedule, c.Site.Timezone); err != nil {
+			return fmt.Errorf("%s.schedule: %w", key, err)
+		}
 	}
 	return nil
 }
