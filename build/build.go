@@ -1,0 +1,215 @@
+// Package build turns a channel's stored articles into its feed documents and events. One Build
+// call is one run of the channel's cron job: it reads the newest items of the channel's subtree,
+// renders every format, and commits the documents, the outbox rows for what changed directly in
+// the channel, and the new build state in one store transaction.
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// Version changes whenever rendering changes, so that every channel is rebuilt once after an
+// upgrade even though its articles did not change.
+const Version = "1"
+
+// Builder builds channels. Its fields must be set before the first Build.
+type Builder struct {
+	Store         store.Store
+	Site          syndicate.Site
+	Tree          *syndicate.Tree
+	SubjectPrefix string   // NATS subject prefix, e.g. "syndicate"
+	Hubs          []string // WebSub hubs advertised in feeds
+	Stylesheets   bool     // add <?xml-stylesheet?> to RSS and Atom
+	// Committed, when set, is called after a build committed new documents or events.
+	Committed func(r Result)
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Result reports what one build did.
+type Result struct {
+	Channel   string
+	Items     int  // items in the feed documents
+	Rendered  bool // documents changed and were saved
+	Events    int  // outbox rows written
+	Documents []syndicate.Document
+}
+
+// StylesheetPath returns the path, under the site, of the XSL that shows format in a browser.
+func StylesheetPath(format string) string { return "/xsl/" + format + ".xsl" }
+
+// Build runs one build of the channel slug.
+func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
+	res := Result{Channel: slug}
+	ch, ok := b.Tree.Channel(slug)
+	if !ok {
+		return res, syndicate.Errorf(syndicate.ENOTFOUND, "unknown channel %q", slug)
+	}
+	now := b.now()
+	spec, err := schedule.ParseSpec(ch.Schedule, b.Site.Timezone)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	state, err := b.Store.BuildState(ctx, slug)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	changes, upTo, err := b.Store.Changes(ctx, slug, state.LastChange)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	items, err := b.Store.NewestItems(ctx, b.Tree.Subtree(slug), ch.Limit)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	res.Items = len(items)
+
+	in := feed.Input{
+		Site: b.Site, Tree: b.Tree, Channel: ch, Items: items,
+		TTL: spec.Interval(now).Round(time.Minute), Hubs: b.Hubs,
+	}
+	if b.Stylesheets {
+		in.Stylesheet = map[string]string{}
+		for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
+			in.Stylesheet[f] = b.Site.BaseURL + StylesheetPath(f)
+		}
+	}
+	fp := fingerprint(in)
+	if fp == state.Fingerprint && len(changes) == 0 {
+		if upTo > state.LastChange {
+			// Nothing to say, but remember how far we looked so the next build reads less.
+			state.LastChange = upTo
+			if err := b.Store.CommitBuild(ctx, store.Build{Channel: slug, State: state}); err != nil {
+				return res, fmt.Errorf("build %s: %w", slug, err)
+			}
+		}
+		return res, nil
+	}
+
+	next := store.Build{Channel: slug, State: store.BuildState{LastChange: upTo, Fingerprint: fp, BuiltAt: state.BuiltAt}}
+	if fp != state.Fingerprint {
+		in.Updated = newestUpdate(items, now)
+		docs, err := render(in, now)
+		if err != nil {
+			return res, fmt.Errorf("build %s: %w", slug, err)
+		}
+		next.Documents = docs
+		next.State.BuiltAt = now
+		res.Rendered, res.Documents = true, docs
+	}
+	next.Events, next.Announced, err = b.events(slug, changes, now)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	if err := b.Store.CommitBuild(ctx, next); err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	res.Events = len(next.Events)
+	if b.Committed != nil {
+		b.Committed(res)
+	}
+	return res, nil
+}
+
+func (b *Builder) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+// events turns the channel's changes into outbox rows and the new announced state.
+func (b *Builder) events(slug string, changes []store.Change, now time.Time) ([]syndicate.OutboxRow, map[string]string, error) {
+	subject := b.Tree.Subject(b.SubjectPrefix, slug)
+	rows := make([]syndicate.OutboxRow, 0, len(changes))
+	announced := make(map[string]string, len(changes))
+	for _, c := range changes {
+		typ, hash := syndicate.EventPublished, c.Hash
+		switch c.Kind {
+		case store.ChangeUpdated:
+			typ = syndicate.EventUpdated
+		case store.ChangeRemoved:
+			typ, hash = syndicate.EventRemoved, ""
+		}
+		ev := syndicate.NewItemEvent(b.Site, b.Tree, slug, typ, &c.Article, c.Seq, now)
+		row, err := syndicate.OutboxRowFor(ev, subject)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row)
+		announced[c.Article.ID] = hash
+	}
+	return rows, announced, nil
+}
+
+func render(in feed.Input, now time.Time) ([]syndicate.Document, error) {
+	bodies, err := feed.RenderAll(in)
+	if err != nil {
+		return nil, err
+	}
+	modified := now.UTC().Truncate(time.Second)
+	docs := make([]syndicate.Document, 0, len(syndicate.Formats))
+	for _, f := range syndicate.Formats {
+		body, ok := bodies[f]
+		if !ok {
+			return nil, fmt.Errorf("renderer returned no %s document", f)
+		}
+		docs = append(docs, syndicate.Document{Channel: in.Channel.Slug, Format: f, Body: body, ETag: syndicate.ETagOf(body), Modified: modified})
+	}
+	return docs, nil
+}
+
+// newestUpdate is the feed's own updated time: the newest item change, so that rebuilding the
+// same items renders the same bytes. An empty feed uses the build time.
+func newestUpdate(items []syndicate.Article, now time.Time) time.Time {
+	var t time.Time
+	for _, a := range items {
+		if a.UpdatedAt.After(t) {
+			t = a.UpdatedAt
+		}
+	}
+	if t.IsZero() {
+		return now
+	}
+	return t
+}
+
+// fingerprint digests everything the documents are rendered from. Equal fingerprints mean the
+// saved documents are still right, and nothing is rendered or written.
+func fingerprint(in feed.Input) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	hashes := make([]string, len(in.Items))
+	for i := range in.Items {
+		hashes[i] = in.Items[i].ID + "=" + in.Items[i].Hash()
+	}
+	// Items are categorised by the titles of their channels, so every title counts.
+	var titles []string
+	for _, s := range in.Tree.Slugs() {
+		c, _ := in.Tree.Channel(s)
+		titles = append(titles, s+"="+c.Title+">"+c.Parent)
+	}
+	// Encoding a struct of plain values cannot fail.
+	_ = enc.Encode(struct {
+		Version    string
+		Site       syndicate.Site
+		Channel    syndicate.Channel
+		Path       []string
+		TTL        time.Duration
+		Hubs       []string
+		Stylesheet map[string]string
+		Items      []string
+		Titles     []string
+	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, hashes, titles})
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

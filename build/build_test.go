@@ -1,0 +1,152 @@
+package build_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
+	"github.com/yongzhou-news/syndicate/store/storetest"
+)
+
+func newBuilder(t *testing.T) (*build.Builder, *sqlite.DB) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tree, err := syndicate.NewTree([]syndicate.Channel{
+		{Slug: "xianshiqu", Title: "县市区", Schedule: "*/10 * * * *", Limit: 3},
+		{Slug: "lingling", Title: "零陵", Parent: "xianshiqu", Schedule: "*/10 * * * *", Limit: 3},
+		{Slug: "qiyang", Title: "祁阳", Parent: "xianshiqu", Schedule: "@hourly", Limit: 3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	b := &build.Builder{
+		Store: st, Tree: tree, SubjectPrefix: "syndicate",
+		Site: syndicate.Site{Title: "红网永州站", BaseURL: "http://localhost:8080", Language: "zh-CN", Timezone: "Asia/Shanghai", TagDate: "2026"},
+		Now:  func() time.Time { now = now.Add(time.Minute); return now },
+	}
+	return b, st
+}
+
+func mustBuild(t *testing.T, b *build.Builder, slug string) build.Result {
+	t.Helper()
+	r, err := b.Build(context.Background(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func upsert(t *testing.T, st store.Store, a syndicate.Article) {
+	t.Helper()
+	if _, err := st.UpsertArticle(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pending returns the types of unsent events by subject, and marks them sent.
+func pending(t *testing.T, st store.Store) map[string][]string {
+	t.Helper()
+	rows, err := st.PendingEvents(context.Background(), 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	var seqs []int64
+	for _, r := range rows {
+		var ev syndicate.CloudEvent
+		if err := json.Unmarshal(r.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		out[r.Subject] = append(out[r.Subject], ev.Type+" "+ev.Data.ArticleID)
+		seqs = append(seqs, r.Seq)
+	}
+	st.MarkSent(context.Background(), seqs, time.Now())
+	return out
+}
+
+func TestBuildLifecycle(t *testing.T) {
+	b, st := newBuilder(t)
+	ling := "syndicate.items.xianshiqu.lingling"
+	for i := range 5 {
+		upsert(t, st, storetest.Article(fmt.Sprintf("l%d", i), i, "lingling"))
+	}
+	upsert(t, st, storetest.Article("q0", 10, "qiyang"))
+
+	r := mustBuild(t, b, "lingling")
+	if !r.Rendered || r.Items != 3 || r.Events != 5 || len(r.Documents) != 3 {
+		t.Fatalf("first build = %+v; want 3 items (limit) and 5 events (all, beyond the limit)", r)
+	}
+	if got := pending(t, st)[ling]; len(got) != 5 || got[0] != syndicate.EventPublished+" l0" {
+		t.Errorf("events %v", got)
+	}
+	doc, err := st.Document(context.Background(), "lingling", syndicate.FormatAtom)
+	if err != nil || doc.ETag != syndicate.ETagOf(doc.Body) {
+		t.Fatalf("saved atom document: %v", err)
+	}
+
+	parent := mustBuild(t, b, "xianshiqu")
+	if parent.Items != 3 || parent.Events != 0 {
+		t.Errorf("parent build = %+v; want its descendants' newest 3 items and no events", parent)
+	}
+	if len(pending(t, st)) != 0 {
+		t.Error("the parent emitted events for its children's items")
+	}
+
+	r = mustBuild(t, b, "lingling")
+	if r.Rendered || r.Events != 0 {
+		t.Errorf("unchanged rebuild = %+v; want nothing written", r)
+	}
+	if again, _ := st.Document(context.Background(), "lingling", syndicate.FormatAtom); again.ETag != doc.ETag || !again.Modified.Equal(doc.Modified) {
+		t.Error("unchanged rebuild changed the saved document")
+	}
+
+	// An edit beyond the limit changes no document but is announced.
+	old := storetest.Article("l0", 0, "lingling")
+	old.Summary = "更正"
+	upsert(t, st, old)
+	r = mustBuild(t, b, "lingling")
+	if r.Rendered || r.Events != 1 {
+		t.Errorf("edit beyond the limit = %+v; want one event and the same documents", r)
+	}
+	if got := pending(t, st)[ling]; len(got) != 1 || got[0] != syndicate.EventUpdated+" l0" {
+		t.Errorf("events %v", got)
+	}
+
+	// Move l4 to 祁阳, delete l3: 零陵 announces two removals, 祁阳 one publication.
+	upsert(t, st, storetest.Article("l4", 4, "qiyang"))
+	if err := st.DeleteArticle(context.Background(), "l3"); err != nil {
+		t.Fatal(err)
+	}
+	mustBuild(t, b, "lingling")
+	mustBuild(t, b, "qiyang")
+	ev := pending(t, st)
+	if got := ev[ling]; len(got) != 2 || got[0] != syndicate.EventRemoved+" l4" || got[1] != syndicate.EventRemoved+" l3" {
+		t.Errorf("零陵 events %v", got)
+	}
+	if got := ev["syndicate.items.xianshiqu.qiyang"]; len(got) != 2 || got[1] != syndicate.EventPublished+" l4" {
+		t.Errorf("祁阳 events %v (q0 first, then l4)", got)
+	}
+	r = mustBuild(t, b, "lingling")
+	if r.Events != 0 || r.Rendered {
+		t.Errorf("rebuild after removals = %+v", r)
+	}
+}
+
+func TestUnknownChannel(t *testing.T) {
+	b, _ := newBuilder(t)
+	if _, err := b.Build(context.Background(), "mars"); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
+		t.Errorf("err = %v, want ENOTFOUND", err)
+	}
+}

@@ -1,0 +1,68 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/gorilla/feeds"
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+// jsonDoc extends gorilla's JSONFeed. encoding/json lets an outer field shadow an embedded one
+// of the same name: Items replaces gorilla's, whose omitempty drops the array the JSON Feed 1.1
+// spec requires even when the feed is empty.
+type jsonDoc struct {
+	*feeds.JSONFeed
+	Items []*jsonItem `json:"items"`
+}
+
+// jsonItem extends gorilla's item with a language and spec-conformant attachments (gorilla
+// writes "size" where JSON Feed 1.1 says "size_in_bytes").
+type jsonItem struct {
+	*feeds.JSONItem
+	Language    string           `json:"language,omitempty"`
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
+}
+
+type jsonAttachment struct {
+	URL      string `json:"url"`
+	MIMEType string `json:"mime_type"`
+}
+
+func encodeJSON(d *document) ([]byte, error) {
+	f := (&feeds.JSON{Feed: d.base}).JSONFeed()
+	f.FeedUrl = d.site.FeedURL(d.slug, syndicate.FormatJSON)
+	f.Language = d.language
+	f.Icon, f.Favicon = d.logo, d.icon
+	// "author" is deprecated in 1.1; gorilla fills both it and "authors" with a bare name.
+	f.Author = nil
+	f.Authors = []*feeds.JSONAuthor{{Name: d.base.Author.Name, Url: d.site.BaseURL}}
+	for _, h := range d.hubs {
+		f.Hubs = append(f.Hubs, &feeds.JSONHub{Type: "WebSub", Url: h})
+	}
+	doc := &jsonDoc{JSONFeed: f, Items: make([]*jsonItem, len(f.Items))}
+	for i, ji := range f.Items {
+		it := &d.items[i]
+		ji.Tags = it.categories
+		ji.Image = it.image
+		for _, name := range it.authors {
+			ji.Authors = append(ji.Authors, &feeds.JSONAuthor{Name: name})
+		}
+		item := &jsonItem{JSONItem: ji, Language: it.language}
+		if it.image != "" {
+			item.Attachments = []jsonAttachment{{URL: it.image, MIMEType: it.imageType}}
+		}
+		doc.Items[i] = item
+	}
+	f.Items = nil
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // served as application/feed+json, never inlined in a page
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("encode JSON Feed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
