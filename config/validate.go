@@ -41,7 +41,8 @@ func (c *Config) finish() error {
 		c.Store.DSN = "sqlite:" + filepath.Join(c.DataDir, "syndicate.db")
 	}
 	if !strings.HasPrefix(c.Store.DSN, "sqlite:") && !strings.HasPrefix(c.Store.DSN, "postgres://") && !strings.HasPrefix(c.Store.DSN, "postgresql://") {
-		return fmt.Errorf("store.dsn: %q must start with sqlite: or postgres://", c.Store.DSN)
+		scheme, _, _ := strings.Cut(c.Store.DSN, ":") // not the whole DSN: it may hold a password
+		return fmt.Errorf("store.dsn: scheme %q: must be sqlite:PATH or postgres://…", scheme)
 	}
 	if c.NATS.StoreDir == "" {
 		c.NATS.StoreDir = filepath.Join(c.DataDir, "nats")

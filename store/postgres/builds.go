@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// BuildState implements store.Store.
+func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, error) {
+	var st store.BuildState
+	err := s.pool.QueryRow(ctx, `SELECT last_change, fingerprint, built_at FROM channel_builds WHERE channel = $1`, channel).
+		Scan(&st.LastChange, &st.Fingerprint, &st.BuiltAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.BuildState{}, nil
+	}
+	if err != nil {
+		return store.BuildState{}, fmt.Errorf("postgres: build state of %q: %w", channel, err)
+	}
+	st.BuiltAt = st.BuiltAt.UTC()
+	return st, nil
+}
+
+// Changes implements store.Store. The newest number and the rows come from one snapshot; change
+// numbers become visible in order (see lockChanges), so every number up to the newest is in it.
+func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.Change, int64, error) {
+	var out []store.Change
+	var upTo int64
+	err := s.inTxOpts(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM articles`).Scan(&upTo); err != nil {
+			return fmt.Errorf("newest change: %w", err)
+		}
+		// An article concerns the channel if it is filed there now or was announced there before.
+		rows, err := tx.Query(ctx, `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
+				ac.channel IS NOT NULL, coalesce(ci.hash, '')
+			FROM articles a
+			LEFT JOIN article_channels ac ON ac.article_id = a.id AND ac.channel = $1
+			LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = $1
+			WHERE a.seq > $2 AND a.seq <= $3 AND (ac.channel IS NOT NULL OR ci.article_id IS NOT NULL)
+			ORDER BY a.seq`, channel, since, upTo)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, hash, announced string
+			var data []byte
+			var seq int64
+			var deleted, filed bool
+			if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced); err != nil {
+				return fmt.Errorf("scan change: %w", err)
+			}
+			kind := store.Classify(filed && !deleted, hash, announced)
+			if kind == 0 {
+				continue
+			}
+			a, err := decodeArticle(id, data)
+			if err != nil {
+				return err
+			}
+			out = append(out, store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a})
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("postgres: changes of %q: %w", channel, err)
+	}
+	return out, upTo, nil
+}
+
+// CommitBuild implements store.Store. The statements go in one batch, one round trip, however
+// many events the build wrote.
+func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
+	batch := &pgx.Batch{}
+	var what []string // what each queued statement does, for the error
+	for _, d := range b.Documents {
+		batch.Queue(`INSERT INTO documents (channel, format, body, etag, modified) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, etag = excluded.etag, modified = excluded.modified`,
+			d.Channel, d.Format, d.Body, d.ETag, d.Modified)
+		what = append(what, "save document "+d.Format)
+	}
+	for _, e := range b.Events {
+		batch.Queue(`INSERT INTO outbox (event_id, subject, channel, payload, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			e.EventID, e.Subject, e.Channel, e.Payload, e.CreatedAt)
+		what = append(what, "add outbox row "+e.EventID)
+	}
+	for id, hash := range b.Announced {
+		if hash == "" {
+			batch.Queue(`DELETE FROM channel_items WHERE channel = $1 AND article_id = $2`, b.Channel, id)
+		} else {
+			batch.Queue(`INSERT INTO channel_items (channel, article_id, hash) VALUES ($1, $2, $3)
+				ON CONFLICT (channel, article_id) DO UPDATE SET hash = excluded.hash`, b.Channel, id, hash)
+		}
+		what = append(what, fmt.Sprintf("record announcement of %q", id))
+	}
+	batch.Queue(`INSERT INTO channel_builds (channel, last_change, fingerprint, built_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (channel) DO UPDATE SET last_change = excluded.last_change,
+			fingerprint = excluded.fingerprint, built_at = excluded.built_at`,
+		b.Channel, b.State.LastChange, b.State.Fingerprint, b.State.BuiltAt)
+	what = append(what, "save build state")
+
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, batch)
+		for _, w := range what {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return fmt.Errorf("%s: %w", w, err)
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: commit build of %q: %w", b.Channel, err)
+	}
+	return nil
+}
+
+// Document implements store.Store.
+func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Document, error) {
+	d := syndicate.Document{Channel: channel, Format: format}
+	err := s.pool.QueryRow(ctx, `SELECT body, etag, modified FROM documents WHERE channel = $1 AND format = $2`, channel, format).
+		Scan(&d.Body, &d.ETag, &d.Modified)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, syndicate.Errorf(syndicate.ENOTFOUND, "no %s feed for channel %q yet", format, channel)
+	}
+	if err != nil {
+		return d, fmt.Errorf("postgres: read document %s.%s: %w", channel, format, err)
+	}
+	d.Modified = d.Modified.UTC()
+	return d, nil
+}
+
+// Documents implements store.Store.
+func (s *DB) Documents(ctx context.Context) ([]syndicate.Document, error) {
+	rows, err := s.pool.Query(ctx, `SELECT channel, format, body, etag, modified FROM documents ORDER BY channel, format`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read documents: %w", err)
+	}
+	defer rows.Close()
+	var out []syndicate.Document
+	for rows.Next() {
+		var d syndicate.Document
+		if err := rows.Scan(&d.Channel, &d.Format, &d.Body, &d.ETag, &d.Modified); err != nil {
+			return nil, fmt.Errorf("postgres: scan document: %w", err)
+		}
+		d.Modified = d.Modified.UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read documents: %w", err)
+	}
+	return out, nil
+}
