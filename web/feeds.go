@@ -12,7 +12,6 @@ var (
 	gzipValue  = []string{"gzip"}
 	varyValue  = []string{"Accept-Encoding"}
 	nosniff    = []string{"nosniff"}
-	cacheValue = []string{"public, max-age=60"}
 	corsAnyone = []string{"*"}
 )
 
@@ -43,7 +42,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 	h["Etag"] = etagHeader
 	h["Last-Modified"] = e.lmHeader
 	h["Vary"] = varyValue
-	h["Cache-Control"] = cacheValue
+	h["Cache-Control"] = s.cc.header(file[:dot])
 	h["X-Content-Type-Options"] = nosniff
 	h["Access-Control-Allow-Origin"] = corsAnyone
 
@@ -61,6 +60,9 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(body)
+	if s.metrics != nil {
+		s.metrics.FeedServed(file[dot+1:], useGzip, len(body))
+	}
 }
 
 // notModified applies RFC 9110 §13.1: If-None-Match wins over If-Modified-Since. Weak comparison,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/metrics"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
@@ -31,6 +32,12 @@ type Options struct {
 	Changed func(channels []string)
 	// Stylesheets maps a path under the site (e.g. /xsl/rss.xsl) to an XSL document.
 	Stylesheets map[string][]byte
+	// Jobs, when set, is served under /api/jobs.
+	Jobs Jobs
+	// Metrics, when set, counts requests and is served at /metrics.
+	Metrics *metrics.Metrics
+	// Cache bounds the max-age of feeds; zero Min/Max mean one minute and one hour.
+	Cache CachePolicy
 }
 
 // Server serves Syndicate's HTTP API.
@@ -42,6 +49,9 @@ type Server struct {
 	log     *slog.Logger
 	checks  map[string]func(context.Context) error
 	changed func([]string)
+	jobs    Jobs
+	metrics *metrics.Metrics
+	cc      *cacheControl
 	cache   *Cache
 	mux     *http.ServeMux
 	http    *http.Server
@@ -51,8 +61,15 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
-		changed: o.Changed, cache: NewCache(), mux: http.NewServeMux(),
+		changed: o.Changed, jobs: o.Jobs, metrics: o.Metrics, cache: NewCache(), mux: http.NewServeMux(),
 	}
+	if o.Cache.Min <= 0 {
+		o.Cache.Min = time.Minute
+	}
+	if o.Cache.Max < o.Cache.Min {
+		o.Cache.Max = max(time.Hour, o.Cache.Min)
+	}
+	s.cc = &cacheControl{policy: o.Cache, now: time.Now}
 	for _, t := range o.Tokens {
 		if t = strings.TrimSpace(t); t != "" {
 			s.tokens = append(s.tokens, []byte(t))
@@ -73,6 +90,12 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("DELETE /api/articles/{id}", s.requireAdmin(s.deleteArticle))
 	s.mux.HandleFunc("GET /articles/{id}", s.articlePage)
 	s.mux.HandleFunc("GET /{$}", s.directoryPage)
+	if s.jobs != nil {
+		s.jobRoutes()
+	}
+	if s.metrics != nil {
+		s.mux.Handle("GET /metrics", s.metrics.Handler())
+	}
 	for path, body := range stylesheets {
 		s.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/xsl; charset=utf-8")
@@ -83,7 +106,15 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 }
 
 // Handler returns the HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler {
+	if s.metrics != nil {
+		return s.metrics.Middleware(s.mux)
+	}
+	return s.mux
+}
+
+// SchedulesChanged makes feeds' max-age follow a changed build schedule at once.
+func (s *Server) SchedulesChanged() { s.cc.reset() }
 
 // Cache returns the feed document cache, which builds update.
 func (s *Server) Cache() *Cache { return s.cache }
@@ -105,7 +136,7 @@ func (s *Server) Listen(addr string) (net.Addr, error) {
 		return nil, fmt.Errorf("web: listen on %s: %w", addr, err)
 	}
 	s.http = &http.Server{
-		Handler:           s.mux,
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,

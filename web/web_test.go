@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,50 @@ func TestHealth(t *testing.T) {
 	st.Close()
 	if r, body := do(t, "GET", srv.URL+"/readyz", ""); r.StatusCode != 503 || !strings.Contains(body, "unavailable") {
 		t.Errorf("readyz with the store closed: %d %s", r.StatusCode, body)
+	}
+}
+
+func TestMaxAgeFollowsSchedule(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tree, _ := syndicate.NewTree([]syndicate.Channel{{Slug: "lingling", Title: "零陵"}})
+	next := time.Now().Add(90 * time.Second)
+	s := web.New(web.Options{Store: st, Tree: tree, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Cache: web.CachePolicy{NextBuild: func(string) time.Time { return next }, Min: 30 * time.Second, Max: 10 * time.Minute}})
+	body := []byte("<rss/>")
+	s.Cache().Put(syndicate.Document{Channel: "lingling", Format: "rss", Body: body, ETag: syndicate.ETagOf(body), Modified: time.Now()})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	maxAge := func() int {
+		r, _ := do(t, "GET", srv.URL+"/feeds/lingling.rss", "")
+		v, ok := strings.CutPrefix(r.Header.Get("Cache-Control"), "public, max-age=")
+		if !ok {
+			t.Fatalf("Cache-Control %q", r.Header.Get("Cache-Control"))
+		}
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	if n := maxAge(); n < 88 || n > 90 {
+		t.Errorf("max-age %d, want about 90 (time to the next build)", n)
+	}
+	next = time.Now().Add(5 * time.Hour)
+	s.SchedulesChanged()
+	if n := maxAge(); n != 600 {
+		t.Errorf("after a schedule change max-age %d, want the 600 s ceiling", n)
+	}
+	next = time.Now().Add(time.Second)
+	s.SchedulesChanged()
+	if n := maxAge(); n != 30 {
+		t.Errorf("build imminent: max-age %d, want the 30 s floor", n)
+	}
+	// HEAD carries the same headers and no body.
+	get, _ := do(t, "GET", srv.URL+"/feeds/lingling.rss", "")
+	head, hb := do(t, "HEAD", srv.URL+"/feeds/lingling.rss", "")
+	if hb != "" || head.Header.Get("ETag") != get.Header.Get("ETag") || head.Header.Get("Content-Length") != get.Header.Get("Content-Length") {
+		t.Errorf("HEAD: body %q, headers %v vs %v", hb, head.Header, get.Header)
 	}
 }
