@@ -39,6 +39,9 @@ func NewTree(channels []Channel) (*Tree, error) {
 		if !ValidSlug(c.Slug) {
 			return nil, fmt.Errorf("channel %q: slug must match %s (it is a URL segment and a NATS subject token)", c.Slug, slugPattern)
 		}
+		if c.Slug == SiteFeed {
+			return nil, fmt.Errorf("channel %q: the slug is reserved for the site-wide feed", c.Slug)
+		}
 		if _, dup := t.bySlug[c.Slug]; dup {
 			return nil, fmt.Errorf("channel %q: defined twice", c.Slug)
 		}

@@ -12,6 +12,10 @@ const (
 	FormatJSON = "json"
 )
 
+// SiteFeed is the slug of the site-wide feed: every channel's newest items, built like a channel
+// but announcing no events (each channel announces its own). No channel may use it.
+const SiteFeed = "all"
+
 // Formats lists every feed format in a fixed order.
 var Formats = []string{FormatRSS, FormatAtom, FormatJSON}
 

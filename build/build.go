@@ -30,6 +30,9 @@ type Builder struct {
 	SubjectPrefix string   // NATS subject prefix, e.g. "syndicate"
 	Hubs          []string // WebSub hubs advertised in feeds
 	Stylesheets   bool     // add <?xml-stylesheet?> to RSS and Atom
+	// SiteSchedule and SiteLimit describe the site-wide feed (syndicate.SiteFeed).
+	SiteSchedule string
+	SiteLimit    int
 	// Committed, when set, is called after a build committed new documents or events.
 	Committed func(r Result)
 	// Now is the clock; tests replace it.
@@ -51,7 +54,7 @@ func StylesheetPath(format string) string { return "/xsl/" + format + ".xsl" }
 // Build runs one build of the channel slug.
 func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	res := Result{Channel: slug}
-	ch, ok := b.Tree.Channel(slug)
+	ch, ok := b.channel(slug)
 	if !ok {
 		return res, syndicate.Errorf(syndicate.ENOTFOUND, "unknown channel %q", slug)
 	}
@@ -64,11 +67,15 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	changes, upTo, err := b.Store.Changes(ctx, slug, state.LastChange)
-	if err != nil {
+	var changes []store.Change
+	var upTo int64
+	subtree := b.Tree.Subtree(slug)
+	if slug == syndicate.SiteFeed {
+		subtree = b.Tree.Slugs()
+	} else if changes, upTo, err = b.Store.Changes(ctx, slug, state.LastChange); err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	items, err := b.Store.NewestItems(ctx, b.Tree.Subtree(slug), ch.Limit)
+	items, err := b.Store.NewestItems(ctx, subtree, ch.Limit)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
@@ -119,6 +126,15 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 		b.Committed(res)
 	}
 	return res, nil
+}
+
+// channel returns the channel a slug names, or the site-wide feed's pseudo-channel.
+func (b *Builder) channel(slug string) (syndicate.Channel, bool) {
+	if slug == syndicate.SiteFeed {
+		return syndicate.Channel{Slug: slug, Title: b.Site.Title, Description: b.Site.Description,
+			Schedule: b.SiteSchedule, Limit: b.SiteLimit}, b.SiteSchedule != "" && b.SiteLimit > 0
+	}
+	return b.Tree.Channel(slug)
 }
 
 func (b *Builder) now() time.Time {

@@ -150,3 +150,20 @@ func TestUnknownChannel(t *testing.T) {
 		t.Errorf("err = %v, want ENOTFOUND", err)
 	}
 }
+
+func TestSiteFeedHoldsEveryChannelAndEmitsNothing(t *testing.T) {
+	b, st := newBuilder(t)
+	b.SiteSchedule, b.SiteLimit = "@every 5m", 10
+	upsert(t, st, storetest.Article("l", 1, "lingling"))
+	upsert(t, st, storetest.Article("q", 2, "qiyang"))
+	r := mustBuild(t, b, syndicate.SiteFeed)
+	if r.Items != 2 || r.Events != 0 || !r.Rendered {
+		t.Errorf("site feed build = %+v", r)
+	}
+	if len(pending(t, st)) != 0 {
+		t.Error("the site-wide feed emitted events")
+	}
+	if r := mustBuild(t, b, syndicate.SiteFeed); r.Rendered {
+		t.Error("unchanged site feed re-rendered")
+	}
+}
