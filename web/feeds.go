@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	syndicate "github.com/yongzhou-news/syndicate"
 )
 
 // Header values built once: assigning a slice to the header map costs no allocation. They are
@@ -25,7 +27,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	e, ok := s.cache.get(file)
 	if !ok {
-		if s.tree.Has(file[:dot]) {
+		if s.tree.Has(file[:dot]) || file[:dot] == syndicate.SiteFeed {
 			http.Error(w, "This feed has not been built yet; try again after the channel's next build.", http.StatusServiceUnavailable)
 			return
 		}

@@ -5,25 +5,44 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/microcosm-cc/bluemonday"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
+var (
+	//go:embed templates/*.html
+	templateFS embed.FS
+	//go:embed static/copy.js
+	copyJS []byte
+)
 
 var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 // articlePolicy sanitises stored HTML before it is shown on Syndicate's own pages.
 var articlePolicy = bluemonday.UGCPolicy()
 
+// textPolicy strips all markup, for summaries shown as text.
+var textPolicy = bluemonday.StrictPolicy()
+
+// DirectoryItems is how many newest items the directory shows per channel.
+const DirectoryItems = 5
+
 type link struct{ Title, Href, Type string }
+
+type item struct {
+	Title, URL, Summary string
+	Date                time.Time
+}
 
 type node struct {
 	Channel  syndicate.Channel
+	Href     string
 	Feeds    []link
+	Items    []item
 	Children []node
 }
 
@@ -31,33 +50,97 @@ type pageData struct {
 	Site       syndicate.Site
 	Title      string
 	Alternates []link
+	SiteFeeds  []link
 	Nodes      []node
+	Node       node
 	Article    syndicate.Article
 	Content    template.HTML
 }
 
 var formatNames = map[string]string{syndicate.FormatRSS: "RSS", syndicate.FormatAtom: "Atom", syndicate.FormatJSON: "JSON Feed"}
 
-func (s *Server) feedLinks(slug string) []link {
+func (s *Server) feedLinks(slug, title string) []link {
 	var out []link
 	for _, f := range syndicate.Formats {
-		out = append(out, link{Title: formatNames[f], Href: s.site.FeedURL(slug, f), Type: syndicate.ContentTypes[f]})
+		// Autodiscovery wants the bare media type, without charset.
+		mediaType, _, _ := strings.Cut(syndicate.ContentTypes[f], ";")
+		out = append(out, link{Title: title + formatNames[f], Href: s.site.FeedURL(slug, f), Type: mediaType})
 	}
 	return out
 }
 
-func (s *Server) nodes(parent string) []node {
+// items returns the newest n items of a channel's subtree for display.
+func (s *Server) items(r *http.Request, slug string, n int) ([]item, error) {
+	arts, err := s.store.NewestItems(r.Context(), s.tree.Subtree(slug), n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]item, 0, len(arts))
+	for i := range arts {
+		a := &arts[i]
+		title := textPolicy.Sanitize(a.Title)
+		if title == "" {
+			title = "(无标题)"
+		}
+		out = append(out, item{Title: title, URL: s.site.ArticleURL(a), Summary: textPolicy.Sanitize(a.Summary),
+			Date: a.PublishedAt.In(s.loc())})
+	}
+	return out, nil
+}
+
+func (s *Server) loc() *time.Location {
+	if l, err := time.LoadLocation(s.site.Timezone); err == nil {
+		return l
+	}
+	return time.UTC
+}
+
+func (s *Server) nodes(r *http.Request, parent string) ([]node, error) {
 	var out []node
 	for _, slug := range s.tree.Children(parent) {
 		c, _ := s.tree.Channel(slug)
-		out = append(out, node{Channel: c, Feeds: s.feedLinks(slug), Children: s.nodes(slug)})
+		items, err := s.items(r, slug, DirectoryItems)
+		if err != nil {
+			return nil, err
+		}
+		children, err := s.nodes(r, slug)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items, Children: children})
 	}
-	return out
+	return out, nil
 }
 
-// directoryPage answers GET /: the channel tree with subscribe links.
+// directoryPage answers GET /: the channel tree in configuration order, each channel with its
+// newest items and subscribe links, and autodiscovery of the site-wide feed.
 func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "directory.html", pageData{Site: s.site, Title: s.site.Title, Nodes: s.nodes("")})
+	nodes, err := s.nodes(r, "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	site := s.feedLinks(syndicate.SiteFeed, "")
+	s.render(w, r, "directory.html", pageData{Site: s.site, Title: s.site.Title, Nodes: nodes, SiteFeeds: site,
+		Alternates: s.feedLinks(syndicate.SiteFeed, s.site.Title+" ")})
+}
+
+// channelPage answers GET /channels/{slug}.
+func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
+	slug := r.PathValue("slug")
+	c, ok := s.tree.Channel(slug)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	items, err := s.items(r, slug, c.Limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n := node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items}
+	s.render(w, r, "channel.html", pageData{Site: s.site, Title: c.Title + " - " + s.site.Title, Node: n,
+		Alternates: s.feedLinks(slug, c.Title+" ")})
 }
 
 // articlePage answers GET /articles/{id}, the link of items whose article has no URL of its own.
@@ -73,12 +156,20 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	var alts []link
 	for _, c := range a.Channels {
-		alts = append(alts, s.feedLinks(c)...)
+		if ch, ok := s.tree.Channel(c); ok {
+			alts = append(alts, s.feedLinks(c, ch.Title+" ")...)
+		}
 	}
 	s.render(w, r, "article.html", pageData{
 		Site: s.site, Title: a.Title + " - " + s.site.Title, Article: a, Alternates: alts,
 		Content: template.HTML(articlePolicy.Sanitize(a.ContentHTML)), // sanitised just above
 	})
+}
+
+func (s *Server) copyScript(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(copyJS)
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data pageData) {
@@ -89,8 +180,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src * data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Cache-Control", "public, max-age=60")
 	w.Write(buf.Bytes())
 }

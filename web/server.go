@@ -89,6 +89,9 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /api/articles/{id}", s.requireAdmin(s.getArticle))
 	s.mux.HandleFunc("DELETE /api/articles/{id}", s.requireAdmin(s.deleteArticle))
 	s.mux.HandleFunc("GET /articles/{id}", s.articlePage)
+	s.mux.HandleFunc("GET /channels/{slug}", s.channelPage)
+	s.mux.HandleFunc("GET /opml", s.opmlExport)
+	s.mux.HandleFunc("GET /static/copy.js", s.copyScript)
 	s.mux.HandleFunc("GET /{$}", s.directoryPage)
 	if s.jobs != nil {
 		s.jobRoutes()

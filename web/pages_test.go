@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"context"
+	"encoding/xml"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+func TestPages(t *testing.T) {
+	_, srv, st := newServer(t)
+	ctx := context.Background()
+	hostile := syndicate.Article{ID: "evil", Title: `<script>alert("x")</script>零陵新闻`, Summary: `<img src=x onerror=alert(1)>摘要`,
+		ContentHTML: `<p onclick="alert(1)">正文</p><script>alert(2)</script>`, Channels: []string{"lingling"},
+		PublishedAt: time.Date(2022, 11, 16, 8, 0, 0, 0, time.UTC)}
+	hostile.Normalize()
+	if _, err := st.UpsertArticle(ctx, hostile); err != nil {
+		t.Fatal(err)
+	}
+
+	resp, body := do(t, "GET", srv.URL+"/", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("CSP %q", csp)
+	}
+	if strings.Contains(body, "<script>alert") || strings.Contains(body, "onerror") {
+		t.Error("hostile title reached the page unescaped")
+	}
+	if !strings.Contains(body, "零陵新闻") {
+		t.Error("the item title is not on the directory page")
+	}
+	if i, j := strings.Index(body, "县市区"), strings.Index(body, "零陵</strong>"); i < 0 || j < 0 || i > j {
+		t.Error("tree order: 县市区 must come before its child 零陵")
+	}
+	alt := regexp.MustCompile(`<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"`).FindStringSubmatch(body)
+	if alt == nil || !strings.HasSuffix(alt[1], "/feeds/all.atom") {
+		t.Errorf("no site-wide Atom autodiscovery link: %v", alt)
+	}
+
+	resp, body = do(t, "GET", srv.URL+"/channels/lingling", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `href="http://localhost:8080/feeds/lingling.rss"`) || strings.Contains(body, "<script>alert") {
+		t.Errorf("channel page: %d", resp.StatusCode)
+	}
+	if r, _ := do(t, "GET", srv.URL+"/channels/mars", ""); r.StatusCode != 404 {
+		t.Errorf("unknown channel page: %d", r.StatusCode)
+	}
+	resp, body = do(t, "GET", srv.URL+"/articles/evil", "")
+	if resp.StatusCode != 200 || strings.Contains(body, "alert(2)") || strings.Contains(body, "onclick") || !strings.Contains(body, "正文") {
+		t.Errorf("article page not sanitised: %d", resp.StatusCode)
+	}
+
+	resp, body = do(t, "GET", srv.URL+"/opml", "")
+	var doc struct {
+		Body []struct {
+			Text     string `xml:"text,attr"`
+			XMLURL   string `xml:"xmlUrl,attr"`
+			Children []struct {
+				Text   string `xml:"text,attr"`
+				XMLURL string `xml:"xmlUrl,attr"`
+			} `xml:"outline"`
+		} `xml:"body>outline"`
+	}
+	if err := xml.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("OPML does not parse: %v", err)
+	}
+	if len(doc.Body) != 1 || doc.Body[0].Text != "县市区" || len(doc.Body[0].Children) != 1 || !strings.HasSuffix(doc.Body[0].Children[0].XMLURL, "/feeds/lingling.rss") {
+		t.Errorf("OPML outlines %+v", doc.Body)
+	}
+	if r, js := do(t, "GET", srv.URL+"/static/copy.js", ""); r.StatusCode != 200 || !strings.Contains(js, "clipboard") {
+		t.Errorf("copy.js: %d", r.StatusCode)
+	}
+}

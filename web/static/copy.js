@@ -1,0 +1,9 @@
+// Copy-the-URL buttons: a button with data-copy="URL" copies it and says so.
+document.addEventListener("click", function (ev) {
+  var b = ev.target.closest("button[data-copy]");
+  if (!b) return;
+  var url = b.getAttribute("data-copy");
+  var done = function () { var t = b.textContent; b.textContent = "已复制"; setTimeout(function () { b.textContent = t; }, 1500); };
+  if (navigator.clipboard) { navigator.clipboard.writeText(url).then(done, function () { window.prompt("复制订阅地址:", url); }); }
+  else { window.prompt("复制订阅地址:", url); }
+});
