@@ -3,13 +3,39 @@ package web_test
 import (
 	"context"
 	"encoding/xml"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	syndicate "github.com/yongzhou-news/syndicate"
 )
+
+// alternates parses a page as browsers do and returns its autodiscovery links by type.
+func alternates(t *testing.T, page string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	z := html.NewTokenizer(strings.NewReader(page))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return out
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			if tok.Data != "link" {
+				continue
+			}
+			attr := map[string]string{}
+			for _, a := range tok.Attr {
+				attr[a.Key] = a.Val
+			}
+			if attr["rel"] == "alternate" {
+				out[attr["type"]] = attr["href"]
+			}
+		}
+	}
+}
 
 func TestPages(t *testing.T) {
 	_, srv, st := newServer(t)
@@ -38,14 +64,16 @@ func TestPages(t *testing.T) {
 	if i, j := strings.Index(body, "县市区"), strings.Index(body, "零陵</strong>"); i < 0 || j < 0 || i > j {
 		t.Error("tree order: 县市区 must come before its child 零陵")
 	}
-	alt := regexp.MustCompile(`<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"`).FindStringSubmatch(body)
-	if alt == nil || !strings.HasSuffix(alt[1], "/feeds/all.atom") {
-		t.Errorf("no site-wide Atom autodiscovery link: %v", alt)
+	if alt := alternates(t, body)["application/atom+xml"]; !strings.HasSuffix(alt, "/feeds/all.atom") {
+		t.Errorf("site-wide Atom autodiscovery link = %q", alt)
 	}
 
 	resp, body = do(t, "GET", srv.URL+"/channels/lingling", "")
-	if resp.StatusCode != 200 || !strings.Contains(body, `href="http://localhost:8080/feeds/lingling.rss"`) || strings.Contains(body, "<script>alert") {
+	if resp.StatusCode != 200 || strings.Contains(body, "<script>alert") {
 		t.Errorf("channel page: %d", resp.StatusCode)
+	}
+	if alt := alternates(t, body)["application/feed+json"]; alt != "http://localhost:8080/feeds/lingling.json" {
+		t.Errorf("channel page JSON Feed autodiscovery = %q", alt)
 	}
 	if r, _ := do(t, "GET", srv.URL+"/channels/mars", ""); r.StatusCode != 404 {
 		t.Errorf("unknown channel page: %d", r.StatusCode)
