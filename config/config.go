@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -36,8 +37,25 @@ type Config struct {
 	Defaults Defaults  `yaml:"defaults"`
 	Demo     bool      `yaml:"demo"`
 	Ingest   Ingest    `yaml:"ingest"`
+	WebSub   WebSub    `yaml:"websub"`
 	Channels []Channel `yaml:"channels" env:"-"`
 	Sources  []Source  `yaml:"sources" env:"-"`
+}
+
+// WebSub lists the hubs feeds advertise and notify after every change.
+type WebSub struct {
+	Hubs string `yaml:"hubs"` // comma-separated hub URLs
+}
+
+// HubList returns the configured hubs.
+func (w WebSub) HubList() []string {
+	var out []string
+	for _, h := range strings.Split(w.Hubs, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Ingest configures how upstream sources are fetched.

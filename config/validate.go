@@ -75,6 +75,11 @@ func (c *Config) finish() error {
 	if len(c.Channels) == 0 {
 		return fmt.Errorf("channels: at least one channel is needed")
 	}
+	for _, h := range c.WebSub.HubList() {
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("websub.hubs: %q must be an absolute http(s) URL", h)
+		}
+	}
 	tree, err := c.Tree()
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ type cached struct {
 	etagHeader   []string
 	gzipHeader   []string
 	lmHeader     []string
+	linkHeader   []string // WebSub discovery (RFC 8288 Link), nil without hubs
 }
 
 // Cache holds every channel's current documents in memory. Reads take a read lock and a map
@@ -30,6 +31,8 @@ type cached struct {
 type Cache struct {
 	mu   sync.RWMutex
 	docs map[string]*cached // key: slug + "." + format
+	// links returns a document's Link header value, computed once per build.
+	links func(channel, format string) []string
 }
 
 // NewCache returns an empty cache.
@@ -42,6 +45,9 @@ func (c *Cache) Put(docs ...syndicate.Document) error {
 		e, err := prepare(d)
 		if err != nil {
 			return err
+		}
+		if c.links != nil {
+			e.linkHeader = c.links(d.Channel, d.Format)
 		}
 		prepared[d.Channel+"."+d.Format] = e
 	}

@@ -47,6 +47,9 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 	h["Cache-Control"] = s.cc.header(file[:dot])
 	h["X-Content-Type-Options"] = nosniff
 	h["Access-Control-Allow-Origin"] = corsAnyone
+	if e.linkHeader != nil {
+		h["Link"] = e.linkHeader
+	}
 
 	if notModified(r, etag, e.etag, e.modUnix) {
 		w.WriteHeader(http.StatusNotModified)

@@ -38,6 +38,8 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Cache bounds the max-age of feeds; zero Min/Max mean one minute and one hour.
 	Cache CachePolicy
+	// Hubs are WebSub hubs announced in feeds' Link headers.
+	Hubs []string
 }
 
 // Server serves Syndicate's HTTP API.
@@ -70,6 +72,15 @@ func New(o Options) *Server {
 		o.Cache.Max = max(time.Hour, o.Cache.Min)
 	}
 	s.cc = &cacheControl{policy: o.Cache, now: time.Now}
+	if len(o.Hubs) > 0 {
+		s.cache.links = func(channel, format string) []string {
+			v := "<" + o.Site.FeedURL(channel, format) + `>; rel="self"`
+			for _, h := range o.Hubs {
+				v += ", <" + h + `>; rel="hub"`
+			}
+			return []string{v}
+		}
+	}
 	for _, t := range o.Tokens {
 		if t = strings.TrimSpace(t); t != "" {
 			s.tokens = append(s.tokens, []byte(t))
