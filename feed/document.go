@@ -29,7 +29,7 @@ type document struct {
 	site        syndicate.Site
 	slug        string
 	title       string
-	description string
+	description string // may be empty
 	link        string // the channel's HTML page
 	language    string
 	categories  []string // titles along the channel's own path
@@ -84,7 +84,7 @@ func prepare(in Input) (*document, error) {
 		title:      chTitle,
 		link:       site.ChannelURL(in.Channel.Slug),
 		language:   cleanText(strings.TrimSpace(site.Language)),
-		ttlMinutes: int((in.TTL + time.Minute - 1) / time.Minute),
+		ttlMinutes: int((max(in.TTL, 0) + time.Minute - 1) / time.Minute), // rounded up: 30s is <ttl>1</ttl>, not none
 		stylesheet: in.Stylesheet,
 		icon:       site.BaseURL + "/favicon.ico",
 		logo:       site.BaseURL + "/logo.png",
@@ -92,7 +92,12 @@ func prepare(in Input) (*document, error) {
 	if siteTitle != "" && siteTitle != chTitle {
 		d.title = chTitle + " - " + siteTitle
 	}
-	d.description = firstNonEmpty(plainLine(in.Channel.Description), plainLine(site.Description), d.title)
+	if in.Channel.Slug == syndicate.SiteFeed {
+		d.link = site.BaseURL + "/" // the site-wide feed has no channel page: its page is the portal's
+	}
+	// Optional in Atom and JSON Feed, so they get none rather than the title again; RSS, where
+	// <description> is required, falls back to the title (see encodeRSS).
+	d.description = firstNonEmpty(plainLine(in.Channel.Description), plainLine(site.Description))
 	for _, h := range in.Hubs {
 		if u, ok := httpURL(base, h); ok && !slices.Contains(d.hubs, u) {
 			d.hubs = append(d.hubs, u)

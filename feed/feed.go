@@ -89,6 +89,8 @@ const maxStylesheetHref = 2048
 
 // writeXML encodes an XML feed after the XML declaration and, when xsl is set, an
 // xml-stylesheet processing instruction (W3C "Associating Style Sheets with XML documents").
+// It takes the same feeds.XmlFeed as gorilla's WriteXML, which has no place for the instruction
+// (it writes the declaration and the root element on one line).
 func writeXML(f feeds.XmlFeed, xsl string) ([]byte, error) {
 	xsl = strings.TrimSpace(cleanText(xsl))
 	if len(xsl) > maxStylesheetHref {

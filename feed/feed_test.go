@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,10 +114,28 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("%v (run go test ./feed/ -run TestGolden -update to create it)", err)
 			}
 			if !bytes.Equal(out[f], want) {
-				t.Errorf("%s differs from %s (rerun with -update if the change is intended):\n%s", f, path, out[f])
+				t.Errorf("%s differs from %s (rerun with -update if the change is intended): %s", f, path, firstDiff(out[f], want))
 			}
 		})
 	}
+}
+
+// firstDiff describes the first line where got and want differ.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d\n got %.300q\nwant %.300q", i+1, gl, wl)
+		}
+	}
+	return "same lines"
 }
 
 // TestDeterministic renders the same input many times, through both entry points, and expects
@@ -211,5 +230,74 @@ func TestRenderErrors(t *testing.T) {
 				t.Fatalf("error %q lacks the package context", err)
 			}
 		})
+	}
+}
+
+// TestConcurrentRender renders from several goroutines at once: the sanitising policy and the
+// time zone cache are shared (run with -race).
+func TestConcurrentRender(t *testing.T) {
+	in := fixtureInput(t, richArticle(t), fixtureArticle(t))
+	want, err := RenderAll(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := RenderAll(in)
+			if err == nil {
+				for _, f := range syndicate.Formats {
+					if !bytes.Equal(got[f], want[f]) {
+						err = errors.New(f + ": concurrent render differs")
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestEmptyFeed renders a channel without items: every format stays valid, and JSON Feed keeps
+// the items array its spec requires.
+func TestEmptyFeed(t *testing.T) {
+	in := fixtureInput(t)
+	in.Updated = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	out, err := RenderAll(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out[syndicate.FormatJSON]), `"items": []`) {
+		t.Errorf("JSON Feed without an items array:\n%s", out[syndicate.FormatJSON])
+	}
+	for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
+		walkXML(t, out[f])
+	}
+	if !strings.Contains(string(out[syndicate.FormatAtom]), "<updated>2026-01-02T11:04:05+08:00</updated>") {
+		t.Errorf("Atom feed without the build time as <updated>:\n%s", out[syndicate.FormatAtom])
+	}
+}
+
+// TestSiteFeed renders the site-wide pseudo-channel as build.Builder describes it.
+func TestSiteFeed(t *testing.T) {
+	in := fixtureInput(t, richArticle(t), fixtureArticle(t))
+	in.Channel = syndicate.Channel{Slug: syndicate.SiteFeed, Title: testSite.Title, Limit: 50}
+	d, err := prepare(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.title != "红网永州站" || d.link != "http://localhost:8080/" || len(d.categories) != 0 {
+		t.Errorf("title %q link %q categories %q, want the site's title and home page and no categories", d.title, d.link, d.categories)
+	}
+	out, err := Render(in, syndicate.FormatAtom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "<id>tag:localhost,2026:feed/all.atom</id>") {
+		t.Errorf("site feed id missing:\n%s", head(out))
 	}
 }

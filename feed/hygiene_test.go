@@ -2,6 +2,8 @@ package feed
 
 import (
 	"net/url"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +204,32 @@ func TestXSL(t *testing.T) {
 	}
 	if _, ok := XSL(syndicate.FormatJSON); ok {
 		t.Error("a stylesheet for JSON Feed")
+	}
+}
+
+// TestXSLTransform applies the stylesheets to the golden feeds with libxslt, the engine of
+// Chrome and Safari, when it is installed.
+func TestXSLTransform(t *testing.T) {
+	xsltproc, err := exec.LookPath("xsltproc")
+	if err != nil {
+		t.Skip("xsltproc not installed (apt-get install xsltproc); the stylesheets are only checked for well-formedness")
+	}
+	for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
+		t.Run(f, func(t *testing.T) {
+			out, err := exec.Command(xsltproc, filepath.Join("xsl", f+".xsl"), filepath.Join("testdata", "lingling."+f)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("xsltproc: %v\n%s", err, out)
+			}
+			for _, want := range []string{
+				`<html lang="zh-CN">`, "<h1>零陵 - 红网永州站</h1>", "如何订阅",
+				"http://localhost:8080/feeds/lingling." + f,
+				`<a href="http://localhost:8080/articles/yongzhou-20221116-lingling-kangyi">汇聚“红”力量`,
+				"彭沛、黎俊", "#重要新闻",
+			} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("page lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }

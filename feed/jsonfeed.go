@@ -18,7 +18,8 @@ type jsonDoc struct {
 }
 
 // jsonItem extends gorilla's item with a language and spec-conformant attachments (gorilla
-// writes "size" where JSON Feed 1.1 says "size_in_bytes").
+// writes "size" where JSON Feed 1.1 says "size_in_bytes"). Its BannerImage stays empty: gorilla
+// tags it "banner_", a member no reader knows.
 type jsonItem struct {
 	*feeds.JSONItem
 	Language    string           `json:"language,omitempty"`

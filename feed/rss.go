@@ -63,6 +63,7 @@ type rssItem struct {
 
 func encodeRSS(d *document) ([]byte, error) {
 	ch := (&feeds.Rss{Feed: d.base}).RssFeed()
+	ch.Description = firstNonEmpty(d.description, d.title)
 	ch.Language = d.language
 	ch.Generator = Generator
 	ch.Docs = "https://www.rssboard.org/rss-specification"

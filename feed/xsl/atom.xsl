@@ -43,7 +43,9 @@
         <header>
           <span class="badge">Atom 订阅源</span>
           <h1><xsl:value-of select="/a:feed/a:title"/></h1>
-          <p><xsl:value-of select="/a:feed/a:subtitle"/></p>
+          <xsl:if test="/a:feed/a:subtitle != /a:feed/a:title">
+            <p><xsl:value-of select="/a:feed/a:subtitle"/></p>
+          </xsl:if>
           <p><a href="{/a:feed/a:link[@rel='alternate']/@href}">打开网站上的频道页面 →</a></p>
         </header>
         <section class="subscribe">

@@ -44,7 +44,9 @@
         <header>
           <span class="badge">RSS 订阅源</span>
           <h1><xsl:value-of select="/rss/channel/title"/></h1>
-          <p><xsl:value-of select="/rss/channel/description"/></p>
+          <xsl:if test="/rss/channel/description != /rss/channel/title">
+            <p><xsl:value-of select="/rss/channel/description"/></p>
+          </xsl:if>
           <p><a href="{/rss/channel/link}">打开网站上的频道页面 →</a></p>
         </header>
         <section class="subscribe">
