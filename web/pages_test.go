@@ -103,4 +103,9 @@ func TestPages(t *testing.T) {
 	if r, js := do(t, "GET", srv.URL+"/static/copy.js", ""); r.StatusCode != 200 || !strings.Contains(js, "clipboard") {
 		t.Errorf("copy.js: %d", r.StatusCode)
 	}
+	for _, p := range []string{"/favicon.ico", "/logo.png"} {
+		if r, b := do(t, "GET", srv.URL+p, ""); r.StatusCode != 200 || !strings.HasPrefix(b, "\x89PNG") {
+			t.Errorf("%s: %d", p, r.StatusCode)
+		}
+	}
 }

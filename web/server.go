@@ -13,6 +13,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/metrics"
 	"github.com/yongzhou-news/syndicate/store"
 )
@@ -103,6 +104,8 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /channels/{slug}", s.channelPage)
 	s.mux.HandleFunc("GET /opml", s.opmlExport)
 	s.mux.HandleFunc("GET /static/copy.js", s.copyScript)
+	s.mux.HandleFunc("GET /favicon.ico", serveIcon)
+	s.mux.HandleFunc("GET /logo.png", serveIcon)
 	s.mux.HandleFunc("GET /{$}", s.directoryPage)
 	if s.jobs != nil {
 		s.jobRoutes()
@@ -112,7 +115,7 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	}
 	for path, body := range stylesheets {
 		s.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/xsl; charset=utf-8")
+			w.Header().Set("Content-Type", feed.XSLContentType)
 			w.Header().Set("Cache-Control", "public, max-age=86400")
 			w.Write(body)
 		})
