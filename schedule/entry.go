@@ -40,7 +40,8 @@ type Status struct {
 	Failures     int64      `json:"failures"`
 	Skips        int64      `json:"skips"`
 	Panics       int64      `json:"panics"`
-	History      []Run      `json:"history"` // newest first
+	Elsewhere    int64      `json:"elsewhere"` // ticks left to another replica
+	History      []Run      `json:"history"`   // newest first
 }
 
 type entry struct {
@@ -49,14 +50,15 @@ type entry struct {
 	id   cron.EntryID // guarded by s.mu
 	spec Spec         // guarded by s.mu
 
-	mu       sync.Mutex
-	paused   bool
-	running  bool
-	history  []Run // newest last
-	runs     int64
-	failures int64
-	skips    int64
-	panics   int64
+	mu        sync.Mutex
+	paused    bool
+	running   bool
+	history   []Run // newest last
+	runs      int64
+	failures  int64
+	skips     int64
+	panics    int64
+	elsewhere int64 // ticks another replica ran (or that could not be coordinated)
 }
 
 // Run implements cron.Job: one scheduled tick.
@@ -67,11 +69,17 @@ func (e *entry) Run() {
 	if paused {
 		return
 	}
-	e.run(e.s.base, "schedule")
+	// cron sets the entry's Prev to the tick it is starting before it answers the snapshot
+	// request, so every replica names the tick the same way whatever its timer jitter.
+	e.s.mu.Lock()
+	id := e.id
+	e.s.mu.Unlock()
+	e.run(e.s.base, "schedule", e.s.cron.Entry(id).Prev)
 }
 
-// run executes the job unless a run is in progress (then it counts a skip and returns false).
-func (e *entry) run(parent context.Context, trigger string) (r Run, ran bool) {
+// run executes the job unless a run is in progress here (then it counts a skip and returns
+// false) or, with a coordinator, on another replica (then it returns false quietly).
+func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r Run, ran bool) {
 	e.mu.Lock()
 	if e.running {
 		e.skips++
@@ -86,6 +94,20 @@ func (e *entry) run(parent context.Context, trigger string) (r Run, ran bool) {
 	e.mu.Unlock()
 	e.s.wg.Add(1)
 	defer e.s.wg.Done()
+	if c := e.s.Coordinator; c != nil {
+		release, ok, err := c.Acquire(parent, e.job.Name, tick)
+		if err != nil || !ok {
+			if err != nil {
+				e.s.log.Error("job not run: cannot coordinate with other replicas", slog.String("job", e.job.Name), slog.Any("error", err))
+			}
+			e.mu.Lock()
+			e.running = false
+			e.elsewhere++
+			e.mu.Unlock()
+			return Run{}, false
+		}
+		defer release()
+	}
 
 	r = Run{Trigger: trigger, Start: e.s.Now()}
 	if e.s.Started != nil {
@@ -146,7 +168,7 @@ func (e *entry) status(spec Spec, next time.Time) Status {
 	defer e.mu.Unlock()
 	st := Status{
 		Name: e.job.Name, Spec: spec.Raw, Timezone: spec.Location.String(), Paused: e.paused, Running: e.running,
-		Next: next, Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics,
+		Next: next, Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics, Elsewhere: e.elsewhere,
 		History: make([]Run, 0, len(e.history)),
 	}
 	for i := len(e.history) - 1; i >= 0; i-- {

@@ -35,6 +35,12 @@ var ErrBusy = errors.New("job is already running")
 // ErrUnknownJob is returned for a name no job has.
 var ErrUnknownJob = errors.New("no such job")
 
+// Coordinator decides which of several replicas runs a job. Acquire claims the tick (zero for a
+// manual run) and a lease held until release is called; ok is false when another replica has it.
+type Coordinator interface {
+	Acquire(ctx context.Context, job string, tick time.Time) (release func(), ok bool, err error)
+}
+
 // Scheduler runs jobs on their specs. Its methods are safe for concurrent use.
 type Scheduler struct {
 	tz   string
@@ -55,6 +61,8 @@ type Scheduler struct {
 	Started  func(name string, at time.Time)
 	Finished func(name string, r Run, panicked bool)
 	Skipped  func(name string)
+	// Coordinator, when set before Start, makes each tick run on one replica only.
+	Coordinator Coordinator
 }
 
 // New returns a scheduler whose specs default to the time zone tz.
@@ -123,7 +131,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	r, ran := e.run(ctx, "manual")
+	r, ran := e.run(ctx, "manual", time.Time{})
 	if !ran {
 		return Run{}, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
 	}
