@@ -248,6 +248,10 @@ func toArticle(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article,
 			a.Authors = append(a.Authors, p.Name)
 		}
 	}
+	// gofeed's RSS translation keeps only the first dc:creator; an item may name several.
+	if dc := it.DublinCoreExt; dc != nil && len(dc.Creator) > len(a.Authors) {
+		a.Authors = dc.Creator
+	}
 	if it.Image != nil {
 		a.ImageURL = it.Image.URL
 	}
