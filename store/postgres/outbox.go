@@ -1,8 +1,13 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,23 +20,52 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// PendingEvents implements store.Store. It only reads, which is right for one relay. Several
-// relays will have to claim rows instead: run pendingEvents inside a transaction with
-// pendingQuery+" FOR UPDATE SKIP LOCKED" (or against a claimed_until lease column), so that no two
-// relays publish the same row at once; the outbox_pending partial index serves both.
+// PendingEvents implements store.Store. Several relays (one per replica) share the outbox, so it
+// claims what it returns: rows of channels that no other relay holds a live claim on, oldest
+// first. A channel is only ever in one relay's hands, so its events reach JetStream in order; a
+// relay that dies leaves claims that expire after ClaimTTL, and another relay republishes those
+// rows (JetStream's duplicate window drops what had already arrived). The claim runs under a
+// transaction-scoped advisory lock, so two relays cannot both see a channel unclaimed.
 func (s *DB) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error) {
-	return pendingEvents(ctx, s.pool, pendingQuery, limit)
+	var out []syndicate.OutboxRow
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, claimLockKey); err != nil {
+			return fmt.Errorf("postgres: claim lock: %w", err)
+		}
+		var err error
+		out, err = pendingEvents(ctx, tx, claimQuery, limit, s.claimant, s.ClaimTTL.Seconds())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING has no order.
+	slices.SortFunc(out, func(a, b syndicate.OutboxRow) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }
 
-// pendingQuery reads unsent rows in Seq order. Outbox numbers come from an identity column, so a
-// build that commits late can add a row below one already read; nothing is lost, because rows
-// are found by sent_at IS NULL rather than by a high-water mark, but across concurrent builds the
-// relay's order is only the order of commits.
-const pendingQuery = `SELECT seq, event_id, subject, channel, payload, created_at
-	FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1`
+// claimLockKey serialises outbox claims ("synclaim" in ASCII).
+const claimLockKey int64 = 0x73796e636c61696d
 
-func pendingEvents(ctx context.Context, q querier, query string, limit int) ([]syndicate.OutboxRow, error) {
-	rows, err := q.Query(ctx, query, limit)
+const claimQuery = `UPDATE outbox SET claimed_by = $2, claimed_until = now() + make_interval(secs => $3)
+	WHERE seq IN (
+		SELECT o.seq FROM outbox o
+		WHERE o.sent_at IS NULL AND NOT EXISTS (
+			SELECT 1 FROM outbox x
+			WHERE x.channel = o.channel AND x.sent_at IS NULL
+				AND x.claimed_by <> $2 AND x.claimed_until > now())
+		ORDER BY o.seq LIMIT $1)
+	RETURNING seq, event_id, subject, channel, payload, created_at`
+
+func newClaimant() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand never fails on Linux
+	host, _ := os.Hostname()
+	return host + "-" + hex.EncodeToString(b)
+}
+
+func pendingEvents(ctx context.Context, q querier, query string, limit int, args ...any) ([]syndicate.OutboxRow, error) {
+	rows, err := q.Query(ctx, query, append([]any{limit}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: pending events: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +31,10 @@ const migrationLock int64 = 0x73796e6469636174
 // so a search_path in the DSN gives each deployment (or test) its own.
 type DB struct {
 	pool *pgxpool.Pool
+	// claimant names this process in outbox claims; ClaimTTL is how long a claim keeps other
+	// relays off a channel without being renewed by a new PendingEvents call.
+	claimant string
+	ClaimTTL time.Duration
 }
 
 var _ store.Store = (*DB)(nil)
@@ -46,7 +51,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &DB{pool: pool}
+	s := &DB{pool: pool, claimant: newClaimant(), ClaimTTL: 30 * time.Second}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

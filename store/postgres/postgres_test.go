@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
@@ -199,5 +200,60 @@ func TestOpenUnreachable(t *testing.T) {
 	defer cancel()
 	if _, err := postgres.Open(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"); err == nil {
 		t.Fatal("Open of an unreachable server succeeded")
+	}
+}
+
+// Two relays never hold rows of one channel at once; a dead relay's claims expire.
+func TestOutboxClaimsKeepChannelsApart(t *testing.T) {
+	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+	ctx := context.Background()
+	a, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.ClaimTTL = time.Second
+	var events []syndicate.OutboxRow
+	for i := range 10 {
+		ch := []string{"c1", "c2"}[i/5]
+		events = append(events, syndicate.OutboxRow{EventID: fmt.Sprint("e", i), Subject: "s." + ch, Channel: ch, Payload: []byte("{}"), CreatedAt: time.Now()})
+	}
+	if err := a.CommitBuild(ctx, store.Build{Channel: "c", Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	channels := func(rows []syndicate.OutboxRow) map[string]int {
+		m := map[string]int{}
+		for _, r := range rows {
+			m[r.Channel]++
+		}
+		return m
+	}
+	gotA, err := a.PendingEvents(ctx, 3)
+	if err != nil || len(gotA) != 3 || channels(gotA)["c1"] != 3 {
+		t.Fatalf("A claims %v, %v", channels(gotA), err)
+	}
+	gotB, err := b.PendingEvents(ctx, 10)
+	if err != nil || len(gotB) != 5 || channels(gotB)["c2"] != 5 {
+		t.Fatalf("B claims %v, %v; want only c2", channels(gotB), err)
+	}
+	gotA, _ = a.PendingEvents(ctx, 10)
+	if c := channels(gotA); c["c1"] != 5 || c["c2"] != 0 {
+		t.Fatalf("A again claims %v; want all of c1, none of c2", c)
+	}
+	for i := 1; i < len(gotA); i++ {
+		if gotA[i-1].Seq >= gotA[i].Seq {
+			t.Fatal("claimed rows not in order")
+		}
+	}
+	// A dies; after its claim TTL B takes c1 over.
+	time.Sleep(1100 * time.Millisecond)
+	gotB, _ = b.PendingEvents(ctx, 10)
+	if c := channels(gotB); c["c1"] != 5 || c["c2"] != 5 {
+		t.Fatalf("B after A's claims expired: %v", c)
 	}
 }
