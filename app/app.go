@@ -1,0 +1,274 @@
+// Package app wires Syndicate's parts into one running service: store, NATS and the relay, the
+// build jobs on their schedules, and the HTTP server. cmd/syndicate and the end-to-end tests both
+// start the service through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/demo"
+	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/metrics"
+	"github.com/yongzhou-news/syndicate/publisher"
+	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/web"
+	"github.com/yongzhou-news/syndicate/websub"
+)
+
+// App is one running Syndicate instance.
+type App struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Site      syndicate.Site
+	Tree      *syndicate.Tree
+	Store     store.Store
+	NATS      *publisher.Conn
+	Relay     *publisher.Relay
+	Builder   *build.Builder
+	Scheduler *schedule.Scheduler
+	Web       *web.Server
+	Metrics   *metrics.Metrics
+	WebSub    *websub.Notifier
+	// TokenFile is where a generated admin token was saved ("" when configured).
+	TokenFile string
+	// Replica names this process among the replicas sharing a store and NATS.
+	Replica string
+
+	configuredSpecs map[string]string // job name → schedule from the configuration
+	relayDone       chan struct{}
+	stopRelay       context.CancelFunc
+	closeOnce       sync.Once
+}
+
+// defaultBackoffBase is a failing source's first wait; it doubles up to ingest.backoff_max.
+const defaultBackoffBase = time.Minute
+
+// BuildJobName is the scheduler's name for a channel's build job.
+func BuildJobName(slug string) string { return "build:" + slug }
+
+// New opens the store and NATS and wires every part; nothing runs until Start.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err error) {
+	tree, err := cfg.Tree()
+	if err != nil {
+		return nil, err
+	}
+	a = &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}}
+	defer func() {
+		if err != nil {
+			a.Close(context.Background())
+		}
+	}()
+	if a.Store, err = OpenStore(ctx, cfg.Store.DSN); err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		if err := a.loadDemo(ctx); err != nil {
+			return nil, err
+		}
+	}
+	tokens, err := a.adminTokens()
+	if err != nil {
+		return nil, err
+	}
+	if a.NATS, err = publisher.Start(ctx, PublisherOptions(cfg), log.With(slog.String("component", "nats"))); err != nil {
+		return nil, err
+	}
+	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Retention: cfg.NATS.Retention.D()},
+		log.With(slog.String("component", "relay")))
+	hubs := cfg.WebSub.HubList()
+	a.WebSub = &websub.Notifier{Hubs: hubs, Client: &http.Client{Timeout: 30 * time.Second},
+		Log: log.With(slog.String("component", "websub")), Retries: 5, Backoff: 5 * time.Second}
+	a.Builder = &build.Builder{
+		Store: a.Store, Site: a.Site, Tree: tree, SubjectPrefix: cfg.NATS.SubjectPrefix, Hubs: hubs,
+		Stylesheets: cfg.HTTP.Stylesheet, Committed: a.committed,
+		SiteSchedule: cfg.Defaults.Schedule, SiteLimit: cfg.Defaults.Limit,
+	}
+	a.Scheduler = schedule.New(cfg.Site.Timezone, log.With(slog.String("component", "schedule")))
+	for _, slug := range a.buildSlugs() {
+		spec := cfg.Defaults.Schedule
+		if ch, ok := tree.Channel(slug); ok {
+			spec = ch.Schedule
+		}
+		a.configuredSpecs[BuildJobName(slug)] = spec
+		if err := a.Scheduler.Add(schedule.Job{Name: BuildJobName(slug), Spec: spec, Run: func(ctx context.Context) (int, error) {
+			r, err := a.Builder.Build(ctx, slug)
+			return r.Items, err
+		}}); err != nil {
+			return nil, err
+		}
+	}
+	a.Metrics = metrics.New()
+	a.Metrics.Observe(a.Scheduler)
+	a.Metrics.Register(a.outboxGauges()...)
+	if err := a.addIngestJobs(); err != nil {
+		return nil, err
+	}
+	if err := a.applySavedJobStates(ctx); err != nil {
+		return nil, err
+	}
+	a.Scheduler.Started = a.recordRun
+	if cfg.NATS.URL != "" {
+		if err := a.joinCluster(ctx); err != nil {
+			return nil, err
+		}
+	}
+	stylesheets := map[string][]byte{}
+	if cfg.HTTP.Stylesheet {
+		for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
+			if xsl, ok := feed.XSL(f); ok {
+				stylesheets[build.StylesheetPath(f)] = xsl
+			}
+		}
+	}
+	a.Web = web.New(web.Options{
+		Store: a.Store, Tree: tree, Site: a.Site, Tokens: tokens, Log: log.With(slog.String("component", "http")),
+		Checks:      map[string]func(context.Context) error{"store": a.Store.Ping, "nats": a.NATS.Ping},
+		Stylesheets: stylesheets, Jobs: jobs{a}, Metrics: a.Metrics,
+		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
+		Hubs:  hubs,
+	})
+	if err := a.Web.LoadDocuments(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// buildSlugs lists every feed a build job keeps: each channel, then the site-wide feed.
+func (a *App) buildSlugs() []string {
+	return append(a.Tree.Slugs(), syndicate.SiteFeed)
+}
+
+// nextBuild is when a channel's feed is next rebuilt; zero while its job is paused.
+func (a *App) nextBuild(slug string) time.Time {
+	st, err := a.Scheduler.Status(BuildJobName(slug))
+	if err != nil || st.Paused {
+		return time.Time{}
+	}
+	return st.Next
+}
+
+// committed runs after every build that saved something: serve the new documents, wake the relay.
+func (a *App) committed(r build.Result) {
+	if len(r.Documents) > 0 {
+		if err := a.Web.Cache().Put(r.Documents...); err != nil {
+			a.Log.Error("cache new documents", slog.String("channel", r.Channel), slog.Any("error", err))
+		}
+		topics := make([]string, 0, len(r.Documents))
+		for _, d := range r.Documents {
+			topics = append(topics, a.Site.FeedURL(d.Channel, d.Format))
+		}
+		a.WebSub.Publish(topics...)
+		a.announce("documents", r.Channel)
+	}
+	if r.Events > 0 {
+		a.Relay.Notify()
+	}
+}
+
+func (a *App) loadDemo(ctx context.Context) error {
+	n, err := a.Store.ArticleCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	recs, err := demo.Articles()
+	if err != nil {
+		return err
+	}
+	rep, err := store.Import(ctx, a.Store, a.Tree, recs)
+	if err != nil {
+		return fmt.Errorf("app: load demo data: %w", err)
+	}
+	if len(rep.Rejected) > 0 {
+		return fmt.Errorf("app: demo article rejected: %s", rep.Rejected[0].Error)
+	}
+	a.Log.Info("loaded demo data into the empty store", slog.Int("articles", rep.Created))
+	return nil
+}
+
+// Start serves HTTP on the configured address, starts the relay and the schedules, and runs the
+// builds that never ran or missed a tick while the service was down.
+func (a *App) Start(ctx context.Context) (net.Addr, error) {
+	addr, err := a.Web.Listen(a.Config.HTTP.Addr)
+	if err != nil {
+		return nil, err
+	}
+	relayCtx, stop := context.WithCancel(context.Background())
+	a.stopRelay, a.relayDone = stop, make(chan struct{})
+	go func() {
+		defer close(a.relayDone)
+		if err := a.Relay.Run(relayCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("relay stopped", slog.Any("error", err))
+		}
+	}()
+	a.Scheduler.Start()
+	go a.catchUp(context.WithoutCancel(ctx))
+	a.Log.Info("syndicate started", slog.String("http", addr.String()), slog.Int("channels", len(a.Tree.Slugs())))
+	return addr, nil
+}
+
+// Close shuts down in order: schedules (a running build finishes), HTTP, relay flush, NATS (client
+// drain, then the embedded server), store. It is safe to call more than once.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	a.closeOnce.Do(func() {
+		if a.Scheduler != nil {
+			errs = append(errs, a.Scheduler.Stop(ctx))
+		}
+		if a.Web != nil {
+			errs = append(errs, a.Web.Shutdown(ctx))
+		}
+		if a.stopRelay != nil {
+			a.stopRelay()
+			<-a.relayDone
+			flushCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := a.Relay.Flush(flushCtx); err != nil {
+				errs = append(errs, fmt.Errorf("app: final relay flush: %w", err))
+			}
+			cancel()
+		}
+		if a.WebSub != nil {
+			errs = append(errs, a.WebSub.Close(ctx))
+		}
+		if a.NATS != nil {
+			errs = append(errs, a.NATS.Close(ctx))
+		}
+		if a.Store != nil {
+			errs = append(errs, a.Store.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// PublisherOptions maps the nats section of the configuration to the publisher options.
+func PublisherOptions(cfg *config.Config) publisher.Options {
+	n := cfg.NATS
+	return publisher.Options{
+		URLs: n.URL, Listen: n.Listen, StoreDir: n.StoreDir, Stream: n.Stream, SubjectPrefix: n.SubjectPrefix,
+		MaxAge: n.MaxAge.D(), MaxBytes: n.MaxBytes, Duplicates: n.Duplicates.D(), Replicas: n.Replicas,
+		Name: n.Name, CredsFile: n.CredsFile, NKeySeedFile: n.NKeySeedFile, User: n.User, Password: n.Password,
+		Token: n.Token, TLSCA: n.TLSCA, TLSCert: n.TLSCert, TLSKey: n.TLSKey,
+	}
+}
+
+// splitTokens splits a comma-separated token list.
+func splitTokens(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

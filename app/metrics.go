@@ -1,0 +1,36 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// outboxGauges reads the outbox at scrape time: pending rows and the age of the oldest, which is
+// how far behind aggregators are.
+func (a *App) outboxGauges() []prometheus.Collector {
+	stats := func() (int64, time.Time) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, oldest, err := a.Store.OutboxStats(ctx)
+		if err != nil {
+			return -1, time.Time{}
+		}
+		return n, oldest
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "syndicate_outbox_pending_rows", Help: "Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).",
+		}, func() float64 { n, _ := stats(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "syndicate_relay_lag_seconds", Help: "Age of the oldest pending event; 0 when none is pending.",
+		}, func() float64 {
+			_, oldest := stats()
+			if oldest.IsZero() {
+				return 0
+			}
+			return time.Since(oldest).Seconds()
+		}),
+	}
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/app"
+	"github.com/yongzhou-news/syndicate/publisher"
+)
+
+func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "tail" {
+		fmt.Fprintln(stderr, "usage: syndicate events tail [--subject S] [--since 2h|RFC3339] [--follow]")
+		return errUsage
+	}
+	var c common
+	var subject, since string
+	var follow bool
+	fs := newFlagSet("events tail", stderr, &c)
+	fs.StringVar(&subject, "subject", "", "subject filter, e.g. syndicate.items.xianshiqu.> (default: all items)")
+	fs.StringVar(&since, "since", "", "start at this age (2h, 30m) or time (RFC 3339); default: the start of the stream")
+	fs.BoolVar(&follow, "follow", false, "keep printing new events until interrupted")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	start, err := parseSince(since, time.Now())
+	if err != nil {
+		return err
+	}
+	if subject == "" {
+		subject = cfg.NATS.SubjectPrefix + ".items.>"
+	}
+	opts := app.PublisherOptions(cfg)
+	if opts.URLs == "" {
+		// The embedded server runs inside `syndicate serve`; reach it on its loopback listener.
+		if cfg.NATS.Listen == "" {
+			return fmt.Errorf("events tail: nats.url is empty and the embedded server does not listen (nats.listen is empty)")
+		}
+		opts.URLs = "nats://" + cfg.NATS.Listen
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	conn, err := publisher.Start(ctx, opts, log.With(slog.String("component", "nats")))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	return publisher.Tail(ctx, conn.JetStream(), cfg.NATS.Stream, subject, start, follow, stdout)
+}
+
+// parseSince accepts a duration back from now or an RFC 3339 time; "" is the zero time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a duration like 2h or an RFC 3339 time", s)
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/schedule"
+)
+
+const jobsUsage = `usage: syndicate jobs <list|show|set|pause|resume|run> [NAME] [SPEC] [flags]
+
+  list                 every job: schedule, next and previous run, last status
+  show NAME            one job with its last 20 runs
+  set NAME SPEC        change the schedule (e.g. "@every 2m", "CRON_TZ=Asia/Shanghai 0 8 * * *")
+  pause NAME           stop scheduled runs
+  resume NAME          start them again
+  run NAME             run once now
+
+It talks to a running service: --url (default: http.addr on localhost) and --token (default:
+admin.token, else DATA_DIR/admin-token).
+`
+
+func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	var apiURL, token string
+	var asJSON bool
+	fs := newFlagSet("jobs", stderr, &c)
+	fs.StringVar(&apiURL, "url", "", "base URL of the running service")
+	fs.StringVar(&token, "token", "", "admin token")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.Usage = func() { fmt.Fprint(stderr, jobsUsage); fs.PrintDefaults() }
+	if len(args) == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	verb := args[0]
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	cl := &apiClient{base: apiURL, token: token, http: &http.Client{Timeout: 10 * time.Minute}}
+	if err := cl.defaults(cfg); err != nil {
+		return err
+	}
+	need := map[string]int{"list": 0, "show": 1, "set": 2, "pause": 1, "resume": 1, "run": 1}
+	n, ok := need[verb]
+	if !ok || fs.NArg() != n {
+		fs.Usage()
+		return errUsage
+	}
+	var out any
+	switch verb {
+	case "list":
+		var list []schedule.Status
+		err, out = cl.do(ctx, http.MethodGet, "/api/jobs", nil, &list), &list
+		if err == nil && !asJSON {
+			return printJobs(stdout, list)
+		}
+	case "show":
+		var st schedule.Status
+		err, out = cl.do(ctx, http.MethodGet, "/api/jobs/"+url.PathEscape(fs.Arg(0)), nil, &st), &st
+		if err == nil && !asJSON {
+			return printJob(stdout, st)
+		}
+	case "set":
+		var st schedule.Status
+		err, out = cl.do(ctx, http.MethodPut, "/api/jobs/"+url.PathEscape(fs.Arg(0)), map[string]string{"schedule": fs.Arg(1)}, &st), &st
+	case "pause", "resume":
+		var st schedule.Status
+		err, out = cl.do(ctx, http.MethodPost, "/api/jobs/"+url.PathEscape(fs.Arg(0))+"/"+verb, nil, &st), &st
+	case "run":
+		var r schedule.Run
+		err, out = cl.do(ctx, http.MethodPost, "/api/jobs/"+url.PathEscape(fs.Arg(0))+"/run", nil, &r), &r
+	}
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+type apiClient struct {
+	base, token string
+	http        *http.Client
+}
+
+// defaults fills the URL and token from the configuration the service itself reads.
+func (c *apiClient) defaults(cfg *config.Config) error {
+	if c.base == "" {
+		_, port, err := net.SplitHostPort(cfg.HTTP.Addr)
+		if err != nil {
+			return fmt.Errorf("jobs: http.addr %q: %w (give --url)", cfg.HTTP.Addr, err)
+		}
+		c.base = "http://127.0.0.1:" + port
+	}
+	c.base = strings.TrimRight(c.base, "/")
+	if c.token == "" {
+		c.token, _, _ = strings.Cut(cfg.Admin.Token, ",")
+	}
+	if c.token == "" {
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin-token"))
+		if err != nil {
+			return fmt.Errorf("jobs: no admin token: give --token, set SYNDICATE_ADMIN_TOKEN, or run where %s exists", filepath.Join(cfg.DataDir, "admin-token"))
+		}
+		c.token, _, _ = strings.Cut(strings.TrimSpace(string(b)), ",")
+	}
+	return nil
+}
+
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("jobs: %w (is the service running at %s?)", err, c.base)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("jobs: read answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct{ Error string }
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return fmt.Errorf("jobs: %s %s: %s (%d)", method, path, e.Error, resp.StatusCode)
+		}
+		return fmt.Errorf("jobs: %s %s: %s", method, path, resp.Status)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("jobs: decode answer: %w", err)
+	}
+	return nil
+}
+
+func when(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+func printJobs(w io.Writer, list []schedule.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSCHEDULE\tTZ\tPAUSED\tNEXT\tPREVIOUS\tSTATUS\tDURATION\tRUNS\tFAILED\tSKIPPED\tERROR")
+	for _, s := range list {
+		next := s.Next
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%.3fs\t%d\t%d\t%d\t%s\n", s.Name, s.Spec, s.Timezone, s.Paused,
+			when(&next), when(s.Previous), orDash(s.LastStatus), s.LastDuration, s.Runs, s.Failures, s.Skips, orDash(s.LastError))
+	}
+	return tw.Flush()
+}
+
+func printJob(w io.Writer, s schedule.Status) error {
+	if err := printJobs(w, []schedule.Status{s}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "START\tEND\tTRIGGER\tSTATUS\tCOUNT\tERROR")
+	for _, r := range s.History {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", when(&r.Start), when(&r.End), r.Trigger, r.Status, r.Count, orDash(r.Error))
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,93 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// embeddedStartTimeout bounds how long Start waits for the embedded server; recovering a large
+// store directory after a crash can take a while.
+const embeddedStartTimeout = time.Minute
+
+// startEmbedded runs a single-node JetStream server inside the process. It never installs signal
+// handlers (the service owns SIGTERM) and logs through log.
+func startEmbedded(ctx context.Context, o Options, log *slog.Logger) (*server.Server, error) {
+	sopts := &server.Options{
+		ServerName: o.Name,
+		JetStream:  true,
+		StoreDir:   o.StoreDir,
+		NoSigs:     true,
+		DontListen: o.Listen == "",
+	}
+	if o.Listen != "" {
+		host, port, err := loopbackHostPort(o.Listen)
+		if err != nil {
+			return nil, err
+		}
+		sopts.Host, sopts.Port = host, port
+	}
+	s, err := server.NewServer(sopts)
+	if err != nil {
+		return nil, fmt.Errorf("publisher: embedded nats-server: %w", err)
+	}
+	fatal := make(chan string, 1)
+	s.SetLoggerV2(slogLogger{log: log, fatal: fatal}, log.Enabled(ctx, slog.LevelDebug), false, false)
+	go s.Start()
+
+	fail := func(err error) (*server.Server, error) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, embeddedStartTimeout)
+	defer cancel()
+	// Poll in short steps: a fatal start-up error (a taken port, an unusable store directory) only
+	// shows in the log, and ReadyForConnections alone would wait out its whole timeout.
+	for !s.ReadyForConnections(50 * time.Millisecond) {
+		select {
+		case msg := <-fatal:
+			return fail(fmt.Errorf("publisher: embedded nats-server: %s", msg))
+		case <-ctx.Done():
+			return fail(fmt.Errorf("publisher: embedded nats-server not ready (store %s): %w", o.StoreDir, ctx.Err()))
+		default:
+		}
+	}
+	if !s.JetStreamEnabled() {
+		return fail(fmt.Errorf("publisher: embedded nats-server started without JetStream (store %s)", o.StoreDir))
+	}
+	return s, nil
+}
+
+// slogLogger routes nats-server's printf-style logging to slog.
+type slogLogger struct {
+	log   *slog.Logger
+	fatal chan<- string // receives the first fatal message, so start-up can fail fast
+}
+
+func (l slogLogger) logf(level slog.Level, format string, v []any) {
+	if !l.log.Enabled(context.Background(), level) {
+		return
+	}
+	l.log.Log(context.Background(), level, strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+func (l slogLogger) Noticef(format string, v ...any) { l.logf(slog.LevelInfo, format, v) }
+func (l slogLogger) Warnf(format string, v ...any)   { l.logf(slog.LevelWarn, format, v) }
+func (l slogLogger) Errorf(format string, v ...any)  { l.logf(slog.LevelError, format, v) }
+func (l slogLogger) Debugf(format string, v ...any)  { l.logf(slog.LevelDebug, format, v) }
+func (l slogLogger) Tracef(format string, v ...any)  { l.logf(slog.LevelDebug-4, format, v) }
+
+// Fatalf is logged as an error only: the server calls it on conditions it then handles by shutting
+// down, and exiting the whole service from inside a library is not ours to decide.
+func (l slogLogger) Fatalf(format string, v ...any) {
+	l.logf(slog.LevelError, format, v)
+	select {
+	case l.fatal <- strings.TrimSpace(fmt.Sprintf(format, v...)):
+	default:
+	}
+}

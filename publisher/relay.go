@@ -1,0 +1,259 @@
+package publisher
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+// Outbox is what the relay needs from the store.
+type Outbox interface {
+	// PendingEvents returns up to limit unsent rows in Seq order.
+	PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error)
+	// MarkSent marks rows sent; called only after JetStream acked them.
+	MarkSent(ctx context.Context, seqs []int64, at time.Time) error
+	// PruneSent deletes rows sent before the given time; returns how many.
+	PruneSent(ctx context.Context, before time.Time) (int64, error)
+}
+
+// ContentType is the Content-Type header of every event: structured-mode CloudEvents JSON
+// (CloudEvents NATS protocol binding 1.0, §3.1).
+const ContentType = "application/cloudevents+json"
+
+// MaxRetryGap is the longest the relay waits between two attempts at the same row: the largest
+// backoff plus the ack wait. MinDuplicates is chosen to exceed it, so a retried row always falls
+// inside JetStream's duplicate window.
+const MaxRetryGap = maxBackoffCap + maxAckWait
+
+const (
+	maxBackoffCap = 30 * time.Second
+	maxAckWait    = 15 * time.Second
+)
+
+// RelayOptions tunes the relay; the zero value is ready to use.
+type RelayOptions struct {
+	Stream        string        // expected stream (Nats-Expected-Stream); default DefaultStream
+	BatchSize     int           // rows read from the outbox at once; default 500
+	MaxInFlight   int           // unacknowledged publishes at once; default DefaultMaxInFlight
+	ChannelWindow int           // unacknowledged publishes per channel; default 1 (see Relay)
+	AckWait       time.Duration // wait for one ack; default DefaultAckWait, at most 15s
+	PollInterval  time.Duration // look for rows nobody announced with Notify; default 2s
+	MinBackoff    time.Duration // first wait after a failed pass; default 200ms
+	MaxBackoff    time.Duration // longest wait; default and at most 30s
+	Retention     time.Duration // keep sent rows this long; default 7 days
+	PruneInterval time.Duration // default 1h
+	Now           func() time.Time
+}
+
+func (o RelayOptions) withDefaults() RelayOptions {
+	if o.Stream == "" {
+		o.Stream = DefaultStream
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.ChannelWindow <= 0 {
+		o.ChannelWindow = 1
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	o.AckWait = min(o.AckWait, maxAckWait)
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 200 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 || o.MaxBackoff > maxBackoffCap {
+		o.MaxBackoff = maxBackoffCap
+	}
+	o.MinBackoff = min(o.MinBackoff, o.MaxBackoff)
+	if o.Retention <= 0 {
+		o.Retention = 7 * 24 * time.Hour
+	}
+	if o.PruneInterval <= 0 {
+		o.PruneInterval = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// RelayStats are the relay's counters since NewRelay, plus the outbox backlog it last saw.
+type RelayStats struct {
+	Pending     int           // unsent rows after the last pass (a lower bound when a pass failed)
+	Lag         time.Duration // age of the oldest row left unsent by the last pass; 0 when none
+	Published   uint64        // rows JetStream stored as new messages
+	Duplicates  uint64        // rows JetStream acknowledged as already stored (a republish)
+	Failures    uint64        // publish attempts that failed: error, timeout or disconnect
+	Overtaken   uint64        // rows stored while an earlier row of their channel failed
+	Pruned      uint64        // sent rows deleted after the retention
+	Passes      uint64        // passes over the outbox
+	FailedPass  uint64        // passes that ended in an error
+	LastSuccess time.Time     // end of the last pass that left nothing pending
+}
+
+// Relay copies outbox rows to JetStream (the transactional-outbox pattern). Each row is published
+// with its event id as Nats-Msg-Id and marked sent only after JetStream acknowledged it, so a row
+// is delivered at least once and JetStream's duplicate window turns that into exactly once.
+//
+// Per-channel order: rows of one channel are published in Seq order, at most ChannelWindow at a
+// time, and after the first failure in a channel no later row of that channel is published or
+// marked until the failed one is stored. With the default window of 1, a later row is only sent
+// after the earlier one's ack, so the stream keeps channel order even across failures. A larger
+// window pipelines a channel's rows; then, if an earlier row fails while a later one in flight
+// succeeds (a lost ack, a stream leader change, the client library's own no-responders retry),
+// the later row is stored first: Stats().Overtaken counts those cases.
+//
+// While the connection is down the relay publishes nothing (the outbox is the buffer, not the
+// client's reconnect buffer), backs off with jitter, and resumes as soon as NATS reconnects. Rows
+// whose publish failed with ErrDisconnected may have been stored; they are republished with the
+// same id and the duplicate window decides.
+type Relay struct {
+	js     jetstream.JetStream
+	outbox Outbox
+	opts   RelayOptions
+	log    *slog.Logger
+	notify chan struct{}
+
+	passMu sync.Mutex // one pass at a time: Run and Flush may overlap
+
+	mu        sync.Mutex
+	stats     RelayStats
+	oldest    time.Time // CreatedAt of the oldest row left unsent by the last pass
+	lastPrune time.Time
+}
+
+// NewRelay returns a relay from outbox to the stream behind js; it does nothing until Run or Flush.
+func NewRelay(js jetstream.JetStream, outbox Outbox, opts RelayOptions, log *slog.Logger) *Relay {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Relay{js: js, outbox: outbox, opts: opts.withDefaults(), log: log, notify: make(chan struct{}, 1)}
+}
+
+// Notify wakes the relay now, e.g. after a build wrote rows. It never blocks.
+func (r *Relay) Notify() {
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Flush publishes every row pending now and returns the first error. Unlike Run it does not retry,
+// so a shutdown is not held up by a NATS outage; the rows stay in the outbox for the next start.
+func (r *Relay) Flush(ctx context.Context) error {
+	return r.pass(ctx)
+}
+
+// Run relays until ctx is done: at once, on Notify, every PollInterval, and again after a failure
+// with jittered exponential backoff, cut short when the connection comes back. It prunes sent rows
+// older than Retention every PruneInterval. It returns nil when ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	// Resume as soon as the connection is back instead of sleeping out the backoff.
+	var reconnected chan nats.Status
+	if nc := r.js.Conn(); nc != nil {
+		reconnected = nc.StatusChanged(nats.CONNECTED)
+		defer nc.RemoveStatusListener(reconnected)
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	failed := 0
+	for {
+		r.maybePrune(ctx)
+		err := r.pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait, wake := r.opts.PollInterval, r.notify
+		if err != nil {
+			failed++
+			wait = r.backoff(failed)
+			// Builds keep calling Notify during an outage; they must not defeat the backoff.
+			wake = nil
+			r.log.Warn("relay pass failed", slog.Any("error", err), slog.Int("attempt", failed),
+				slog.Duration("retry_in", wait))
+		} else {
+			failed = 0
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-reconnected:
+			failed = 0
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// backoff returns the wait before retry number n: exponential from MinBackoff, capped at
+// MaxBackoff, with full jitter over its upper half so replicas do not retry in step.
+func (r *Relay) backoff(n int) time.Duration {
+	d := r.opts.MaxBackoff
+	if n < 32 {
+		d = min(r.opts.MinBackoff<<(n-1), r.opts.MaxBackoff)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func (r *Relay) maybePrune(ctx context.Context) {
+	now := r.opts.Now()
+	r.mu.Lock()
+	due := now.Sub(r.lastPrune) >= r.opts.PruneInterval
+	if due {
+		r.lastPrune = now
+	}
+	r.mu.Unlock()
+	if !due {
+		return
+	}
+	n, err := r.outbox.PruneSent(ctx, now.Add(-r.opts.Retention))
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("prune sent outbox rows", slog.Any("error", err))
+		}
+		return
+	}
+	r.mu.Lock()
+	r.stats.Pruned += uint64(n)
+	r.mu.Unlock()
+	if n > 0 {
+		r.log.Info("pruned sent outbox rows", slog.Int64("rows", n), slog.Duration("retention", r.opts.Retention))
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (r *Relay) Stats() RelayStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stats
+	if !r.oldest.IsZero() {
+		s.Lag = max(r.opts.Now().Sub(r.oldest), 0)
+	}
+	return s
+}
+
+// errNotConnected ends a pass while NATS is down; the rows stay in the outbox.
+var errNotConnected = errors.New("publisher: nats is not connected")

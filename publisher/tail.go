@@ -1,0 +1,164 @@
+package publisher
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// tailRetry is the wait before Tail recreates its consumer after losing it while following.
+const tailRetry = time.Second
+
+// Tail writes the events of stream to w, one JSON document per line, oldest first. It starts at the
+// beginning of the stream, or at since when that is not zero; subject filters ("" = all). Without
+// follow it returns after the last event stored when it started; with follow it waits for new
+// events until ctx ends, which is not an error.
+//
+// An ordered consumer delivers each event once and in stream order, and is recreated from the last
+// printed event when it is lost (a reconnect, a server restart).
+func Tail(ctx context.Context, js jetstream.JetStream, stream, subject string, since time.Time, follow bool, w io.Writer) error {
+	// Check first: the ordered consumer would retry a missing stream or a bad filter forever.
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("publisher: tail stream %s: %w", stream, err)
+	}
+	if subject != "" && !validSubject(subject, true) {
+		return fmt.Errorf("publisher: tail stream %s: bad subject filter %q", stream, subject)
+	}
+	if !follow && s.CachedInfo().State.Msgs == 0 {
+		return nil
+	}
+	t := &tailer{js: js, stream: stream, subject: subject, out: bufio.NewWriter(w)}
+	for attempt := 0; ; attempt++ {
+		err := t.run(ctx, since, follow)
+		if err == nil || ctx.Err() != nil {
+			return t.flush()
+		}
+		var werr writeError
+		if errors.As(err, &werr) {
+			return werr.err
+		}
+		// A failure before the first event is a setup problem worth reporting; later ones, while
+		// following, are outages to sit out.
+		if !follow || attempt == 0 && t.lastSeq == 0 {
+			t.flush()
+			return fmt.Errorf("publisher: tail stream %s: %w", stream, err)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(tailRetry):
+		}
+	}
+}
+
+// writeError is a failure to write to Tail's writer: final, unlike a lost consumer.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+
+type tailer struct {
+	js      jetstream.JetStream
+	stream  string
+	subject string
+	out     *bufio.Writer
+	lastSeq uint64 // stream sequence of the last event written
+	buf     bytes.Buffer
+}
+
+func (t *tailer) flush() error {
+	if err := t.out.Flush(); err != nil {
+		return writeError{fmt.Errorf("publisher: tail: write: %w", err)}
+	}
+	return nil
+}
+
+// run consumes until caught up (when not following) or ctx ends, and returns nil then; or until
+// the consumer fails or a write fails.
+func (t *tailer) run(ctx context.Context, since time.Time, follow bool) error {
+	cfg := jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// Recovery inside the library is bounded; Tail itself resumes after lastSeq.
+		MaxResetAttempts: 3,
+	}
+	switch {
+	case t.lastSeq > 0:
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, t.lastSeq+1
+	case !since.IsZero():
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
+	}
+	if t.subject != "" {
+		// One filter only: FilterSubjects with several needs nats-server 2.10.
+		cfg.FilterSubjects = []string{t.subject}
+	}
+	cons, err := t.js.OrderedConsumer(ctx, t.stream, cfg)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	if info := cons.CachedInfo(); !follow && info != nil && info.NumPending == 0 {
+		return nil
+	}
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return err
+		}
+		if err := t.write(msg, meta.Sequence.Stream); err != nil {
+			return err
+		}
+		if meta.NumPending == 0 {
+			// Caught up: show what we have before waiting for more.
+			if err := t.flush(); err != nil {
+				return err
+			}
+			if !follow {
+				return nil
+			}
+		}
+	}
+}
+
+// write prints one event as a single line of JSON. A payload that is not JSON (a foreign publisher
+// on our subjects) is wrapped, so the output stays one JSON document per line.
+func (t *tailer) write(msg jetstream.Msg, seq uint64) error {
+	t.lastSeq = seq
+	t.buf.Reset()
+	if err := json.Compact(&t.buf, msg.Data()); err != nil {
+		t.buf.Reset()
+		doc, _ := json.Marshal(struct {
+			Subject string `json:"subject"`
+			Seq     uint64 `json:"stream_seq"`
+			Data    string `json:"invalid_json"`
+		}{msg.Subject(), seq, string(msg.Data())})
+		t.buf.Write(doc)
+	}
+	t.buf.WriteByte('\n')
+	if _, err := t.out.Write(t.buf.Bytes()); err != nil {
+		return writeError{fmt.Errorf("publisher: tail: write: %w", err)}
+	}
+	return nil
+}
