@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -126,7 +127,9 @@ func (a *App) catchUp(ctx context.Context) {
 		if !last.IsZero() && !schedule.Missed(spec, last, now, 0) {
 			continue
 		}
-		if _, err := a.Scheduler.RunNow(ctx, name); err != nil {
+		if _, err := a.Scheduler.RunNow(ctx, name); errors.Is(err, schedule.ErrStopped) {
+			return
+		} else if err != nil {
 			a.Log.Error("catch-up build", slog.String("job", name), slog.Any("error", err))
 		}
 	}

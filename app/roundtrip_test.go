@@ -30,6 +30,8 @@ func TestUpstreamRoundTrip(t *testing.T) {
 
 	for _, format := range syndicate.Formats {
 		t.Run(format, func(t *testing.T) {
+			post(t, srvA, token, art) // undo the previous subtest's edit
+			build(t, a, "lingling")
 			dir := t.TempDir()
 			cfgFile := filepath.Join(dir, "b.yaml")
 			os.WriteFile(cfgFile, []byte(`
@@ -77,6 +79,27 @@ sources:
 			// A second poll is conditional and changes nothing.
 			if run, err := b.Scheduler.RunNow(context.Background(), app.IngestJobName("instance-a")); err != nil || run.Count != 0 {
 				t.Errorf("second poll = %+v, %v", run, err)
+			}
+			build(t, b, "lingling")
+
+			// An edit upstream becomes an update in B and an .updated event on B's stream.
+			edited := want
+			edited.Summary = "上游更正:" + format
+			body, _ := json.Marshal(edited)
+			if code, _ := post(t, srvA, token, body); code != 200 {
+				t.Fatalf("edit on A: %d", code)
+			}
+			build(t, a, "lingling")
+			if run, err := b.Scheduler.RunNow(context.Background(), app.IngestJobName("instance-a")); err != nil || run.Count != 1 {
+				t.Fatalf("poll after the edit = %+v, %v", run, err)
+			}
+			build(t, b, "lingling")
+			var types []string
+			for _, ev := range streamMessages(t, b)["syndicate.items.xianshiqu.lingling"] {
+				types = append(types, ev.Type)
+			}
+			if strings.Join(types, ",") != syndicate.EventPublished+","+syndicate.EventUpdated {
+				t.Errorf("B's events %v, want published then updated", types)
 			}
 		})
 	}

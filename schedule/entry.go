@@ -92,7 +92,17 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 	}
 	e.running = true
 	e.mu.Unlock()
+	// Register with Stop's wait group under the scheduler lock, so no run starts once Stop waits.
+	e.s.mu.Lock()
+	if e.s.stopped {
+		e.s.mu.Unlock()
+		e.mu.Lock()
+		e.running = false
+		e.mu.Unlock()
+		return Run{}, false
+	}
 	e.s.wg.Add(1)
+	e.s.mu.Unlock()
 	defer e.s.wg.Done()
 	if c := e.s.Coordinator; c != nil {
 		release, ok, err := c.Acquire(parent, e.job.Name, tick)

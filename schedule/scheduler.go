@@ -32,6 +32,9 @@ const DefaultTimeout = 5 * time.Minute
 // ErrBusy is returned by RunNow when the job is already running.
 var ErrBusy = errors.New("job is already running")
 
+// ErrStopped is returned by RunNow after Stop.
+var ErrStopped = errors.New("scheduler is stopped")
+
 // ErrUnknownJob is returned for a name no job has.
 var ErrUnknownJob = errors.New("no such job")
 
@@ -52,8 +55,9 @@ type Scheduler struct {
 	kill context.CancelFunc
 	wg   sync.WaitGroup
 
-	mu   sync.Mutex
-	jobs map[string]*entry
+	mu      sync.Mutex
+	jobs    map[string]*entry
+	stopped bool // no run starts after Stop
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Hooks, set before Start: Started as each run starts (to persist the last run time),
@@ -100,6 +104,9 @@ func (s *Scheduler) Start() { s.cron.Start() }
 
 // Stop stops new ticks and waits for running jobs to finish, or for ctx to end.
 func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
 	<-s.cron.Stop().Done()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -133,6 +140,12 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 	}
 	r, ran := e.run(ctx, "manual", time.Time{})
 	if !ran {
+		s.mu.Lock()
+		stopped := s.stopped
+		s.mu.Unlock()
+		if stopped {
+			return Run{}, fmt.Errorf("schedule: %q: %w", name, ErrStopped)
+		}
 		return Run{}, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
 	}
 	return r, nil
