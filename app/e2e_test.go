@@ -29,15 +29,15 @@ const token = "e2e-token"
 
 // newApp starts a service on a temp-dir SQLite file and an in-process embedded nats-server,
 // without schedules, so the test decides when builds run.
-func newApp(t *testing.T) (*app.App, *httptest.Server) {
+func newApp(t *testing.T, env ...string) (*app.App, *httptest.Server) {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := config.Load("", []string{
+	cfg, err := config.Load("", append([]string{
 		"SYNDICATE_DATA_DIR=" + dir,
 		"SYNDICATE_NATS_LISTEN=",
 		"SYNDICATE_DEMO=false",
 		"SYNDICATE_ADMIN_TOKEN=" + token,
-	})
+	}, env...))
 	if err != nil {
 		t.Fatal(err)
 	}
