@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 		Checks:      map[string]func(context.Context) error{"store": a.Store.Ping, "nats": a.NATS.Ping},
 		Stylesheets: stylesheets, Jobs: jobs{a}, Metrics: a.Metrics,
 		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
-		Hubs:  hubs,
+		Hubs:  hubs, MaxInFlight: cfg.HTTP.MaxInFlight,
 	})
 	if err := a.Web.LoadDocuments(ctx); err != nil {
 		return nil, err

@@ -115,10 +115,11 @@ type NATS struct {
 
 // HTTP configures the server.
 type HTTP struct {
-	Addr       string   `yaml:"addr"`
-	Stylesheet bool     `yaml:"stylesheet"`  // <?xml-stylesheet?> browser view in RSS and Atom
-	MaxAgeMin  Duration `yaml:"max_age_min"` // feeds' Cache-Control max-age: time to the next build,
-	MaxAgeMax  Duration `yaml:"max_age_max"` // clamped to this range
+	Addr        string   `yaml:"addr"`
+	Stylesheet  bool     `yaml:"stylesheet"`    // <?xml-stylesheet?> browser view in RSS and Atom
+	MaxAgeMin   Duration `yaml:"max_age_min"`   // feeds' Cache-Control max-age: time to the next build,
+	MaxAgeMax   Duration `yaml:"max_age_max"`   // clamped to this range
+	MaxInFlight int      `yaml:"max_in_flight"` // concurrent requests; more get 503 + Retry-After
 }
 
 // Admin holds the bearer tokens of the admin API.

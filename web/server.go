@@ -41,7 +41,12 @@ type Options struct {
 	Cache CachePolicy
 	// Hubs are WebSub hubs announced in feeds' Link headers.
 	Hubs []string
+	// MaxInFlight caps concurrent requests (0: DefaultMaxInFlight); past it requests get 503.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight is the default cap on concurrent requests.
+const DefaultMaxInFlight = 4096
 
 // Server serves Syndicate's HTTP API.
 type Server struct {
@@ -53,6 +58,7 @@ type Server struct {
 	checks  map[string]func(context.Context) error
 	changed func([]string)
 	jobs    Jobs
+	limit   int
 	metrics *metrics.Metrics
 	cc      *cacheControl
 	cache   *Cache
@@ -64,7 +70,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
-		changed: o.Changed, jobs: o.Jobs, metrics: o.Metrics, cache: NewCache(), mux: http.NewServeMux(),
+		changed: o.Changed, jobs: o.Jobs, metrics: o.Metrics, limit: o.MaxInFlight, cache: NewCache(), mux: http.NewServeMux(),
 	}
 	if o.Cache.Min <= 0 {
 		o.Cache.Min = time.Minute
@@ -124,10 +130,15 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.mux
 	if s.metrics != nil {
-		return s.metrics.Middleware(s.mux)
+		h = s.metrics.Middleware(h)
 	}
-	return s.mux
+	n := s.limit
+	if n <= 0 {
+		n = DefaultMaxInFlight
+	}
+	return limit(n, h)
 }
 
 // SchedulesChanged makes feeds' max-age follow a changed build schedule at once.

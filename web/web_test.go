@@ -243,3 +243,35 @@ func TestMaxAgeFollowsSchedule(t *testing.T) {
 		t.Errorf("HEAD: body %q, headers %v vs %v", hb, head.Header, get.Header)
 	}
 }
+
+func TestOverloadAnswers503(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tree, _ := syndicate.NewTree([]syndicate.Channel{{Slug: "lingling", Title: "零陵"}})
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	s := web.New(web.Options{Store: st, Tree: tree, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxInFlight: 1,
+		Checks: map[string]func(context.Context) error{"slow": func(context.Context) error { entered <- struct{}{}; <-release; return nil }}})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	done := make(chan int)
+	go func() { r, _ := do(t, "GET", srv.URL+"/readyz", ""); done <- r.StatusCode }()
+	<-entered
+	start := time.Now()
+	r, _ := do(t, "GET", srv.URL+"/healthz", "")
+	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("over the cap: %d Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("turned away after %v; it must not hang", took)
+	}
+	close(release)
+	if code := <-done; code != 200 {
+		t.Errorf("the slow request: %d", code)
+	}
+	if r, _ := do(t, "GET", srv.URL+"/healthz", ""); r.StatusCode != 200 {
+		t.Errorf("after the load: %d", r.StatusCode)
+	}
+}
