@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 	if a.NATS, err = publisher.Start(ctx, PublisherOptions(cfg), log.With(slog.String("component", "nats"))); err != nil {
 		return nil, err
 	}
-	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Retention: cfg.NATS.Retention.D()},
+	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
 		log.With(slog.String("component", "relay")))
 	hubs := cfg.WebSub.HubList()
 	a.WebSub = &websub.Notifier{Hubs: hubs, Client: &http.Client{Timeout: 30 * time.Second},

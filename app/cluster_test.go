@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
 	"github.com/yongzhou-news/syndicate/natstest"
+	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 )
@@ -200,5 +204,84 @@ channels:
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+}
+
+// Two replicas' relays drain one PostgreSQL outbox into one stream: every event once, and each
+// channel's events in the order they were written.
+func TestTwoRelaysDrainOneOutbox(t *testing.T) {
+	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+	url := natstest.Start(t, "").ClientURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	var outboxes []*postgres.DB
+	for range 2 {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		outboxes = append(outboxes, db)
+	}
+	const channels, perChannel = 10, 500
+	for c := range channels {
+		var rows []syndicate.OutboxRow
+		for i := range perChannel {
+			rows = append(rows, syndicate.OutboxRow{
+				EventID: fmt.Sprintf("c%d-%04d", c, i), Subject: fmt.Sprintf("syndicate.items.c%d", c), Channel: fmt.Sprint("c", c),
+				Payload: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: time.Now(),
+			})
+		}
+		if err := outboxes[0].CommitBuild(ctx, store.Build{Channel: fmt.Sprint("c", c), Events: rows}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, js := natstest.Connect(t, url)
+	if _, err := publisher.EnsureStream(ctx, js, publisher.Options{URLs: url, Stream: "ITEMS", SubjectPrefix: "syndicate"}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, db := range outboxes {
+		_, js := natstest.Connect(t, url)
+		relay := publisher.NewRelay(js, db, publisher.RelayOptions{Stream: "ITEMS", PollInterval: 50 * time.Millisecond}, log)
+		wg.Add(1)
+		go func() { defer wg.Done(); relay.Run(runCtx) }()
+	}
+	waitFor(t, "the outbox to drain", func() bool {
+		n, _, err := outboxes[0].OutboxStats(ctx)
+		return err == nil && n == 0
+	})
+	stop()
+	wg.Wait()
+
+	stream, err := js.Stream(ctx, "ITEMS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := stream.Info(ctx)
+	if info.State.Msgs != channels*perChannel {
+		t.Fatalf("%d messages in the stream, want %d", info.State.Msgs, channels*perChannel)
+	}
+	seen := map[string]bool{}
+	last := map[string]int{}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := m.Header.Get("Nats-Msg-Id")
+		if seen[id] {
+			t.Fatalf("event %s stored twice", id)
+		}
+		seen[id] = true
+		var n int
+		fmt.Sscanf(string(m.Data), `{"n":%d}`, &n)
+		if prev, ok := last[m.Subject]; ok && n != prev+1 {
+			t.Fatalf("%s: event %d after %d", m.Subject, n, prev)
+		}
+		last[m.Subject] = n
 	}
 }

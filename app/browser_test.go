@@ -1,0 +1,97 @@
+package app_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's browser; .ci/run installs it.
+func chromium(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	t.Skip("no Chromium installed: the browser test needs Debian's chromium (apt-get install chromium); .ci/run installs it")
+	return ""
+}
+
+// A person opens the directory, finds the 零陵 story, follows the Atom link and sees the feed
+// rendered by the XSL view.
+func TestBrowserDirectoryAndFeedView(t *testing.T) {
+	browser := chromium(t)
+	// Browsers apply an XSL only from the feed's own origin: the site URL is the server's.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	a, base := startService(t, t.TempDir(), "", "SYNDICATE_DEMO=true", "SYNDICATE_HTTP_ADDR="+addr, "SYNDICATE_SITE_BASE_URL=http://"+addr)
+	waitFor(t, "the demo feed", func() bool {
+		_, err := a.Store.Document(context.Background(), "lingling", "atom")
+		return err == nil
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()))
+	allocCtx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	browserCtx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	// The first Run starts the browser and must not carry a timeout (it would end the browser).
+	if _, err := chromedp.Run(browserCtx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("open the directory: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(browserCtx, 60*time.Second)
+	defer cancel()
+	shots := t.TempDir()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	screenshot := func(name string) {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		must("screenshot", err)
+		must("save screenshot", os.WriteFile(filepath.Join(shots, name), shot, 0o600))
+	}
+
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`body`))
+	must("wait for the directory", err)
+	page, err := chromedp.Run(ctx, chromedp.Text(`body`))
+	must("read the directory", err)
+	screenshot("directory.jpg")
+	if !strings.Contains(page, "零陵") || !strings.Contains(page, "零陵抗疫工作纪实") {
+		t.Fatalf("directory does not show the 零陵 channel and story:\n%.500s", page)
+	}
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(`a[href$="/feeds/lingling.atom"]`, "href"))
+	must("find the Atom subscribe link", err)
+	// Links carry the public base URL; the browser follows the same path on the test server.
+	feedURL := base + strings.TrimPrefix(href.Value, a.Site.BaseURL)
+	_, err = chromedp.Run(ctx, chromedp.Navigate(feedURL))
+	must("open the Atom feed", err)
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`body`))
+	must("wait for the feed view", err)
+	feedText, err := chromedp.Run(ctx, chromedp.Text(`body`))
+	must("read the feed view", err)
+	screenshot("feed.jpg")
+	t.Logf("screenshots in %s", shots)
+	if !strings.Contains(feedText, "零陵抗疫工作纪实") || !strings.Contains(feedText, "订阅") {
+		t.Errorf("the XSL view of the Atom feed does not show the story and the subscribe note:\n%.500s", feedText)
+	}
+}
