@@ -89,6 +89,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("publisher: max age %s is shorter than the duplicate window %s", o.MaxAge, o.Duplicates)
 	case o.MaxAge < 0:
 		return fmt.Errorf("publisher: max age %s is negative", o.MaxAge)
+	case o.MaxBytes < -1:
+		return fmt.Errorf("publisher: max bytes %d must be positive, or -1 for no limit", o.MaxBytes)
 	case o.Replicas < 1 || o.Replicas > 5:
 		return fmt.Errorf("publisher: replicas %d must be between 1 and 5", o.Replicas)
 	case o.URLs == "" && o.Replicas != 1:

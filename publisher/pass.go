@@ -25,10 +25,10 @@ const markTimeout = 5 * time.Second
 type rowState uint8
 
 const (
-	rowWaiting rowState = iota // not published, or no answer yet
-	rowStored                  // acked as a new message
-	rowDuplicate               // acked as a duplicate of an earlier publish
-	rowFailed                  // error, timeout or disconnect: outcome unknown
+	rowWaiting   rowState = iota // not published, or no answer yet
+	rowStored                    // acked as a new message
+	rowDuplicate                 // acked as a duplicate of an earlier publish
+	rowFailed                    // error, timeout or disconnect: outcome unknown
 )
 
 // channelQueue is one channel's rows within a page, published strictly in order.
@@ -55,6 +55,7 @@ type pageResult struct {
 	firstErr  error
 	published uint64
 	dups      uint64
+	found     uint64
 	failures  uint64
 	overtaken uint64
 }
@@ -134,6 +135,7 @@ func (r *Relay) publishPage(ctx context.Context, rows []syndicate.OutboxRow) pag
 	results := make(chan pubResult, r.opts.MaxInFlight) // never blocks a waiter: one slot per publish in flight
 	inFlight := 0
 	stop := false // no more publishing in this page
+	r.resolveUncertain(ctx, queues, &res)
 	fail := func(q *channelQueue, idx int, err error) {
 		q.state[idx] = rowFailed
 		res.failures++
@@ -201,12 +203,15 @@ func (r *Relay) publishPage(ctx context.Context, rows []syndicate.OutboxRow) pag
 		switch {
 		case pr.err != nil:
 			fail(pr.q, pr.idx, pr.err)
+			r.noteUncertain(pr.q.rows[pr.idx], pr.err)
 		case pr.ack.Duplicate:
 			pr.q.state[pr.idx] = rowDuplicate
 			res.dups++
+			delete(r.uncertain, pr.q.rows[pr.idx].Seq)
 		default:
 			pr.q.state[pr.idx] = rowStored
 			res.published++
+			delete(r.uncertain, pr.q.rows[pr.idx].Seq)
 		}
 		q := pr.q
 		for q.done < q.next && (q.state[q.done] == rowStored || q.state[q.done] == rowDuplicate) {
@@ -234,18 +239,22 @@ func (r *Relay) publishPage(ctx context.Context, rows []syndicate.OutboxRow) pag
 	return res
 }
 
-// publish sends one row asynchronously with its event id as Nats-Msg-Id.
-func (r *Relay) publish(row syndicate.OutboxRow) (jetstream.PubAckFuture, error) {
-	id := row.EventID
-	if id == "" {
+// msgID is the row's Nats-Msg-Id: its event id.
+func msgID(row syndicate.OutboxRow) string {
+	if row.EventID == "" {
 		// Every row written by syndicate.OutboxRowFor has an id; a fallback keeps deduplication
 		// working for any other writer, since Seq never changes.
-		id = "outbox-" + strconv.FormatInt(row.Seq, 10)
+		return "outbox-" + strconv.FormatInt(row.Seq, 10)
 	}
+	return row.EventID
+}
+
+// publish sends one row asynchronously with its event id as Nats-Msg-Id.
+func (r *Relay) publish(row syndicate.OutboxRow) (jetstream.PubAckFuture, error) {
 	msg := &nats.Msg{Subject: row.Subject, Data: row.Payload, Header: nats.Header{}}
 	msg.Header.Set("Content-Type", ContentType)
 	return r.js.PublishMsgAsync(msg,
-		jetstream.WithMsgID(id),
+		jetstream.WithMsgID(msgID(row)),
 		jetstream.WithExpectStream(r.opts.Stream),
 		// When the context's own max-pending budget is smaller than MaxInFlight, wait for a slot
 		// instead of failing after the default 200ms.
@@ -271,6 +280,7 @@ func (r *Relay) addCounts(res pageResult) {
 	defer r.mu.Unlock()
 	r.stats.Published += res.published
 	r.stats.Duplicates += res.dups
+	r.stats.FoundStored += res.found
 	r.stats.Failures += res.failures
 	r.stats.Overtaken += res.overtaken
 }
@@ -281,7 +291,7 @@ func (r *Relay) endPass(left []syndicate.OutboxRow, known bool, err error) {
 	defer r.mu.Unlock()
 	r.stats.Passes++
 	if err != nil {
-		r.stats.FailedPass++
+		r.stats.FailedPasses++
 	}
 	if !known {
 		return

@@ -94,16 +94,17 @@ func (o RelayOptions) withDefaults() RelayOptions {
 
 // RelayStats are the relay's counters since NewRelay, plus the outbox backlog it last saw.
 type RelayStats struct {
-	Pending     int           // unsent rows after the last pass (a lower bound when a pass failed)
-	Lag         time.Duration // age of the oldest row left unsent by the last pass; 0 when none
-	Published   uint64        // rows JetStream stored as new messages
-	Duplicates  uint64        // rows JetStream acknowledged as already stored (a republish)
-	Failures    uint64        // publish attempts that failed: error, timeout or disconnect
-	Overtaken   uint64        // rows stored while an earlier row of their channel failed
-	Pruned      uint64        // sent rows deleted after the retention
-	Passes      uint64        // passes over the outbox
-	FailedPass  uint64        // passes that ended in an error
-	LastSuccess time.Time     // end of the last pass that left nothing pending
+	Pending      int           // unsent rows after the last pass (a lower bound when a pass failed)
+	Lag          time.Duration // age of the oldest row left unsent by the last pass; 0 when none
+	Published    uint64        // rows JetStream stored as new messages
+	Duplicates   uint64        // rows JetStream acknowledged as already stored (a republish)
+	FoundStored  uint64        // rows found in the stream after a long outage and marked without a republish
+	Failures     uint64        // publish attempts that failed: error, timeout or disconnect
+	Overtaken    uint64        // rows stored while an earlier row of their channel failed
+	Pruned       uint64        // sent rows deleted after the retention
+	Passes       uint64        // passes over the outbox
+	FailedPasses uint64        // passes that ended in an error
+	LastSuccess  time.Time     // end of the last pass that left nothing pending
 }
 
 // Relay copies outbox rows to JetStream (the transactional-outbox pattern). Each row is published
@@ -120,8 +121,17 @@ type RelayStats struct {
 //
 // While the connection is down the relay publishes nothing (the outbox is the buffer, not the
 // client's reconnect buffer), backs off with jitter, and resumes as soon as NATS reconnects. Rows
-// whose publish failed with ErrDisconnected may have been stored; they are republished with the
-// same id and the duplicate window decides.
+// whose publish failed with ErrDisconnected or without an ack may have been stored; they are
+// republished with the same id and the duplicate window decides, or, after an outage longer than
+// half that window, looked up in the stream first (see uncertain.go).
+//
+// Residual risks: a crash between the ack and MarkSent followed by a restart more than the
+// duplicate window later stores those rows a second time (the relay cannot tell them apart from
+// rows never sent). Several relays may share one outbox only if the outbox hands each channel to
+// one relay at a time (store/postgres claims whole channels); otherwise two relays publish the
+// same rows, which deduplication absorbs but whose channel order it cannot restore. And the outbox
+// must hand out a channel's rows in the order they were written; the relay cannot reorder what it
+// never saw.
 type Relay struct {
 	js     jetstream.JetStream
 	outbox Outbox
@@ -130,6 +140,10 @@ type Relay struct {
 	notify chan struct{}
 
 	passMu sync.Mutex // one pass at a time: Run and Flush may overlap
+	// Guarded by passMu: rows whose publish failed after it was sent, with the first such
+	// attempt, and the stream's duplicate window (see resolveUncertain).
+	uncertain map[int64]time.Time
+	dupWindow time.Duration
 
 	mu        sync.Mutex
 	stats     RelayStats
@@ -142,7 +156,8 @@ func NewRelay(js jetstream.JetStream, outbox Outbox, opts RelayOptions, log *slo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Relay{js: js, outbox: outbox, opts: opts.withDefaults(), log: log, notify: make(chan struct{}, 1)}
+	return &Relay{js: js, outbox: outbox, opts: opts.withDefaults(), log: log, notify: make(chan struct{}, 1),
+		uncertain: map[int64]time.Time{}}
 }
 
 // Notify wakes the relay now, e.g. after a build wrote rows. It never blocks.
@@ -169,10 +184,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		reconnected = nc.StatusChanged(nats.CONNECTED)
 		defer nc.RemoveStatusListener(reconnected)
 	}
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	<-timer.C
-	failed := 0
+	failed := 0                // failed passes since the last success or reconnect: drives the backoff
+	var failingSince time.Time // first failure of the current trouble, for the log
 	for {
 		r.maybePrune(ctx)
 		err := r.pass(ctx)
@@ -185,10 +200,17 @@ func (r *Relay) Run(ctx context.Context) error {
 			wait = r.backoff(failed)
 			// Builds keep calling Notify during an outage; they must not defeat the backoff.
 			wake = nil
-			r.log.Warn("relay pass failed", slog.Any("error", err), slog.Int("attempt", failed),
-				slog.Duration("retry_in", wait))
+			level := slog.LevelDebug
+			if failingSince.IsZero() {
+				failingSince, level = r.opts.Now(), slog.LevelWarn
+			}
+			r.log.Log(ctx, level, "relay pass failed; will retry", slog.Any("error", err),
+				slog.Int("attempt", failed), slog.Duration("retry_in", wait))
 		} else {
-			failed = 0
+			if !failingSince.IsZero() {
+				r.log.Info("relay recovered", slog.Duration("after", r.opts.Now().Sub(failingSince)))
+			}
+			failed, failingSince = 0, time.Time{}
 		}
 		timer.Reset(wait)
 		select {
@@ -196,15 +218,11 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		case <-wake:
 		case <-reconnected:
+			// Start the backoff over: a server that just came back may need a moment for JetStream.
 			failed = 0
 		case <-timer.C:
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
+		timer.Stop() // since Go 1.23 a stopped timer delivers no stale tick to the next Reset
 	}
 }
 

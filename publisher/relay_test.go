@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	syndicate "github.com/yongzhou-news/syndicate"
 )
 
 func TestRelayExactlyOnceInChannelOrder(t *testing.T) {
@@ -141,14 +143,14 @@ func TestRelayOutage(t *testing.T) {
 	sent := func() int { return gen.total() - ob.pending() }
 
 	// Stop the server while a backlog is being published, so acks are lost in flight.
-	ob.add(gen.rows(t, 10, 2000)...)
+	ob.add(gen.rows(t, 10, 5000)...)
 	r.Notify()
 	eventually(t, 10*time.Second, "the first rows to be sent", func() bool { return sent() > 0 })
 	n.stop()
-	outageStart := r.Stats().FailedPass
+	outageStart := r.Stats().FailedPasses
 	ob.add(gen.rows(t, 10, 200)...) // written while NATS is down
 	r.Notify()
-	eventually(t, 10*time.Second, "the relay to notice the outage", func() bool { return r.Stats().FailedPass > outageStart })
+	eventually(t, 10*time.Second, "the relay to notice the outage", func() bool { return r.Stats().FailedPasses > outageStart })
 	ob.add(gen.rows(t, 10, 100)...)
 
 	n.start()
@@ -159,8 +161,9 @@ func TestRelayOutage(t *testing.T) {
 	checkExactlyOnce(t, readStream(t, c.JetStream(), n.opts.Stream), gen)
 	st := r.Stats()
 	t.Logf("stats after the outage: %+v", st)
-	if st.Published != uint64(gen.total()) {
-		t.Errorf("published %d, want %d", st.Published, gen.total())
+	// A publish whose ack was lost in the shutdown comes back as a duplicate when retried.
+	if got := st.Published + st.Duplicates + st.FoundStored; got != uint64(gen.total()) {
+		t.Errorf("published %d + duplicates %d + found %d = %d, want %d", st.Published, st.Duplicates, st.FoundStored, got, gen.total())
 	}
 	if st.Overtaken != 0 {
 		t.Errorf("overtaken = %d with a channel window of 1", st.Overtaken)
@@ -187,5 +190,123 @@ func TestRelayPrune(t *testing.T) {
 	r.maybePrune(ctx)
 	if got := r.Stats().Pruned; got != 10 {
 		t.Errorf("pruned %d rows a day after sending, want 10", got)
+	}
+}
+
+// TestRelayUncertainAfterLongOutage: a row whose publish failed after it was sent is looked up in
+// the stream instead of republished once the duplicate window may have forgotten it.
+func TestRelayUncertainAfterLongOutage(t *testing.T) {
+	tests := []struct {
+		name      string
+		stored    bool          // the uncertain publish did reach the stream
+		before    bool          // an earlier event of the channel is the last one in the stream
+		after     time.Duration // since the failed attempt
+		wantFound uint64
+		wantDup   uint64
+		wantNew   uint64
+	}{
+		{"stored, window may have passed", true, false, 6 * time.Minute, 1, 0, 0},
+		{"stored, window still covers it", true, false, time.Minute, 0, 1, 0},
+		{"lost, window may have passed", false, true, 6 * time.Minute, 0, 0, 1},
+		{"lost, nothing in the channel yet", false, false, 6 * time.Minute, 0, 0, 1},
+	}
+	n := newTestNATS(t)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := n.connect(func(o *Options) {
+				o.Stream += "_" + string(rune('A'+i))
+				o.SubjectPrefix += "." + string(rune('a'+i))
+			})
+			ctx := context.Background()
+			js, stream := c.JetStream(), c.Options().Stream
+			ob, gen := newMemOutbox(), newEventGen(c.Options())
+			rows := gen.rows(t, 1, 2)
+			ob.add(rows[1])
+			row, _ := ob.PendingEvents(ctx, 1)
+			publishRow := func(r syndicate.OutboxRow) {
+				if _, err := js.Publish(ctx, r.Subject, r.Payload, jetstream.WithMsgID(r.EventID)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.before {
+				publishRow(rows[0])
+			}
+			if tt.stored {
+				publishRow(row[0])
+			}
+			now := time.Now()
+			r := NewRelay(js, ob, RelayOptions{Stream: stream, Now: func() time.Time { return now }}, testLog(t))
+			r.uncertain[row[0].Seq] = now.Add(-tt.after)
+
+			if err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st := r.Stats()
+			if st.FoundStored != tt.wantFound || st.Duplicates != tt.wantDup || st.Published != tt.wantNew || st.Pending != 0 {
+				t.Errorf("stats = %+v, want found %d, duplicates %d, published %d", st, tt.wantFound, tt.wantDup, tt.wantNew)
+			}
+			if len(r.uncertain) != 0 {
+				t.Errorf("still uncertain: %v", r.uncertain)
+			}
+			want := 1
+			if tt.before {
+				want = 2
+			}
+			if got := len(readStream(t, js, stream)); got != want {
+				t.Errorf("stream holds %d messages, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestRelayRunNotify: with a poll interval far beyond the test, only Notify can get rows out.
+func TestRelayRunNotify(t *testing.T) {
+	n := newTestNATS(t)
+	c := n.connect()
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	r := NewRelay(c.JetStream(), ob, RelayOptions{Stream: n.opts.Stream, PollInterval: time.Hour}, testLog(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	eventually(t, 5*time.Second, "the first (empty) pass", func() bool { return r.Stats().Passes > 0 })
+	for round := range 3 {
+		ob.add(gen.rows(t, 3, 10)...)
+		r.Notify()
+		eventually(t, 5*time.Second, "notified rows to be sent", func() bool { return ob.pending() == 0 })
+		if got := r.Stats().Published; got != uint64(10*(round+1)) {
+			t.Errorf("round %d: published %d", round, got)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v after cancel", err)
+	}
+	checkExactlyOnce(t, readStream(t, c.JetStream(), n.opts.Stream), gen)
+}
+
+func TestRelayBackoff(t *testing.T) {
+	r := NewRelay(nil, nil, RelayOptions{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Hour}, nil)
+	if r.opts.MaxBackoff != maxBackoffCap {
+		t.Errorf("MaxBackoff = %s, want it capped at %s", r.opts.MaxBackoff, maxBackoffCap)
+	}
+	tests := []struct {
+		attempt  int
+		min, max time.Duration
+	}{
+		{1, 50 * time.Millisecond, 100 * time.Millisecond},
+		{2, 100 * time.Millisecond, 200 * time.Millisecond},
+		{5, 800 * time.Millisecond, 1600 * time.Millisecond},
+		{20, 15 * time.Second, 30 * time.Second},
+		{1000, 15 * time.Second, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		for range 50 {
+			if d := r.backoff(tt.attempt); d < tt.min || d > tt.max {
+				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", tt.attempt, d, tt.min, tt.max)
+			}
+		}
+	}
+	if MaxRetryGap >= MinDuplicates {
+		t.Errorf("MaxRetryGap %s must stay below MinDuplicates %s", MaxRetryGap, MinDuplicates)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"external replicas", Options{URLs: "nats://x", Replicas: 3}, true},
 		{"short duplicate window", Options{URLs: "nats://x", Duplicates: 30 * time.Second}, false},
 		{"max age below duplicates", Options{URLs: "nats://x", MaxAge: 5 * time.Minute}, false},
+		{"negative max bytes", Options{URLs: "nats://x", MaxBytes: -2}, false},
 		{"stream with dot", Options{URLs: "nats://x", Stream: "a.b"}, false},
 		{"prefix with wildcard", Options{URLs: "nats://x", SubjectPrefix: "a.*"}, false},
 		{"prefix with empty token", Options{URLs: "nats://x", SubjectPrefix: "a..b"}, false},
@@ -163,48 +165,62 @@ func TestEnsureStreamSubjectsTaken(t *testing.T) {
 	}
 }
 
-// TestStartEmbedded runs the production embedded set-up: default stream, the loopback listener
-// for `syndicate events tail`, and a clean shutdown that frees the store for the next start.
+// TestStartEmbedded runs the production embedded set-up: default stream, in-process only or with
+// the loopback listener for `syndicate events tail`, and a clean shutdown that frees the store
+// for the next start.
 func TestStartEmbedded(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeLoopbackAddr(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for run := range 2 {
-		c, err := Start(ctx, Options{StoreDir: dir, Listen: addr}, testLog(t))
-		if err != nil {
-			t.Fatalf("run %d: %v", run, err)
-		}
-		if err := c.Ping(ctx); err != nil {
-			t.Errorf("run %d: Ping: %v", run, err)
-		}
-		s, err := c.JetStream().Stream(ctx, DefaultStream)
-		if err != nil {
-			t.Fatalf("run %d: %v", run, err)
-		}
-		if got := s.CachedInfo().Config.Subjects; !slices.Equal(got, []string{"syndicate.items.>"}) {
-			t.Errorf("run %d: subjects %v", run, got)
-		}
-		if run == 0 {
-			if _, err := c.JetStream().Publish(ctx, "syndicate.items.a", []byte(`{}`)); err != nil {
-				t.Fatal(err)
+	tests := []struct {
+		name   string
+		listen string
+	}{
+		{"in-process only", ""},
+		{"loopback listener", freeLoopbackAddr(t)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for run := range 2 {
+				c, err := Start(ctx, Options{StoreDir: dir, Listen: tt.listen}, testLog(t))
+				if err != nil {
+					t.Fatalf("run %d: %v", run, err)
+				}
+				if err := c.Ping(ctx); err != nil {
+					t.Errorf("run %d: Ping: %v", run, err)
+				}
+				s, err := c.JetStream().Stream(ctx, DefaultStream)
+				if err != nil {
+					t.Fatalf("run %d: %v", run, err)
+				}
+				if got := s.CachedInfo().Config.Subjects; !slices.Equal(got, []string{"syndicate.items.>"}) {
+					t.Errorf("run %d: subjects %v", run, got)
+				}
+				// The event of the first run survives the restart.
+				if got := s.CachedInfo().State.Msgs; got != uint64(run) {
+					t.Errorf("run %d: %d messages, want %d", run, got, run)
+				}
+				if run == 0 {
+					if _, err := c.JetStream().Publish(ctx, "syndicate.items.a", []byte(`{}`)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tt.listen != "" {
+					// Another process reaches the embedded server on its loopback listener.
+					nc, err := nats.Connect("nats://" + tt.listen)
+					if err != nil {
+						t.Fatalf("run %d: connect to listener: %v", run, err)
+					}
+					nc.Close()
+				}
+				if err := c.Close(ctx); err != nil {
+					t.Errorf("run %d: Close: %v", run, err)
+				}
+				if err := c.Close(ctx); err != nil {
+					t.Errorf("run %d: second Close: %v", run, err)
+				}
 			}
-		}
-		if got := s.CachedInfo().State.Msgs; got != uint64(run) {
-			t.Errorf("run %d: %d messages after restart, want %d", run, got, run)
-		}
-		// Another process reaches the embedded server on its loopback listener.
-		nc, err := nats.Connect("nats://" + addr)
-		if err != nil {
-			t.Fatalf("run %d: connect to listener: %v", run, err)
-		}
-		nc.Close()
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("run %d: Close: %v", run, err)
-		}
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("run %d: second Close: %v", run, err)
-		}
+		})
 	}
 }
 
@@ -217,5 +233,28 @@ func TestStartEmbeddedPortTaken(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Start took %s to report a taken port", d)
+	}
+}
+
+func TestStartExternalUnreachable(t *testing.T) {
+	url := "nats://user:secret@" + freeLoopbackAddr(t)
+	_, err := Start(context.Background(), Options{URLs: url}, discardLog())
+	if err == nil {
+		t.Fatal("Start succeeded without a server")
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error shows the password: %v", err)
+	}
+}
+
+func TestRedactURLs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://u:p@a:4222,nats://tok@b:4222", "nats://redacted@a:4222,nats://redacted@b:4222"},
+	}
+	for _, tt := range tests {
+		if got := redactURLs(tt.in); got != tt.want {
+			t.Errorf("redactURLs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -3,13 +3,15 @@ package publisher
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -32,27 +34,28 @@ func Tail(ctx context.Context, js jetstream.JetStream, stream, subject string, s
 	if subject != "" && !validSubject(subject, true) {
 		return fmt.Errorf("publisher: tail stream %s: bad subject filter %q", stream, subject)
 	}
+	// nats-server 2.9 refuses such a filter and 2.10+ accepts it and waits forever: say so at once.
+	if subjects := s.CachedInfo().Config.Subjects; subject != "" && !slices.ContainsFunc(subjects, func(ss string) bool {
+		return server.SubjectsCollide(ss, subject)
+	}) {
+		return fmt.Errorf("publisher: tail stream %s: subject filter %q matches none of its subjects %v", stream, subject, subjects)
+	}
 	if !follow && s.CachedInfo().State.Msgs == 0 {
 		return nil
 	}
 	t := &tailer{js: js, stream: stream, subject: subject, out: bufio.NewWriter(w)}
 	for attempt := 0; ; attempt++ {
 		err := t.run(ctx, since, follow)
-		if err == nil || ctx.Err() != nil {
-			return t.flush()
+		if ferr := t.flush(); ferr != nil || t.werr != nil {
+			return cmp.Or(t.werr, ferr) // the reader went away: nothing more to do
 		}
-		var werr writeError
-		if errors.As(err, &werr) {
-			return werr.err
+		if err == nil || ctx.Err() != nil {
+			return nil
 		}
 		// A failure before the first event is a setup problem worth reporting; later ones, while
 		// following, are outages to sit out.
 		if !follow || attempt == 0 && t.lastSeq == 0 {
-			t.flush()
 			return fmt.Errorf("publisher: tail stream %s: %w", stream, err)
-		}
-		if err := t.flush(); err != nil {
-			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -62,23 +65,19 @@ func Tail(ctx context.Context, js jetstream.JetStream, stream, subject string, s
 	}
 }
 
-// writeError is a failure to write to Tail's writer: final, unlike a lost consumer.
-type writeError struct{ err error }
-
-func (e writeError) Error() string { return e.err.Error() }
-
 type tailer struct {
 	js      jetstream.JetStream
 	stream  string
 	subject string
 	out     *bufio.Writer
 	lastSeq uint64 // stream sequence of the last event written
+	werr    error  // the first failure to write to out: final, unlike a lost consumer
 	buf     bytes.Buffer
 }
 
 func (t *tailer) flush() error {
 	if err := t.out.Flush(); err != nil {
-		return writeError{fmt.Errorf("publisher: tail: write: %w", err)}
+		return fmt.Errorf("publisher: tail: write: %w", err)
 	}
 	return nil
 }
@@ -158,7 +157,8 @@ func (t *tailer) write(msg jetstream.Msg, seq uint64) error {
 	}
 	t.buf.WriteByte('\n')
 	if _, err := t.out.Write(t.buf.Bytes()); err != nil {
-		return writeError{fmt.Errorf("publisher: tail: write: %w", err)}
+		t.werr = fmt.Errorf("publisher: tail: write: %w", err)
+		return t.werr
 	}
 	return nil
 }

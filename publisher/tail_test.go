@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -105,7 +106,25 @@ func TestTailErrors(t *testing.T) {
 	if err := Tail(ctx, c.JetStream(), n.opts.Stream, "a..b", time.Time{}, true, &bytes.Buffer{}); err == nil {
 		t.Error("Tail with a bad subject succeeded")
 	}
+	if err := Tail(ctx, c.JetStream(), n.opts.Stream, "elsewhere.>", time.Time{}, true, &bytes.Buffer{}); err == nil {
+		t.Error("Tail with a filter outside the stream succeeded")
+	}
+
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	ob.add(gen.rows(t, 1, 3)...)
+	if err := NewRelay(c.JetStream(), ob, RelayOptions{Stream: n.opts.Stream}, testLog(t)).Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := Tail(ctx, c.JetStream(), n.opts.Stream, "", time.Time{}, true, failWriter{}); !errors.Is(err, errWrite) {
+		t.Errorf("Tail to a failing writer: %v, want the write error", err)
+	}
 }
+
+var errWrite = errors.New("write failed (test)")
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errWrite }
 
 // syncBuffer is a bytes.Buffer safe for one writer and one poller.
 type syncBuffer struct {
