@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -185,7 +186,22 @@ func decode(r io.Reader, c *Config) error {
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		return errors.New(unknownKeyPattern.ReplaceAllStringFunc(err.Error(), nameSection))
 	}
 	return nil
+}
+
+// yaml.v3 names the Go type ("field titel not found in type config.Site"); operators know the
+// section ("site.titel").
+var unknownKeyPattern = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+
+var sections = map[string]string{
+	"Config": "", "Site": "site.", "Store": "store.", "NATS": "nats.", "HTTP": "http.", "Admin": "admin.",
+	"Log": "log.", "Defaults": "defaults.", "Ingest": "ingest.", "WebSub": "websub.",
+	"Channel": "channels[].", "Source": "sources[].",
+}
+
+func nameSection(m string) string {
+	sub := unknownKeyPattern.FindStringSubmatch(m)
+	return fmt.Sprintf("unknown key %s%s", sections[sub[2]], sub[1])
 }

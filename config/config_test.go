@@ -109,7 +109,8 @@ func TestRejectsNamingTheKey(t *testing.T) {
 		env  []string
 		want []string // substrings of the error
 	}{
-		{"unknown key", "site:\n  titel: x\n", nil, []string{"titel"}},
+		{"unknown key", "site:\n  titel: x\n", nil, []string{"unknown key site.titel", "line 2"}},
+		{"unknown channel key", "channels:\n  - {slug: a, title: A, shedule: \"@hourly\"}\n", nil, []string{"unknown key channels[].shedule"}},
 		{"unknown top-level key", "htp:\n  addr: x\n", nil, []string{"htp"}},
 		{"bad cron spec", "channels:\n  - {slug: news, title: 新闻, schedule: \"61 * * * *\"}\n", nil, []string{"channels[news].schedule", "61"}},
 		{"cron spec that panics robfig/cron", "channels:\n  - {slug: news, title: 新闻, schedule: \"TZ=0\"}\n", nil, []string{"channels[news].schedule"}},
