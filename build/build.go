@@ -1,7 +1,8 @@
 // Package build turns a channel's stored articles into its feed documents and events. One Build
 // call is one run of the channel's cron job: it reads the newest items of the channel's subtree,
 // renders every format, and commits the documents, the outbox rows for what changed directly in
-// the channel, and the new build state in one store transaction.
+// the channel, and the new build state in one store transaction. Archive renders the channel's
+// RFC 5005 archive pages, on demand rather than in builds: a channel may have thousands.
 package build
 
 import (
@@ -20,7 +21,7 @@ import (
 
 // Version changes whenever rendering changes, so that every channel is rebuilt once after an
 // upgrade even though its articles did not change.
-const Version = "1"
+const Version = "2" // 2: RFC 5005 prev-archive links and JSON Feed next_url
 
 // Builder builds channels. Its fields must be set before the first Build.
 type Builder struct {
@@ -51,6 +52,15 @@ type Result struct {
 // StylesheetPath returns the path, under the site, of the XSL that shows format in a browser.
 func StylesheetPath(format string) string { return "/xsl/" + format + ".xsl" }
 
+// stylesheets maps the XML formats to their stylesheets' URLs, for feed.Input.Stylesheet.
+func stylesheets(site syndicate.Site) map[string]string {
+	m := map[string]string{}
+	for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
+		m[f] = site.BaseURL + StylesheetPath(f)
+	}
+	return m
+}
+
 // Build runs one build of the channel slug.
 func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	res := Result{Channel: slug}
@@ -69,27 +79,31 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	}
 	var changes []store.Change
 	var upTo int64
-	subtree := b.Tree.Subtree(slug)
-	if slug == syndicate.SiteFeed {
-		subtree = b.Tree.Slugs()
-	} else if changes, upTo, err = b.Store.Changes(ctx, slug, state.LastChange); err != nil {
-		return res, fmt.Errorf("build %s: %w", slug, err)
+	subtree := feedChannels(b.Tree, slug)
+	if slug != syndicate.SiteFeed {
+		if changes, upTo, err = b.Store.Changes(ctx, slug, state.LastChange); err != nil {
+			return res, fmt.Errorf("build %s: %w", slug, err)
+		}
 	}
 	items, err := b.Store.NewestItems(ctx, subtree, ch.Limit)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
 	res.Items = len(items)
+	// The feed links to the newest complete archive page, so completing a page changes the
+	// fingerprint and the documents.
+	count, err := b.Store.ArchiveCount(ctx, subtree)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
 
 	in := feed.Input{
 		Site: b.Site, Tree: b.Tree, Channel: ch, Items: items,
 		TTL: spec.Interval(now).Round(time.Minute), Hubs: b.Hubs,
+		Archive: feed.Archive{Pages: feed.CompletePages(count)},
 	}
 	if b.Stylesheets {
-		in.Stylesheet = map[string]string{}
-		for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
-			in.Stylesheet[f] = b.Site.BaseURL + StylesheetPath(f)
-		}
+		in.Stylesheet = stylesheets(b.Site)
 	}
 	fp := fingerprint(in)
 	if fp == state.Fingerprint && len(changes) == 0 {
@@ -131,10 +145,24 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 // channel returns the channel a slug names, or the site-wide feed's pseudo-channel.
 func (b *Builder) channel(slug string) (syndicate.Channel, bool) {
 	if slug == syndicate.SiteFeed {
-		return syndicate.Channel{Slug: slug, Title: b.Site.Title, Description: b.Site.Description,
-			Schedule: b.SiteSchedule, Limit: b.SiteLimit}, b.SiteSchedule != "" && b.SiteLimit > 0
+		ch := siteChannel(b.Site)
+		ch.Schedule, ch.Limit = b.SiteSchedule, b.SiteLimit
+		return ch, b.SiteSchedule != "" && b.SiteLimit > 0
 	}
 	return b.Tree.Channel(slug)
+}
+
+// siteChannel is the site-wide feed's pseudo-channel, without schedule and limit.
+func siteChannel(site syndicate.Site) syndicate.Channel {
+	return syndicate.Channel{Slug: syndicate.SiteFeed, Title: site.Title, Description: site.Description}
+}
+
+// feedChannels returns the channels whose articles slug's feed holds.
+func feedChannels(tree *syndicate.Tree, slug string) []string {
+	if slug == syndicate.SiteFeed {
+		return tree.Slugs()
+	}
+	return tree.Subtree(slug)
 }
 
 func (b *Builder) now() time.Time {
@@ -224,8 +252,9 @@ func fingerprint(in feed.Input) string {
 		TTL        time.Duration
 		Hubs       []string
 		Stylesheet map[string]string
+		Archive    feed.Archive
 		Items      []string
 		Titles     []string
-	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, hashes, titles})
+	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, in.Archive, hashes, titles})
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -13,9 +13,11 @@ import (
 type atomDoc struct {
 	*feeds.AtomFeed
 	Lang       string           `xml:"xml:lang,attr,omitempty"` // RFC 4287 §2: xml:lang on any element
+	HistoryNS  string           `xml:"xmlns:fh,attr,omitempty"` // on archive pages only
 	Links      []feeds.AtomLink `xml:"link"`
 	Categories []atomCategory   `xml:"category"`
 	Generator  *atomGenerator   `xml:"generator"`
+	Archive    *fhArchive       `xml:"fh:archive"` // RFC 5005 §4: this document is an archive page
 	Entries    []*atomEntry     `xml:"entry"`
 }
 
@@ -51,12 +53,19 @@ func encodeAtom(d *document) ([]byte, error) {
 		AtomFeed: f,
 		Lang:     d.language,
 		Links: []feeds.AtomLink{
-			{Href: d.site.FeedURL(d.slug, syndicate.FormatAtom), Rel: "self", Type: "application/atom+xml"},
+			{Href: d.selfURL(syndicate.FormatAtom), Rel: "self", Type: "application/atom+xml"},
 			{Href: d.link, Rel: "alternate", Type: "text/html"},
 		},
 		Categories: terms(d.categories),
 		Generator:  &atomGenerator{Name: Generator},
 		Entries:    make([]*atomEntry, len(f.Entries)),
+	}
+	// Archive pages keep the feed's id: RFC 5005 pages are parts of one logical feed.
+	for _, l := range d.archiveLinks(syndicate.FormatAtom) {
+		doc.Links = append(doc.Links, feeds.AtomLink{Href: l.href, Rel: l.rel, Type: "application/atom+xml"})
+	}
+	if d.archive.Page > 0 {
+		doc.HistoryNS, doc.Archive = nsHistory, &fhArchive{}
 	}
 	for _, h := range d.hubs {
 		doc.Links = append(doc.Links, feeds.AtomLink{Href: h, Rel: "hub"})

@@ -38,6 +38,7 @@ type document struct {
 	hubs        []string
 	stylesheet  map[string]string
 	icon, logo  string
+	archive     Archive
 	items       []item
 	base        *feeds.Feed // the same content in gorilla's generic model
 }
@@ -68,6 +69,9 @@ func prepare(in Input) (*document, error) {
 	if !syndicate.ValidSlug(in.Channel.Slug) {
 		return nil, fmt.Errorf("feed: channel slug %q is not valid", in.Channel.Slug)
 	}
+	if a := in.Archive; a.Page < 0 || a.Pages < 0 || a.Page > a.Pages {
+		return nil, fmt.Errorf("feed: archive page %d of %d complete pages does not exist", a.Page, a.Pages)
+	}
 	loc, err := location(in.Site.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("feed: site timezone %q: %w", in.Site.Timezone, err)
@@ -88,6 +92,7 @@ func prepare(in Input) (*document, error) {
 		stylesheet: in.Stylesheet,
 		icon:       site.BaseURL + "/favicon.ico",
 		logo:       site.BaseURL + "/logo.png",
+		archive:    in.Archive,
 	}
 	if siteTitle != "" && siteTitle != chTitle {
 		d.title = chTitle + " - " + siteTitle

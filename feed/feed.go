@@ -1,5 +1,6 @@
 // Package feed renders one channel's articles as RSS 2.0, Atom 1.0 (RFC 4287) and JSON Feed 1.1
-// documents, and holds the XSL stylesheets that show the XML feeds in a browser.
+// documents, both its subscription feed and the pages of its RFC 5005 archive (archive.go), and
+// holds the XSL stylesheets that show the XML feeds in a browser.
 //
 // github.com/gorilla/feeds does the encoding; this package cleans the input first (text hygiene,
 // HTML sanitising, absolute URLs, fallbacks for empty fields) and then wraps gorilla's exported
@@ -26,11 +27,12 @@ type Input struct {
 	Site       syndicate.Site
 	Tree       *syndicate.Tree     // channel tree: item categories are the titles along each item's channel path
 	Channel    syndicate.Channel   // the channel whose feed this is
-	Items      []syndicate.Article // newest first, already limited
+	Items      []syndicate.Article // in document order: newest first, or oldest first on an archive page
 	Updated    time.Time           // feed-level updated / lastBuildDate (caller passes newest item UpdatedAt, or build time if none)
 	TTL        time.Duration       // RSS <ttl> minutes derived from the schedule; 0 = omit
 	Hubs       []string            // WebSub hub URLs; empty = none
 	Stylesheet map[string]string   // format -> XSL URL for <?xml-stylesheet?> (rss, atom); empty/nil = none
+	Archive    Archive             // RFC 5005 archive links; the zero value is a feed without archive pages
 }
 
 // Generator is the name feeds give as their generator.

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +52,8 @@ print(json.dumps(out))
 `
 
 // TestFeedparser validates the rendered fixture feeds with the Universal Feed Parser, the
-// reference most feed readers were tested against.
+// reference most feed readers were tested against: the subscription feed, and the same items as
+// an RFC 5005 archive page.
 func TestFeedparser(t *testing.T) {
 	if _, err := os.Stat(systemPython); err != nil {
 		t.Skipf("%s not found: install python3 and python3-feedparser (apt-get install python3-feedparser)", systemPython)
@@ -59,7 +61,17 @@ func TestFeedparser(t *testing.T) {
 	if out, err := exec.Command(systemPython, "-c", "import feedparser").CombinedOutput(); err != nil {
 		t.Skipf("%s cannot import feedparser (%v: %s); apt-get install python3-feedparser", systemPython, err, strings.TrimSpace(string(out)))
 	}
-	in := fixtureInput(t, richArticle(t), fixtureArticle(t))
+	for _, a := range []Archive{{Pages: 3}, {Page: 2, Pages: 3}} {
+		t.Run(fmt.Sprintf("page %d of %d", a.Page, a.Pages), func(t *testing.T) {
+			in := fixtureInput(t, richArticle(t), fixtureArticle(t))
+			in.Archive = a
+			feedparserCheck(t, in)
+		})
+	}
+}
+
+func feedparserCheck(t *testing.T, in Input) {
+	t.Helper()
 	out, err := RenderAll(in)
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,9 @@ type jsonAttachment struct {
 
 func encodeJSON(d *document) ([]byte, error) {
 	f := (&feeds.JSON{Feed: d.base}).JSONFeed()
+	// feed_url identifies the feed (JSON Feed 1.1), so archive pages keep the subscription's.
 	f.FeedUrl = d.site.FeedURL(d.slug, syndicate.FormatJSON)
+	f.NextUrl = d.nextURL()
 	f.Language = d.language
 	f.Icon, f.Favicon = d.logo, d.icon
 	// "author" is deprecated in 1.1; gorilla fills both it and "authors" with a bare name.

@@ -24,6 +24,7 @@ type rssDoc struct {
 	ContentNS string   `xml:"xmlns:content,attr"`
 	DCNS      string   `xml:"xmlns:dc,attr"`
 	AtomNS    string   `xml:"xmlns:atom,attr"`
+	HistoryNS string   `xml:"xmlns:fh,attr,omitempty"` // on archive pages only
 	Channel   *rssChannel
 }
 
@@ -36,12 +37,14 @@ func (r *rssDoc) FeedXml() interface{} { return r }
 type rssChannel struct {
 	*feeds.RssFeed
 	AtomLinks  []rssAtomLink `xml:"atom:link"`
+	Archive    *fhArchive    `xml:"fh:archive"` // RFC 5005 §4 and its Appendix B (use in RSS 2.0)
 	Categories []string      `xml:"category"`
 	Items      []*rssItem    `xml:"item"`
 }
 
 // rssAtomLink is atom:link inside RSS: rel="self" is what the RSS Advisory Board's profile asks
-// every feed to carry, rel="hub" is WebSub discovery (W3C WebSub §4).
+// every feed to carry, rel="hub" is WebSub discovery (W3C WebSub §4), and current, prev-archive
+// and next-archive tie archive pages together (RFC 5005 Appendix B).
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
@@ -70,12 +73,19 @@ func encodeRSS(d *document) ([]byte, error) {
 	ch.Ttl = d.ttlMinutes
 	// gorilla writes "email (name)" even without an e-mail; RSS 2.0 wants an address here.
 	ch.ManagingEditor = ""
-	self := d.site.FeedURL(d.slug, syndicate.FormatRSS)
+	self := d.selfURL(syndicate.FormatRSS)
 	c := &rssChannel{
 		RssFeed:    ch,
 		AtomLinks:  []rssAtomLink{{Href: self, Rel: "self", Type: "application/rss+xml"}},
 		Categories: d.categories,
 		Items:      make([]*rssItem, len(ch.Items)),
+	}
+	for _, l := range d.archiveLinks(syndicate.FormatRSS) {
+		c.AtomLinks = append(c.AtomLinks, rssAtomLink{Href: l.href, Rel: l.rel, Type: "application/rss+xml"})
+	}
+	historyNS := ""
+	if d.archive.Page > 0 {
+		historyNS, c.Archive = nsHistory, &fhArchive{}
 	}
 	for _, h := range d.hubs {
 		c.AtomLinks = append(c.AtomLinks, rssAtomLink{Href: h, Rel: "hub"})
@@ -99,6 +109,7 @@ func encodeRSS(d *document) ([]byte, error) {
 		ContentNS: nsContent,
 		DCNS:      nsDC,
 		AtomNS:    nsAtom,
+		HistoryNS: historyNS,
 		Channel:   c,
 	}, d.stylesheet[syndicate.FormatRSS])
 }

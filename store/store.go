@@ -27,6 +27,20 @@ type Store interface {
 	// NewestItems returns up to limit undeleted articles filed in any of the channels, newest
 	// published first (ties by id), each once.
 	NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error)
+	// ArchiveCount reports how many undeleted articles are filed in any of the channels, each
+	// counted once however many of the channels it is filed in.
+	ArchiveCount(ctx context.Context, channels []string) (int, error)
+	// ArchivePage returns page (from 1) of the undeleted articles filed in any of the channels,
+	// size per page, in creation order (oldest first, each once). Creation order is the change
+	// sequence number an article got when it was created (see LastChange); updates keep it,
+	// so a back-dated or edited article never moves between pages, while one deleted and then
+	// stored again counts as new. A page past the end is empty, the last one may be short.
+	// EINVALID if page or size is below 1.
+	ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error)
+	// LastChange returns the newest change sequence number handed out (0 in an empty store). It
+	// grows with every article creation, update and deletion, so a cache of anything read from
+	// articles stays valid while it stays the same.
+	LastChange(ctx context.Context) (int64, error)
 	// BuildState returns the channel's last committed build (zero value if never built).
 	BuildState(ctx context.Context, channel string) (BuildState, error)
 	// Changes returns what happened to the articles filed directly in channel since the build

@@ -99,6 +99,7 @@ func New(o Options) *Server {
 
 func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /feeds/{file}", s.serveFeed)
+	s.mux.Handle("GET /feeds/{slug}/archive/{file}", s.archiveHandler(stylesheets))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -7,10 +7,12 @@
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:a="http://www.w3.org/2005/Atom"
-    exclude-result-prefixes="a">
+    xmlns:fh="http://purl.org/syndication/history/1.0"
+    exclude-result-prefixes="a fh">
   <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
 
-  <xsl:variable name="self" select="/a:feed/a:link[@rel='self']/@href"/>
+  <!-- The address to subscribe to: on an RFC 5005 archive page, the feed its "current" link names. -->
+  <xsl:variable name="self" select="/a:feed/a:link[@rel='current']/@href | /a:feed/a:link[@rel='self'][not(../a:link[@rel='current'])]/@href"/>
 
   <xsl:template match="/">
     <html lang="zh-CN">
@@ -54,7 +56,12 @@
           <code class="url"><xsl:value-of select="$self"/></code>
         </section>
         <main>
-          <h2>最新文章</h2>
+          <h2>
+            <xsl:choose>
+              <xsl:when test="/a:feed/fh:archive">往期文章（归档）</xsl:when>
+              <xsl:otherwise>最新文章</xsl:otherwise>
+            </xsl:choose>
+          </h2>
           <xsl:for-each select="/a:feed/a:entry">
             <article>
               <h3><a href="{a:link[@rel='alternate']/@href}"><xsl:value-of select="a:title"/></a></h3>

@@ -8,10 +8,12 @@
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:atom="http://www.w3.org/2005/Atom"
     xmlns:dc="http://purl.org/dc/elements/1.1/"
-    exclude-result-prefixes="atom dc">
+    xmlns:fh="http://purl.org/syndication/history/1.0"
+    exclude-result-prefixes="atom dc fh">
   <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
 
-  <xsl:variable name="self" select="/rss/channel/atom:link[@rel='self']/@href"/>
+  <!-- The address to subscribe to: on an RFC 5005 archive page, the feed its "current" link names. -->
+  <xsl:variable name="self" select="/rss/channel/atom:link[@rel='current']/@href | /rss/channel/atom:link[@rel='self'][not(../atom:link[@rel='current'])]/@href"/>
 
   <xsl:template match="/">
     <html lang="zh-CN">
@@ -55,7 +57,12 @@
           <code class="url"><xsl:value-of select="$self"/></code>
         </section>
         <main>
-          <h2>最新文章</h2>
+          <h2>
+            <xsl:choose>
+              <xsl:when test="/rss/channel/fh:archive">往期文章（归档）</xsl:when>
+              <xsl:otherwise>最新文章</xsl:otherwise>
+            </xsl:choose>
+          </h2>
           <xsl:for-each select="/rss/channel/item">
             <article>
               <h3><a href="{link}"><xsl:value-of select="title"/></a></h3>

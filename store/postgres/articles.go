@@ -29,7 +29,8 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		// Read after taking the lock, so two upserts of one article decide in turn.
 		var oldHash string
 		var deleted bool
-		err = tx.QueryRow(ctx, `SELECT hash, deleted FROM articles WHERE id = $1`, a.ID).Scan(&oldHash, &deleted)
+		var firstSeq int64
+		err = tx.QueryRow(ctx, `SELECT hash, deleted, first_seq FROM articles WHERE id = $1`, a.ID).Scan(&oldHash, &deleted, &firstSeq)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows), err == nil && deleted:
 			outcome = store.UpsertCreated
@@ -45,18 +46,21 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, hash, deleted, published_at, data)
-			VALUES ($1, $2, $3, false, $4, $5)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, deleted = false,
-				published_at = excluded.published_at, data = excluded.data`,
-			a.ID, seq, hash, a.PublishedAt, string(data)); err != nil {
+		if outcome == store.UpsertCreated {
+			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data)
+			VALUES ($1, $2, $3, $4, false, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
+				deleted = false, published_at = excluded.published_at, data = excluded.data`,
+			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data)); err != nil {
 			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM article_channels WHERE article_id = $1`, a.ID); err != nil {
 			return fmt.Errorf("postgres: clear channels of %q: %w", a.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO article_channels (channel, article_id, published_at)
-			SELECT unnest($1::text[]), $2, $3`, a.Channels, a.ID, a.PublishedAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq)
+			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
 			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
 		}
 		return nil

@@ -23,7 +23,8 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var oldHash string
 		var deleted bool
-		err := tx.QueryRowContext(ctx, `SELECT hash, deleted FROM articles WHERE id = ?`, a.ID).Scan(&oldHash, &deleted)
+		var firstSeq int64
+		err := tx.QueryRowContext(ctx, `SELECT hash, deleted, first_seq FROM articles WHERE id = ?`, a.ID).Scan(&oldHash, &deleted, &firstSeq)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			outcome = store.UpsertCreated
@@ -41,19 +42,22 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, hash, deleted, published_at, data)
-			VALUES (?, ?, ?, 0, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, deleted = 0,
-				published_at = excluded.published_at, data = excluded.data`,
-			a.ID, seq, hash, micros(a.PublishedAt), string(data)); err != nil {
+		if outcome == store.UpsertCreated {
+			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data)
+			VALUES (?, ?, ?, ?, 0, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
+				deleted = 0, published_at = excluded.published_at, data = excluded.data`,
+			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data)); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM article_channels WHERE article_id = ?`, a.ID); err != nil {
 			return fmt.Errorf("sqlite: clear channels of %q: %w", a.ID, err)
 		}
 		for _, c := range a.Channels {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO article_channels (channel, article_id, published_at) VALUES (?, ?, ?)`,
-				c, a.ID, micros(a.PublishedAt)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq) VALUES (?, ?, ?, ?)`,
+				c, a.ID, micros(a.PublishedAt), firstSeq); err != nil {
 				return fmt.Errorf("sqlite: file %q in %q: %w", a.ID, c, err)
 			}
 		}

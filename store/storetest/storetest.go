@@ -25,6 +25,8 @@ func Run(t *testing.T, open Opener) {
 		{"UpsertOutcomes", testUpsertOutcomes},
 		{"DeleteArticle", testDeleteArticle},
 		{"NewestItemsAcrossSubtree", testNewestItems},
+		{"ArchiveInCreationOrder", testArchive},
+		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
@@ -357,4 +359,141 @@ func testSourceState(t *testing.T, s store.Store) {
 	if err != nil || st.ETag != want.ETag || st.LastModified != want.LastModified || !st.CheckedAt.Equal(base) {
 		t.Errorf("SourceState = %+v, %v; want %+v", st, err, want)
 	}
+}
+
+// archiveIDs returns the ids on every page of the subtree's archive, size per page, until the
+// first empty page.
+func archiveIDs(t *testing.T, s store.Store, channels []string, size int) [][]string {
+	t.Helper()
+	var pages [][]string
+	for page := 1; ; page++ {
+		items, err := s.ArchivePage(context.Background(), channels, page, size)
+		if err != nil {
+			t.Fatalf("ArchivePage(%d): %v", page, err)
+		}
+		if len(items) == 0 {
+			return pages
+		}
+		var ids []string
+		for _, a := range items {
+			ids = append(ids, a.ID)
+		}
+		pages = append(pages, ids)
+	}
+}
+
+func wantCount(t *testing.T, s store.Store, channels []string, want int) {
+	t.Helper()
+	n, err := s.ArchiveCount(context.Background(), channels)
+	if err != nil || n != want {
+		t.Fatalf("ArchiveCount(%v) = %d, %v; want %d", channels, n, err, want)
+	}
+}
+
+func wantPages(t *testing.T, s store.Store, channels []string, size int, want [][]string, why string) {
+	t.Helper()
+	got := archiveIDs(t, s, channels, size)
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("%s: pages %v, want %v", why, got, want)
+	}
+}
+
+// testArchive checks that archive pages follow creation order, not publication order, so that
+// full pages stay as they are when articles are back-dated, edited or filed elsewhere in the
+// subtree.
+func testArchive(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	subtree := []string{"xianshiqu", "lingling", "qiyang"}
+	// Created a00 first but published last: the archive must not follow published_at.
+	for i := range 10 {
+		ch := []string{[]string{"lingling", "qiyang"}[i%2]}
+		if i == 3 {
+			ch = []string{"lingling", "qiyang"} // in two channels of the subtree: listed and counted once
+		}
+		mustUpsert(t, s, Article(fmt.Sprintf("a%02d", i), 100-i, ch...), store.UpsertCreated)
+	}
+	mustUpsert(t, s, Article("elsewhere", 50, "zhengwu"), store.UpsertCreated)
+	wantCount(t, s, subtree, 10)
+	wantCount(t, s, []string{"lingling"}, 6)
+	wantCount(t, s, nil, 0)
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a01", "a02", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09"}}, "created in order")
+	wantPages(t, s, []string{"lingling"}, 4, [][]string{{"a00", "a02", "a03", "a04"}, {"a06", "a08"}}, "one channel")
+	if items, err := s.ArchivePage(ctx, subtree, 1, 4); err != nil || items[1].Title != "标题 a01" || !items[1].PublishedAt.Equal(base.Add(99*time.Minute)) {
+		t.Fatalf("ArchivePage items are not the stored articles: %+v, %v", items, err)
+	}
+	if items, err := s.ArchivePage(ctx, subtree, 1000, 50); err != nil || len(items) != 0 {
+		t.Fatalf("page past the end = %d items, %v; want none", len(items), err)
+	}
+
+	// A back-dated article goes to the end: complete pages stay as they are.
+	mustUpsert(t, s, Article("old", -100000, "lingling"), store.UpsertCreated)
+	// Edits keep an article's place, even when they change its date and move it within the subtree.
+	edited := Article("a01", 1000, "lingling")
+	edited.Title = "改过的标题"
+	mustUpsert(t, s, edited, store.UpsertUpdated)
+	mustUpsert(t, s, Article("a02", 98, "lingling"), store.UpsertUnchanged)
+	want := [][]string{{"a00", "a01", "a02", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09", "old"}}
+	wantPages(t, s, subtree, 4, want, "after a back-dated article and an edit")
+	wantCount(t, s, subtree, 11)
+	if items, _ := s.ArchivePage(ctx, subtree, 1, 4); items[1].Title != "改过的标题" {
+		t.Errorf("edited article on its page = %q, want the new title", items[1].Title)
+	}
+
+	// Deleted and stored again: a new article, at the end; the pages after the gap shift up.
+	if err := s.DeleteArticle(ctx, "a02"); err != nil {
+		t.Fatal(err)
+	}
+	wantCount(t, s, subtree, 10)
+	mustUpsert(t, s, Article("a02", 98, "qiyang"), store.UpsertCreated)
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a01", "a03", "a04"}, {"a05", "a06", "a07", "a08"}, {"a09", "old", "a02"}}, "after delete and re-create")
+	// Filed out of the subtree: gone from its archive, kept in the other channel's.
+	mustUpsert(t, s, Article("a05", 95, "zhengwu"), store.UpsertUpdated)
+	wantCount(t, s, subtree, 10)
+	wantPages(t, s, []string{"zhengwu"}, 4, [][]string{{"a05", "elsewhere"}}, "zhengwu, with a05 moved in")
+
+	for _, bad := range [][2]int{{0, 4}, {1, 0}, {-1, 4}} {
+		if _, err := s.ArchivePage(ctx, subtree, bad[0], bad[1]); syndicate.ErrorCode(err) != syndicate.EINVALID {
+			t.Errorf("ArchivePage(page %d, size %d): err = %v, want EINVALID", bad[0], bad[1], err)
+		}
+	}
+}
+
+func testLastChange(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	last := func() int64 {
+		t.Helper()
+		n, err := s.LastChange(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := last(); n != 0 {
+		t.Fatalf("LastChange of an empty store = %d, want 0", n)
+	}
+	prev := int64(0)
+	step := func(what string, grows bool) {
+		t.Helper()
+		n := last()
+		if grows && n <= prev || !grows && n != prev {
+			t.Errorf("after %s: LastChange %d, previously %d (should grow: %v)", what, n, prev, grows)
+		}
+		prev = n
+	}
+	a := Article("c1", 0, "lingling")
+	mustUpsert(t, s, a, store.UpsertCreated)
+	step("create", true)
+	mustUpsert(t, s, a, store.UpsertUnchanged)
+	step("unchanged upsert", false)
+	a.Title = "改"
+	mustUpsert(t, s, a, store.UpsertUpdated)
+	step("update", true)
+	if err := s.DeleteArticle(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	step("delete", true)
+	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", State: store.BuildState{LastChange: prev, Fingerprint: "f"}}); err != nil {
+		t.Fatal(err)
+	}
+	step("a build", false)
 }

@@ -1,0 +1,166 @@
+package build_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/store/storetest"
+)
+
+// The feed's prev-archive follows the number of complete pages: completing one re-renders the
+// feed even when its newest items stay the same.
+func TestFeedLinksNewestArchivePage(t *testing.T) {
+	b, st := newBuilder(t)
+	ctx := context.Background()
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), i, "lingling"))
+		}
+	}
+	prevArchive := func() string {
+		t.Helper()
+		doc, err := st.Document(ctx, "lingling", syndicate.FormatAtom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// <link href="…" rel="prev-archive" …>: the href comes first.
+		before, _, ok := strings.Cut(string(doc.Body), `" rel="prev-archive"`)
+		if !ok {
+			return ""
+		}
+		return before[strings.LastIndex(before, `"`)+1:]
+	}
+	add(0, feed.ArchivePageSize-1)
+	mustBuild(t, b, "lingling")
+	if got := prevArchive(); got != "" {
+		t.Fatalf("feed with %d items links to archive page %q", feed.ArchivePageSize-1, got)
+	}
+	// An old article edited: the newest items and the page count stay; nothing to render.
+	edited := storetest.Article("a000", 0, "lingling")
+	edited.Title = "改过"
+	upsert(t, st, edited)
+	if r := mustBuild(t, b, "lingling"); r.Rendered {
+		t.Error("editing an item outside the feed re-rendered it")
+	}
+	// The 50th item completes page 1. Back-dated, it is not even among the feed's newest items:
+	// the page count alone must change the documents.
+	upsert(t, st, storetest.Article("back-dated", -1000, "lingling"))
+	if r := mustBuild(t, b, "lingling"); !r.Rendered {
+		t.Fatal("completing archive page 1 did not re-render the feed")
+	}
+	if got, want := prevArchive(), "http://localhost:8080/feeds/lingling/archive/1.atom"; got != want {
+		t.Fatalf("prev-archive %q, want %q", got, want)
+	}
+	if r := mustBuild(t, b, "lingling"); r.Rendered {
+		t.Error("unchanged rebuild re-rendered")
+	}
+	// The parent's feed counts its subtree.
+	mustBuild(t, b, "xianshiqu")
+	if doc, _ := st.Document(ctx, "xianshiqu", syndicate.FormatJSON); !bytes.Contains(doc.Body, []byte(`"next_url": "http://localhost:8080/feeds/xianshiqu/archive/1.json"`)) {
+		t.Errorf("parent's JSON Feed lacks next_url to its archive:\n%s", doc.Body)
+	}
+}
+
+func TestArchivePages(t *testing.T) {
+	b, st := newBuilder(t)
+	ctx := context.Background()
+	arch := &build.Archive{Store: st, Site: b.Site, Tree: b.Tree, Stylesheets: true}
+	// Published newest-first while created oldest-first: pages follow creation.
+	for i := range 2*feed.ArchivePageSize + 7 {
+		ch := []string{"lingling", "qiyang"}[i%2]
+		upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), -i, ch))
+	}
+	for _, tt := range []struct {
+		slug string
+		n    int
+	}{{"xianshiqu", 0}, {"xianshiqu", 3}, {"mars", 1}, {"lingling", 2}} {
+		if _, err := arch.Page(ctx, tt.slug, tt.n); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
+			t.Errorf("page %d of %s: err = %v, want ENOTFOUND", tt.n, tt.slug, err)
+		}
+	}
+	p, err := arch.Page(ctx, "xianshiqu", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := p.Render(syndicate.FormatAtom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(doc.Body)
+	first, last := strings.Index(body, "article/a050<"), strings.Index(body, "article/a099<")
+	if first < 0 || last < first || strings.Contains(body, "article/a049<") || strings.Contains(body, "article/a100<") {
+		t.Errorf("page 2 does not hold a050…a099 in creation order")
+	}
+	for _, want := range []string{
+		`<link href="http://localhost:8080/feeds/xianshiqu/archive/2.atom" rel="self"`,
+		`<link href="http://localhost:8080/feeds/xianshiqu.atom" rel="current"`,
+		`<link href="http://localhost:8080/feeds/xianshiqu/archive/1.atom" rel="prev-archive"`,
+		`<fh:archive></fh:archive>`,
+		`<?xml-stylesheet type="text/xsl" href="http://localhost:8080/xsl/atom.xsl"?>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page 2 lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "next-archive") {
+		t.Error("the newest page links to a next archive page")
+	}
+	// Modified is the newest item's update (a050 was published first of the page), not a clock.
+	if want := storetest.Article("a050", -50, "lingling").UpdatedAt.UTC(); !doc.Modified.Equal(want) {
+		t.Errorf("Modified %v, want %v", doc.Modified, want)
+	}
+
+	// Reading and rendering again gives the same fingerprint and bytes.
+	again, err := arch.Page(ctx, "xianshiqu", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc2, _ := again.Render(syndicate.FormatAtom)
+	if again.Fingerprint != p.Fingerprint || doc2.ETag != doc.ETag {
+		t.Error("the same page read twice differs")
+	}
+	// An edit on the page shows, and changes the fingerprint; one on another page does not.
+	other := storetest.Article("a000", 0, "lingling")
+	other.Title = "改过"
+	upsert(t, st, other)
+	if again, _ = arch.Page(ctx, "xianshiqu", 2); again.Fingerprint != p.Fingerprint {
+		t.Error("an edit on page 1 changed page 2's fingerprint")
+	}
+	mine := storetest.Article("a060", -60, "lingling")
+	mine.Title = "改过"
+	upsert(t, st, mine)
+	if again, _ = arch.Page(ctx, "xianshiqu", 2); again.Fingerprint == p.Fingerprint {
+		t.Error("an edit on page 2 kept its fingerprint")
+	}
+	// Completing page 3 gives page 2 a next-archive link, and leaves page 1 as it was.
+	one, _ := arch.Page(ctx, "xianshiqu", 1)
+	for i := range feed.ArchivePageSize - 7 {
+		upsert(t, st, storetest.Article(fmt.Sprintf("b%03d", i), i, "qiyang"))
+	}
+	if again, _ := arch.Page(ctx, "xianshiqu", 1); again.Fingerprint != one.Fingerprint {
+		t.Error("completing page 3 changed page 1's fingerprint")
+	}
+	two, err := arch.Page(ctx, "xianshiqu", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, _ := two.Render(syndicate.FormatRSS); !bytes.Contains(doc.Body, []byte(`<atom:link href="http://localhost:8080/feeds/xianshiqu/archive/3.rss" rel="next-archive"`)) {
+		t.Errorf("page 2 lacks next-archive to page 3:\n%.1500s", doc.Body)
+	}
+
+	// The site-wide feed's archive holds every channel.
+	site, err := arch.Page(ctx, syndicate.SiteFeed, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := site.Render(syndicate.FormatJSON)
+	if !bytes.Contains(j.Body, []byte(`"next_url": "http://localhost:8080/feeds/all/archive/1.json"`)) || !bytes.Contains(j.Body, []byte(`"feed_url": "http://localhost:8080/feeds/all.json"`)) {
+		t.Errorf("site archive page 2 in JSON:\n%.600s", j.Body)
+	}
+}

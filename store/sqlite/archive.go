@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+// ArchiveCount implements store.Store. Deleting an article unfiles it, so article_channels holds
+// undeleted articles only.
+func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
+	if len(channels) == 0 {
+		return 0, nil
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT article_id) FROM article_channels
+		WHERE channel IN (`+placeholders(len(channels))+`)`, slugArgs(channels)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count archive of %v: %w", channels, err)
+	}
+	return n, nil
+}
+
+// ArchivePage implements store.Store.
+func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error) {
+	if page < 1 || size < 1 {
+		return nil, syndicate.Errorf(syndicate.EINVALID, "archive page %d of size %d: both must be at least 1", page, size)
+	}
+	if len(channels) == 0 || page-1 > math.MaxInt/size {
+		return nil, nil
+	}
+	// The inner query pages through the ids alone, from the (channel, first_seq) index; only the
+	// page's own rows are then read from articles. An article filed in two of the channels has
+	// the same first_seq in both rows, so DISTINCT keeps it once.
+	args := append(slugArgs(channels), size, (page-1)*size)
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.data FROM (
+			SELECT DISTINCT article_id, first_seq FROM article_channels
+			WHERE channel IN (`+placeholders(len(channels))+`)
+			ORDER BY first_seq LIMIT ? OFFSET ?
+		) p JOIN articles a ON a.id = p.article_id
+		ORDER BY p.first_seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
+	}
+	defer rows.Close()
+	out := make([]syndicate.Article, 0, min(size, 1000))
+	for rows.Next() {
+		var id, data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, fmt.Errorf("sqlite: scan archive item: %w", err)
+		}
+		a, err := decodeArticle(id, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
+	}
+	return out, nil
+}
+
+// LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions
+// included, so the maximum is the newest number handed out; the unique index answers it.
+func (s *DB) LastChange(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM articles`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("sqlite: last change: %w", err)
+	}
+	return seq, nil
+}
+
+// slugArgs converts channel slugs to query arguments.
+func slugArgs(list []string) []any {
+	args := make([]any, len(list), len(list)+2)
+	for i, s := range list {
+		args[i] = s
+	}
+	return args
+}

@@ -1,0 +1,211 @@
+package web
+
+import (
+	"container/list"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/build"
+)
+
+// archiveCacheControl lets caches keep a complete archive page without revalidating: RFC 5005 §4
+// says the entries of an archive document do not change. (The newest page gains a next-archive
+// link when the page after it completes; readers walk archives from the feed backwards, along
+// prev-archive, so a cached copy without that link loses nothing.)
+var archiveCacheControl = []string{"public, max-age=31536000, immutable"}
+
+// archiveCacheBytes bounds the memory of rendered archive pages (bodies plus gzipped bodies).
+// A page of 50 long articles is a few hundred KB, so this keeps on the order of a hundred.
+const archiveCacheBytes = 64 << 20
+
+// archives serves GET /feeds/{slug}/archive/{n}.{format}: page n (from 1, the oldest) of a
+// channel's RFC 5005 archive, rendered on first request and kept in a bounded LRU cache.
+//
+// A cached page is good while the store's LastChange is the one it was checked at; after any
+// article change the page is read again and re-rendered only if its fingerprint changed, so every
+// replica serves the bytes the store's current content renders to.
+type archives struct {
+	s     *Server
+	pages *build.Archive
+
+	mu    sync.Mutex
+	lru   *list.List // of *archiveEntry, most recently used first
+	byKey map[string]*list.Element
+	bytes int
+}
+
+type archiveEntry struct {
+	key         string // slug + "/" + n + "." + format
+	seq         int64  // the store's LastChange when the entry was last found current
+	fingerprint string
+	doc         *cached
+	size        int
+}
+
+// archiveHandler returns the handler of archive pages. stylesheets are the Options'; archive
+// pages carry the same <?xml-stylesheet?> as feeds when they are served.
+func (s *Server) archiveHandler(stylesheets map[string][]byte) http.Handler {
+	_, xsl := stylesheets[build.StylesheetPath(syndicate.FormatAtom)]
+	return &archives{
+		s:     s,
+		pages: &build.Archive{Store: s.store, Site: s.site, Tree: s.tree, Stylesheets: xsl},
+		lru:   list.New(), byKey: map[string]*list.Element{},
+	}
+}
+
+func (a *archives) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	slug, file := r.PathValue("slug"), r.PathValue("file")
+	num, format, _ := strings.Cut(file, ".")
+	n, ok := pageNumber(num)
+	if _, known := syndicate.ContentTypes[format]; !ok || !known || !a.has(slug, format) {
+		http.NotFound(w, r)
+		return
+	}
+	seq, err := a.s.store.LastChange(r.Context())
+	if err != nil {
+		a.s.fail(w, r, err)
+		return
+	}
+	key := slug + "/" + file
+	e := a.get(key)
+	if e == nil || e.seq != seq {
+		if e, err = a.refresh(r.Context(), key, slug, n, format, seq, e); err != nil {
+			if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
+				http.Error(w, "No such archive page. Pages are published once they are complete; the newest items are in the channel's feed.", http.StatusNotFound)
+				return
+			}
+			a.s.fail(w, r, err)
+			return
+		}
+	}
+	a.serve(w, r, e.doc)
+}
+
+// has reports whether slug has an archive: every channel does, and the site-wide feed once it has
+// been built (it is optional to the builder, so the cache is what tells).
+func (a *archives) has(slug, format string) bool {
+	if slug == syndicate.SiteFeed {
+		_, ok := a.s.cache.get(slug + "." + format)
+		return ok
+	}
+	return a.s.tree.Has(slug)
+}
+
+// pageNumber parses a page number: decimal digits without a leading zero, so that each page
+// has one URL.
+func pageNumber(s string) (int, bool) {
+	if s == "" || len(s) > 9 || s[0] == '0' {
+		return 0, false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+// refresh reads the page again at change seq. When its fingerprint is that of the cached
+// rendering (the change was elsewhere), the rendering is kept; otherwise it is rendered anew.
+func (a *archives) refresh(ctx context.Context, key, slug string, n int, format string, seq int64, old *archiveEntry) (*archiveEntry, error) {
+	page, err := a.pages.Page(ctx, slug, n)
+	if err != nil {
+		if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
+			a.remove(key) // e.g. articles were deleted and the page is no longer complete
+		}
+		return nil, err
+	}
+	e := &archiveEntry{key: key, seq: seq, fingerprint: page.Fingerprint}
+	if old != nil && old.fingerprint == page.Fingerprint {
+		e.doc, e.size = old.doc, old.size
+	} else {
+		doc, err := page.Render(format)
+		if err != nil {
+			return nil, err
+		}
+		if e.doc, err = prepare(doc); err != nil {
+			return nil, err
+		}
+		e.size = len(e.doc.body) + len(e.doc.gzipped)
+	}
+	a.put(e)
+	return e, nil
+}
+
+func (a *archives) get(key string) *archiveEntry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	el, ok := a.byKey[key]
+	if !ok {
+		return nil
+	}
+	a.lru.MoveToFront(el)
+	return el.Value.(*archiveEntry)
+}
+
+// put stores e, replacing an entry with its key, and evicts the least recently used entries
+// beyond archiveCacheBytes. A page larger than the whole budget is served but not kept.
+func (a *archives) put(e *archiveEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.removeLocked(e.key)
+	if e.size > archiveCacheBytes {
+		return
+	}
+	a.byKey[e.key] = a.lru.PushFront(e)
+	a.bytes += e.size
+	for a.bytes > archiveCacheBytes {
+		a.removeLocked(a.lru.Back().Value.(*archiveEntry).key)
+	}
+}
+
+func (a *archives) remove(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.removeLocked(key)
+}
+
+func (a *archives) removeLocked(key string) {
+	if el, ok := a.byKey[key]; ok {
+		a.bytes -= el.Value.(*archiveEntry).size
+		a.lru.Remove(el)
+		delete(a.byKey, key)
+	}
+}
+
+// serve answers like serveFeed, with archive caching: ETag and Last-Modified validators, 304,
+// and the gzip representation when the client accepts it.
+func (a *archives) serve(w http.ResponseWriter, r *http.Request, e *cached) {
+	h := w.Header()
+	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	etag, etagHeader := e.etag, e.etagHeader
+	if useGzip {
+		etag, etagHeader = e.gzipETag, e.gzipHeader
+	}
+	h["Etag"] = etagHeader
+	h["Last-Modified"] = e.lmHeader
+	h["Vary"] = varyValue
+	h["Cache-Control"] = archiveCacheControl
+	h["Access-Control-Allow-Origin"] = corsAnyone
+	if notModified(r, etag, e.etag, e.modUnix) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = e.contentType
+	h["X-Content-Type-Options"] = nosniff
+	body := e.body
+	if useGzip {
+		h["Content-Encoding"] = gzipValue
+		body = e.gzipped
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
