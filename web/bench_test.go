@@ -120,8 +120,8 @@ func BenchmarkServeFeedNoMetrics(b *testing.B) {
 // BenchmarkServeFeedBare is the ceiling: a minimal handler writing the same bytes.
 func BenchmarkServeFeedBare(b *testing.B) {
 	_, docs := benchDocs(b)
-	h, err := bare.New(docs)
-	if err != nil {
+	h := bare.New()
+	if err := h.Add(docs...); err != nil {
 		b.Fatal(err)
 	}
 	benchHandler(b, h, h.Entries()["/feeds/lingling.rss"].GzipETag)
