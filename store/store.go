@@ -4,7 +4,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -47,6 +50,9 @@ type Store interface {
 	// that saw change sequence number since: added, changed, deleted or moved out. It also
 	// returns the newest change sequence number it considered.
 	Changes(ctx context.Context, channel string, since int64) ([]Change, int64, error)
+	// ChangedSince reports whether any article change after since touched one of the channels:
+	// an article filed in, changed in, or removed from it. Builds use it to skip clean subtrees.
+	ChangedSince(ctx context.Context, channels []string, since int64) (bool, error)
 	// CommitBuild saves the build's documents, its outbox rows and the new build state in one
 	// transaction.
 	CommitBuild(ctx context.Context, b Build) error
@@ -169,4 +175,33 @@ func Classify(filed bool, hash, announced string) ChangeKind {
 		return ChangeRemoved
 	}
 	return 0
+}
+
+// Candidate is one channel's newest-item row before the channels are merged.
+type Candidate struct {
+	ID        string
+	Published int64 // any monotonic encoding of published_at
+}
+
+// Newest merges per-channel candidates into the ids of the limit newest distinct articles, newest
+// published first, ties by id: the order NewestItems promises.
+func Newest(cands []Candidate, limit int) []string {
+	slices.SortFunc(cands, func(a, b Candidate) int {
+		if c := cmp.Compare(b.Published, a.Published); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	seen := make(map[string]bool, min(len(cands), limit))
+	ids := make([]string, 0, min(len(cands), limit))
+	for _, c := range cands {
+		if len(ids) == limit {
+			break
+		}
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
 }

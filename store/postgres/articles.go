@@ -56,6 +56,9 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data)); err != nil {
 			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
 		}
+		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it leaves
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM article_channels WHERE article_id = $1`, a.ID); err != nil {
 			return fmt.Errorf("postgres: clear channels of %q: %w", a.ID, err)
 		}
@@ -63,9 +66,29 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
 			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
 		}
-		return nil
+		return markChannels(ctx, tx, a.ID, seq) // the channels it is in now
 	})
 	return outcome, err
+}
+
+// markChannels records change seq on every channel the article is filed in.
+func markChannels(ctx context.Context, tx pgx.Tx, id string, seq int64) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO channel_marks (channel, seq)
+		SELECT channel, $1 FROM article_channels WHERE article_id = $2
+		ON CONFLICT (channel) DO UPDATE SET seq = excluded.seq`, seq, id); err != nil {
+		return fmt.Errorf("postgres: mark channels of %q: %w", id, err)
+	}
+	return nil
+}
+
+// ChangedSince implements store.Store.
+func (s *DB) ChangedSince(ctx context.Context, channels []string, since int64) (bool, error) {
+	var changed bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM channel_marks WHERE channel = ANY($1) AND seq > $2)`,
+		channels, since).Scan(&changed); err != nil {
+		return false, fmt.Errorf("postgres: changes in %d channels: %w", len(channels), err)
+	}
+	return changed, nil
 }
 
 // lockChanges locks the change counter until the transaction ends and returns the newest change
@@ -112,6 +135,9 @@ func (s *DB) DeleteArticle(ctx context.Context, id string) error {
 			return syndicate.Errorf(syndicate.ENOTFOUND, "article %q not found", id)
 		}
 		if _, err := takeSeq(ctx, tx, last); err != nil {
+			return err
+		}
+		if err := markChannels(ctx, tx, id, last+1); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM article_channels WHERE article_id = $1`, id); err != nil {

@@ -52,6 +52,9 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data)); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
+		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it leaves
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM article_channels WHERE article_id = ?`, a.ID); err != nil {
 			return fmt.Errorf("sqlite: clear channels of %q: %w", a.ID, err)
 		}
@@ -61,9 +64,33 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 				return fmt.Errorf("sqlite: file %q in %q: %w", a.ID, c, err)
 			}
 		}
-		return nil
+		return markChannels(ctx, tx, a.ID, seq) // the channels it is in now
 	})
 	return outcome, err
+}
+
+// markChannels records change seq on every channel the article is filed in.
+func markChannels(ctx context.Context, tx *sql.Tx, id string, seq int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO channel_marks (channel, seq)
+		SELECT channel, ? FROM article_channels WHERE article_id = ? AND true
+		ON CONFLICT (channel) DO UPDATE SET seq = excluded.seq`, seq, id); err != nil {
+		return fmt.Errorf("sqlite: mark channels of %q: %w", id, err)
+	}
+	return nil
+}
+
+// ChangedSince implements store.Store.
+func (s *DB) ChangedSince(ctx context.Context, channels []string, since int64) (bool, error) {
+	if len(channels) == 0 {
+		return false, nil
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM channel_marks WHERE seq > ? AND channel IN (`+placeholders(len(channels))+`)`,
+		append([]any{since}, slugArgs(channels)...)...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: changes in %d channels: %w", len(channels), err)
+	}
+	return n > 0, nil
 }
 
 // nextSeq allocates the next change sequence number. SQLite has one writer at a time, so numbers
@@ -89,6 +116,9 @@ func (s *DB) DeleteArticle(ctx context.Context, id string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return syndicate.Errorf(syndicate.ENOTFOUND, "article %q not found", id)
+		}
+		if err := markChannels(ctx, tx, id, seq); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM article_channels WHERE article_id = ?`, id); err != nil {
 			return fmt.Errorf("sqlite: unfile article %q: %w", id, err)
@@ -119,29 +149,60 @@ func (s *DB) ArticleCount(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// NewestItems implements store.Store.
+// NewestItems implements store.Store. Each channel's newest rows come from one seek into the
+// (channel, published_at DESC, article_id) index; they are merged here and only the winners'
+// data is read. One query over all channels would read every article of a large subtree (the
+// site-wide feed: all of them) just to sort it.
 func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	// Per channel the index yields the newest rows in order; the outer query merges them. The
-	// inner LIMIT keeps a channel with years of history from being read whole.
-	args := make([]any, 0, len(channels)+2)
-	for _, c := range channels {
-		args = append(args, c)
-	}
-	args = append(args, limit)
-	q := `SELECT a.id, a.data FROM articles a
-		WHERE a.deleted = 0 AND a.id IN (
-			SELECT article_id FROM article_channels WHERE channel IN (` + placeholders(len(channels)) + `)
-		)
-		ORDER BY a.published_at DESC, a.id LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: newest items of %v: %w", channels, err)
+		return nil, fmt.Errorf("sqlite: newest items: %w", err)
+	}
+	defer conn.Close()
+	stmt, err := conn.PrepareContext(ctx, `SELECT article_id, published_at FROM article_channels
+		WHERE channel = ? ORDER BY published_at DESC, article_id LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: newest items: %w", err)
+	}
+	defer stmt.Close()
+	var cands []store.Candidate
+	for _, c := range channels {
+		rows, err := stmt.QueryContext(ctx, c, limit)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: newest items of %q: %w", c, err)
+		}
+		for rows.Next() {
+			var cd store.Candidate
+			var pub int64
+			if err := rows.Scan(&cd.ID, &pub); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: scan item: %w", err)
+			}
+			cd.Published = pub
+			cands = append(cands, cd)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite: newest items of %q: %w", c, err)
+		}
+	}
+	ids := store.Newest(cands, limit)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT id, data FROM articles WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read newest items: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.Article
+	byID := make(map[string]syndicate.Article, len(ids))
 	for rows.Next() {
 		var id, data string
 		if err := rows.Scan(&id, &data); err != nil {
@@ -151,10 +212,16 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
+		byID[id] = a
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: newest items of %v: %w", channels, err)
+		return nil, fmt.Errorf("sqlite: read newest items: %w", err)
+	}
+	out := make([]syndicate.Article, 0, len(ids))
+	for _, id := range ids {
+		if a, ok := byID[id]; ok {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"Outbox", testOutbox},
 		{"JobStates", testJobStates},
 		{"SourceState", testSourceState},
+		{"ChangedSince", testChangedSince},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -496,4 +497,39 @@ func testLastChange(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	step("a build", false)
+}
+
+func testChangedSince(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	changed := func(since int64, channels ...string) bool {
+		t.Helper()
+		ok, err := s.ChangedSince(ctx, channels, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if changed(0, "lingling") {
+		t.Error("an empty store reports a change")
+	}
+	mustUpsert(t, s, Article("a", 0, "lingling"), store.UpsertCreated)
+	_, mark, _ := s.Changes(ctx, "lingling", 0)
+	if !changed(0, "qiyang", "lingling") || changed(mark, "lingling") || changed(0, "qiyang") {
+		t.Error("creation marks exactly its channel")
+	}
+	mustUpsert(t, s, Article("a", 0, "lingling"), store.UpsertUnchanged)
+	if changed(mark, "lingling") {
+		t.Error("an unchanged upsert marked the channel")
+	}
+	mustUpsert(t, s, Article("a", 0, "qiyang"), store.UpsertUpdated) // moved
+	if !changed(mark, "lingling") || !changed(mark, "qiyang") {
+		t.Error("a move must mark the channel it left and the one it entered")
+	}
+	_, mark, _ = s.Changes(ctx, "qiyang", 0)
+	if err := s.DeleteArticle(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if !changed(mark, "qiyang") || changed(mark, "lingling") {
+		t.Error("a deletion marks exactly the channels it was in")
+	}
 }
