@@ -46,10 +46,11 @@ type App struct {
 	// Replica names this process among the replicas sharing a store and NATS.
 	Replica string
 
-	configuredSpecs map[string]string // job name → schedule from the configuration
-	relayDone       chan struct{}
-	stopRelay       context.CancelFunc
-	closeOnce       sync.Once
+	configuredSpecs   map[string]string        // job name → schedule from the configuration
+	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
+	relayDone         chan struct{}
+	stopRelay         context.CancelFunc
+	closeOnce         sync.Once
 }
 
 // defaultBackoffBase is a failing source's first wait; it doubles up to ingest.backoff_max.
@@ -64,7 +65,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 	if err != nil {
 		return nil, err
 	}
-	a = &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}}
+	a = &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
 	defer func() {
 		if err != nil {
 			a.Close(context.Background())

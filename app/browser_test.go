@@ -59,6 +59,9 @@ func TestBrowserDirectoryAndFeedView(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browserCtx, 60*time.Second)
 	defer cancel()
 	shots := t.TempDir()
+	if dir := os.Getenv("SYNDICATE_TEST_SCREENSHOTS"); dir != "" { // keep them for a person to look at
+		shots = dir
+	}
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -66,32 +69,42 @@ func TestBrowserDirectoryAndFeedView(t *testing.T) {
 		}
 	}
 	screenshot := func(name string) {
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		must("screenshot", err)
 		must("save screenshot", os.WriteFile(filepath.Join(shots, name), shot, 0o600))
 	}
 
-	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`body`))
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(chromedp.CSS(`body`)))
 	must("wait for the directory", err)
-	page, err := chromedp.Run(ctx, chromedp.Text(`body`))
+	page, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`body`)))
 	must("read the directory", err)
-	screenshot("directory.jpg")
+	screenshot("directory.png")
 	if !strings.Contains(page, "零陵") || !strings.Contains(page, "零陵抗疫工作纪实") {
 		t.Fatalf("directory does not show the 零陵 channel and story:\n%.500s", page)
 	}
-	href, err := chromedp.Run(ctx, chromedp.AttributeValue(`a[href$="/feeds/lingling.atom"]`, "href"))
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`a[href$="/feeds/lingling.atom"]`), "href"))
 	must("find the Atom subscribe link", err)
 	// Links carry the public base URL; the browser follows the same path on the test server.
 	feedURL := base + strings.TrimPrefix(href.Value, a.Site.BaseURL)
 	_, err = chromedp.Run(ctx, chromedp.Navigate(feedURL))
 	must("open the Atom feed", err)
-	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`body`))
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(chromedp.CSS(`body`)))
 	must("wait for the feed view", err)
-	feedText, err := chromedp.Run(ctx, chromedp.Text(`body`))
+	feedText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`body`)))
 	must("read the feed view", err)
-	screenshot("feed.jpg")
+	screenshot("feed.png")
 	t.Logf("screenshots in %s", shots)
-	if !strings.Contains(feedText, "零陵抗疫工作纪实") || !strings.Contains(feedText, "订阅") {
-		t.Errorf("the XSL view of the Atom feed does not show the story and the subscribe note:\n%.500s", feedText)
+	if !strings.Contains(feedText, "零陵抗疫工作纪实") {
+		t.Errorf("the opened Atom feed does not show the story's title:\n%.500s", feedText)
+	}
+	// Chrome removed XSLT in version 155; where the browser still has it, the view must apply.
+	hasXSLT, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof XSLTProcessor !== "undefined"`))
+	must("probe XSLT support", err)
+	if !hasXSLT {
+		t.Logf("this Chromium has no XSLT (removed in Chrome 155): the XSL view is checked with xsltproc in feed/ instead")
+		return
+	}
+	if !strings.Contains(feedText, "如何订阅") {
+		t.Errorf("the XSL view did not apply: no subscribe note in\n%.500s", feedText)
 	}
 }

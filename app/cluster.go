@@ -40,7 +40,7 @@ func newReplicaID() string {
 // through JetStream KV leases, documents and schedules through control messages.
 func (a *App) joinCluster(ctx context.Context) error {
 	leases, err := cluster.New(ctx, a.NATS.JetStream(), cluster.Options{
-		Prefix: a.Config.NATS.Stream, Replica: a.Replica,
+		Prefix: a.Config.NATS.Stream, Replica: a.Replica, Replicas: a.Config.NATS.Replicas,
 	}, a.Log.With(slog.String("component", "cluster")))
 	if err != nil {
 		return err

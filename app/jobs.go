@@ -101,9 +101,10 @@ func (a *App) recordRun(name string, at time.Time) {
 	}
 }
 
-// catchUp runs, once each, the build jobs that never ran (so a fresh install serves feeds at
-// once) or whose last scheduled tick passed while the service was down. Children go first, so a
-// parent's first build already sees their items.
+// catchUp runs, once each, the jobs whose last scheduled tick passed while the service was down
+// and is within their starting deadline, and every build that never ran (so a fresh install
+// serves feeds at once). Builds go children first, so a parent's first build sees their items,
+// and the site-wide feed last; polls come before builds, so their items are in the first feeds.
 func (a *App) catchUp(ctx context.Context) {
 	states, err := a.Store.JobStates(ctx)
 	if err != nil {
@@ -111,26 +112,40 @@ func (a *App) catchUp(ctx context.Context) {
 		return
 	}
 	now := time.Now()
-	// The site-wide feed is last in buildSlugs: run it after every channel.
+	type job struct {
+		name     string
+		deadline time.Duration
+		never    bool // run even if it never ran
+	}
+	var jobs []job
+	for _, s := range a.Config.Sources {
+		if s.StartingDeadline > 0 {
+			jobs = append(jobs, job{IngestJobName(s.Name), s.StartingDeadline.D(), false})
+		}
+	}
 	slugs := a.Tree.Slugs()
-	slugs = append([]string{syndicate.SiteFeed}, slugs...)
 	for i := len(slugs) - 1; i >= 0; i-- {
+		jobs = append(jobs, job{BuildJobName(slugs[i]), a.startingDeadlines[slugs[i]], true})
+	}
+	jobs = append(jobs, job{BuildJobName(syndicate.SiteFeed), 0, true})
+	for _, j := range jobs {
 		if ctx.Err() != nil {
 			return
 		}
-		name := BuildJobName(slugs[i])
-		spec, err := a.Scheduler.Spec(name)
+		spec, err := a.Scheduler.Spec(j.name)
 		if err != nil {
 			continue
 		}
-		last := states[name].LastRun
-		if !last.IsZero() && !schedule.Missed(spec, last, now, 0) {
+		last := states[j.name].LastRun
+		if last.IsZero() && !j.never || !last.IsZero() && !schedule.Missed(spec, last, now, j.deadline) {
 			continue
 		}
-		if _, err := a.Scheduler.RunNow(ctx, name); errors.Is(err, schedule.ErrStopped) {
+		if _, err := a.Scheduler.RunNow(ctx, j.name); errors.Is(err, schedule.ErrStopped) {
 			return
+		} else if errors.Is(err, schedule.ErrBusy) {
+			continue // its tick started it already
 		} else if err != nil {
-			a.Log.Error("catch-up build", slog.String("job", name), slog.Any("error", err))
+			a.Log.Error("catch-up run", slog.String("job", j.name), slog.Any("error", err))
 		}
 	}
 }

@@ -30,6 +30,7 @@ type Options struct {
 	Replica  string        // this replica's id, stored as the lease holder
 	LeaseTTL time.Duration // default 30s
 	TickTTL  time.Duration // default 1h: longer than any clock skew between replicas
+	Replicas int           // copies of each bucket in the NATS cluster (nats.replicas); default 1
 }
 
 // Leases coordinates job runs across replicas.
@@ -47,14 +48,17 @@ func New(ctx context.Context, js jetstream.JetStream, o Options, log *slog.Logge
 	if o.TickTTL <= 0 {
 		o.TickTTL = time.Hour
 	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
 	ticks, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Prefix + "_TICKS", Description: "Syndicate job tick claims", History: 1, TTL: o.TickTTL,
+		Bucket: o.Prefix + "_TICKS", Description: "Syndicate job tick claims", History: 1, TTL: o.TickTTL, Replicas: o.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: tick bucket: %w", err)
 	}
 	running, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Prefix + "_LEASES", Description: "Syndicate running-job leases", History: 1, TTL: o.LeaseTTL,
+		Bucket: o.Prefix + "_LEASES", Description: "Syndicate running-job leases", History: 1, TTL: o.LeaseTTL, Replicas: o.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: lease bucket: %w", err)

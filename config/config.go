@@ -74,6 +74,9 @@ type Source struct {
 	Channels []string          `yaml:"channels"`
 	Schedule string            `yaml:"schedule"`
 	Headers  map[string]string `yaml:"headers"` // e.g. {Authorization: "Bearer …"}
+	// StartingDeadline, when set, makes a poll missed during downtime run at start-up if it is
+	// at most this late; without it a source just waits for its next tick.
+	StartingDeadline Duration `yaml:"starting_deadline"`
 }
 
 // Site describes the portal.
@@ -151,6 +154,9 @@ type Channel struct {
 	Schedule    string    `yaml:"schedule"`
 	Limit       int       `yaml:"limit"`
 	Children    []Channel `yaml:"children"`
+	// StartingDeadline bounds how late a tick missed during downtime still runs at start-up
+	// (0: however late; a build always catches up once).
+	StartingDeadline Duration `yaml:"starting_deadline"`
 }
 
 // Load builds the configuration from the built-in defaults, the file at path (if path is not

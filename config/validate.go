@@ -218,3 +218,19 @@ func (c *Config) Tree() (*syndicate.Tree, error) {
 	}
 	return tree, nil
 }
+
+// StartingDeadlines returns each channel's catch-up deadline that is set, by slug.
+func (c *Config) StartingDeadlines() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	var walk func([]Channel)
+	walk = func(list []Channel) {
+		for _, ch := range list {
+			if ch.StartingDeadline > 0 {
+				out[ch.Slug] = ch.StartingDeadline.D()
+			}
+			walk(ch.Children)
+		}
+	}
+	walk(c.Channels)
+	return out
+}

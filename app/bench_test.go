@@ -1,0 +1,219 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	builder "github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/postgres"
+	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
+)
+
+// The scale-out benchmark: 1,000 channels (20 parents × 49 children, plus the site-wide feed)
+// with 50 items each, from a store of 100,000 articles (100 per channel). Articles carry a 1.5 KB
+// excerpt of the portal's story. SYNDICATE_BENCH_ARTICLES shrinks the store for a quick run.
+const (
+	benchParents  = 20
+	benchChildren = 49
+)
+
+func benchTree(b *testing.B) *syndicate.Tree {
+	var chans []syndicate.Channel
+	for p := range benchParents {
+		parent := fmt.Sprintf("p%02d", p)
+		chans = append(chans, syndicate.Channel{Slug: parent, Title: "频道 " + parent, Schedule: "*/5 * * * *", Limit: 50})
+		for c := range benchChildren {
+			slug := fmt.Sprintf("%s-c%02d", parent, c)
+			chans = append(chans, syndicate.Channel{Slug: slug, Title: "子频道 " + slug, Parent: parent, Schedule: "*/5 * * * *", Limit: 50})
+		}
+	}
+	tree, err := syndicate.NewTree(chans)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tree
+}
+
+func benchArticles() int {
+	if n, err := strconv.Atoi(os.Getenv("SYNDICATE_BENCH_ARTICLES")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}
+
+// fill stores n articles spread over the channels, unless the store already holds them.
+func fill(b *testing.B, st store.Store, tree *syndicate.Tree, n int) {
+	ctx := context.Background()
+	if have, err := st.ArticleCount(ctx); err != nil {
+		b.Fatal(err)
+	} else if have >= int64(n) {
+		return
+	}
+	raw, err := os.ReadFile("../demo/lingling-article.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	story, err := syndicate.DecodeArticle(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	excerpt := string([]rune(story.ContentHTML)[:500]) // about 1.5 KB of UTF-8
+	slugs := tree.Slugs()
+	base := time.Date(2022, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				a := syndicate.Article{
+					ID: fmt.Sprintf("bench-%06d", i), Title: fmt.Sprintf("%s（%d）", story.Title, i), Summary: story.Summary,
+					ContentHTML: excerpt, Authors: story.Authors, Source: story.Source,
+					Channels: []string{slugs[int(i)%len(slugs)]}, PublishedAt: base.Add(time.Duration(i) * time.Minute),
+				}
+				a.Normalize()
+				if _, err := st.UpsertArticle(ctx, a); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func benchBuilder(st store.Store, tree *syndicate.Tree) *builder.Builder {
+	return &builder.Builder{
+		Store: st, Tree: tree, SubjectPrefix: "syndicate", SiteSchedule: "*/5 * * * *", SiteLimit: 50,
+		Site: syndicate.Site{Title: "红网永州站", BaseURL: "http://localhost:8080", Language: "zh-CN", Timezone: "Asia/Shanghai", TagDate: "2026"},
+	}
+}
+
+// rebuildAll builds every channel (and the site-wide feed) on GOMAXPROCS workers, as the
+// scheduler's concurrent jobs would, and returns how many rendered new documents.
+func rebuildAll(b *testing.B, bl *builder.Builder, slugs []string) int {
+	var next, rendered atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(slugs)); i = next.Add(1) - 1 {
+				r, err := bl.Build(context.Background(), slugs[i])
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if r.Rendered {
+					rendered.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(rendered.Load())
+}
+
+// peakHeap samples the heap while fn runs.
+func peakHeap(fn func()) uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(done)
+	return peak.Load()
+}
+
+func benchRebuild(b *testing.B, st store.Store) {
+	tree := benchTree(b)
+	fill(b, st, tree, benchArticles())
+	slugs := append(tree.Slugs(), syndicate.SiteFeed)
+	b.Run("full", func(b *testing.B) {
+		var heap uint64
+		for b.Loop() {
+			b.StopTimer()
+			bl := benchBuilder(st, tree)
+			bl.Site.Description = fmt.Sprint("run ", time.Now().UnixNano()) // a new description: every feed re-renders
+			b.StartTimer()
+			heap = max(heap, peakHeap(func() {
+				if n := rebuildAll(b, bl, slugs); n != len(slugs) {
+					b.Fatalf("%d of %d feeds rendered", n, len(slugs))
+				}
+			}))
+		}
+		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(len(slugs)), "feeds")
+	})
+	b.Run("incremental", func(b *testing.B) {
+		bl := benchBuilder(st, tree)
+		rebuildAll(b, bl, slugs) // bring every feed up to date
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			b.StopTimer()
+			a, err := st.Article(ctx, "bench-000123")
+			if err != nil {
+				b.Fatal(err)
+			}
+			i++
+			a.Summary = fmt.Sprint("更正 ", i)
+			if _, err := st.UpsertArticle(ctx, a); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			// Every job runs, as on a tick; only the story's channel, its parent and the
+			// site-wide feed have anything to render.
+			if n := rebuildAll(b, bl, slugs); n > 3 {
+				b.Fatalf("%d feeds re-rendered after one edit", n)
+			}
+		}
+	})
+}
+
+func BenchmarkRebuildSQLite(b *testing.B) {
+	dir := os.Getenv("SYNDICATE_BENCH_DIR") // reuse a filled store between runs
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchRebuild(b, st)
+}
+
+func BenchmarkRebuildPostgres(b *testing.B) {
+	dsn := postgrestest.Schema(b, postgrestest.DSN(b))
+	st, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchRebuild(b, st)
+}
