@@ -177,6 +177,10 @@ func Classify(filed bool, hash, announced string) ChangeKind {
 	return 0
 }
 
+// ChannelScanThreshold is how many changes behind a channel's last build may be before Changes
+// reads the channel's own articles rather than every change since. Tests lower it to cover both.
+var ChannelScanThreshold int64 = 5000
+
 // Candidate is one channel's newest-item row before the channels are merged.
 type Candidate struct {
 	ID        string

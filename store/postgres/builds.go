@@ -36,13 +36,13 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 			return fmt.Errorf("newest change: %w", err)
 		}
 		// An article concerns the channel if it is filed there now or was announced there before.
-		rows, err := tx.Query(ctx, `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
-				ac.channel IS NOT NULL, coalesce(ci.hash, '')
-			FROM articles a
-			LEFT JOIN article_channels ac ON ac.article_id = a.id AND ac.channel = $1
-			LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = $1
-			WHERE a.seq > $2 AND a.seq <= $3 AND (ac.channel IS NOT NULL OR ci.article_id IS NOT NULL)
-			ORDER BY a.seq`, channel, since, upTo)
+		// A channel built recently reads the few changes since (seq index); one far behind (its
+		// first build on a large store) reads its own articles instead of every change ever made.
+		query := changesBySeq
+		if upTo-since > store.ChannelScanThreshold {
+			query = changesByChannel
+		}
+		rows, err := tx.Query(ctx, query, channel, since, upTo)
 		if err != nil {
 			return err
 		}
@@ -156,3 +156,22 @@ func (s *DB) Documents(ctx context.Context) ([]syndicate.Document, error) {
 	}
 	return out, nil
 }
+
+const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
+		ac.channel IS NOT NULL, coalesce(ci.hash, '')
+	FROM articles a
+	LEFT JOIN article_channels ac ON ac.article_id = a.id AND ac.channel = $1
+	LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = $1
+	WHERE a.seq > $2 AND a.seq <= $3 AND (ac.channel IS NOT NULL OR ci.article_id IS NOT NULL)
+	ORDER BY a.seq`
+
+const changesByChannel = `SELECT a.id, a.seq, a.hash, a.deleted, a.data, true, coalesce(ci.hash, '')
+	FROM article_channels ac JOIN articles a ON a.id = ac.article_id
+	LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = $1
+	WHERE ac.channel = $1 AND a.seq > $2 AND a.seq <= $3
+	UNION ALL
+	SELECT a.id, a.seq, a.hash, a.deleted, a.data, false, ci.hash
+	FROM channel_items ci JOIN articles a ON a.id = ci.article_id
+	WHERE ci.channel = $1 AND a.seq > $2 AND a.seq <= $3
+		AND NOT EXISTS (SELECT 1 FROM article_channels x WHERE x.channel = $1 AND x.article_id = ci.article_id)
+	ORDER BY 2`

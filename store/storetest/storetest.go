@@ -28,6 +28,12 @@ func Run(t *testing.T, open Opener) {
 		{"ArchiveInCreationOrder", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
+		{"ChangesByChannelScan", func(t *testing.T, s store.Store) {
+			old := store.ChannelScanThreshold
+			store.ChannelScanThreshold = 0 // every build reads from the channel side
+			t.Cleanup(func() { store.ChannelScanThreshold = old })
+			testChanges(t, s)
+		}},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
 		{"JobStates", testJobStates},
