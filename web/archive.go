@@ -189,14 +189,14 @@ func (a *archives) serve(w http.ResponseWriter, r *http.Request, e *cached) {
 	}
 	h["Etag"] = etagHeader
 	h["Last-Modified"] = e.lmHeader
-	h["Vary"] = varyValue
+	h["Vary"] = e.vary
 	h["Cache-Control"] = archiveCacheControl
 	h["Access-Control-Allow-Origin"] = corsAnyone
 	if notModified(r, etag, e.etag, e.modUnix) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h["Content-Type"] = e.contentType
+	h["Content-Type"] = e.contentTypeFor(r)
 	h["X-Content-Type-Options"] = nosniff
 	body := e.body
 	if useGzip {

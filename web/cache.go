@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -24,6 +25,10 @@ type cached struct {
 	gzipHeader   []string
 	lmHeader     []string
 	linkHeader   []string // WebSub discovery (RFC 8288 Link), nil without hubs
+	xslView      bool     // browsers get application/xml so the XSL view applies (browser.go)
+	vary         []string
+	// Content-Length values, formatted once.
+	lengthHeader, gzipLengthHeader []string
 }
 
 // Cache holds every channel's current documents in memory. Reads take a read lock and a map
@@ -73,8 +78,12 @@ func prepare(d syndicate.Document) (*cached, error) {
 	}
 	lm := d.Modified.UTC().Format(http.TimeFormat)
 	e := &cached{
-		body: d.Body, etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
+		body: trim(d.Body), etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
 		contentType: []string{ct}, etagHeader: []string{d.ETag}, lmHeader: []string{lm},
+		lengthHeader: []string{strconv.Itoa(len(d.Body))}, vary: varyValue,
+	}
+	if hasStylesheet(d.Body) {
+		e.xslView, e.vary = true, varyBrowser
 	}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
@@ -88,10 +97,21 @@ func prepare(d syndicate.Document) (*cached, error) {
 		return nil, fmt.Errorf("web: gzip %s.%s: %w", d.Channel, d.Format, err)
 	}
 	if buf.Len() < len(d.Body) {
-		e.gzipped = buf.Bytes()
+		e.gzipped = trim(buf.Bytes())
+		e.gzipLengthHeader = []string{strconv.Itoa(len(e.gzipped))}
 		// The ETag is quoted: put the suffix inside the quotes.
 		e.gzipETag = d.ETag[:len(d.ETag)-1] + `-gz"`
 		e.gzipHeader = []string{e.gzipETag}
 	}
 	return e, nil
+}
+
+// trim returns b without the spare capacity a growing buffer leaves (up to half of it for a
+// rendered document): the cache keeps every document for as long as it is current, and its
+// memory is mostly these bytes.
+func trim(b []byte) []byte {
+	if cap(b)-len(b) <= len(b)/16 {
+		return b
+	}
+	return bytes.Clone(b)
 }

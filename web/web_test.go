@@ -275,3 +275,30 @@ func TestOverloadAnswers503(t *testing.T) {
 		t.Errorf("after the load: %d", r.StatusCode)
 	}
 }
+
+// Browsers get feeds that carry the XSL view as application/xml (Chrome applies the stylesheet
+// only then); feed readers keep the feed media type. The bytes are the same.
+func TestBrowsersGetTheXSLView(t *testing.T) {
+	s, srv, _ := newServer(t)
+	body := []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<?xml-stylesheet type="text/xsl" href="/xsl/atom.xsl"?>` + "\n<feed/>")
+	plain := []byte(`<?xml version="1.0" encoding="UTF-8"?><feed/>`)
+	s.Cache().Put(syndicate.Document{Channel: "lingling", Format: "atom", Body: body, ETag: syndicate.ETagOf(body), Modified: time.Now()},
+		syndicate.Document{Channel: "xianshiqu", Format: "atom", Body: plain, ETag: syndicate.ETagOf(plain), Modified: time.Now()})
+	tests := []struct {
+		path, accept, wantType, wantVary string
+	}{
+		{"lingling.atom", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/xml; charset=utf-8", "Accept-Encoding, Accept"},
+		{"lingling.atom", "application/atom+xml, application/rss+xml;q=0.9, text/html;q=0.1", "application/atom+xml; charset=utf-8", "Accept-Encoding, Accept"},
+		{"lingling.atom", "*/*", "application/atom+xml; charset=utf-8", "Accept-Encoding, Accept"},
+		{"xianshiqu.atom", "text/html", "application/atom+xml; charset=utf-8", "Accept-Encoding"},
+	}
+	for _, tt := range tests {
+		r, got := do(t, "GET", srv.URL+"/feeds/"+tt.path, "", "Accept", tt.accept)
+		if ct := r.Header.Get("Content-Type"); ct != tt.wantType || r.Header.Get("Vary") != tt.wantVary {
+			t.Errorf("%s with Accept %q: Content-Type %q Vary %q; want %q %q", tt.path, tt.accept, ct, r.Header.Get("Vary"), tt.wantType, tt.wantVary)
+		}
+		if tt.path == "lingling.atom" && got != string(body) {
+			t.Errorf("%s: the bytes differ by Accept", tt.path)
+		}
+	}
+}

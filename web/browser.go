@@ -1,0 +1,33 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+)
+
+// Chrome shows a document served as application/rss+xml or application/atom+xml as bare source
+// and ignores its <?xml-stylesheet?>; served as application/xml it applies the XSL view. A
+// browser that navigates to a feed asks for text/html first, a feed reader for feed types or
+// anything: only the former gets the same bytes labelled application/xml.
+var (
+	browserXML  = []string{"application/xml; charset=utf-8"}
+	varyBrowser = []string{"Accept-Encoding, Accept"}
+)
+
+// hasStylesheet reports whether an XML document opens with an <?xml-stylesheet?> instruction.
+func hasStylesheet(body []byte) bool {
+	return bytes.Contains(body[:min(len(body), 4096)], []byte("<?xml-stylesheet"))
+}
+
+// contentType returns the Content-Type header for this request.
+func (e *cached) contentTypeFor(r *http.Request) []string {
+	if e.xslView && prefersHTML(r.Header.Get("Accept")) {
+		return browserXML
+	}
+	return e.contentType
+}
+
+func prefersHTML(accept string) bool {
+	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "rss+xml") && !strings.Contains(accept, "atom+xml")
+}
