@@ -3,8 +3,12 @@ package publisher
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
 // BenchmarkRelay measures relaying b.N pending rows into JetStream (embedded unless
@@ -47,5 +51,50 @@ func BenchmarkRelay(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 		})
+	}
+}
+
+// BenchmarkRelaySQLite relays 100,000 pending rows of a real SQLite outbox (10 channels) into
+// JetStream: the figure an operator gets, database included. bench/run.sh prints it next to
+// `nats bench js pub async --dedup` on the same machine.
+func BenchmarkRelaySQLite(b *testing.B) {
+	const rows, channels = 100_000, 10
+	n := newTestNATS(b)
+	runs := 0
+	for b.Loop() {
+		b.StopTimer()
+		runs++
+		c := n.connect(func(o *Options) {
+			o.Stream += fmt.Sprintf("_S%d", runs)
+			o.SubjectPrefix += fmt.Sprintf(".s%d", runs)
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "outbox.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		gen := newEventGen(c.Options())
+		all := gen.rows(b, channels, rows)
+		for start := 0; start < len(all); start += 5000 {
+			batch := all[start:min(start+5000, len(all))]
+			if err := db.CommitBuild(ctx, store.Build{Channel: batch[0].Channel, Events: batch}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		r := NewRelay(c.JetStream(), db, RelayOptions{Stream: c.Options().Stream}, discardLog())
+		b.StartTimer()
+		start := time.Now()
+		if err := r.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		if got := r.Stats().Published; got != rows {
+			b.Fatalf("published %d of %d", got, rows)
+		}
+		b.ReportMetric(rows/elapsed.Seconds(), "events/s")
+		db.Close()
+		cancel()
+		b.StartTimer()
 	}
 }
