@@ -40,8 +40,10 @@ type Builder struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	mu    sync.Mutex
-	built map[string]string // slug → configuration fingerprint of its last build here
+	mu      sync.Mutex
+	built   map[string]string // slug → configuration fingerprint of its last build here
+	marks   map[string]int64  // store.ChannelMarks as of change number marksAt
+	marksAt int64
 }
 
 // Result reports what one build did.
@@ -91,9 +93,13 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	// subtree changed: one indexed lookup instead of reading and hashing its items. This is what
 	// keeps a tick of a thousand mostly idle channels cheap.
 	if state.Fingerprint != "" && b.clean(slug) == cfp {
-		changed, err := b.Store.ChangedSince(ctx, subtree, state.LastChange)
+		marks, err := b.channelMarks(ctx)
 		if err != nil {
 			return res, fmt.Errorf("build %s: %w", slug, err)
+		}
+		changed := false
+		for _, c := range subtree {
+			changed = changed || marks[c] > state.LastChange
 		}
 		if !changed {
 			return res, nil
@@ -158,6 +164,28 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 		b.Committed(res)
 	}
 	return res, nil
+}
+
+// channelMarks returns the store's channel marks. They are reread only when the store's newest
+// change number moved: the thousand jobs of an idle tick share one read and pay one indexed
+// lookup each.
+func (b *Builder) channelMarks(ctx context.Context) (map[string]int64, error) {
+	last, err := b.Store.LastChange(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.marks != nil && b.marksAt == last {
+		return b.marks, nil
+	}
+	// Read after last: the marks hold at least every change up to it.
+	marks, err := b.Store.ChannelMarks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.marks, b.marksAt = marks, last
+	return marks, nil
 }
 
 // clean returns the configuration fingerprint of the channel's last complete build in this

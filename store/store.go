@@ -50,9 +50,9 @@ type Store interface {
 	// that saw change sequence number since: added, changed, deleted or moved out. It also
 	// returns the newest change sequence number it considered.
 	Changes(ctx context.Context, channel string, since int64) ([]Change, int64, error)
-	// ChangedSince reports whether any article change after since touched one of the channels:
-	// an article filed in, changed in, or removed from it. Builds use it to skip clean subtrees.
-	ChangedSince(ctx context.Context, channels []string, since int64) (bool, error)
+	// ChannelMarks returns, per channel, the newest change number that touched it: an article
+	// filed in, changed in, or removed from it. Builds use it to skip clean subtrees.
+	ChannelMarks(ctx context.Context) (map[string]int64, error)
 	// CommitBuild saves the build's documents, its outbox rows and the new build state in one
 	// transaction.
 	CommitBuild(ctx context.Context, b Build) error

@@ -81,14 +81,26 @@ func markChannels(ctx context.Context, tx pgx.Tx, id string, seq int64) error {
 	return nil
 }
 
-// ChangedSince implements store.Store.
-func (s *DB) ChangedSince(ctx context.Context, channels []string, since int64) (bool, error) {
-	var changed bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM channel_marks WHERE channel = ANY($1) AND seq > $2)`,
-		channels, since).Scan(&changed); err != nil {
-		return false, fmt.Errorf("postgres: changes in %d channels: %w", len(channels), err)
+// ChannelMarks implements store.Store.
+func (s *DB) ChannelMarks(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT channel, seq FROM channel_marks`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: channel marks: %w", err)
 	}
-	return changed, nil
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var c string
+		var seq int64
+		if err := rows.Scan(&c, &seq); err != nil {
+			return nil, fmt.Errorf("postgres: scan channel mark: %w", err)
+		}
+		out[c] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: channel marks: %w", err)
+	}
+	return out, nil
 }
 
 // lockChanges locks the change counter until the transaction ends and returns the newest change

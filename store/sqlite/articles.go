@@ -79,18 +79,26 @@ func markChannels(ctx context.Context, tx *sql.Tx, id string, seq int64) error {
 	return nil
 }
 
-// ChangedSince implements store.Store.
-func (s *DB) ChangedSince(ctx context.Context, channels []string, since int64) (bool, error) {
-	if len(channels) == 0 {
-		return false, nil
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM channel_marks WHERE seq > ? AND channel IN (`+placeholders(len(channels))+`)`,
-		append([]any{since}, slugArgs(channels)...)...).Scan(&n)
+// ChannelMarks implements store.Store.
+func (s *DB) ChannelMarks(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, seq FROM channel_marks`)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: changes in %d channels: %w", len(channels), err)
+		return nil, fmt.Errorf("sqlite: channel marks: %w", err)
 	}
-	return n > 0, nil
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var c string
+		var seq int64
+		if err := rows.Scan(&c, &seq); err != nil {
+			return nil, fmt.Errorf("sqlite: scan channel mark: %w", err)
+		}
+		out[c] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: channel marks: %w", err)
+	}
+	return out, nil
 }
 
 // nextSeq allocates the next change sequence number. SQLite has one writer at a time, so numbers
