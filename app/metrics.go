@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yongzhou-news/syndicate/publisher"
 )
 
 // outboxGauges reads the outbox at scrape time: pending rows and the age of the oldest, which is
@@ -19,7 +21,17 @@ func (a *App) outboxGauges() []prometheus.Collector {
 		}
 		return n, oldest
 	}
+	relay := func() publisher.RelayStats { return a.Relay.Stats() }
 	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "syndicate_relay_published_total", Help: "Events JetStream stored as new messages.",
+		}, func() float64 { return float64(relay().Published) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "syndicate_relay_duplicates_total", Help: "Republished events JetStream acknowledged as duplicates (counted as sent).",
+		}, func() float64 { return float64(relay().Duplicates) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "syndicate_relay_failures_total", Help: "Publish attempts that failed (error, timeout, disconnect); the rows are retried.",
+		}, func() float64 { return float64(relay().Failures) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "syndicate_outbox_pending_rows", Help: "Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).",
 		}, func() float64 { n, _ := stats(); return float64(n) }),

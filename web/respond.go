@@ -25,7 +25,8 @@ type errorBody struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := syndicate.ErrorCode(err)
 	if code == syndicate.EINTERNAL {
-		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		s.log.Error("request failed", slog.String("request_id", requestID(r)), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
 	body := errorBody{Error: syndicate.ErrorMessage(err)}
 	if e, ok := err.(*syndicate.Error); ok {

@@ -131,7 +131,7 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler {
-	var h http.Handler = s.mux
+	h := s.withRequestID(s.mux)
 	if s.metrics != nil {
 		h = s.metrics.Middleware(h)
 	}

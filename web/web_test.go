@@ -302,3 +302,15 @@ func TestBrowsersGetTheXSLView(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestIDs(t *testing.T) {
+	_, srv, _ := newServer(t)
+	r, _ := do(t, "GET", srv.URL+"/healthz", "")
+	if len(r.Header.Get("X-Request-Id")) != 16 {
+		t.Errorf("no request id made: %q", r.Header.Get("X-Request-Id"))
+	}
+	r, _ = do(t, "GET", srv.URL+"/healthz", "", "X-Request-Id", "proxy-42")
+	if r.Header.Get("X-Request-Id") != "proxy-42" {
+		t.Errorf("proxy's id not kept: %q", r.Header.Get("X-Request-Id"))
+	}
+}
