@@ -31,14 +31,23 @@ func newFlagSet(name string, stderr io.Writer, c *common) *flag.FlagSet {
 	return fs
 }
 
+// parse parses flags wherever they stand among the arguments ("jobs show NAME --json" as well as
+// "jobs show --json NAME"); the flag package alone stops at the first argument. The positional
+// arguments are left in fs.Args().
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return errUsage // the flag package printed what was wrong (or the help)
 		}
-		return errUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	return nil
+	// Parse once more with only the positional arguments, after "--", so fs.Args() holds them.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // load reads the configuration and applies the log flags.

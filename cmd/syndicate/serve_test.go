@@ -117,6 +117,33 @@ func TestServeDemo(t *testing.T) {
 		}
 	}
 
+	// The operators' CLI drives the running service through its API with the saved token.
+	jobs := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, bin, append([]string{"jobs"}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("jobs %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if list := jobs("list"); !strings.Contains(list, "NAME") || !strings.Contains(list, "build:lingling") || !strings.Contains(list, "*/10 * * * *") {
+		t.Errorf("jobs list:\n%s", list)
+	}
+	if set := jobs("set", "build:lingling", "@every 2m"); !strings.Contains(set, `"schedule": "@every 2m"`) {
+		t.Errorf("jobs set:\n%s", set)
+	}
+	if paused := jobs("pause", "build:lingling"); !strings.Contains(paused, `"paused": true`) {
+		t.Errorf("jobs pause:\n%s", paused)
+	}
+	if run := jobs("run", "build:lingling"); !strings.Contains(run, `"status": "ok"`) {
+		t.Errorf("jobs run:\n%s", run)
+	}
+	if show := jobs("show", "build:lingling", "--json"); !strings.Contains(show, `"history"`) {
+		t.Errorf("jobs show --json:\n%s", show)
+	}
+
 	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
