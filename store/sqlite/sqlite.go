@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -27,6 +28,9 @@ var migrations embed.FS
 type DB struct {
 	db   *sql.DB
 	path string
+	// writeMu queues this process's write transactions here: SQLite has one writer at a time, and
+	// a writer that finds the lock taken sleeps in its busy handler for whole milliseconds.
+	writeMu sync.Mutex
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -116,6 +120,8 @@ func (s *DB) applyMigration(ctx context.Context, name string) error {
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
