@@ -170,13 +170,19 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 		return nil, fmt.Errorf("sqlite: newest items: %w", err)
 	}
 	defer conn.Close()
+	var cands []store.Candidate
+	if len(channels) >= manyChannels {
+		if cands, err = newestAcross(ctx, conn, channels, limit); err != nil {
+			return nil, err
+		}
+		channels = nil // done
+	}
 	stmt, err := conn.PrepareContext(ctx, `SELECT article_id, published_at FROM article_channels
 		WHERE channel = ? ORDER BY published_at DESC, article_id LIMIT ?`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: newest items: %w", err)
 	}
 	defer stmt.Close()
-	var cands []store.Candidate
 	for _, c := range channels {
 		rows, err := stmt.QueryContext(ctx, c, limit)
 		if err != nil {
@@ -230,6 +236,42 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 		if a, ok := byID[id]; ok {
 			out = append(out, a)
 		}
+	}
+	return out, nil
+}
+
+// manyChannels is where one walk down the newest filings of all channels beats a seek per
+// channel: the site-wide feed, or a parent of many channels.
+const manyChannels = 32
+
+// newestAcross walks the filings of every channel newest first and keeps those in channels until
+// limit distinct articles are found.
+func newestAcross(ctx context.Context, conn *sql.Conn, channels []string, limit int) ([]store.Candidate, error) {
+	want := make(map[string]bool, len(channels))
+	for _, c := range channels {
+		want[c] = true
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT channel, article_id, published_at FROM article_channels
+		INDEXED BY article_channels_recent ORDER BY published_at DESC, article_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: newest items across channels: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Candidate
+	seen := map[string]bool{}
+	for len(seen) < limit && rows.Next() {
+		var c store.Candidate
+		var ch string
+		if err := rows.Scan(&ch, &c.ID, &c.Published); err != nil {
+			return nil, fmt.Errorf("sqlite: scan item: %w", err)
+		}
+		if want[ch] {
+			seen[c.ID] = true
+			out = append(out, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: newest items across channels: %w", err)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpsertOutcomes", testUpsertOutcomes},
 		{"DeleteArticle", testDeleteArticle},
 		{"NewestItemsAcrossSubtree", testNewestItems},
+		{"NewestItemsAcrossManyChannels", testNewestManyChannels},
 		{"ArchiveInCreationOrder", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
@@ -542,5 +544,62 @@ func testChannelMarks(t *testing.T, s store.Store) {
 	}
 	if !changed(mark, "qiyang") || changed(mark, "lingling") {
 		t.Error("a deletion marks exactly the channels it was in")
+	}
+}
+
+// Many channels (the site-wide feed, a large parent) may take another path through the store;
+// the answer must be the same.
+func testNewestManyChannels(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var all []string
+	for c := range 40 {
+		all = append(all, fmt.Sprintf("c%02d", c))
+	}
+	for i := range 200 {
+		// Two articles share each minute, so ties are broken by id; some are in two channels.
+		chans := []string{all[i%40]}
+		if i%7 == 0 {
+			chans = append(chans, all[(i+1)%40])
+		}
+		mustUpsert(t, s, Article(fmt.Sprintf("m%03d", i), i/2, chans...), store.UpsertCreated)
+	}
+	for _, tc := range []struct {
+		channels []string
+		limit    int
+	}{{all, 50}, {all[5:], 30}, {all[:33], 7}, {all, 500}} {
+		want := map[string]bool{}
+		for _, c := range tc.channels {
+			want[c] = true
+		}
+		var expect []string
+		for i := 199; i >= 0; i-- {
+			a := Article(fmt.Sprintf("m%03d", i), i/2)
+			in := want[all[i%40]] || (i%7 == 0 && want[all[(i+1)%40]])
+			if in {
+				expect = append(expect, a.ID)
+			}
+		}
+		// Newest first, ties by id ascending.
+		slices.SortStableFunc(expect, func(x, y string) int {
+			var xi, yi int
+			fmt.Sscanf(x, "m%d", &xi)
+			fmt.Sscanf(y, "m%d", &yi)
+			if xi/2 != yi/2 {
+				return yi/2 - xi/2
+			}
+			return strings.Compare(x, y)
+		})
+		expect = expect[:min(len(expect), tc.limit)]
+		items, err := s.NewestItems(ctx, tc.channels, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range items {
+			got = append(got, a.ID)
+		}
+		if !slices.Equal(got, expect) {
+			t.Errorf("%d channels, limit %d:\n got %v\nwant %v", len(tc.channels), tc.limit, got, expect)
+		}
 	}
 }
