@@ -34,8 +34,10 @@ type Metrics struct {
 	IngestFetches *prometheus.CounterVec
 
 	// counters resolved once per label set: label hashing stays off the feed hot path.
-	mu       sync.RWMutex
-	reqCache map[reqKey]prometheus.Counter
+	mu         sync.RWMutex
+	reqCache   map[reqKey]prometheus.Counter
+	durCache   map[string]prometheus.Observer
+	feedCounters map[string][2]prometheus.Counter // format → [identity, gzip], resolved at New
 }
 
 type reqKey struct {
@@ -77,6 +79,11 @@ func New() *Metrics {
 			Name: "syndicate_ingest_fetches_total", Help: "Upstream feed polls by source and result (ok, not_modified, error).",
 		}, []string{"source", "result"}),
 		reqCache: map[reqKey]prometheus.Counter{},
+		durCache: map[string]prometheus.Observer{},
+	}
+	m.feedCounters = map[string][2]prometheus.Counter{}
+	for _, f := range []string{"rss", "atom", "json"} {
+		m.feedCounters[f] = [2]prometheus.Counter{m.feedBytes.WithLabelValues(f, "identity"), m.feedBytes.WithLabelValues(f, "gzip")}
 	}
 	m.reg.MustRegister(m.jobRuns, m.jobSkips, m.jobPanics, m.jobDuration, m.jobLastSuccess,
 		m.httpRequests, m.httpDuration, m.feedBytes, m.IngestFetches,
@@ -107,13 +114,32 @@ func (m *Metrics) Observe(s *schedule.Scheduler) {
 	s.Skipped = func(name string) { m.jobSkips.WithLabelValues(name).Inc() }
 }
 
-// FeedServed counts body bytes of one feed response.
+// FeedServed counts body bytes of one feed response. The counters are resolved once, at New:
+// no label hashing on the feed hot path.
 func (m *Metrics) FeedServed(format string, gzip bool, n int) {
-	enc := "identity"
+	i := 0
 	if gzip {
-		enc = "gzip"
+		i = 1
 	}
-	m.feedBytes.WithLabelValues(format, enc).Add(float64(n))
+	if c, ok := m.feedCounters[format]; ok {
+		c[i].Add(float64(n))
+		return
+	}
+	m.feedBytes.WithLabelValues(format, [2]string{"identity", "gzip"}[i]).Add(float64(n))
+}
+
+func (m *Metrics) duration(route string) prometheus.Observer {
+	m.mu.RLock()
+	o, ok := m.durCache[route]
+	m.mu.RUnlock()
+	if ok {
+		return o
+	}
+	o = m.httpDuration.WithLabelValues(route)
+	m.mu.Lock()
+	m.durCache[route] = o
+	m.mu.Unlock()
+	return o
 }
 
 func (m *Metrics) requests(route string, status int) prometheus.Counter {
@@ -143,7 +169,7 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		m.requests(route, sw.status).Inc()
-		m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		m.duration(route).Observe(time.Since(start).Seconds())
 	})
 }
 
