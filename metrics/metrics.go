@@ -34,9 +34,9 @@ type Metrics struct {
 	IngestFetches *prometheus.CounterVec
 
 	// counters resolved once per label set: label hashing stays off the feed hot path.
-	mu         sync.RWMutex
-	reqCache   map[reqKey]prometheus.Counter
-	durCache   map[string]prometheus.Observer
+	mu           sync.RWMutex
+	reqCache     map[reqKey]prometheus.Counter
+	durCache     map[string]prometheus.Observer
 	feedCounters map[string][2]prometheus.Counter // format → [identity, gzip], resolved at New
 }
 
