@@ -71,7 +71,7 @@ func (a *Archive) Page(ctx context.Context, slug string, n int) (*ArchivePage, e
 	if a.Stylesheets {
 		in.Stylesheet = stylesheets(a.Site)
 	}
-	return &ArchivePage{Fingerprint: fingerprint(configFingerprint(in), in), in: in}, nil
+	return &ArchivePage{Fingerprint: fingerprint((&Builder{}).configFingerprint(in), in), in: in}, nil
 }
 
 // Render renders the page in format. The document's Modified is the newest update of its items,

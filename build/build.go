@@ -44,6 +44,9 @@ type Builder struct {
 	built   map[string]string // slug → configuration fingerprint of its last build here
 	marks   map[string]int64  // store.ChannelMarks as of change number marksAt
 	marksAt int64
+	// titlesSum is the digest of titlesOf's titles.
+	titlesOf  *syndicate.Tree
+	titlesSum string
 }
 
 // Result reports what one build did.
@@ -88,7 +91,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if b.Stylesheets {
 		in.Stylesheet = stylesheets(b.Site)
 	}
-	cfp := configFingerprint(in)
+	cfp := b.configFingerprint(in)
 	// A channel built before with this very configuration needs nothing while no article in its
 	// subtree changed: one indexed lookup instead of reading and hashing its items. This is what
 	// keeps a tick of a thousand mostly idle channels cheap.
@@ -293,13 +296,7 @@ func newestUpdate(items []syndicate.Article, now time.Time) time.Time {
 
 // configFingerprint digests everything the documents are rendered from except the stored
 // articles: the site, the channel, the tree's titles, the schedule's TTL, hubs and stylesheets.
-func configFingerprint(in feed.Input) string {
-	// Items are categorised by the titles of their channels, so every title counts.
-	var titles []string
-	for _, s := range in.Tree.Slugs() {
-		c, _ := in.Tree.Channel(s)
-		titles = append(titles, s+"="+c.Title+">"+c.Parent)
-	}
+func (b *Builder) configFingerprint(in feed.Input) string {
 	return digest(struct {
 		Version    string
 		Site       syndicate.Site
@@ -308,8 +305,25 @@ func configFingerprint(in feed.Input) string {
 		TTL        time.Duration
 		Hubs       []string
 		Stylesheet map[string]string
-		Titles     []string
-	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, titles})
+		Titles     string
+	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, b.titles(in.Tree)})
+}
+
+// titles digests the titles of the whole tree, once per tree: items are categorised by the titles
+// of their channels, so every title counts, and a tick would otherwise hash the tree once per job.
+func (b *Builder) titles(tree *syndicate.Tree) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.titlesOf == tree {
+		return b.titlesSum
+	}
+	var titles []string
+	for _, s := range tree.Slugs() {
+		c, _ := tree.Channel(s)
+		titles = append(titles, s+"="+c.Title+">"+c.Parent)
+	}
+	b.titlesOf, b.titlesSum = tree, digest(titles)
+	return b.titlesSum
 }
 
 // fingerprint digests everything the documents are rendered from. Equal fingerprints mean the
