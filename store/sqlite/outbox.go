@@ -33,25 +33,30 @@ func (s *DB) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRo
 	return out, nil
 }
 
-// MarkSent implements store.Store.
+// MarkSent implements store.Store. One statement per chunk of rows: the relay marks hundreds at
+// a time, and a statement per row made marking cost as much as publishing.
 func (s *DB) MarkSent(ctx context.Context, seqs []int64, at time.Time) error {
 	if len(seqs) == 0 {
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL`)
-		if err != nil {
-			return fmt.Errorf("sqlite: mark sent: %w", err)
-		}
-		defer stmt.Close()
-		for _, seq := range seqs {
-			if _, err := stmt.ExecContext(ctx, micros(at), seq); err != nil {
-				return fmt.Errorf("sqlite: mark outbox row %d sent: %w", seq, err)
+		for start := 0; start < len(seqs); start += markChunk {
+			chunk := seqs[start:min(start+markChunk, len(seqs))]
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, micros(at))
+			for _, seq := range chunk {
+				args = append(args, seq)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND seq IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+				return fmt.Errorf("sqlite: mark %d outbox rows sent: %w", len(chunk), err)
 			}
 		}
 		return nil
 	})
 }
+
+// markChunk keeps a statement's parameters well under SQLite's limit.
+const markChunk = 500
 
 // PruneSent implements store.Store.
 func (s *DB) PruneSent(ctx context.Context, before time.Time) (int64, error) {
