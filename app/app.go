@@ -83,7 +83,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 	if err != nil {
 		return nil, err
 	}
-	if a.NATS, err = publisher.Start(ctx, PublisherOptions(cfg), log.With(slog.String("component", "nats"))); err != nil {
+	popts := PublisherOptions(cfg)
+	if popts.URLs == "" {
+		if popts.Listen, err = a.embeddedListen(popts.Listen); err != nil {
+			return nil, err
+		}
+	}
+	if a.NATS, err = publisher.Start(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
 		return nil, err
 	}
 	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},

@@ -45,7 +45,11 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if cfg.NATS.Listen == "" {
 			return fmt.Errorf("events tail: nats.url is empty and the embedded server does not listen (nats.listen is empty)")
 		}
-		opts.URLs = "nats://" + cfg.NATS.Listen
+		addr := cfg.NATS.Listen
+		if recorded := app.EmbeddedNATSAddr(cfg.DataDir); recorded != "" {
+			addr = recorded // where the running service's embedded server actually listens
+		}
+		opts.URLs = "nats://" + addr
 	}
 	log, err := newLogger(cfg, stderr)
 	if err != nil {

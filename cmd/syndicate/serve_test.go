@@ -38,7 +38,15 @@ func TestServeDemo(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
+	httpAddr := freeAddr(t)
+	// The configured NATS port is taken, as 4222 is on a machine that runs its own nats-server:
+	// the service must start anyway, and events tail must still find it.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	natsAddr := taken.Addr().String()
 	env := append(os.Environ(),
 		"SYNDICATE_DATA_DIR="+filepath.Join(dir, "data"),
 		"SYNDICATE_HTTP_ADDR="+httpAddr,
