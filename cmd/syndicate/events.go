@@ -51,6 +51,9 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opts.URLs = "nats://" + addr
 	}
+	if c.logLevel == "" {
+		cfg.Log.Level = "warn" // a command whose output is the events: keep stderr quiet
+	}
 	log, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
