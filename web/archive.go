@@ -82,7 +82,7 @@ func (a *archives) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.serve(w, r, e.doc)
+	writeCached(w, r, e.doc, archiveCacheControl)
 }
 
 // has reports whether slug has an archive: every channel does, and the site-wide feed once it has
@@ -176,36 +176,4 @@ func (a *archives) removeLocked(key string) {
 		a.lru.Remove(el)
 		delete(a.byKey, key)
 	}
-}
-
-// serve answers like serveFeed, with archive caching: ETag and Last-Modified validators, 304,
-// and the gzip representation when the client accepts it.
-func (a *archives) serve(w http.ResponseWriter, r *http.Request, e *cached) {
-	h := w.Header()
-	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
-	etag, etagHeader := e.etag, e.etagHeader
-	if useGzip {
-		etag, etagHeader = e.gzipETag, e.gzipHeader
-	}
-	h["Etag"] = etagHeader
-	h["Last-Modified"] = e.lmHeader
-	h["Vary"] = e.vary
-	h["Cache-Control"] = archiveCacheControl
-	h["Access-Control-Allow-Origin"] = corsAnyone
-	if notModified(r, etag, e.etag, e.modUnix) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h["Content-Type"] = e.contentTypeFor(r)
-	h["X-Content-Type-Options"] = nosniff
-	body := e.body
-	if useGzip {
-		h["Content-Encoding"] = gzipValue
-		body = e.gzipped
-	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	if r.Method == http.MethodHead {
-		return
-	}
-	w.Write(body)
 }

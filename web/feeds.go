@@ -34,6 +34,16 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	n, useGzip := writeCached(w, r, e, s.cc.header(file[:dot]))
+	if n > 0 && s.metrics != nil {
+		s.metrics.FeedServed(file[dot+1:], useGzip, n)
+	}
+}
+
+// writeCached answers from a cached document, for feeds and archive pages alike: validators and
+// 304, the gzip representation when accepted, HEAD. It returns the body bytes written (0 for a
+// 304 or HEAD) and whether they were gzip.
+func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl []string) (int, bool) {
 	h := w.Header()
 	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag, etagHeader := e.etag, e.etagHeader
@@ -46,11 +56,11 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 	h["Etag"] = etagHeader
 	h["Last-Modified"] = e.lmHeader
 	h["Vary"] = e.vary
-	h["Cache-Control"] = s.cc.header(file[:dot])
+	h["Cache-Control"] = cacheControl
 	h["Access-Control-Allow-Origin"] = corsAnyone
 	if notModified(r, etag, e.etag, e.modUnix) {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return 0, useGzip
 	}
 	h["Content-Type"] = e.contentTypeFor(r)
 	h["X-Content-Type-Options"] = nosniff
@@ -64,12 +74,10 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	h["Content-Length"] = length
 	if r.Method == http.MethodHead {
-		return
+		return 0, useGzip
 	}
 	w.Write(body)
-	if s.metrics != nil {
-		s.metrics.FeedServed(file[dot+1:], useGzip, len(body))
-	}
+	return len(body), useGzip
 }
 
 // notModified applies RFC 9110 §13.1: If-None-Match wins over If-Modified-Since. Weak comparison,
