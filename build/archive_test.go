@@ -10,6 +10,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
 	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 )
 
@@ -162,5 +163,77 @@ func TestArchivePages(t *testing.T) {
 	j, _ := site.Render(syndicate.FormatJSON)
 	if !bytes.Contains(j.Body, []byte(`"next_url": "http://localhost:8080/feeds/all/archive/1.json"`)) || !bytes.Contains(j.Body, []byte(`"feed_url": "http://localhost:8080/feeds/all.json"`)) {
 		t.Errorf("site archive page 2 in JSON:\n%.600s", j.Body)
+	}
+}
+
+// countingStore counts ArchiveCount calls on a real store.
+type countingStore struct {
+	*sqlite.DB
+	counts int
+}
+
+func (c *countingStore) ArchiveCount(ctx context.Context, channels []string) (int, error) {
+	c.counts++
+	return c.DB.ArchiveCount(ctx, channels)
+}
+
+// Counting an archive reads every filing of the subtree, so a build recounts only when an article
+// was filed in it or left it; the page count still follows every such change.
+func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
+	b, st := newBuilder(t)
+	cs := &countingStore{DB: st}
+	b.Store = cs
+	for i := range feed.ArchivePageSize {
+		upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), i, "lingling"))
+	}
+	pages := func(slug string) int {
+		t.Helper()
+		before := cs.counts
+		mustBuild(t, b, slug)
+		doc, err := st.Document(context.Background(), slug, syndicate.FormatAtom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs.counts > before+1 {
+			t.Fatalf("one build of %s counted %d times", slug, cs.counts-before)
+		}
+		return strings.Count(string(doc.Body), `rel="prev-archive"`)
+	}
+	recounted := func(step string, want bool, slug string) {
+		t.Helper()
+		before := cs.counts
+		mustBuild(t, b, slug)
+		if got := cs.counts > before; got != want {
+			t.Errorf("%s: build of %s recounted %v, want %v", step, slug, got, want)
+		}
+	}
+	if pages("lingling") != 1 || pages("xianshiqu") != 1 {
+		t.Fatal("a complete page is not linked")
+	}
+	edited := storetest.Article("a001", 1, "lingling")
+	edited.Title = "改过"
+	upsert(t, st, edited)
+	recounted("an edit", false, "lingling")
+	recounted("an edit", false, "xianshiqu")
+
+	// Moved to the sibling: lingling's page is incomplete again, the parent's is not.
+	upsert(t, st, storetest.Article("a002", 2, "qiyang"))
+	if got := pages("lingling"); got != 0 {
+		t.Errorf("after a move out, lingling links %d archive pages, want 0", got)
+	}
+	if got := pages("xianshiqu"); got != 1 {
+		t.Errorf("after a move within the subtree, xianshiqu links %d archive pages, want 1", got)
+	}
+	recounted("nothing", false, "lingling")
+
+	if err := st.DeleteArticle(context.Background(), "a002"); err != nil {
+		t.Fatal(err)
+	}
+	if got := pages("xianshiqu"); got != 0 {
+		t.Errorf("after a deletion, xianshiqu links %d archive pages, want 0", got)
+	}
+	upsert(t, st, storetest.Article("new", 100, "lingling"))
+	if got := pages("lingling"); got != 1 {
+		t.Errorf("after a new article, lingling links %d archive pages, want 1", got)
 	}
 }

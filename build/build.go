@@ -41,12 +41,26 @@ type Builder struct {
 	Now func() time.Time
 
 	mu      sync.Mutex
-	built   map[string]string // slug → configuration fingerprint of its last build here
-	marks   map[string]int64  // store.ChannelMarks as of change number marksAt
+	built   map[string]built       // slug → its last complete build in this process
+	counts  map[string]count       // slug → its archive count
+	marks   map[string]store.Mark // store.ChannelMarks as of change number marksAt
 	marksAt int64
 	// titlesSum is the digest of titlesOf's titles.
 	titlesOf  *syndicate.Tree
 	titlesSum string
+}
+
+// built is what a process remembers of a channel's last complete build: enough to tell from the
+// channel marks alone that nothing needs doing, without reading its build state.
+type built struct {
+	config     string // configuration fingerprint
+	lastChange int64  // the store's LastChange the build saw
+}
+
+// count is a subtree's archive count and the newest filing change it includes.
+type count struct {
+	filed int64
+	n     int
 }
 
 // Result reports what one build did.
@@ -82,31 +96,32 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	state, err := b.Store.BuildState(ctx, slug)
-	if err != nil {
-		return res, fmt.Errorf("build %s: %w", slug, err)
-	}
 	subtree := feedChannels(b.Tree, slug)
 	in := feed.Input{Site: b.Site, Tree: b.Tree, Channel: ch, TTL: spec.Interval(now).Round(time.Minute), Hubs: b.Hubs}
 	if b.Stylesheets {
 		in.Stylesheet = stylesheets(b.Site)
 	}
 	cfp := b.configFingerprint(in)
-	// A channel built before with this very configuration needs nothing while no article in its
-	// subtree changed: one indexed lookup instead of reading and hashing its items. This is what
-	// keeps a tick of a thousand mostly idle channels cheap.
-	if state.Fingerprint != "" && b.clean(slug) == cfp {
-		marks, err := b.channelMarks(ctx)
-		if err != nil {
-			return res, fmt.Errorf("build %s: %w", slug, err)
-		}
+	marks, err := b.channelMarks(ctx)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	// A channel this process built with this very configuration needs nothing while no article
+	// in its subtree changed since: the marks, shared by every job of a tick, tell, and no query
+	// of its own is needed. This is what keeps a tick of a thousand mostly idle channels cheap.
+	// Another replica may have built it since; that only moves the store's state further ahead.
+	if last, ok := b.clean(slug); ok && last.config == cfp {
 		changed := false
 		for _, c := range subtree {
-			changed = changed || marks[c] > state.LastChange
+			changed = changed || marks[c].Seq > last.lastChange
 		}
 		if !changed {
 			return res, nil
 		}
+	}
+	state, err := b.Store.BuildState(ctx, slug)
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
 	var changes []store.Change
 	var upTo int64
@@ -124,12 +139,12 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	res.Items = len(items)
 	// The feed links to the newest complete archive page, so completing a page changes the
 	// fingerprint and the documents.
-	count, err := b.Store.ArchiveCount(ctx, subtree)
+	n, err := b.archiveCount(ctx, slug, subtree, marks)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
 
-	in.Items, in.Archive = items, feed.Archive{Pages: feed.CompletePages(count)}
+	in.Items, in.Archive = items, feed.Archive{Pages: feed.CompletePages(n)}
 	fp := fingerprint(cfp, in)
 	if fp == state.Fingerprint && len(changes) == 0 {
 		if upTo > state.LastChange {
@@ -139,7 +154,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 				return res, fmt.Errorf("build %s: %w", slug, err)
 			}
 		}
-		b.setClean(slug, cfp)
+		b.setClean(slug, built{cfp, state.LastChange})
 		return res, nil
 	}
 
@@ -162,7 +177,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
 	res.Events = len(next.Events)
-	b.setClean(slug, cfp)
+	b.setClean(slug, built{cfp, upTo})
 	if b.Committed != nil {
 		b.Committed(res)
 	}
@@ -170,9 +185,8 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 }
 
 // channelMarks returns the store's channel marks. They are reread only when the store's newest
-// change number moved: the thousand jobs of an idle tick share one read and pay one indexed
-// lookup each.
-func (b *Builder) channelMarks(ctx context.Context) (map[string]int64, error) {
+// change number moved: the thousand jobs of an idle tick share one read.
+func (b *Builder) channelMarks(ctx context.Context) (map[string]store.Mark, error) {
 	last, err := b.Store.LastChange(ctx)
 	if err != nil {
 		return nil, err
@@ -191,21 +205,51 @@ func (b *Builder) channelMarks(ctx context.Context) (map[string]int64, error) {
 	return marks, nil
 }
 
-// clean returns the configuration fingerprint of the channel's last complete build in this
-// process ("" if none): after a restart or a configuration change, a build reads everything once.
-func (b *Builder) clean(slug string) string {
+// archiveCount returns how many articles the subtree's archive holds. Counting means reading
+// the filings of every channel in the subtree (for the site-wide feed, of every article), so
+// the count is kept while no article was filed in or removed from the subtree: edits, the
+// common change, leave it as it is.
+func (b *Builder) archiveCount(ctx context.Context, slug string, subtree []string, marks map[string]store.Mark) (int, error) {
+	var filed int64
+	for _, c := range subtree {
+		filed = max(filed, marks[c].Filed)
+	}
+	b.mu.Lock()
+	c, ok := b.counts[slug]
+	b.mu.Unlock()
+	if ok && c.filed == filed {
+		return c.n, nil
+	}
+	// Counted after the marks were read, so the count is at least as new as filed says.
+	n, err := b.Store.ArchiveCount(ctx, subtree)
+	if err != nil {
+		return 0, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.built[slug]
+	if b.counts == nil {
+		b.counts = map[string]count{}
+	}
+	b.counts[slug] = count{filed: filed, n: n}
+	return n, nil
 }
 
-func (b *Builder) setClean(slug, cfp string) {
+// clean returns the channel's last complete build in this process: after a restart or a
+// configuration change, a build reads everything once.
+func (b *Builder) clean(slug string) (built, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.built[slug]
+	return c, ok
+}
+
+func (b *Builder) setClean(slug string, c built) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.built == nil {
-		b.built = map[string]string{}
+		b.built = map[string]built{}
 	}
-	b.built[slug] = cfp
+	b.built[slug] = c
 }
 
 // channel returns the channel a slug names, or the site-wide feed's pseudo-channel.

@@ -3,6 +3,7 @@ package schedule
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -17,10 +18,45 @@ type Spec struct {
 	cron.Schedule
 }
 
+// parsed memoises ParseSpec: every build parses its channel's spec for the TTL, and a tick of a
+// thousand channels would otherwise read zoneinfo and run robfig's parser a thousand times.
+// Specs and schedules are immutable, so one value serves every caller. Only valid specs are kept,
+// and at most maxParsed of them: operators submit specs through the API, and a bad or endless
+// stream of them must not grow the process.
+var parsed struct {
+	sync.Mutex
+	m map[[2]string]Spec
+}
+
+const maxParsed = 4096
+
 // ParseSpec parses a five-field cron spec, a descriptor (@hourly, @every 90s) or either behind a
 // CRON_TZ= (or TZ=) prefix. Without a prefix the spec runs in defaultTZ. robfig/cron v3 is
 // unmaintained and panics on some inputs (e.g. "TZ=0", "TZ=TZ="), so a panic becomes an error.
-func ParseSpec(spec, defaultTZ string) (s Spec, err error) {
+func ParseSpec(spec, defaultTZ string) (Spec, error) {
+	key := [2]string{spec, defaultTZ}
+	parsed.Lock()
+	s, ok := parsed.m[key]
+	parsed.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := parseSpec(spec, defaultTZ)
+	if err != nil {
+		return s, err
+	}
+	parsed.Lock()
+	if parsed.m == nil {
+		parsed.m = map[[2]string]Spec{}
+	}
+	if len(parsed.m) < maxParsed {
+		parsed.m[key] = s
+	}
+	parsed.Unlock()
+	return s, nil
+}
+
+func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("invalid cron spec %q: %v", spec, r)

@@ -50,9 +50,11 @@ type Store interface {
 	// that saw change sequence number since: added, changed, deleted or moved out. It also
 	// returns the newest change sequence number it considered.
 	Changes(ctx context.Context, channel string, since int64) ([]Change, int64, error)
-	// ChannelMarks returns, per channel, the newest change number that touched it: an article
-	// filed in, changed in, or removed from it. Builds use it to skip clean subtrees.
-	ChannelMarks(ctx context.Context) (map[string]int64, error)
+	// ChannelMarks returns, per channel, the newest change number that touched it (an article
+	// filed in, changed in, or removed from it) and the newest that changed what is filed there
+	// (an article filed in or removed from it). Builds use them to skip clean subtrees and to
+	// keep archive counts while only contents change.
+	ChannelMarks(ctx context.Context) (map[string]Mark, error)
 	// CommitBuild saves the build's documents, its outbox rows and the new build state in one
 	// transaction.
 	CommitBuild(ctx context.Context, b Build) error

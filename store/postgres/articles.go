@@ -56,6 +56,10 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data)); err != nil {
 			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
 		}
+		old, err := filings(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
 		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it leaves
 			return err
 		}
@@ -66,7 +70,10 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
 			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
 		}
-		return markChannels(ctx, tx, a.ID, seq) // the channels it is in now
+		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
+			return err
+		}
+		return markFiled(ctx, tx, seq, store.Refiled(old, a.Channels))
 	})
 	return outcome, err
 }
@@ -81,21 +88,45 @@ func markChannels(ctx context.Context, tx pgx.Tx, id string, seq int64) error {
 	return nil
 }
 
+// filings returns the channels the article is filed in.
+func filings(ctx context.Context, tx pgx.Tx, id string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT channel FROM article_channels WHERE article_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: channels of %q: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: channels of %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// markFiled records seq as the newest filing change of the channels, which markChannels marked.
+func markFiled(ctx context.Context, tx pgx.Tx, seq int64, channels []string) error {
+	if len(channels) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE channel_marks SET filed = $1 WHERE channel = ANY($2)`, seq, channels); err != nil {
+		return fmt.Errorf("postgres: mark filings of %v: %w", channels, err)
+	}
+	return nil
+}
+
 // ChannelMarks implements store.Store.
-func (s *DB) ChannelMarks(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT channel, seq FROM channel_marks`)
+func (s *DB) ChannelMarks(ctx context.Context) (map[string]store.Mark, error) {
+	rows, err := s.pool.Query(ctx, `SELECT channel, seq, filed FROM channel_marks`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: channel marks: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{}
+	out := map[string]store.Mark{}
 	for rows.Next() {
 		var c string
-		var seq int64
-		if err := rows.Scan(&c, &seq); err != nil {
+		var m store.Mark
+		if err := rows.Scan(&c, &m.Seq, &m.Filed); err != nil {
 			return nil, fmt.Errorf("postgres: scan channel mark: %w", err)
 		}
-		out[c] = seq
+		out[c] = m
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: channel marks: %w", err)
@@ -149,7 +180,14 @@ func (s *DB) DeleteArticle(ctx context.Context, id string) error {
 		if _, err := takeSeq(ctx, tx, last); err != nil {
 			return err
 		}
+		old, err := filings(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		if err := markChannels(ctx, tx, id, last+1); err != nil {
+			return err
+		}
+		if err := markFiled(ctx, tx, last+1, old); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM article_channels WHERE article_id = $1`, id); err != nil {

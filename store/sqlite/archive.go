@@ -67,7 +67,11 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 // included, so the maximum is the newest number handed out; the unique index answers it.
 func (s *DB) LastChange(ctx context.Context) (int64, error) {
 	var seq int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM articles`).Scan(&seq); err != nil {
+	st, err := s.prepared(ctx, `SELECT coalesce(max(seq), 0) FROM articles`)
+	if err == nil {
+		err = st.QueryRowContext(ctx).Scan(&seq)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("sqlite: last change: %w", err)
 	}
 	return seq, nil

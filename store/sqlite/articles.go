@@ -52,6 +52,10 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data)); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
+		old, err := filings(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
 		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it leaves
 			return err
 		}
@@ -64,7 +68,10 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 				return fmt.Errorf("sqlite: file %q in %q: %w", a.ID, c, err)
 			}
 		}
-		return markChannels(ctx, tx, a.ID, seq) // the channels it is in now
+		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
+			return err
+		}
+		return markFiled(ctx, tx, seq, store.Refiled(old, a.Channels))
 	})
 	return outcome, err
 }
@@ -79,21 +86,52 @@ func markChannels(ctx context.Context, tx *sql.Tx, id string, seq int64) error {
 	return nil
 }
 
+// filings returns the channels the article is filed in.
+func filings(ctx context.Context, tx *sql.Tx, id string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT channel FROM article_channels WHERE article_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: channels of %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("sqlite: channels of %q: %w", id, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: channels of %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// markFiled records seq as the newest filing change of the channels, which markChannels marked.
+func markFiled(ctx context.Context, tx *sql.Tx, seq int64, channels []string) error {
+	for _, c := range channels {
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_marks SET filed = ? WHERE channel = ?`, seq, c); err != nil {
+			return fmt.Errorf("sqlite: mark filings of %q: %w", c, err)
+		}
+	}
+	return nil
+}
+
 // ChannelMarks implements store.Store.
-func (s *DB) ChannelMarks(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT channel, seq FROM channel_marks`)
+func (s *DB) ChannelMarks(ctx context.Context) (map[string]store.Mark, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, seq, filed FROM channel_marks`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: channel marks: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{}
+	out := map[string]store.Mark{}
 	for rows.Next() {
 		var c string
-		var seq int64
-		if err := rows.Scan(&c, &seq); err != nil {
+		var m store.Mark
+		if err := rows.Scan(&c, &m.Seq, &m.Filed); err != nil {
 			return nil, fmt.Errorf("sqlite: scan channel mark: %w", err)
 		}
-		out[c] = seq
+		out[c] = m
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: channel marks: %w", err)
@@ -125,7 +163,14 @@ func (s *DB) DeleteArticle(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return syndicate.Errorf(syndicate.ENOTFOUND, "article %q not found", id)
 		}
+		old, err := filings(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		if err := markChannels(ctx, tx, id, seq); err != nil {
+			return err
+		}
+		if err := markFiled(ctx, tx, seq, old); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM article_channels WHERE article_id = ?`, id); err != nil {

@@ -14,8 +14,10 @@ import (
 func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, error) {
 	var st store.BuildState
 	var built int64
-	err := s.db.QueryRowContext(ctx, `SELECT last_change, fingerprint, built_at FROM channel_builds WHERE channel = ?`, channel).
-		Scan(&st.LastChange, &st.Fingerprint, &built)
+	q, err := s.prepared(ctx, `SELECT last_change, fingerprint, built_at FROM channel_builds WHERE channel = ?`)
+	if err == nil {
+		err = q.QueryRowContext(ctx, channel).Scan(&st.LastChange, &st.Fingerprint, &built)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.BuildState{}, nil
 	}

@@ -509,14 +509,19 @@ func testLastChange(t *testing.T, s store.Store) {
 
 func testChannelMarks(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	changed := func(since int64, channels ...string) bool {
+	marks := func() map[string]store.Mark {
 		t.Helper()
-		marks, err := s.ChannelMarks(ctx)
+		m, err := s.ChannelMarks(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		return m
+	}
+	changed := func(since int64, channels ...string) bool {
+		t.Helper()
+		m := marks()
 		for _, c := range channels {
-			if marks[c] > since {
+			if m[c].Seq > since {
 				return true
 			}
 		}
@@ -530,13 +535,26 @@ func testChannelMarks(t *testing.T, s store.Store) {
 	if !changed(0, "qiyang", "lingling") || changed(mark, "lingling") || changed(0, "qiyang") {
 		t.Error("creation marks exactly its channel")
 	}
+	if m := marks()["lingling"]; m.Filed != mark {
+		t.Errorf("creation: lingling's filing mark = %d, want %d", m.Filed, mark)
+	}
 	mustUpsert(t, s, Article("a", 0, "lingling"), store.UpsertUnchanged)
 	if changed(mark, "lingling") {
 		t.Error("an unchanged upsert marked the channel")
 	}
+	edited := Article("a", 0, "lingling")
+	edited.Summary = "更正"
+	mustUpsert(t, s, edited, store.UpsertUpdated)
+	if m := marks()["lingling"]; m.Seq <= mark || m.Filed != mark {
+		t.Errorf("an edit in place: lingling's marks = %+v, want the change marked and the filing mark %d kept", m, mark)
+	}
 	mustUpsert(t, s, Article("a", 0, "qiyang"), store.UpsertUpdated) // moved
 	if !changed(mark, "lingling") || !changed(mark, "qiyang") {
 		t.Error("a move must mark the channel it left and the one it entered")
+	}
+	m := marks()
+	if m["lingling"].Filed <= mark || m["qiyang"].Filed != m["qiyang"].Seq {
+		t.Errorf("a move changes the filings of both channels: marks %+v", m)
 	}
 	_, mark, _ = s.Changes(ctx, "qiyang", 0)
 	if err := s.DeleteArticle(ctx, "a"); err != nil {
@@ -544,6 +562,9 @@ func testChannelMarks(t *testing.T, s store.Store) {
 	}
 	if !changed(mark, "qiyang") || changed(mark, "lingling") {
 		t.Error("a deletion marks exactly the channels it was in")
+	}
+	if m := marks()["qiyang"]; m.Filed <= mark {
+		t.Errorf("a deletion changes the filings of its channel: qiyang's marks %+v", m)
 	}
 }
 
