@@ -41,8 +41,8 @@ type Builder struct {
 	Now func() time.Time
 
 	mu      sync.Mutex
-	built   map[string]built       // slug → its last complete build in this process
-	counts  map[string]count       // slug → its archive count
+	built   map[string]built      // slug → its last complete build in this process
+	counts  map[string]count      // slug → its archive count
 	marks   map[string]store.Mark // store.ChannelMarks as of change number marksAt
 	marksAt int64
 	// titlesSum is the digest of titlesOf's titles.
