@@ -63,7 +63,7 @@ func TestFeedLinksNewestArchivePage(t *testing.T) {
 	}
 	// The parent's feed counts its subtree.
 	mustBuild(t, b, "xianshiqu")
-	if doc, _ := st.Document(ctx, "xianshiqu", syndicate.FormatJSON); !bytes.Contains(doc.Body, []byte(`"next_url": "http://localhost:8080/feeds/xianshiqu/archive/1.json"`)) {
+	if doc, _ := st.Document(ctx, "xianshiqu", syndicate.FormatJSON); !bytes.Contains(doc.Body, []byte(`"next_url":"http://localhost:8080/feeds/xianshiqu/archive/1.json"`)) {
 		t.Errorf("parent's JSON Feed lacks next_url to its archive:\n%s", doc.Body)
 	}
 }
@@ -161,7 +161,7 @@ func TestArchivePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	j, _ := site.Render(syndicate.FormatJSON)
-	if !bytes.Contains(j.Body, []byte(`"next_url": "http://localhost:8080/feeds/all/archive/1.json"`)) || !bytes.Contains(j.Body, []byte(`"feed_url": "http://localhost:8080/feeds/all.json"`)) {
+	if !bytes.Contains(j.Body, []byte(`"next_url":"http://localhost:8080/feeds/all/archive/1.json"`)) || !bytes.Contains(j.Body, []byte(`"feed_url":"http://localhost:8080/feeds/all.json"`)) {
 		t.Errorf("site archive page 2 in JSON:\n%.600s", j.Body)
 	}
 }

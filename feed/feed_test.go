@@ -271,7 +271,7 @@ func TestEmptyFeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out[syndicate.FormatJSON]), `"items": []`) {
+	if !strings.Contains(string(out[syndicate.FormatJSON]), `"items":[]`) {
 		t.Errorf("JSON Feed without an items array:\n%s", out[syndicate.FormatJSON])
 	}
 	for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {

@@ -49,7 +49,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// WAL lets feed reads go on while a build writes; immediate transactions take the write lock
 	// up front, so two writers wait on busy_timeout instead of failing with SQLITE_BUSY on upgrade.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
