@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 		Stylesheets: stylesheets, Jobs: jobs{a}, Metrics: a.Metrics,
 		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
 		Hubs:  hubs, MaxInFlight: cfg.HTTP.MaxInFlight,
+		IdentityCacheBytes: identityBudget(cfg.HTTP.IdentityCacheBytes),
 	})
 	if err := a.Web.LoadDocuments(ctx); err != nil {
 		return nil, err
@@ -278,4 +279,13 @@ func splitTokens(s string) []string {
 		}
 	}
 	return out
+}
+
+// identityBudget maps the configured identity cache size to web.Options, where 0 means the
+// default and a negative value none.
+func identityBudget(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -22,7 +22,9 @@ import (
 
 // The scale-out benchmark: 1,000 channels (20 parents × 49 children, plus the site-wide feed)
 // with 50 items each, from a store of 100,000 articles (100 per channel). Articles carry a 1.5 KB
-// excerpt of the portal's story. SYNDICATE_BENCH_ARTICLES shrinks the store for a quick run.
+// excerpt of the portal's story. SYNDICATE_BENCH_ARTICLES shrinks the store for a quick run;
+// SYNDICATE_BENCH_DIR (SQLite) and SYNDICATE_BENCH_PG_SCHEMA (PostgreSQL) keep the filled store
+// for the next run.
 const (
 	benchParents  = 20
 	benchChildren = 49
@@ -209,7 +211,12 @@ func BenchmarkRebuildSQLite(b *testing.B) {
 }
 
 func BenchmarkRebuildPostgres(b *testing.B) {
-	dsn := postgrestest.Schema(b, postgrestest.DSN(b))
+	var dsn string
+	if name := os.Getenv("SYNDICATE_BENCH_PG_SCHEMA"); name != "" { // reuse a filled store between runs
+		dsn = postgrestest.KeptSchema(b, postgrestest.DSN(b), name)
+	} else {
+		dsn = postgrestest.Schema(b, postgrestest.DSN(b))
+	}
 	st, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		b.Fatal(err)

@@ -318,7 +318,8 @@ func render(in feed.Input, now time.Time) ([]syndicate.Document, error) {
 		if !ok {
 			return nil, fmt.Errorf("renderer returned no %s document", f)
 		}
-		docs = append(docs, syndicate.Document{Channel: in.Channel.Slug, Format: f, Body: body, ETag: syndicate.ETagOf(body), Modified: modified})
+		docs = append(docs, syndicate.Document{Channel: in.Channel.Slug, Format: f, Body: body, Gzip: syndicate.GzipOf(body),
+			ETag: syndicate.ETagOf(body), Modified: modified})
 	}
 	return docs, nil
 }

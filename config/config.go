@@ -124,6 +124,9 @@ type HTTP struct {
 	MaxAgeMin   Duration `yaml:"max_age_min"`   // feeds' Cache-Control max-age: time to the next build,
 	MaxAgeMax   Duration `yaml:"max_age_max"`   // clamped to this range
 	MaxInFlight int      `yaml:"max_in_flight"` // concurrent requests; more get 503 + Retry-After
+	// IdentityCacheBytes bounds the uncompressed feed bodies kept for clients without gzip;
+	// feeds are held gzip-compressed, 0 keeps none.
+	IdentityCacheBytes int `yaml:"identity_cache_bytes"`
 }
 
 // Admin holds the bearer tokens of the admin API.

@@ -56,6 +56,9 @@ func (c *Config) finish() error {
 	if c.HTTP.MaxInFlight < 1 {
 		return fmt.Errorf("http.max_in_flight: %d must be at least 1", c.HTTP.MaxInFlight)
 	}
+	if c.HTTP.IdentityCacheBytes < 0 {
+		return fmt.Errorf("http.identity_cache_bytes: %d must not be negative", c.HTTP.IdentityCacheBytes)
+	}
 	if c.HTTP.MaxAgeMin.D() <= 0 || c.HTTP.MaxAgeMax.D() < c.HTTP.MaxAgeMin.D() {
 		return fmt.Errorf("http.max_age_min, http.max_age_max: need 0 < min <= max (got %s, %s)", c.HTTP.MaxAgeMin, c.HTTP.MaxAgeMax)
 	}

@@ -56,13 +56,15 @@ type Store interface {
 	// keep archive counts while only contents change.
 	ChannelMarks(ctx context.Context) (map[string]Mark, error)
 	// CommitBuild saves the build's documents, its outbox rows and the new build state in one
-	// transaction.
+	// transaction. A document with Gzip is saved compressed only: its Body is not written.
 	CommitBuild(ctx context.Context, b Build) error
 
-	// Document returns one saved feed document.
+	// Document returns one saved feed document: Body always, and Gzip when it was saved
+	// compressed (Body then comes from inflating it).
 	Document(ctx context.Context, channel, format string) (syndicate.Document, error)
-	// Documents returns every saved feed document.
-	Documents(ctx context.Context) ([]syndicate.Document, error)
+	// Documents calls fn with every saved feed document, one at a time so that loading them
+	// never holds all their bodies at once, and stops at fn's first error, which it returns.
+	Documents(ctx context.Context, fn func(syndicate.Document) error) error
 
 	// PendingEvents returns up to limit unsent outbox rows in Seq order.
 	PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error)

@@ -128,10 +128,10 @@ func (a *archives) refresh(ctx context.Context, key, slug string, n int, format 
 		if err != nil {
 			return nil, err
 		}
-		if e.doc, err = prepare(doc); err != nil {
+		if e.doc, err = prepare(doc, nil); err != nil {
 			return nil, err
 		}
-		e.size = len(e.doc.body) + len(e.doc.gzipped)
+		e.size = e.doc.memory()
 	}
 	a.put(e)
 	return e, nil

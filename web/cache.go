@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,7 +13,12 @@ import (
 // cached is one feed document ready to serve: everything a request needs is computed once, when
 // the document is loaded after a build, never per request.
 type cached struct {
+	// body is the identity representation when it is kept with the entry: for documents gzip
+	// does not shrink, and for archive pages (whose own cache bounds them). Otherwise it is nil
+	// and identity requests get it from identity, which inflates gzipped.
 	body         []byte
+	identity     *identityCache
+	size         int    // len of the identity body
 	gzipped      []byte // nil when gzip does not make it smaller
 	etag         string
 	gzipETag     string // a different representation needs a different strong ETag (RFC 9110 §8.8.3)
@@ -31,23 +35,38 @@ type cached struct {
 	lengthHeader, gzipLengthHeader []string
 }
 
-// Cache holds every channel's current documents in memory. Reads take a read lock and a map
-// lookup; a build replaces entries under the write lock.
+// identityBody returns the uncompressed representation.
+func (e *cached) identityBody() ([]byte, error) {
+	if e.body != nil {
+		return e.body, nil
+	}
+	return e.identity.body(e)
+}
+
+// memory is roughly what the entry keeps alive.
+func (e *cached) memory() int { return len(e.body) + len(e.gzipped) }
+
+// Cache holds every channel's current documents in memory, gzip-compressed, with the identity
+// bodies of recently requested ones (identityCache). Reads take a read lock and a map lookup; a
+// build replaces entries under the write lock.
 type Cache struct {
-	mu   sync.RWMutex
-	docs map[string]*cached // key: slug + "." + format
+	mu       sync.RWMutex
+	docs     map[string]*cached // key: slug + "." + format
+	identity *identityCache
 	// links returns a document's Link header value, computed once per build.
 	links func(channel, format string) []string
 }
 
-// NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{docs: map[string]*cached{}} }
+// NewCache returns an empty cache that keeps up to identityBytes of identity bodies.
+func NewCache(identityBytes int) *Cache {
+	return &Cache{docs: map[string]*cached{}, identity: newIdentityCache(identityBytes)}
+}
 
-// Put replaces the documents' entries.
+// Put replaces the documents' entries. A document without Gzip is compressed here.
 func (c *Cache) Put(docs ...syndicate.Document) error {
 	prepared := make(map[string]*cached, len(docs))
 	for _, d := range docs {
-		e, err := prepare(d)
+		e, err := prepare(d, c.identity)
 		if err != nil {
 			return err
 		}
@@ -57,10 +76,17 @@ func (c *Cache) Put(docs ...syndicate.Document) error {
 		prepared[d.Channel+"."+d.Format] = e
 	}
 	c.mu.Lock()
+	var replaced []*cached
 	for k, e := range prepared {
+		if old, ok := c.docs[k]; ok {
+			replaced = append(replaced, old)
+		}
 		c.docs[k] = e
 	}
 	c.mu.Unlock()
+	for _, old := range replaced {
+		c.identity.forget(old)
+	}
 	return nil
 }
 
@@ -71,37 +97,47 @@ func (c *Cache) get(key string) (*cached, bool) {
 	return e, ok
 }
 
-func prepare(d syndicate.Document) (*cached, error) {
+// Memory reports the bytes the cache holds: the documents (gzip, or identity where gzip does
+// not help) and the identity bodies kept for clients without gzip.
+func (c *Cache) Memory() (documents, identity int) {
+	c.mu.RLock()
+	for _, e := range c.docs {
+		documents += e.memory()
+	}
+	c.mu.RUnlock()
+	identity, _ = c.identity.usage()
+	return documents, identity
+}
+
+// prepare makes a cache entry of d. With identity nil the entry keeps the identity body itself.
+func prepare(d syndicate.Document, identity *identityCache) (*cached, error) {
 	ct, ok := syndicate.ContentTypes[d.Format]
 	if !ok {
 		return nil, fmt.Errorf("web: unknown feed format %q", d.Format)
 	}
 	lm := d.Modified.UTC().Format(http.TimeFormat)
 	e := &cached{
-		body: trim(d.Body), etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
+		body: trim(d.Body), size: len(d.Body), etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
 		contentType: []string{ct}, etagHeader: []string{d.ETag}, lmHeader: []string{lm},
 		lengthHeader: []string{strconv.Itoa(len(d.Body))}, vary: varyValue,
 	}
 	if hasStylesheet(d.Body) {
 		e.xslView, e.vary = true, varyBrowser
 	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, fmt.Errorf("web: gzip %s.%s: %w", d.Channel, d.Format, err)
+	gz := d.Gzip
+	if gz == nil {
+		gz = syndicate.GzipOf(d.Body)
 	}
-	if _, err := zw.Write(d.Body); err != nil {
-		return nil, fmt.Errorf("web: gzip %s.%s: %w", d.Channel, d.Format, err)
+	if len(gz) >= len(d.Body) {
+		return e, nil // serve identity only, and keep it
 	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("web: gzip %s.%s: %w", d.Channel, d.Format, err)
-	}
-	if buf.Len() < len(d.Body) {
-		e.gzipped = trim(buf.Bytes())
-		e.gzipLengthHeader = []string{strconv.Itoa(len(e.gzipped))}
-		// The ETag is quoted: put the suffix inside the quotes.
-		e.gzipETag = d.ETag[:len(d.ETag)-1] + `-gz"`
-		e.gzipHeader = []string{e.gzipETag}
+	e.gzipped = trim(gz)
+	e.gzipLengthHeader = []string{strconv.Itoa(len(e.gzipped))}
+	// The ETag is quoted: put the suffix inside the quotes.
+	e.gzipETag = d.ETag[:len(d.ETag)-1] + `-gz"`
+	e.gzipHeader = []string{e.gzipETag}
+	if identity != nil {
+		e.body, e.identity = nil, identity
 	}
 	return e, nil
 }

@@ -67,14 +67,26 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 	if e.linkHeader != nil {
 		h["Link"] = e.linkHeader
 	}
-	body, length := e.body, e.lengthHeader
+	length := e.lengthHeader
 	if useGzip {
 		h["Content-Encoding"] = gzipValue
-		body, length = e.gzipped, e.gzipLengthHeader
+		length = e.gzipLengthHeader
 	}
 	h["Content-Length"] = length
 	if r.Method == http.MethodHead {
 		return 0, useGzip
+	}
+	body := e.gzipped
+	if !useGzip {
+		var err error
+		if body, err = e.identityBody(); err != nil {
+			// Gzip bytes from the store that do not inflate: the request cannot be answered,
+			// and the same bytes would fail every time, so it is worth an error in the log.
+			delete(h, "Content-Length")
+			delete(h, "Content-Encoding")
+			http.Error(w, "This feed cannot be served uncompressed right now; ask with Accept-Encoding: gzip.", http.StatusInternalServerError)
+			return 0, false
+		}
 	}
 	w.Write(body)
 	return len(body), useGzip

@@ -43,6 +43,9 @@ type Options struct {
 	Hubs []string
 	// MaxInFlight caps concurrent requests (0: DefaultMaxInFlight); past it requests get 503.
 	MaxInFlight int
+	// IdentityCacheBytes bounds the uncompressed feed bodies kept for clients without gzip
+	// (0: DefaultIdentityCacheBytes; negative: none, every such request inflates).
+	IdentityCacheBytes int
 }
 
 // DefaultMaxInFlight is the default cap on concurrent requests.
@@ -70,8 +73,12 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
-		changed: o.Changed, jobs: o.Jobs, metrics: o.Metrics, limit: o.MaxInFlight, cache: NewCache(), mux: http.NewServeMux(),
+		changed: o.Changed, jobs: o.Jobs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
 	}
+	if o.IdentityCacheBytes == 0 {
+		o.IdentityCacheBytes = DefaultIdentityCacheBytes
+	}
+	s.cache = NewCache(o.IdentityCacheBytes)
 	if o.Cache.Min <= 0 {
 		o.Cache.Min = time.Minute
 	}
@@ -150,11 +157,11 @@ func (s *Server) Cache() *Cache { return s.cache }
 
 // LoadDocuments fills the cache with every saved document.
 func (s *Server) LoadDocuments(ctx context.Context) error {
-	docs, err := s.store.Documents(ctx)
+	err := s.store.Documents(ctx, func(d syndicate.Document) error { return s.cache.Put(d) })
 	if err != nil {
 		return fmt.Errorf("web: load documents: %w", err)
 	}
-	return s.cache.Put(docs...)
+	return nil
 }
 
 // Listen binds addr now, so that a port already in use fails start-up instead of a goroutine,

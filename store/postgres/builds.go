@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -79,9 +80,11 @@ func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 	batch := &pgx.Batch{}
 	var what []string // what each queued statement does, for the error
 	for _, d := range b.Documents {
-		batch.Queue(`INSERT INTO documents (channel, format, body, etag, modified) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, etag = excluded.etag, modified = excluded.modified`,
-			d.Channel, d.Format, d.Body, d.ETag, d.Modified)
+		body, enc := store.StoredBody(d)
+		batch.Queue(`INSERT INTO documents (channel, format, body, encoding, etag, modified) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, encoding = excluded.encoding,
+				etag = excluded.etag, modified = excluded.modified`,
+			d.Channel, d.Format, body, enc, d.ETag, d.Modified)
 		what = append(what, "save document "+d.Format)
 	}
 	for _, e := range b.Events {
@@ -123,10 +126,15 @@ func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 // Document implements store.Store.
 func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Document, error) {
 	d := syndicate.Document{Channel: channel, Format: format}
-	err := s.pool.QueryRow(ctx, `SELECT body, etag, modified FROM documents WHERE channel = $1 AND format = $2`, channel, format).
-		Scan(&d.Body, &d.ETag, &d.Modified)
+	var body []byte
+	var enc string
+	err := s.pool.QueryRow(ctx, `SELECT body, encoding, etag, modified FROM documents WHERE channel = $1 AND format = $2`, channel, format).
+		Scan(&body, &enc, &d.ETag, &d.Modified)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, syndicate.Errorf(syndicate.ENOTFOUND, "no %s feed for channel %q yet", format, channel)
+	}
+	if err == nil {
+		err = store.LoadedBody(&d, body, enc)
 	}
 	if err != nil {
 		return d, fmt.Errorf("postgres: read document %s.%s: %w", channel, format, err)
@@ -136,25 +144,32 @@ func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Do
 }
 
 // Documents implements store.Store.
-func (s *DB) Documents(ctx context.Context) ([]syndicate.Document, error) {
-	rows, err := s.pool.Query(ctx, `SELECT channel, format, body, etag, modified FROM documents ORDER BY channel, format`)
+func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT channel, format, body, encoding, etag, modified FROM documents ORDER BY channel, format`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read documents: %w", err)
+		return fmt.Errorf("postgres: read documents: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.Document
 	for rows.Next() {
 		var d syndicate.Document
-		if err := rows.Scan(&d.Channel, &d.Format, &d.Body, &d.ETag, &d.Modified); err != nil {
-			return nil, fmt.Errorf("postgres: scan document: %w", err)
+		var body []byte
+		var enc string
+		if err := rows.Scan(&d.Channel, &d.Format, &body, &enc, &d.ETag, &d.Modified); err != nil {
+			return fmt.Errorf("postgres: scan document: %w", err)
+		}
+		// pgx reuses the row buffer: the bytes must be copied before the next row.
+		if err := store.LoadedBody(&d, bytes.Clone(body), enc); err != nil {
+			return fmt.Errorf("postgres: %w", err)
 		}
 		d.Modified = d.Modified.UTC()
-		out = append(out, d)
+		if err := fn(d); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: read documents: %w", err)
+		return fmt.Errorf("postgres: read documents: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,

@@ -74,9 +74,11 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, d := range b.Documents {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (channel, format, body, etag, modified) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, etag = excluded.etag, modified = excluded.modified`,
-				d.Channel, d.Format, d.Body, d.ETag, micros(d.Modified)); err != nil {
+			body, enc := store.StoredBody(d)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (channel, format, body, encoding, etag, modified) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, encoding = excluded.encoding,
+					etag = excluded.etag, modified = excluded.modified`,
+				d.Channel, d.Format, body, enc, d.ETag, micros(d.Modified)); err != nil {
 				return fmt.Errorf("save document %s: %w", d.Format, err)
 			}
 		}
@@ -116,11 +118,16 @@ func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 // Document implements store.Store.
 func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Document, error) {
 	d := syndicate.Document{Channel: channel, Format: format}
+	var body []byte
+	var enc string
 	var mod int64
-	err := s.db.QueryRowContext(ctx, `SELECT body, etag, modified FROM documents WHERE channel = ? AND format = ?`, channel, format).
-		Scan(&d.Body, &d.ETag, &mod)
+	err := s.db.QueryRowContext(ctx, `SELECT body, encoding, etag, modified FROM documents WHERE channel = ? AND format = ?`, channel, format).
+		Scan(&body, &enc, &d.ETag, &mod)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, syndicate.Errorf(syndicate.ENOTFOUND, "no %s feed for channel %q yet", format, channel)
+	}
+	if err == nil {
+		err = store.LoadedBody(&d, body, enc)
 	}
 	if err != nil {
 		return d, fmt.Errorf("sqlite: read document %s.%s: %w", channel, format, err)
@@ -130,26 +137,32 @@ func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Do
 }
 
 // Documents implements store.Store.
-func (s *DB) Documents(ctx context.Context) ([]syndicate.Document, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT channel, format, body, etag, modified FROM documents ORDER BY channel, format`)
+func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, format, body, encoding, etag, modified FROM documents ORDER BY channel, format`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: read documents: %w", err)
+		return fmt.Errorf("sqlite: read documents: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.Document
 	for rows.Next() {
 		var d syndicate.Document
+		var body []byte
+		var enc string
 		var mod int64
-		if err := rows.Scan(&d.Channel, &d.Format, &d.Body, &d.ETag, &mod); err != nil {
-			return nil, fmt.Errorf("sqlite: scan document: %w", err)
+		if err := rows.Scan(&d.Channel, &d.Format, &body, &enc, &d.ETag, &mod); err != nil {
+			return fmt.Errorf("sqlite: scan document: %w", err)
+		}
+		if err := store.LoadedBody(&d, body, enc); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
 		}
 		d.Modified = fromMicros(mod)
-		out = append(out, d)
+		if err := fn(d); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read documents: %w", err)
+		return fmt.Errorf("sqlite: read documents: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,

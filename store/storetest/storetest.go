@@ -3,7 +3,9 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -264,9 +266,32 @@ func testDocuments(t *testing.T, s store.Store) {
 	if string(got.Body) != string(body) || st.LastChange != 1 {
 		t.Errorf("failed build left changes: body %q, last change %d", got.Body, st.LastChange)
 	}
-	all, err := s.Documents(ctx)
-	if err != nil || len(all) != 1 {
-		t.Errorf("Documents = %d, %v; want 1", len(all), err)
+	// A compressed document is saved as its gzip bytes and read back whole, next to the
+	// identity document saved above.
+	rss := bytes.Repeat([]byte("<item>零陵区 疫情防控</item>"), 200)
+	gz := syndicate.GzipOf(rss)
+	b = store.Build{Channel: "lingling", State: store.BuildState{LastChange: 1, Fingerprint: "f"},
+		Documents: []syndicate.Document{{Channel: "lingling", Format: "rss", Body: rss, Gzip: gz, ETag: syndicate.ETagOf(rss), Modified: base}}}
+	if err := s.CommitBuild(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Document(ctx, "lingling", "rss")
+	if err != nil || !bytes.Equal(got.Body, rss) || !bytes.Equal(got.Gzip, gz) {
+		t.Fatalf("compressed Document = %d bytes (gzip %d), %v; want %d (gzip %d)", len(got.Body), len(got.Gzip), err, len(rss), len(gz))
+	}
+	var all []string
+	err = s.Documents(ctx, func(d syndicate.Document) error {
+		all = append(all, fmt.Sprintf("%s.%s %d %v", d.Channel, d.Format, len(d.Body), d.Gzip != nil))
+		return nil
+	})
+	want := []string{fmt.Sprintf("lingling.atom %d false", len(body)), fmt.Sprintf("lingling.rss %d true", len(rss))}
+	if err != nil || !slices.Equal(all, want) {
+		t.Errorf("Documents = %q, %v; want %q", all, err, want)
+	}
+	stop := errors.New("enough")
+	n := 0
+	if err := s.Documents(ctx, func(syndicate.Document) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Documents after fn failed: %d calls, %v; want 1, %v", n, err, stop)
 	}
 }
 

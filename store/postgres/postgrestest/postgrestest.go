@@ -42,6 +42,18 @@ func Schema(t testing.TB, dsn string) string {
 	return withSearchPath(t, dsn, name)
 }
 
+// KeptSchema creates the schema name on the server at dsn unless it exists, keeps it after t
+// ends, and returns a DSN whose connections use it. Benchmarks use it to fill a large store once
+// and reuse it between runs.
+func KeptSchema(t testing.TB, dsn, name string) string {
+	t.Helper()
+	if name != strings.ToLower(name) || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		t.Fatalf("postgrestest: schema name %q: only lower-case letters, digits and _", name)
+	}
+	exec(t, dsn, `CREATE SCHEMA IF NOT EXISTS `+name)
+	return withSearchPath(t, dsn, name)
+}
+
 // Open opens a postgres.DB on a fresh schema of the test server (see DSN and Schema) and closes it
 // when t ends. It skips t when EnvDSN is not set.
 func Open(t testing.TB) *postgres.DB {
