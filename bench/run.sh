@@ -357,9 +357,11 @@ list_benchmarks() { # regexp, packages...
 }
 # The rebuild benchmark (app/bench_test.go): 1,000 channels × 50 items from 100,000 articles. Its
 # SQLite store is filled once and kept in SYNDICATE_BENCH_DIR (the first run spends about five
-# minutes filling it); PostgreSQL runs too when SYNDICATE_TEST_PG_DSN is set.
+# minutes filling it); PostgreSQL runs too when SYNDICATE_TEST_PG_DSN is set, on a store kept in
+# the schema SYNDICATE_BENCH_PG_SCHEMA of that server (filled once too, about three minutes).
 BUILD_PKGS=(./app/)
 export SYNDICATE_BENCH_DIR=${SYNDICATE_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/syndicate-bench}
+export SYNDICATE_BENCH_PG_SCHEMA=${SYNDICATE_BENCH_PG_SCHEMA:-syndicate_bench}
 mkdir -p "$SYNDICATE_BENCH_DIR"
 say "build benchmarks (store in $SYNDICATE_BENCH_DIR)"
 gobench build -bench '^BenchmarkRebuild' -benchtime 1x -timeout 30m ./app/
