@@ -38,7 +38,13 @@ type Metrics struct {
 	reqCache     map[reqKey]prometheus.Counter
 	durCache     map[string]prometheus.Observer
 	feedCounters map[string][2]prometheus.Counter // format → [identity, gzip], resolved at New
+	// The feed route's request counters by status and its latency observer, resolved at New.
+	feedRequests map[int]prometheus.Counter
+	feedDuration prometheus.Observer
 }
+
+// FeedRoute is the route label of subscription feed requests.
+const FeedRoute = "GET /feeds/{file}"
 
 type reqKey struct {
 	route  string
@@ -85,6 +91,11 @@ func New() *Metrics {
 	for _, f := range []string{"rss", "atom", "json"} {
 		m.feedCounters[f] = [2]prometheus.Counter{m.feedBytes.WithLabelValues(f, "identity"), m.feedBytes.WithLabelValues(f, "gzip")}
 	}
+	m.feedRequests = map[int]prometheus.Counter{}
+	for _, code := range []int{http.StatusOK, http.StatusNotModified, http.StatusNotFound, http.StatusServiceUnavailable} {
+		m.feedRequests[code] = m.requests(FeedRoute, code)
+	}
+	m.feedDuration = m.duration(FeedRoute)
 	m.reg.MustRegister(m.jobRuns, m.jobSkips, m.jobPanics, m.jobDuration, m.jobLastSuccess,
 		m.httpRequests, m.httpDuration, m.feedBytes, m.IngestFetches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -126,6 +137,17 @@ func (m *Metrics) FeedServed(format string, gzip bool, n int) {
 		return
 	}
 	m.feedBytes.WithLabelValues(format, [2]string{"identity", "gzip"}[i]).Add(float64(n))
+}
+
+// FeedRequest counts one subscription feed request answered ahead of Middleware, as Middleware
+// would have (route FeedRoute), without wrapping its writer.
+func (m *Metrics) FeedRequest(status int, took time.Duration) {
+	c, ok := m.feedRequests[status]
+	if !ok {
+		c = m.requests(FeedRoute, status)
+	}
+	c.Inc()
+	m.feedDuration.Observe(took.Seconds())
 }
 
 func (m *Metrics) duration(route string) prometheus.Observer {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"net/http"
 	"strings"
 )
 
@@ -20,9 +19,9 @@ func hasStylesheet(body []byte) bool {
 	return bytes.Contains(body[:min(len(body), 4096)], []byte("<?xml-stylesheet"))
 }
 
-// contentType returns the Content-Type header for this request.
-func (e *cached) contentTypeFor(r *http.Request) []string {
-	if e.xslView && prefersHTML(r.Header.Get("Accept")) {
+// browserContentType returns the Content-Type header for a browser's request.
+func (e *cached) browserContentType() []string {
+	if e.xslView {
 		return browserXML
 	}
 	return e.contentType

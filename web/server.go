@@ -138,15 +138,18 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler {
-	h := s.withRequestID(s.mux)
+	var h http.Handler = s.mux
 	if s.metrics != nil {
+		// Right around the mux: the route label is the request's Pattern, which the mux sets on
+		// the request it is given, and withRequestID passes on a copy.
 		h = s.metrics.Middleware(h)
 	}
+	h = s.withRequestID(h)
 	n := s.limit
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	return limit(n, h)
+	return limit(n, s.feedsFirst(h))
 }
 
 // SchedulesChanged makes feeds' max-age follow a changed build schedule at once.

@@ -300,6 +300,10 @@ func TestBrowsersGetTheXSLView(t *testing.T) {
 		if tt.path == "lingling.atom" && got != string(body) {
 			t.Errorf("%s: the bytes differ by Accept", tt.path)
 		}
+		// Browsers are told not to sniff; feed readers, which never do, are spared the header.
+		if browser := strings.HasPrefix(tt.accept, "text/html"); (r.Header.Get("X-Content-Type-Options") == "nosniff") != browser {
+			t.Errorf("%s with Accept %q: X-Content-Type-Options %q", tt.path, tt.accept, r.Header.Get("X-Content-Type-Options"))
+		}
 	}
 }
 

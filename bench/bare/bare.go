@@ -6,7 +6,6 @@ package bare
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -36,7 +35,7 @@ var (
 // New returns a handler with no documents.
 func New() *Handler { return &Handler{entries: map[string]*Entry{}} }
 
-// Add prepares docs the way Syndicate does (gzip at best compression, once). It must not run
+// Add prepares docs the way Syndicate does (gzip once, with syndicate.GzipOf). It must not run
 // while the handler serves.
 func (h *Handler) Add(docs ...syndicate.Document) error {
 	for _, d := range docs {
@@ -56,20 +55,9 @@ func (h *Handler) Add(docs ...syndicate.Document) error {
 // Entries returns the prepared documents by request path.
 func (h *Handler) Entries() map[string]*Entry { return h.entries }
 
-// Gzip compresses b as Syndicate's cache does.
+// Gzip compresses b as Syndicate's builds do.
 func Gzip(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(buf.Bytes()), nil // without the buffer's spare capacity, as Syndicate keeps it
+	return bytes.Clone(syndicate.GzipOf(b)), nil // without the buffer's spare capacity, as Syndicate keeps it
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
