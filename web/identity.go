@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultIdentityCacheBytes is the default budget of identity bodies kept in memory.
-const DefaultIdentityCacheBytes = 32 << 20
+const DefaultIdentityCacheBytes = 16 << 20
 
 // identityCache keeps the uncompressed bodies of recently requested feeds, up to a byte budget.
 // The feed cache holds every document gzip-compressed only: feed readers ask for gzip, and a
