@@ -103,26 +103,23 @@ func benchBuilder(st store.Store, tree *syndicate.Tree) *builder.Builder {
 	}
 }
 
-// rebuildAll builds every channel (and the site-wide feed) on GOMAXPROCS workers, as the
-// scheduler's concurrent jobs would, and returns how many rendered new documents.
+// rebuildAll runs every channel's build job (and the site-wide feed's) at once, as a cron tick
+// starts them; the Builder lets GOMAXPROCS of them read and render at a time, as in the service.
+// It returns how many rendered new documents.
 func rebuildAll(b *testing.B, bl *builder.Builder, slugs []string) int {
-	var next, rendered atomic.Int64
+	var rendered atomic.Int64
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(slugs)); i = next.Add(1) - 1 {
-				r, err := bl.Build(context.Background(), slugs[i])
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				if r.Rendered {
-					rendered.Add(1)
-				}
+	for _, slug := range slugs {
+		wg.Go(func() {
+			r, err := bl.Build(context.Background(), slug)
+			if err != nil {
+				b.Error(err)
+				return
 			}
-		}()
+			if r.Rendered {
+				rendered.Add(1)
+			}
+		})
 	}
 	wg.Wait()
 	return int(rendered.Load())

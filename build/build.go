@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -39,6 +40,15 @@ type Builder struct {
 	Committed func(r Result)
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Concurrency bounds the builds that read and render at once (0: GOMAXPROCS). A tick
+	// starts every channel's job together; beyond the quick check that a channel is clean, they
+	// take turns, so a tick of a thousand channels that all changed neither runs a thousand
+	// renders side by side nor holds their documents in memory at once.
+	Concurrency int
+
+	init    sync.Once
+	slots   chan struct{}
+	changes changeReads
 
 	mu      sync.Mutex
 	built   map[string]built      // slug → its last complete build in this process
@@ -102,6 +112,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 		in.Stylesheet = stylesheets(b.Site)
 	}
 	cfp := b.configFingerprint(in)
+	b.init.Do(b.setup)
 	marks, err := b.channelMarks(ctx)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
@@ -119,6 +130,12 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 			return res, nil
 		}
 	}
+	select {
+	case b.slots <- struct{}{}:
+		defer func() { <-b.slots }()
+	case <-ctx.Done():
+		return res, fmt.Errorf("build %s: waiting for a turn: %w", slug, ctx.Err())
+	}
 	state, err := b.Store.BuildState(ctx, slug)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
@@ -129,7 +146,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 		if changes, upTo, err = b.Store.Changes(ctx, slug, state.LastChange); err != nil {
 			return res, fmt.Errorf("build %s: %w", slug, err)
 		}
-	} else if upTo, err = b.Store.LastChange(ctx); err != nil {
+	} else if upTo, err = b.changes.get(ctx); err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
 	items, err := b.Store.NewestItems(ctx, subtree, ch.Limit)
@@ -184,10 +201,19 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	return res, nil
 }
 
+func (b *Builder) setup() {
+	n := b.Concurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	b.slots = make(chan struct{}, n)
+	b.changes.read = b.Store.LastChange
+}
+
 // channelMarks returns the store's channel marks. They are reread only when the store's newest
 // change number moved: the thousand jobs of an idle tick share one read.
 func (b *Builder) channelMarks(ctx context.Context) (map[string]store.Mark, error) {
-	last, err := b.Store.LastChange(ctx)
+	last, err := b.changes.get(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,5 +167,94 @@ func TestSiteFeedHoldsEveryChannelAndEmitsNothing(t *testing.T) {
 	}
 	if r := mustBuild(t, b, syndicate.SiteFeed); r.Rendered {
 		t.Error("unchanged site feed re-rendered")
+	}
+}
+
+// probeStore measures how builds use a real store: the most NewestItems calls at once, and how
+// many LastChange queries were made.
+type probeStore struct {
+	*sqlite.DB
+	mu          sync.Mutex
+	now, peak   int
+	lastChanges atomic.Int64
+	slowNewest  time.Duration
+	// slowLastChange stands for a round trip to a database server.
+	slowLastChange time.Duration
+}
+
+func (p *probeStore) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
+	p.mu.Lock()
+	p.now++
+	p.peak = max(p.peak, p.now)
+	p.mu.Unlock()
+	time.Sleep(p.slowNewest)
+	defer func() { p.mu.Lock(); p.now--; p.mu.Unlock() }()
+	return p.DB.NewestItems(ctx, channels, limit)
+}
+
+func (p *probeStore) LastChange(ctx context.Context) (int64, error) {
+	p.lastChanges.Add(1)
+	time.Sleep(p.slowLastChange)
+	return p.DB.LastChange(ctx)
+}
+
+// A tick starts every job at once: builds take turns beyond Concurrency, and the clean ones
+// share their questions to the store.
+func TestTickOfManyChannels(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var chans []syndicate.Channel
+	for i := range 40 {
+		chans = append(chans, syndicate.Channel{Slug: fmt.Sprintf("c%02d", i), Title: fmt.Sprint("频道", i), Schedule: "@hourly", Limit: 5})
+	}
+	tree, err := syndicate.NewTree(chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		upsert(t, st, storetest.Article(fmt.Sprint("a", i), i, fmt.Sprintf("c%02d", i)))
+	}
+	p := &probeStore{DB: st, slowNewest: 5 * time.Millisecond, slowLastChange: time.Millisecond}
+	b := &build.Builder{Store: p, Tree: tree, SubjectPrefix: "syndicate", Concurrency: 3,
+		Site: syndicate.Site{Title: "红网永州站", BaseURL: "http://localhost:8080", TagDate: "2026"}}
+	tick := func() int {
+		var wg sync.WaitGroup
+		var rendered atomic.Int64
+		for _, c := range chans {
+			wg.Go(func() {
+				r, err := b.Build(context.Background(), c.Slug)
+				if err != nil {
+					t.Error(err)
+				}
+				if r.Rendered {
+					rendered.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return int(rendered.Load())
+	}
+	if n := tick(); n != 40 {
+		t.Fatalf("first tick rendered %d of 40 channels", n)
+	}
+	if p.peak > 3 {
+		t.Errorf("%d builds read items at once, Concurrency is 3", p.peak)
+	}
+	p.lastChanges.Store(0)
+	if n := tick(); n != 0 {
+		t.Fatalf("idle tick rendered %d channels", n)
+	}
+	if n := p.lastChanges.Load(); n >= 20 {
+		t.Errorf("an idle tick of 40 jobs asked the store for its newest change %d times", n)
+	}
+	// A change between ticks is seen by the next one.
+	edited := storetest.Article("a7", 7, "c07")
+	edited.Title = "更正"
+	upsert(t, st, edited)
+	if n := tick(); n != 1 {
+		t.Errorf("tick after one edit rendered %d channels, want 1", n)
 	}
 }
