@@ -93,7 +93,7 @@ func encodeAtom(d *document) ([]byte, error) {
 		doc.Entries[i] = ae
 	}
 	f.Entries = nil
-	return writeXML(doc, d.stylesheet[syndicate.FormatAtom])
+	return writeXML(doc, d.stylesheet[syndicate.FormatAtom], d.sizeHint())
 }
 
 // linkType keeps an entry link's type and names the alternate one's: the article page is HTML.

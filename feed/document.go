@@ -200,6 +200,17 @@ func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string
 	return it
 }
 
+// sizeHint estimates an encoded document's length: the items' text, plus what escaping the HTML
+// and the markup around it add.
+func (d *document) sizeHint() int {
+	n := 4096
+	for i := range d.items {
+		it := &d.items[i]
+		n += len(it.content) + len(it.summary) + len(it.title) + 2*len(it.link) + 512
+	}
+	return n + n/8
+}
+
 // gorilla expresses d in gorilla/feeds' generic model, which every encoder converts and extends.
 // Item.Author stays nil: gorilla can hold one author only and writes it to RSS as a bare name,
 // which RSS 2.0 reserves for an e-mail address; the encoders add every author themselves.

@@ -93,12 +93,13 @@ const maxStylesheetHref = 2048
 // xml-stylesheet processing instruction (W3C "Associating Style Sheets with XML documents").
 // It takes the same feeds.XmlFeed as gorilla's WriteXML, which has no place for the instruction
 // (it writes the declaration and the root element on one line).
-func writeXML(f feeds.XmlFeed, xsl string) ([]byte, error) {
+func writeXML(f feeds.XmlFeed, xsl string, sizeHint int) ([]byte, error) {
 	xsl = strings.TrimSpace(cleanText(xsl))
 	if len(xsl) > maxStylesheetHref {
 		xsl = ""
 	}
 	var buf bytes.Buffer
+	buf.Grow(sizeHint) // growing a 100 KB document by doubling allocates it twice over
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")

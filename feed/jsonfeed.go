@@ -61,6 +61,7 @@ func encodeJSON(d *document) ([]byte, error) {
 	f.Items = nil
 
 	var buf bytes.Buffer
+	buf.Grow(d.sizeHint())
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // served as application/feed+json, never inlined in a page
 	// No indentation: it is a second pass over the whole document that took two thirds of

@@ -111,5 +111,5 @@ func encodeRSS(d *document) ([]byte, error) {
 		AtomNS:    nsAtom,
 		HistoryNS: historyNS,
 		Channel:   c,
-	}, d.stylesheet[syndicate.FormatRSS])
+	}, d.stylesheet[syndicate.FormatRSS], d.sizeHint())
 }
