@@ -28,6 +28,10 @@ type Article struct {
 	Language    string    `json:"language,omitempty"`
 	PublishedAt time.Time `json:"published_at"`
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
+	// StoredHash is the content hash the store saved with the article (its Hash then), set on
+	// the articles builds read so that they need not hash every item again. It is not part of
+	// the article: empty elsewhere, never encoded, and never read by Hash.
+	StoredHash string `json:"-"`
 }
 
 // MaxArticleIDLen bounds article ids: they appear in URLs, tag URIs and NATS message ids.
@@ -101,6 +105,7 @@ func uniqueTrimmed(in []string) []string {
 // hash equals the stored one changes nothing and emits no event.
 func (a *Article) Hash() string {
 	c := *a
+	c.StoredHash = ""
 	c.PublishedAt = c.PublishedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	b, err := json.Marshal(c)

@@ -402,7 +402,12 @@ func (b *Builder) titles(tree *syndicate.Tree) string {
 func fingerprint(config string, in feed.Input) string {
 	hashes := make([]string, len(in.Items))
 	for i := range in.Items {
-		hashes[i] = in.Items[i].ID + "=" + in.Items[i].Hash()
+		a := &in.Items[i]
+		h := a.StoredHash
+		if h == "" {
+			h = a.Hash()
+		}
+		hashes[i] = a.ID + "=" + h
 	}
 	return digest(struct {
 		Config  string

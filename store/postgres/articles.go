@@ -227,7 +227,7 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	// The lateral subquery reads each channel's newest rows from article_channels_newest, at most
 	// limit of them, so a channel with years of history is never read whole; the outer query
 	// merges them. Deleted articles are unfiled, so the per-channel limit counts live ones only.
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.data FROM articles a
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data FROM articles a
 		WHERE NOT a.deleted AND a.id IN (
 			SELECT n.article_id FROM unnest($1::text[]) AS c (channel)
 			CROSS JOIN LATERAL (
@@ -242,15 +242,16 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	defer rows.Close()
 	var out []syndicate.Article
 	for rows.Next() {
-		var id string
+		var id, hash string
 		var data []byte
-		if err := rows.Scan(&id, &data); err != nil {
+		if err := rows.Scan(&id, &hash, &data); err != nil {
 			return nil, fmt.Errorf("postgres: scan item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
+		a.StoredHash = hash
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

@@ -256,21 +256,22 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT id, data FROM articles WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	rows, err := conn.QueryContext(ctx, `SELECT id, hash, data FROM articles WHERE id IN (`+placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read newest items: %w", err)
 	}
 	defer rows.Close()
 	byID := make(map[string]syndicate.Article, len(ids))
 	for rows.Next() {
-		var id, data string
-		if err := rows.Scan(&id, &data); err != nil {
+		var id, hash, data string
+		if err := rows.Scan(&id, &hash, &data); err != nil {
 			return nil, fmt.Errorf("sqlite: scan item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
+		a.StoredHash = hash
 		byID[id] = a
 	}
 	if err := rows.Err(); err != nil {

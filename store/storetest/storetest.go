@@ -134,6 +134,10 @@ func testNewestItems(t *testing.T, s store.Store) {
 	var ids []string
 	for _, a := range items {
 		ids = append(ids, a.ID)
+		// Builds fingerprint items by the hash saved with them instead of hashing them again.
+		if a.StoredHash == "" || a.StoredHash != a.Hash() {
+			t.Errorf("item %s: stored hash %q, its hash %q", a.ID, a.StoredHash, a.Hash())
+		}
 	}
 	want := []string{"both", "n28", "n27", "n25", "n24"}
 	if !slices.Equal(ids, want) {
