@@ -138,7 +138,7 @@ func TestJobsAPI(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`syndicate_job_runs_total{job="build:lingling",status="ok"}`, `syndicate_job_duration_seconds_bucket{job="build:lingling"`, "syndicate_outbox_pending_rows", "syndicate_http_requests_total",
-		"syndicate_relay_published_total", "syndicate_relay_lag_seconds"} {
+		"syndicate_relay_published_total", "syndicate_relay_lag_seconds", "syndicate_relay_refused_total", "syndicate_relay_conflicts_total"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -32,6 +32,12 @@ func (a *App) outboxGauges() []prometheus.Collector {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_failures_total", Help: "Publish attempts that failed (error, timeout, disconnect); the rows are retried.",
 		}, func() float64 { return float64(relay().Failures) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "syndicate_relay_refused_total", Help: "Chained publishes the stream refused because the one before was not stored; they are sent again in order.",
+		}, func() float64 { return float64(relay().Refused) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "syndicate_relay_conflicts_total", Help: "Times another publisher wrote to the stream between two chained publishes (the relay then publishes unchained for a while).",
+		}, func() float64 { return float64(relay().Conflicts) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "syndicate_outbox_pending_rows", Help: "Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).",
 		}, func() float64 { n, _ := stats(); return float64(n) }),

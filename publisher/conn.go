@@ -18,8 +18,9 @@ import (
 
 // Client-side tuning of the JetStream context Start creates.
 const (
-	// DefaultMaxInFlight bounds unacknowledged asynchronous publishes on the connection.
-	DefaultMaxInFlight = 256
+	// DefaultMaxInFlight bounds unacknowledged asynchronous publishes on the connection. The
+	// relay's chained publishes fill it (512 relayed ~7 % faster than 256; nats bench keeps 500).
+	DefaultMaxInFlight = 512
 	// DefaultAckWait is how long a publish waits for its ack before counting as failed.
 	DefaultAckWait = 5 * time.Second
 	// reconnectBufSize holds publishes made while reconnecting. The relay itself stops publishing

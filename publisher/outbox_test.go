@@ -137,6 +137,7 @@ type storedMsg struct {
 	Seq     uint64
 	Subject string
 	MsgID   string
+	Expect  string // Nats-Expected-Last-Msg-Id
 	Data    []byte
 }
 
@@ -173,7 +174,8 @@ func readStream(t testing.TB, js jetstream.JetStream, stream string) []storedMsg
 			t.Fatal(err)
 		}
 		out = append(out, storedMsg{Seq: meta.Sequence.Stream, Subject: msg.Subject(),
-			MsgID: msg.Headers().Get(jetstream.MsgIDHeader), Data: msg.Data()})
+			MsgID: msg.Headers().Get(jetstream.MsgIDHeader), Expect: msg.Headers().Get(jetstream.ExpectedLastMsgIDHeader),
+			Data: msg.Data()})
 	}
 	return out
 }

@@ -3,13 +3,7 @@ package publisher
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"strconv"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 )
@@ -17,272 +11,90 @@ import (
 // errAckTimeout is a publish whose ack did not arrive within AckWait; it may have been stored.
 var errAckTimeout = errors.New("no ack within the ack wait")
 
-// markTimeout bounds the MarkSent after a cancelled pass: acked rows are worth recording even at
-// shutdown, since each unrecorded one is published again on the next start.
-const markTimeout = 5 * time.Second
+// passRun is one pass over the outbox. It is a pipeline: the next rows are read while earlier ones
+// are in flight, and acked rows are marked sent while later ones are, so the outbox's reads and
+// writes (milliseconds per few hundred rows each) do not stop the publishing (outbox.go).
+type passRun struct {
+	r        *Relay
+	queues   []*channelQueue
+	byKey    map[string]*channelQueue
+	rr       int            // round-robin cursor over queues
+	active   map[int64]bool // rows read in this pass and not marked sent yet
+	marked   map[int64]bool // rows this pass marked sent
+	backlog  int            // rows read that may be published now: not sent, channel not held back
+	results  chan pubResult // one slot per publish in flight, so a waiter never blocks
+	inFlight int
+	acks     ackDeadlines // AckWait timers shared by publishes sent close together
+	chain    chain        // the current segment of chained publishes (chain.go)
 
-// rowState is what a pass knows about one row.
-type rowState uint8
+	toMark []int64        // acked rows, in channel order, waiting for the next MarkSent
+	op     *outboxOp      // the outbox read or MarkSent running now; nil when none
+	opDone chan *outboxOp // where it reports
 
-const (
-	rowWaiting   rowState = iota // not published, or no answer yet
-	rowStored                    // acked as a new message
-	rowDuplicate                 // acked as a duplicate of an earlier publish
-	rowFailed                    // error, timeout or disconnect: outcome unknown
-)
-
-// channelQueue is one channel's rows within a page, published strictly in order.
-type channelQueue struct {
-	rows     []syndicate.OutboxRow
-	state    []rowState
-	next     int  // next row to publish
-	done     int  // rows [0, done) are acked, in order, and ready to mark
-	inFlight int  // published, no answer yet
-	failed   bool // a row failed: publish no more rows of this channel in this pass
+	exhausted   bool  // a read found fewer rows than it asked for: the pass ends once they are done
+	stopReading bool  // something failed: finish the rows read, read no more
+	halted      bool  // cancelled or disconnected: publish nothing more
+	markFailed  bool  // a MarkSent failed: mark nothing more in this pass
+	known       bool  // whether active is the real backlog; not after a failed read
+	firstErr    error // what the pass returns
 }
 
-type pubResult struct {
-	q   *channelQueue
-	idx int
-	ack *jetstream.PubAck
-	err error
-}
-
-// pageResult is the outcome of publishing one page of rows.
-type pageResult struct {
-	sent      []int64 // seqs to mark sent
-	left      []syndicate.OutboxRow
-	firstErr  error
-	published uint64
-	dups      uint64
-	found     uint64
-	failures  uint64
-	overtaken uint64
-}
-
-// pass publishes pages of pending rows until the outbox has none left or something fails.
+// pass publishes pending rows until the outbox has none left or something fails.
 func (r *Relay) pass(ctx context.Context) (err error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
-	var left []syndicate.OutboxRow
-	known := false // whether left is the real backlog; not after a failed read
-	defer func() { r.endPass(left, known, err) }()
+	p := &passRun{r: r, byKey: map[string]*channelQueue{}, active: map[int64]bool{}, marked: map[int64]bool{},
+		results: make(chan pubResult, r.opts.MaxInFlight), opDone: make(chan *outboxOp, 1)}
+	defer func() {
+		p.countOvertaken()
+		p.noteUnmarked()
+		r.endPass(p.left(), p.known, err)
+	}()
+	return p.run(ctx)
+}
 
-	marked := map[int64]bool{}
+// run drives the pipeline until every row read is marked or given up, and nothing is in flight.
+func (p *passRun) run(ctx context.Context) error {
 	for {
-		known = false
-		rows, err := r.outbox.PendingEvents(ctx, r.opts.BatchSize)
-		if err != nil {
-			return fmt.Errorf("publisher: read outbox: %w", err)
+		if p.inFlight == 0 {
+			p.endSegment()
 		}
-		known = true
-		if len(rows) == 0 {
-			left = nil
-			return nil
+		p.startOutboxOp(ctx)
+		p.publishReady(ctx)
+		if p.inFlight == 0 && p.op == nil {
+			// Nothing to wait for, nothing to publish, and nothing left to read or mark.
+			return p.firstErr
 		}
-		for _, row := range rows {
-			// A store whose MarkSent silently did nothing would make Flush loop forever.
-			if marked[row.Seq] {
-				left = rows
-				return fmt.Errorf("publisher: outbox returned row %d again after it was marked sent", row.Seq)
-			}
-		}
-		res := r.publishPage(ctx, rows)
-		left = res.left
-		r.addCounts(res)
-		if len(res.sent) > 0 {
-			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-			err := r.outbox.MarkSent(mctx, res.sent, r.opts.Now())
-			cancel()
-			if err != nil {
-				left = rows
-				return fmt.Errorf("publisher: mark %d outbox rows sent (JetStream has them; they will be republished as duplicates): %w", len(res.sent), err)
-			}
-			for _, seq := range res.sent {
-				marked[seq] = true
-			}
-		}
-		if res.firstErr != nil {
-			return res.firstErr
-		}
-		if len(rows) < r.opts.BatchSize {
-			return nil
+		// Waiting ignores ctx: every waiter answers within AckWait and every outbox operation
+		// soon, and acks that arrive are worth marking rather than republishing.
+		select {
+		case pr := <-p.results:
+			p.handle(pr)
+		case op := <-p.opDone:
+			p.outboxOpDone(ctx, op)
 		}
 	}
 }
 
-// publishPage publishes rows channel by channel, keeping at most MaxInFlight publishes and
-// ChannelWindow per channel unacknowledged, and returns once every publish has an answer.
-func (r *Relay) publishPage(ctx context.Context, rows []syndicate.OutboxRow) pageResult {
-	var queues []*channelQueue
-	byChannel := map[string]*channelQueue{}
-	for _, row := range rows {
-		key := row.Channel
-		if key == "" {
-			key = row.Subject
-		}
-		q := byChannel[key]
-		if q == nil {
-			q = &channelQueue{}
-			byChannel[key] = q
-			queues = append(queues, q)
-		}
-		q.rows = append(q.rows, row)
-		q.state = append(q.state, rowWaiting)
+// stop records the pass's first error; the pass finishes the rows it read and reads no more.
+func (p *passRun) stop(err error) {
+	if p.firstErr == nil {
+		p.firstErr = err
 	}
+	p.stopReading = true
+}
 
-	var res pageResult
-	results := make(chan pubResult, r.opts.MaxInFlight) // never blocks a waiter: one slot per publish in flight
-	inFlight := 0
-	stop := false // no more publishing in this page
-	r.resolveUncertain(ctx, queues, &res)
-	fail := func(q *channelQueue, idx int, err error) {
-		q.state[idx] = rowFailed
-		res.failures++
-		if q.failed {
-			return
-		}
-		q.failed = true
-		row := q.rows[idx]
-		r.log.Warn("publish event failed; holding back the rest of its channel",
-			slog.String("subject", row.Subject), slog.Int64("seq", row.Seq), slog.String("event_id", row.EventID),
-			slog.Any("error", err))
-		if res.firstErr == nil {
-			res.firstErr = fmt.Errorf("publisher: publish outbox row %d to %s: %w", row.Seq, row.Subject, err)
-		}
-	}
-
-	for {
-		// Publish round-robin, one row per channel per sweep, so a busy channel cannot starve the others.
-		for progress := true; progress && !stop; {
-			progress = false
-			for _, q := range queues {
-				if inFlight >= r.opts.MaxInFlight {
-					break
-				}
-				if q.failed || q.next >= len(q.rows) || q.inFlight >= r.opts.ChannelWindow {
-					continue
-				}
-				if err := ctx.Err(); err != nil {
-					stop = true
-					if res.firstErr == nil {
-						res.firstErr = err
-					}
-					break
-				}
-				// Publishing into the reconnect buffer would hand the row to a future that fails with
-				// ErrDisconnected while the bytes may still be sent later, after rows we retry.
-				if st := r.js.Conn().Status(); st != nats.CONNECTED {
-					stop = true
-					if res.firstErr == nil {
-						res.firstErr = errNotConnected
-					}
-					break
-				}
-				idx := q.next
-				q.next++
-				f, err := r.publish(q.rows[idx])
-				if err != nil {
-					fail(q, idx, err)
-					continue
-				}
-				q.inFlight++
-				inFlight++
-				progress = true
-				go r.await(f, q, idx, results)
+// left returns the rows the pass read and did not mark sent.
+func (p *passRun) left() []syndicate.OutboxRow {
+	var out []syndicate.OutboxRow
+	for _, q := range p.queues {
+		for _, row := range q.rows {
+			if p.active[row.Seq] {
+				out = append(out, row)
 			}
 		}
-		if inFlight == 0 {
-			break
-		}
-		// Waiting ignores ctx: every waiter answers within AckWait, and acks that arrive are worth
-		// marking rather than republishing.
-		pr := <-results
-		inFlight--
-		pr.q.inFlight--
-		switch {
-		case pr.err != nil:
-			fail(pr.q, pr.idx, pr.err)
-			r.noteUncertain(pr.q.rows[pr.idx], pr.err)
-		case pr.ack.Duplicate:
-			pr.q.state[pr.idx] = rowDuplicate
-			res.dups++
-			delete(r.uncertain, pr.q.rows[pr.idx].Seq)
-		default:
-			pr.q.state[pr.idx] = rowStored
-			res.published++
-			delete(r.uncertain, pr.q.rows[pr.idx].Seq)
-		}
-		q := pr.q
-		for q.done < q.next && (q.state[q.done] == rowStored || q.state[q.done] == rowDuplicate) {
-			res.sent = append(res.sent, q.rows[q.done].Seq)
-			q.done++
-		}
 	}
-
-	for _, q := range queues {
-		// Rows after the first failure stay unsent even when acked; count those that may now sit in
-		// the stream ahead of the failed one.
-		firstFailed := false
-		for i := q.done; i < len(q.rows); i++ {
-			if q.state[i] == rowFailed {
-				firstFailed = true
-			}
-			if firstFailed && q.state[i] == rowStored {
-				res.overtaken++
-				r.log.Warn("event stored while an earlier event of its channel failed; the channel may be out of order",
-					slog.String("subject", q.rows[i].Subject), slog.Int64("seq", q.rows[i].Seq))
-			}
-			res.left = append(res.left, q.rows[i])
-		}
-	}
-	return res
-}
-
-// msgID is the row's Nats-Msg-Id: its event id.
-func msgID(row syndicate.OutboxRow) string {
-	if row.EventID == "" {
-		// Every row written by syndicate.OutboxRowFor has an id; a fallback keeps deduplication
-		// working for any other writer, since Seq never changes.
-		return "outbox-" + strconv.FormatInt(row.Seq, 10)
-	}
-	return row.EventID
-}
-
-// publish sends one row asynchronously with its event id as Nats-Msg-Id.
-func (r *Relay) publish(row syndicate.OutboxRow) (jetstream.PubAckFuture, error) {
-	msg := &nats.Msg{Subject: row.Subject, Data: row.Payload, Header: nats.Header{}}
-	msg.Header.Set("Content-Type", ContentType)
-	return r.js.PublishMsgAsync(msg,
-		jetstream.WithMsgID(msgID(row)),
-		jetstream.WithExpectStream(r.opts.Stream),
-		// When the context's own max-pending budget is smaller than MaxInFlight, wait for a slot
-		// instead of failing after the default 200ms.
-		jetstream.WithStallWait(r.opts.AckWait))
-}
-
-// await reports the future's outcome, or errAckTimeout after AckWait.
-func (r *Relay) await(f jetstream.PubAckFuture, q *channelQueue, idx int, results chan<- pubResult) {
-	t := time.NewTimer(r.opts.AckWait)
-	defer t.Stop()
-	select {
-	case ack := <-f.Ok():
-		results <- pubResult{q: q, idx: idx, ack: ack}
-	case err := <-f.Err():
-		results <- pubResult{q: q, idx: idx, err: err}
-	case <-t.C:
-		results <- pubResult{q: q, idx: idx, err: errAckTimeout}
-	}
-}
-
-func (r *Relay) addCounts(res pageResult) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stats.Published += res.published
-	r.stats.Duplicates += res.dups
-	r.stats.FoundStored += res.found
-	r.stats.Failures += res.failures
-	r.stats.Overtaken += res.overtaken
+	return out
 }
 
 // endPass records the backlog a pass left behind.
@@ -306,4 +118,11 @@ func (r *Relay) endPass(left []syndicate.OutboxRow, known bool, err error) {
 	if err == nil && len(left) == 0 {
 		r.stats.LastSuccess = r.opts.Now()
 	}
+}
+
+// count updates the counters.
+func (r *Relay) count(f func(*RelayStats)) {
+	r.mu.Lock()
+	f(&r.stats)
+	r.mu.Unlock()
 }

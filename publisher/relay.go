@@ -29,9 +29,9 @@ type Outbox interface {
 const ContentType = "application/cloudevents+json"
 
 // MaxRetryGap is the longest the relay waits between two attempts at the same row: the largest
-// backoff plus the ack wait. MinDuplicates is chosen to exceed it, so a retried row always falls
-// inside JetStream's duplicate window.
-const MaxRetryGap = maxBackoffCap + maxAckWait
+// backoff plus the ack wait (up to a sixteenth late, see ackDeadlines). MinDuplicates is chosen to
+// exceed it, so a retried row always falls inside JetStream's duplicate window.
+const MaxRetryGap = maxBackoffCap + maxAckWait + maxAckWait/16
 
 const (
 	maxBackoffCap = 30 * time.Second
@@ -40,10 +40,13 @@ const (
 
 // RelayOptions tunes the relay; the zero value is ready to use.
 type RelayOptions struct {
-	Stream        string        // expected stream (Nats-Expected-Stream); default DefaultStream
-	BatchSize     int           // rows read from the outbox at once; default 500
-	MaxInFlight   int           // unacknowledged publishes at once; default DefaultMaxInFlight
-	ChannelWindow int           // unacknowledged publishes per channel; default 1 (see Relay)
+	Stream      string // expected stream (Nats-Expected-Stream); default DefaultStream
+	BatchSize   int    // rows read from the outbox at once; default 2000
+	MaxInFlight int    // unacknowledged publishes at once; default DefaultMaxInFlight
+	// Unchained turns chained publishing off (see Relay): for a stream that other publishers
+	// write to all the time. Then ChannelWindow bounds each channel's unacknowledged publishes.
+	Unchained     bool
+	ChannelWindow int           // with Unchained: publishes in flight per channel; default 1 (see Relay)
 	AckWait       time.Duration // wait for one ack; default DefaultAckWait, at most 15s
 	PollInterval  time.Duration // look for rows nobody announced with Notify; default 2s
 	MinBackoff    time.Duration // first wait after a failed pass; default 200ms
@@ -58,7 +61,9 @@ func (o RelayOptions) withDefaults() RelayOptions {
 		o.Stream = DefaultStream
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 500
+		// Fewer, larger reads and marks: each outbox transaction has a fixed cost, and reads also
+		// fetch again the rows still in flight (see passRun.startOutboxOp).
+		o.BatchSize = 2000
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
@@ -100,7 +105,9 @@ type RelayStats struct {
 	Duplicates   uint64        // rows JetStream acknowledged as already stored (a republish)
 	FoundStored  uint64        // rows found in the stream after a long outage and marked without a republish
 	Failures     uint64        // publish attempts that failed: error, timeout or disconnect
-	Overtaken    uint64        // rows stored while an earlier row of their channel failed
+	Refused      uint64        // chained publishes the stream refused because the one before was not stored last; sent again
+	Conflicts    uint64        // times another publisher broke the chain; the relay then publishes unchained for ChainPause
+	Overtaken    uint64        // unchained only: rows stored while an earlier row of their channel failed
 	Pruned       uint64        // sent rows deleted after the retention
 	Passes       uint64        // passes over the outbox
 	FailedPasses uint64        // passes that ended in an error
@@ -109,15 +116,22 @@ type RelayStats struct {
 
 // Relay copies outbox rows to JetStream (the transactional-outbox pattern). Each row is published
 // with its event id as Nats-Msg-Id and marked sent only after JetStream acknowledged it, so a row
-// is delivered at least once and JetStream's duplicate window turns that into exactly once.
+// is delivered at least once and JetStream's duplicate window turns that into exactly once. A pass
+// reads the next rows while earlier ones are in flight and marks acked rows in the background.
 //
-// Per-channel order: rows of one channel are published in Seq order, at most ChannelWindow at a
-// time, and after the first failure in a channel no later row of that channel is published or
-// marked until the failed one is stored. With the default window of 1, a later row is only sent
-// after the earlier one's ack, so the stream keeps channel order even across failures. A larger
-// window pipelines a channel's rows; then, if an earlier row fails while a later one in flight
-// succeeds (a lost ack, a stream leader change, the client library's own no-responders retry),
-// the later row is stored first: Stats().Overtaken counts those cases.
+// Per-channel order: rows of one channel are published in Seq order, and after the first failure
+// in a channel no later row of that channel is published or marked until the failed one is
+// stored. By default publishes are chained (chain.go): each carries Nats-Expected-Last-Msg-Id
+// naming the publish sent just before it, so the stream stores it only right after that one. What
+// the stream holds of a chain is therefore always a prefix of it, whatever fails (a lost ack, a
+// refused message, a stream leader change, the client library's own no-responders retry), and a
+// channel's rows can be pipelined without ever being stored out of order. Another publisher
+// writing to the stream breaks the chain; the relay notices, resends what was refused and
+// publishes unchained, one row per channel in flight, for ChainPause. With Unchained set, at most
+// ChannelWindow rows of a channel are in flight: with the default of 1 a later row is only sent
+// after the earlier one's ack, so the stream keeps channel order even across failures; a larger
+// window can let a later row be stored before an earlier one that failed (Stats().Overtaken
+// counts those cases).
 //
 // While the connection is down the relay publishes nothing (the outbox is the buffer, not the
 // client's reconnect buffer), backs off with jitter, and resumes as soon as NATS reconnects. Rows
@@ -138,12 +152,15 @@ type Relay struct {
 	opts   RelayOptions
 	log    *slog.Logger
 	notify chan struct{}
+	// streamHdr is the Nats-Expected-Stream header value, shared by every message.
+	streamHdr []string
 
 	passMu sync.Mutex // one pass at a time: Run and Flush may overlap
-	// Guarded by passMu: rows whose publish failed after it was sent, with the first such
-	// attempt, and the stream's duplicate window (see resolveUncertain).
-	uncertain map[int64]time.Time
-	dupWindow time.Duration
+	// Guarded by passMu: rows sent and not marked whose publish failed or came after a failure,
+	// and the stream's duplicate window (see uncertain.go).
+	uncertain  map[int64]uncertainRow
+	dupWindow  time.Duration
+	chainPause time.Time // publish unchained until then: another publisher broke the chain
 
 	mu        sync.Mutex
 	stats     RelayStats
@@ -156,8 +173,9 @@ func NewRelay(js jetstream.JetStream, outbox Outbox, opts RelayOptions, log *slo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Relay{js: js, outbox: outbox, opts: opts.withDefaults(), log: log, notify: make(chan struct{}, 1),
-		uncertain: map[int64]time.Time{}}
+	opts = opts.withDefaults()
+	return &Relay{js: js, outbox: outbox, opts: opts, log: log, notify: make(chan struct{}, 1),
+		streamHdr: []string{opts.Stream}, uncertain: map[int64]uncertainRow{}}
 }
 
 // Notify wakes the relay now, e.g. after a build wrote rows. It never blocks.

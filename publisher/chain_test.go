@@ -1,0 +1,232 @@
+package publisher
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestRelayChainRefusedRowKeepsOrder: the stream refuses a row in the middle of a channel (too
+// large for its MaxMsgSize) while the channel's next rows are already in flight. Chained, none of
+// them is stored ahead of it, and once the stream takes it the channel arrives complete and in
+// order. Unchained with a wider window they are stored ahead of it: the risk the chain removes,
+// shown here so that the chained case is known to exercise it.
+func TestRelayChainRefusedRowKeepsOrder(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      RelayOptions
+		overtaken bool
+	}{
+		{"chained", RelayOptions{MaxInFlight: 64}, false},
+		{"unchained window 16", RelayOptions{Unchained: true, ChannelWindow: 16, MaxInFlight: 64}, true},
+	}
+	n := newTestNATS(t)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := n.connect(func(o *Options) {
+				o.Stream += fmt.Sprintf("_R%d", i)
+				o.SubjectPrefix += fmt.Sprintf(".r%d", i)
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			js, stream := c.JetStream(), c.Options().Stream
+			setMaxMsgSize(t, js, stream, 4096)
+			ob, gen := newMemOutbox(), newEventGen(c.Options())
+			rows := gen.rows(t, 2, 200)
+			const big = 5 // the third row of its channel
+			rows[big].Payload = bytes.Repeat([]byte("x"), 8192)
+			ob.add(rows...)
+			tt.opts.Stream = stream
+			r := NewRelay(js, ob, tt.opts, testLog(t))
+
+			if err := r.Flush(ctx); err == nil {
+				t.Fatal("Flush succeeded; want the refused row's error")
+			}
+			st := r.Stats()
+			if tt.overtaken {
+				if st.Overtaken == 0 {
+					t.Fatalf("no row overtaken unchained (stats %+v): the scenario does not test the chain", st)
+				}
+				return
+			}
+			if st.Overtaken != 0 || st.Refused == 0 {
+				t.Errorf("stats = %+v, want rows refused behind the failed one and none overtaken", st)
+			}
+			got := map[string][]string{}
+			for _, m := range readStream(t, js, stream) {
+				got[m.Subject] = append(got[m.Subject], m.MsgID)
+			}
+			for subject, want := range gen.want {
+				if subject == rows[big].Subject {
+					want = want[:slices.Index(want, rows[big].EventID)] // held back from the refused row on
+				}
+				if !slices.Equal(got[subject], want) {
+					t.Errorf("%s holds %d events, want %d; first difference at %d", subject, len(got[subject]), len(want),
+						firstDiff(got[subject], want))
+				}
+			}
+
+			setMaxMsgSize(t, js, stream, -1)
+			if err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			checkExactlyOnce(t, readStream(t, js, stream), gen)
+		})
+	}
+}
+
+// setMaxMsgSize changes the stream's largest accepted message.
+func setMaxMsgSize(t *testing.T, js jetstream.JetStream, stream string, size int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.MaxMsgSize = size
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRelayChainConflict: another publisher writes to the stream while the relay publishes, which
+// breaks the chain. The relay resends what the stream refused, every channel arrives once and in
+// order, and it publishes unchained until ChainPause has passed, then chained again. The pause
+// keeps one row per channel in flight whatever ChannelWindow says: a row that fails during it
+// has nothing of its channel stored ahead of it.
+func TestRelayChainConflict(t *testing.T) {
+	n := newTestNATS(t)
+	c := n.connect()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	js, stream := c.JetStream(), c.Options().Stream
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	ob.add(gen.rows(t, 5, 3000)...)
+	r := NewRelay(js, ob, RelayOptions{Stream: stream, ChannelWindow: 16, Now: clock}, testLog(t))
+
+	other := c.Options().SubjectPrefix + ".items.other"
+	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if _, err := js.Publish(ctx, other, []byte("x")); err != nil {
+				done <- err
+				return
+			}
+			if i == 0 {
+				close(started)
+			}
+		}
+	}()
+	<-started
+	err := r.Flush(ctx)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Conflicts == 0 || st.Refused == 0 || st.Overtaken != 0 {
+		t.Errorf("stats = %+v, want a conflict, refused rows and none overtaken", st)
+	}
+	ours := func() []storedMsg {
+		return slices.DeleteFunc(readStream(t, js, stream), func(m storedMsg) bool { return m.Subject == other })
+	}
+	checkExactlyOnce(t, ours(), gen)
+
+	// Within ChainPause: unchained, one row per channel in flight, so the rows behind one the
+	// stream refuses are not stored ahead of it.
+	setMaxMsgSize(t, js, stream, 4096)
+	rows := gen.rows(t, 1, 10)
+	rows[2].Payload = bytes.Repeat([]byte("x"), 8192)
+	ob.add(rows...)
+	if err := r.Flush(ctx); err == nil {
+		t.Fatal("Flush succeeded; want the refused row's error")
+	}
+	if st := r.Stats(); st.Overtaken != 0 {
+		t.Errorf("%d rows overtaken during the pause", st.Overtaken)
+	}
+	setMaxMsgSize(t, js, stream, -1)
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := ours()
+	for _, m := range msgs[len(msgs)-10:] {
+		if m.Expect != "" {
+			t.Errorf("message %d chained during the pause", m.Seq)
+		}
+	}
+	checkExactlyOnce(t, msgs, gen)
+
+	// After it: chained again; only a segment's first publish has no predecessor to name.
+	mu.Lock()
+	now = now.Add(ChainPause)
+	mu.Unlock()
+	ob.add(gen.rows(t, 5, 10)...)
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs = ours()
+	last := msgs[len(msgs)-10:]
+	for i, m := range last[1:] {
+		if m.Expect != last[i].MsgID {
+			t.Errorf("message %d names %q as its predecessor, want %q", m.Seq, m.Expect, last[i].MsgID)
+		}
+	}
+	checkExactlyOnce(t, msgs, gen)
+}
+
+// TestRelayUncertainChainedTail: rows in flight behind an uncertain head were stored before a long
+// outage. They are found in the stream, also those the pass reads only later, and not republished.
+func TestRelayUncertainChainedTail(t *testing.T) {
+	n := newTestNATS(t)
+	c := n.connect()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, stream := c.JetStream(), c.Options().Stream
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	ob.add(gen.rows(t, 1, 5)...)
+	pending, _ := ob.PendingEvents(ctx, 5)
+	for _, row := range pending[:3] {
+		if _, err := js.Publish(ctx, row.Subject, row.Payload, jetstream.WithMsgID(row.EventID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	r := NewRelay(js, ob, RelayOptions{Stream: stream, BatchSize: 1, Now: func() time.Time { return now }}, testLog(t))
+	for _, row := range pending[:3] {
+		r.uncertain[row.Seq] = uncertainRow{first: now.Add(-6 * time.Minute), id: row.EventID, channel: row.Channel}
+	}
+
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.FoundStored != 3 || st.Published != 2 || st.Duplicates != 0 || st.Pending != 0 {
+		t.Errorf("stats = %+v, want 3 found and 2 published", st)
+	}
+	if len(r.uncertain) != 0 {
+		t.Errorf("still uncertain: %v", r.uncertain)
+	}
+	checkExactlyOnce(t, readStream(t, js, stream), gen)
+}
