@@ -125,9 +125,11 @@ GOBIN_DIR=$($GO env GOBIN)
 [[ -n $GOBIN_DIR ]] || GOBIN_DIR=$($GO env GOPATH)/bin
 NATS_CLI=$(command -v nats || echo "$GOBIN_DIR/nats")
 NATS_CLI_NOTE=""
+# A named version: the module proxy this machine uses serves v0.5.0 and advises against v0.5.1.
+NATSCLI_VERSION=${BENCH_NATSCLI_VERSION:-v0.5.0}
 if [[ ! -x $NATS_CLI ]]; then
-	say "go install github.com/nats-io/natscli/nats@latest"
-	if ! (cd "$WORK" && GOFLAGS= $GO install github.com/nats-io/natscli/nats@latest) >"$WORK/natscli-install.log" 2>&1; then
+	say "go install github.com/nats-io/natscli/nats@$NATSCLI_VERSION"
+	if ! (cd "$WORK" && GOFLAGS= $GO install github.com/nats-io/natscli/nats@$NATSCLI_VERSION) >"$WORK/natscli-install.log" 2>&1; then
 		NATS_CLI_NOTE="natscli install failed: $(tail -n 1 "$WORK/natscli-install.log")"
 		say "$NATS_CLI_NOTE"
 	fi
