@@ -366,7 +366,11 @@ export SYNDICATE_BENCH_DIR=${SYNDICATE_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache
 export SYNDICATE_BENCH_PG_SCHEMA=${SYNDICATE_BENCH_PG_SCHEMA:-syndicate_bench}
 mkdir -p "$SYNDICATE_BENCH_DIR"
 say "build benchmarks (store in $SYNDICATE_BENCH_DIR)"
-gobench build -bench '^BenchmarkRebuild' -benchtime 1x -timeout 30m ./app/
+gobench build -bench '^BenchmarkRebuild' -benchtime 1x -timeout 30m -cpuprofile "$WORK/build.pprof" -o "$WORK/app.test" ./app/
+if [[ -s $WORK/build.pprof ]]; then
+	$GO tool pprof -top -cum -nodecount=30 -show='syndicate|bluemonday|compress|encoding/json|encoding/xml|sqlite\.|pgx/v5\.|gcBgMark' \
+		"$WORK/app.test" "$WORK/build.pprof" 2>/dev/null | sed -n '/^Showing nodes/,$p' >"$WORK/top-build.txt"
+fi
 RELAY_NOTE=""
 if [[ -n $(list_benchmarks '^BenchmarkRelay' ./publisher/) ]]; then
 	say "relay benchmark"
@@ -379,6 +383,7 @@ fi
 # --- JetStream publish rate --------------------------------------------------------------------
 
 NATS_RESULT=""
+NATS_RATE=""
 if [[ -z $NATS_CLI_NOTE ]]; then
 	NATS_CLI=$(command -v nats || echo "$GOBIN_DIR/nats")
 	say "nats bench against a temporary nats-server"
@@ -392,6 +397,7 @@ if [[ -z $NATS_CLI_NOTE ]]; then
 		rate=$(grep -o 'stats: [0-9,]* msgs/sec' "$WORK/nats-bench.txt" | head -n 1 | awk '{gsub(",", "", $2); print $2}')
 		p99=$(grep -o 'P99: [0-9,.]*us' "$WORK/nats-bench.txt" | head -n 1 | tr -d ',' | awk '{printf "%.1f", $2 / 1000}')
 		NATS_RESULT="$(fmt_int "$rate") msgs/s acknowledged, publish-to-ack p99 $p99 ms"
+		NATS_RATE=$rate
 	else
 		NATS_CLI_NOTE="nats bench failed: $(tail -n 1 "$WORK/nats-bench.txt")"
 	fi
@@ -521,6 +527,23 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "–"; else print
 	done
 	mb=$(($(memval syndicate vmhwm_kb) / 1024))
 	echo "- memory for $CHANNELS channels: peak RSS $mb MB (target ≤ 150 MB): $(if ((mb <= 150)); then echo met; else echo "**missed**"; fi)."
+	# Issue 6: full rebuild ≤ 5 s, incremental ≤ 50 ms, per engine.
+	for engine in SQLite Postgres; do
+		for kind in full incremental; do
+			ns=$(field build 2 "BenchmarkRebuild$engine/$kind")
+			[[ -n $ns ]] || continue
+			if [[ $kind == full ]]; then limit=5000; else limit=50; fi
+			ms=$(awk -v n="$ns" 'BEGIN {printf "%.0f", n / 1e6}')
+			echo "- $kind rebuild of 1,000 channels, $engine: $(fmt_int "$ms") ms (target ≤ $(fmt_int $limit) ms): $(verdict "$limit" ">=" "$ms")."
+		done
+	done
+	# Issue 4: the relay at least half of nats bench's rate.
+	for n in $(awk '$1 ~ /^BenchmarkRelaySQLite\// {print $1}' "$WORK/relay.txt" 2>/dev/null); do
+		ev=$(awk -v n="$n" '{name = $1; sub(/-[0-9]+$/, "", name)} name == n {for (i = 2; i <= NF; i++) if ($i == "events/s") print $(i-1)}' "$WORK/relay.raw")
+		[[ -n $ev && -n $NATS_RATE ]] || continue
+		r=$(awk -v a="$ev" -v b="$NATS_RATE" 'BEGIN {printf "%.3f", a / b}')
+		echo "- relay, $n: $(fmt_int "${ev%.*}") events/s, $(pct "$ev" "$NATS_RATE") % of nats bench's $(fmt_int "$NATS_RATE") msgs/s (target ≥ 50 %): $(verdict "$r" ">=" 0.5)."
+	done
 } >"$TARGETS"
 
 ELAPSED=$(($(date +%s) - STARTED))
@@ -533,8 +556,8 @@ ELAPSED=$(($(date +%s) - STARTED))
 	echo "- Machine: $(lscpu | awk -F: '/^Model name/ {gsub(/^ +| +$/, "", $2); print $2}'), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r)"
 	echo "- $($GO version), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk " $2}'), $NATS_VERSION"
 	echo "- Feed: 50 full-text items of the 零陵 story (demo/lingling-article.json) with distinct ids, rendered by"
-	echo "  feed.RenderAll (bench/feeddata): $FEED is $(fmt_int "$IDENTITY_BYTES") B, $(fmt_int "$GZIP_BYTES") B gzipped (best compression,"
-	echo "  once). The three servers send the same bytes: nginx reads the files bench/feedserver -write produced."
+	echo "  feed.RenderAll (bench/feeddata): $FEED is $(fmt_int "$IDENTITY_BYTES") B, $(fmt_int "$GZIP_BYTES") B gzipped (syndicate.GzipOf,"
+	echo "  once, as builds do). The three servers send the same bytes: nginx reads the files bench/feedserver -write produced."
 	echo "- Load: wrk -t$THREADS -c$CONNS -d$DURATION --latency, one server at a time, $ROUNDS rounds interleaving the servers"
 	echo "  (a $WARMUP warm-up before the first); the median round by req/s is shown with its latencies, and the range"
 	echo "  of all rounds in brackets. $PINNING; $NICE_NOTE."
@@ -572,6 +595,14 @@ ELAPSED=$(($(date +%s) - STARTED))
 		echo '```'
 		echo
 	done
+	if [[ -s $WORK/top-build.txt ]]; then
+		echo "The rebuild benchmarks (both engines, full and incremental), CPU profile: \`go tool pprof -top -cum -show='…'\`:"
+		echo
+		echo '```'
+		cat "$WORK/top-build.txt"
+		echo '```'
+		echo
+	fi
 	echo "Heap of the Syndicate server holding $CHANNELS channels (in-use space after warm-up and GC):"
 	echo
 	echo '```'
