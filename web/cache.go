@@ -117,7 +117,7 @@ func prepare(d syndicate.Document, identity *identityCache) (*cached, error) {
 	}
 	lm := d.Modified.UTC().Format(http.TimeFormat)
 	e := &cached{
-		body: trim(d.Body), size: len(d.Body), etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
+		size: len(d.Body), etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
 		contentType: []string{ct}, etagHeader: []string{d.ETag}, lmHeader: []string{lm},
 		lengthHeader: []string{strconv.Itoa(len(d.Body))}, vary: varyValue,
 	}
@@ -129,7 +129,8 @@ func prepare(d syndicate.Document, identity *identityCache) (*cached, error) {
 		gz = syndicate.GzipOf(d.Body)
 	}
 	if len(gz) >= len(d.Body) {
-		return e, nil // serve identity only, and keep it
+		e.body = trim(d.Body) // serve identity only, and keep it
+		return e, nil
 	}
 	e.gzipped = trim(gz)
 	e.gzipLengthHeader = []string{strconv.Itoa(len(e.gzipped))}
@@ -137,7 +138,9 @@ func prepare(d syndicate.Document, identity *identityCache) (*cached, error) {
 	e.gzipETag = d.ETag[:len(d.ETag)-1] + `-gz"`
 	e.gzipHeader = []string{e.gzipETag}
 	if identity != nil {
-		e.body, e.identity = nil, identity
+		e.identity = identity // the identity body is not kept: not even trimmed
+	} else {
+		e.body = trim(d.Body)
 	}
 	return e, nil
 }

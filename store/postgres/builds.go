@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -170,8 +169,7 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 		if err := rows.Scan(&d.Channel, &d.Format, &body, &enc, &d.ETag, &d.Modified); err != nil {
 			return fmt.Errorf("postgres: scan document: %w", err)
 		}
-		// pgx reuses the row buffer: the bytes must be copied before the next row.
-		if err := store.LoadedBody(&d, bytes.Clone(body), enc); err != nil {
+		if err := store.LoadedBody(&d, body, enc); err != nil { // pgx scans bytea into a fresh slice
 			return fmt.Errorf("postgres: %w", err)
 		}
 		d.Modified = d.Modified.UTC()
