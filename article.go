@@ -32,6 +32,17 @@ type Article struct {
 	// the articles builds read so that they need not hash every item again. It is not part of
 	// the article: empty elsewhere, never encoded, and never read by Hash.
 	StoredHash string `json:"-"`
+	// Sanitized is ContentHTML as the feeds' HTML policy left it (package sanitize), made when the
+	// article was imported and kept by the store beside the original, which stays as it came.
+	// Like StoredHash it is not part of the article: never encoded, never read by Hash.
+	Sanitized Sanitized `json:"-"`
+}
+
+// Sanitized is an article's content after an HTML policy: Policy names the policy, HTML is the
+// result. The zero value means the content was never sanitised.
+type Sanitized struct {
+	Policy string
+	HTML   string
 }
 
 // MaxArticleIDLen bounds article ids: they appear in URLs, tag URIs and NATS message ids.
@@ -105,7 +116,7 @@ func uniqueTrimmed(in []string) []string {
 // hash equals the stored one changes nothing and emits no event.
 func (a *Article) Hash() string {
 	c := *a
-	c.StoredHash = ""
+	c.StoredHash, c.Sanitized = "", Sanitized{}
 	c.PublishedAt = c.PublishedAt.UTC()
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	b, err := json.Marshal(c)

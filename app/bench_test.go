@@ -14,6 +14,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	builder "github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/sanitize"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
@@ -59,7 +60,7 @@ func fill(b *testing.B, st store.Store, tree *syndicate.Tree, n int) {
 	ctx := context.Background()
 	if have, err := st.ArticleCount(ctx); err != nil {
 		b.Fatal(err)
-	} else if have >= int64(n) {
+	} else if have >= int64(n) && sanitized(b, st, tree) {
 		return
 	}
 	raw, err := os.ReadFile("../demo/lingling-article.json")
@@ -86,6 +87,7 @@ func fill(b *testing.B, st store.Store, tree *syndicate.Tree, n int) {
 					Channels: []string{slugs[int(i)%len(slugs)]}, PublishedAt: base.Add(time.Duration(i) * time.Minute),
 				}
 				a.Normalize()
+				a.Sanitized = sanitize.HTML(a.ContentHTML) // as store.Import does
 				if _, err := st.UpsertArticle(ctx, a); err != nil {
 					b.Error(err)
 					return
@@ -94,6 +96,16 @@ func fill(b *testing.B, st store.Store, tree *syndicate.Tree, n int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// sanitized reports whether the store's articles carry content sanitised under the current
+// policy; a store filled before they did is filled again (the upserts change only that).
+func sanitized(b *testing.B, st store.Store, tree *syndicate.Tree) bool {
+	items, err := st.NewestItems(context.Background(), tree.Slugs()[:1], 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(items) == 1 && items[0].Sanitized.Policy == sanitize.Policy
 }
 
 func benchBuilder(st store.Store, tree *syndicate.Tree) *builder.Builder {

@@ -154,7 +154,7 @@ func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string
 	it.link = link
 	linkURL, _ := url.Parse(link)
 
-	it.content = sanitizeHTML(a.ContentHTML, linkURL)
+	it.content = safeContent(a, linkURL)
 	it.summary = plainLine(a.Summary)
 	if it.summary == "" && it.content != "" {
 		it.summary = textFromHTML(it.content, summaryRunes)

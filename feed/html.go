@@ -5,32 +5,22 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/microcosm-cc/bluemonday"
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/sanitize"
 	"golang.org/x/net/html"
 )
 
-// policy is built once: constructing a bluemonday policy compiles dozens of regular expressions,
-// and a built policy is safe for concurrent use (bluemonday README, "Usage").
-//
-// UGCPolicy already drops script, style, iframe, event-handler attributes and every URL scheme
-// but http, https and mailto, while keeping paragraphs, headings, lists, images, links and
-// tables. Its rel="nofollow" on every link only adds noise to a feed a reader republishes.
-var policy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.RequireNoFollowOnLinks(false)
-	return p
-}()
-
-// sanitizeHTML returns content safe to embed in any feed: allowed markup only, relative links
-// made absolute against base (readers show the content away from our site, where a relative
-// URL resolves against the feed or not at all), and no character XML forbids.
-func sanitizeHTML(content string, base *url.URL) string {
-	if strings.TrimSpace(content) == "" {
+// safeContent returns the article's content safe to embed in any feed: allowed markup only
+// (sanitised once when the article was imported, see package sanitize), relative links made
+// absolute against base (readers show the content away from our site, where a relative URL
+// resolves against the feed or not at all), and no character XML forbids.
+func safeContent(a *syndicate.Article, base *url.URL) string {
+	s := sanitize.Current(a)
+	if s.HTML == "" {
 		return ""
 	}
 	// Cleaning after sanitising as well: bluemonday decodes &#1; into a raw U+0001.
-	out := policy.Sanitize(cleanText(content))
-	return cleanText(absolutize(out, base))
+	return cleanText(absolutize(s.HTML, base))
 }
 
 // urlAttrs are the URL-valued attributes the policy lets through (bluemonday's linkable

@@ -9,26 +9,8 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/sanitize"
 )
-
-func TestCleanText(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"plain", "零陵 abc", "零陵 abc"},
-		{"control chars", "a\x00b\x01c\x08d\x0be\x1f", "abcde"},
-		{"tab newline cr kept", "a\tb\nc\rd", "a\tb\nc\rd"},
-		{"invalid utf-8", "a\xffb\xc3", "a\uFFFDb\uFFFD"},
-		{"noncharacters", "a\uFFFEb\uFFFFc", "abc"},
-		{"emoji and rtl marks kept", "😀\u200f\u202eא", "😀\u200f\u202eא"},
-		{"cdata end kept (encoders split it)", "]]>", "]]>"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := cleanText(tt.in); got != tt.want {
-				t.Errorf("cleanText(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
 
 func TestPlainLine(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -68,7 +50,7 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
-func TestSanitizeHTML(t *testing.T) {
+func TestSafeContent(t *testing.T) {
 	base, _ := url.Parse("http://localhost:8080/news/2022/a.html")
 	tests := []struct{ name, in, want string }{
 		{"keeps structure", `<h3>标题</h3><p>段落<br>换行</p><table><tr><td>1</td></tr></table>`, `<h3>标题</h3><p>段落<br>换行</p><table><tr><td>1</td></tr></table>`},
@@ -84,8 +66,38 @@ func TestSanitizeHTML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := sanitizeHTML(tt.in, base); got != tt.want {
-				t.Errorf("sanitizeHTML(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			// Sanitised now, or at import with the result kept: the same bytes either way.
+			fresh := syndicate.Article{ContentHTML: tt.in}
+			kept := syndicate.Article{ContentHTML: tt.in, Sanitized: sanitize.HTML(tt.in)}
+			for _, a := range []syndicate.Article{fresh, kept} {
+				if got := safeContent(&a, base); got != tt.want {
+					t.Errorf("safeContent(%q, kept %v)\n got %q\nwant %q", tt.in, a.Sanitized.Policy != "", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestSafeContentPolicy checks which sanitised content a render trusts: the kept result when it
+// was made under the current policy, the original sanitised again otherwise.
+func TestSafeContentPolicy(t *testing.T) {
+	base, _ := url.Parse("http://localhost:8080/news/2022/a.html")
+	tests := []struct {
+		name string
+		kept syndicate.Sanitized
+		want string
+	}{
+		{"current policy: kept result", syndicate.Sanitized{Policy: sanitize.Policy, HTML: `<p>kept <a href="b.html">b</a></p>`},
+			`<p>kept <a href="http://localhost:8080/news/2022/b.html">b</a></p>`},
+		{"older policy: sanitised again", syndicate.Sanitized{Policy: "ugc-0", HTML: `<p>kept</p><script>x</script>`}, `<p>original</p>`},
+		{"never sanitised", syndicate.Sanitized{}, `<p>original</p>`},
+		{"current policy, empty content", syndicate.Sanitized{Policy: sanitize.Policy}, ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := syndicate.Article{ContentHTML: `<p>original</p><script>alert(1)</script>`, Sanitized: tt.kept}
+			if got := safeContent(&a, base); got != tt.want {
+				t.Errorf("safeContent = %q, want %q", got, tt.want)
 			}
 		})
 	}

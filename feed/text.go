@@ -6,65 +6,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/yongzhou-news/syndicate/sanitize"
 )
 
-// cleanText makes s safe for every output format: invalid UTF-8 becomes U+FFFD, and characters
-// that XML 1.0 forbids (§2.2: everything below U+0020 except tab, LF and CR, the surrogates, and
-// U+FFFE/U+FFFF) are dropped. encoding/xml writes them raw inside CDATA, which is exactly how
-// gorilla/feeds v1.2.0 produces RSS that no parser accepts. Strings that need no change are
-// returned as they are, without allocating.
-func cleanText(s string) string {
-	if isCleanText(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if isXMLChar(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isCleanText(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-// isXMLChar reports whether r matches the Char production of XML 1.0 §2.2.
-func isXMLChar(r rune) bool {
-	switch {
-	case r == '\t' || r == '\n' || r == '\r':
-		return true
-	case r < 0x20:
-		return false
-	case r <= 0xD7FF:
-		return true
-	case r < 0xE000:
-		return false
-	case r <= 0xFFFD:
-		return true
-	case r < 0x10000:
-		return false
-	default:
-		return r <= unicode.MaxRune
-	}
-}
+// cleanText makes s safe for every output format (sanitize.Text).
+func cleanText(s string) string { return sanitize.Text(s) }
 
 // tagPattern matches things that look like HTML tags or comments. Titles and summaries are plain
 // text by contract, but editors paste markup into them; a lone "<" as in "1<2" is left alone.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/sanitize"
 )
 
 // ImportReport says what an import did with each record.
@@ -42,6 +43,7 @@ func Import(ctx context.Context, s Store, tree *syndicate.Tree, records []syndic
 			rep.Rejected = append(rep.Rejected, Rejection{Index: rec.Index, ID: a.ID, Error: err.Error(), Err: err})
 			continue
 		}
+		a.Sanitized = sanitize.HTML(a.ContentHTML) // once here, not in every build that renders it
 		var before []string
 		if old, err := s.Article(ctx, a.ID); err == nil {
 			before = old.Channels

@@ -27,10 +27,10 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			return err
 		}
 		// Read after taking the lock, so two upserts of one article decide in turn.
-		var oldHash string
+		var oldHash, oldPolicy string
 		var deleted bool
 		var firstSeq int64
-		err = tx.QueryRow(ctx, `SELECT hash, deleted, first_seq FROM articles WHERE id = $1`, a.ID).Scan(&oldHash, &deleted, &firstSeq)
+		err = tx.QueryRow(ctx, `SELECT hash, deleted, first_seq, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END FROM articles WHERE id = $1`, a.ID).Scan(&oldHash, &deleted, &firstSeq, &oldPolicy)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows), err == nil && deleted:
 			outcome = store.UpsertCreated
@@ -38,6 +38,14 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			return fmt.Errorf("postgres: read article %q: %w", a.ID, err)
 		case oldHash == hash:
 			outcome = store.UpsertUnchanged
+			if a.Sanitized.Policy == "" || a.Sanitized.Policy == oldPolicy {
+				return nil
+			}
+			// The same article, sanitised under a policy the stored row predates.
+			if _, err := tx.Exec(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,
+				a.Sanitized.Policy, a.Sanitized.HTML, a.ID); err != nil {
+				return fmt.Errorf("postgres: save sanitised content of %q: %w", a.ID, err)
+			}
 			return nil
 		default:
 			outcome = store.UpsertUpdated
@@ -49,11 +57,12 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if outcome == store.UpsertCreated {
 			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data)
-			VALUES ($1, $2, $3, $4, false, $5, $6)
+		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html)
+			VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9)
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
-				deleted = false, published_at = excluded.published_at, data = excluded.data`,
-			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data)); err != nil {
+				deleted = false, published_at = excluded.published_at, data = excluded.data,
+				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html`,
+			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, a.Sanitized.HTML); err != nil {
 			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
 		}
 		old, err := filings(ctx, tx, a.ID)
@@ -227,7 +236,7 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	// The lateral subquery reads each channel's newest rows from article_channels_newest, at most
 	// limit of them, so a channel with years of history is never read whole; the outer query
 	// merges them. Deleted articles are unfiled, so the per-channel limit counts live ones only.
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data FROM articles a
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
 		WHERE NOT a.deleted AND a.id IN (
 			SELECT n.article_id FROM unnest($1::text[]) AS c (channel)
 			CROSS JOIN LATERAL (
@@ -244,14 +253,16 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	for rows.Next() {
 		var id, hash string
 		var data []byte
-		if err := rows.Scan(&id, &hash, &data); err != nil {
+		var safe syndicate.Sanitized
+		var safeHash string
+		if err := rows.Scan(&id, &hash, &data, &safeHash, &safe.Policy, &safe.HTML); err != nil {
 			return nil, fmt.Errorf("postgres: scan item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.StoredHash = hash
+		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(hash, safeHash, safe)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // ArchiveCount implements store.Store. Deleting an article unfiles it, so article_channels holds
@@ -35,7 +37,7 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	// page's own rows are then read from articles. An article filed in two of the channels has
 	// the same first_seq in both rows, so DISTINCT keeps it once.
 	args := append(slugArgs(channels), size, (page-1)*size)
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.data FROM (
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM (
 			SELECT DISTINCT article_id, first_seq FROM article_channels
 			WHERE channel IN (`+placeholders(len(channels))+`)
 			ORDER BY first_seq LIMIT ? OFFSET ?
@@ -47,14 +49,18 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	defer rows.Close()
 	out := make([]syndicate.Article, 0, min(size, 1000))
 	for rows.Next() {
-		var id, data string
-		if err := rows.Scan(&id, &data); err != nil {
+		var id, hash string
+		var data sql.RawBytes
+		var safe syndicate.Sanitized
+		var safeHash string
+		if err := rows.Scan(&id, &hash, &data, &safeHash, &safe.Policy, &safe.HTML); err != nil {
 			return nil, fmt.Errorf("sqlite: scan archive item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
+		a.Sanitized = store.SanitizedFor(hash, safeHash, safe)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

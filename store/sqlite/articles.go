@@ -21,10 +21,10 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 	}
 	var outcome store.UpsertOutcome
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var oldHash string
+		var oldHash, oldPolicy string
 		var deleted bool
 		var firstSeq int64
-		err := tx.QueryRowContext(ctx, `SELECT hash, deleted, first_seq FROM articles WHERE id = ?`, a.ID).Scan(&oldHash, &deleted, &firstSeq)
+		err := tx.QueryRowContext(ctx, `SELECT hash, deleted, first_seq, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END FROM articles WHERE id = ?`, a.ID).Scan(&oldHash, &deleted, &firstSeq, &oldPolicy)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			outcome = store.UpsertCreated
@@ -34,6 +34,14 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			outcome = store.UpsertCreated
 		case oldHash == hash:
 			outcome = store.UpsertUnchanged
+			if a.Sanitized.Policy == "" || a.Sanitized.Policy == oldPolicy {
+				return nil
+			}
+			// The same article, sanitised under a policy the stored row predates.
+			if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ? WHERE id = ?`,
+				a.Sanitized.Policy, a.Sanitized.HTML, a.ID); err != nil {
+				return fmt.Errorf("sqlite: save sanitised content of %q: %w", a.ID, err)
+			}
 			return nil
 		default:
 			outcome = store.UpsertUpdated
@@ -45,11 +53,12 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if outcome == store.UpsertCreated {
 			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data)
-			VALUES (?, ?, ?, ?, 0, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html)
+			VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
-				deleted = 0, published_at = excluded.published_at, data = excluded.data`,
-			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data)); err != nil {
+				deleted = 0, published_at = excluded.published_at, data = excluded.data,
+				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html`,
+			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, a.Sanitized.HTML); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
 		old, err := filings(ctx, tx, a.ID)
@@ -190,7 +199,7 @@ func (s *DB) Article(ctx context.Context, id string) (syndicate.Article, error) 
 	if err != nil {
 		return syndicate.Article{}, fmt.Errorf("sqlite: read article %q: %w", id, err)
 	}
-	return decodeArticle(id, data)
+	return decodeArticle(id, []byte(data))
 }
 
 // ArticleCount implements store.Store.
@@ -256,22 +265,25 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT id, hash, data FROM articles WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	rows, err := conn.QueryContext(ctx, `SELECT id, hash, data, sanitized_hash, sanitized_policy, sanitized_html FROM articles WHERE id IN (`+placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read newest items: %w", err)
 	}
 	defer rows.Close()
 	byID := make(map[string]syndicate.Article, len(ids))
 	for rows.Next() {
-		var id, hash, data string
-		if err := rows.Scan(&id, &hash, &data); err != nil {
+		var id, hash string
+		var data sql.RawBytes // decoded before the next row: spares copying every article twice
+		var safe syndicate.Sanitized
+		var safeHash string
+		if err := rows.Scan(&id, &hash, &data, &safeHash, &safe.Policy, &safe.HTML); err != nil {
 			return nil, fmt.Errorf("sqlite: scan item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.StoredHash = hash
+		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(hash, safeHash, safe)
 		byID[id] = a
 	}
 	if err := rows.Err(); err != nil {
@@ -326,9 +338,9 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-func decodeArticle(id, data string) (syndicate.Article, error) {
+func decodeArticle(id string, data []byte) (syndicate.Article, error) {
 	var a syndicate.Article
-	if err := json.Unmarshal([]byte(data), &a); err != nil {
+	if err := json.Unmarshal(data, &a); err != nil {
 		return a, fmt.Errorf("sqlite: decode article %q: %w", id, err)
 	}
 	return a, nil

@@ -58,7 +58,7 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 		if kind == 0 {
 			continue
 		}
-		a, err := decodeArticle(id, data)
+		a, err := decodeArticle(id, []byte(data))
 		if err != nil {
 			return nil, 0, err
 		}

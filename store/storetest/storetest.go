@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteArticle", testDeleteArticle},
 		{"NewestItemsAcrossSubtree", testNewestItems},
 		{"NewestItemsAcrossManyChannels", testNewestManyChannels},
+		{"SanitizedContent", testSanitized},
 		{"ArchiveInCreationOrder", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
@@ -97,6 +98,48 @@ func testUpsertOutcomes(t *testing.T, s store.Store) {
 	if err != nil || n != 1 {
 		t.Errorf("ArticleCount = %d, %v; want 1", n, err)
 	}
+}
+
+// testSanitized checks that the sanitised content saved with an article comes back with the
+// version it was made from, and never with another: builds trust it as it is.
+func testSanitized(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	check := func(step string, wantContent string, want syndicate.Sanitized) {
+		t.Helper()
+		items, err := s.NewestItems(ctx, []string{"lingling"}, 10)
+		if err != nil || len(items) != 1 {
+			t.Fatalf("%s: NewestItems = %d items, %v", step, len(items), err)
+		}
+		page, err := s.ArchivePage(ctx, []string{"lingling"}, 1, 10)
+		if err != nil || len(page) != 1 {
+			t.Fatalf("%s: ArchivePage = %d items, %v", step, len(page), err)
+		}
+		for _, got := range []syndicate.Article{items[0], page[0]} {
+			if got.Sanitized != want || got.ContentHTML != wantContent {
+				t.Errorf("%s: content %q sanitised %+v, want %q and %+v", step, got.ContentHTML, got.Sanitized, wantContent, want)
+			}
+		}
+	}
+	a := Article("s1", 0, "lingling")
+	a.ContentHTML = `<p>原文</p><script>x</script>`
+	a.Sanitized = syndicate.Sanitized{Policy: "p1", HTML: "<p>原文</p>"}
+	mustUpsert(t, s, a, store.UpsertCreated)
+	check("created", a.ContentHTML, a.Sanitized)
+
+	// The same article sanitised under a newer policy: nothing changed for readers, but the
+	// store keeps the newer result.
+	a.Sanitized = syndicate.Sanitized{Policy: "p2", HTML: "<p>原文 p2</p>"}
+	mustUpsert(t, s, a, store.UpsertUnchanged)
+	check("resanitised", a.ContentHTML, a.Sanitized)
+	b := a
+	b.Sanitized = syndicate.Sanitized{}
+	mustUpsert(t, s, b, store.UpsertUnchanged)
+	check("stored again unsanitised", a.ContentHTML, a.Sanitized)
+
+	// A new version saved without sanitised content must not come back with the old one's.
+	b.ContentHTML = "<p>改过</p>"
+	mustUpsert(t, s, b, store.UpsertUpdated)
+	check("edited", b.ContentHTML, syndicate.Sanitized{})
 }
 
 func testDeleteArticle(t *testing.T, s store.Store) {

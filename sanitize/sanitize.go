@@ -1,0 +1,105 @@
+// Package sanitize makes stored text safe to put in a feed: Text drops what XML cannot carry, and
+// HTML applies the feeds' HTML policy to an article's content. Imports run HTML once per article
+// version and the store keeps the result beside the original (syndicate.Article.Sanitized), so
+// builds, which render every item of a channel each time, do not sanitise the same story again.
+package sanitize
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+// Policy names the HTML policy below. Change it whenever the policy or HTML changes: content
+// sanitised under another name is sanitised again when rendered, so every replica renders the
+// same bytes whatever its store kept.
+const Policy = "ugc-1"
+
+// policy is built once: constructing a bluemonday policy compiles dozens of regular expressions,
+// and a built policy is safe for concurrent use (bluemonday README, "Usage").
+//
+// UGCPolicy already drops script, style, iframe, event-handler attributes and every URL scheme
+// but http, https and mailto, while keeping paragraphs, headings, lists, images, links and
+// tables. Its rel="nofollow" on every link only adds noise to a feed a reader republishes.
+var policy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoFollowOnLinks(false)
+	return p
+}()
+
+// HTML returns content with only the markup the policy allows, and without characters XML
+// forbids going in. Relative links are left relative: they resolve against the item's link,
+// which depends on the site's configuration, so the renderer makes them absolute.
+func HTML(content string) syndicate.Sanitized {
+	if strings.TrimSpace(content) == "" {
+		return syndicate.Sanitized{Policy: Policy}
+	}
+	return syndicate.Sanitized{Policy: Policy, HTML: policy.Sanitize(Text(content))}
+}
+
+// Current returns a's sanitised content: the stored result when it was made under Policy, or a
+// fresh one otherwise.
+func Current(a *syndicate.Article) syndicate.Sanitized {
+	if a.Sanitized.Policy == Policy {
+		return a.Sanitized
+	}
+	return HTML(a.ContentHTML)
+}
+
+// Text makes s safe for every output format: invalid UTF-8 becomes U+FFFD, and characters
+// that XML 1.0 forbids (§2.2: everything below U+0020 except tab, LF and CR, the surrogates, and
+// U+FFFE/U+FFFF) are dropped. encoding/xml writes them raw inside CDATA, which is exactly how
+// gorilla/feeds v1.2.0 produces RSS that no parser accepts. Strings that need no change are
+// returned as they are, without allocating.
+func Text(s string) string {
+	if isCleanText(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if isXMLChar(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isCleanText reports whether Text would leave s as it is. It looks at bytes, not runes:
+// valid UTF-8 already excludes the surrogates, so what is left to find are the C0 controls and
+// the encodings of U+FFFE and U+FFFF. Every title, summary and article body passes through here,
+// and decoding rune by rune cost more than the rest of the text hygiene.
+func isCleanText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			return false
+		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF):
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
+// isXMLChar reports whether r matches the Char production of XML 1.0 §2.2.
+func isXMLChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r < 0x20:
+		return false
+	case r <= 0xD7FF:
+		return true
+	case r < 0xE000:
+		return false
+	case r <= 0xFFFD:
+		return true
+	case r < 0x10000:
+		return false
+	default:
+		return r <= unicode.MaxRune
+	}
+}

@@ -1,0 +1,7 @@
+-- An article's content as the feeds' HTML policy left it (syndicate.Article.Sanitized), saved
+-- with the article so that builds need not sanitise it again. It counts only while
+-- sanitized_hash equals hash: a writer that knows nothing of these columns (a replica not yet
+-- upgraded) changes hash alone, and the stale result is ignored. data keeps the content as it came.
+ALTER TABLE articles ADD COLUMN sanitized_hash text NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN sanitized_policy text NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN sanitized_html text NOT NULL DEFAULT '';
