@@ -12,11 +12,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/sanitize"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 )
@@ -177,6 +180,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 
 	next := store.Build{Channel: slug, State: store.BuildState{LastChange: upTo, Fingerprint: fp, BuiltAt: state.BuiltAt}}
 	if fp != state.Fingerprint {
+		next.Sanitized = sanitizeItems(items)
 		in.Updated = newestUpdate(items, now)
 		docs, err := render(in, now)
 		if err != nil {
@@ -348,6 +352,26 @@ func render(in feed.Input, now time.Time) ([]syndicate.Document, error) {
 			ETag: syndicate.ETagOf(body), Modified: modified})
 	}
 	return docs, nil
+}
+
+// sanitizeItems gives every item content sanitised under the current policy, and returns what
+// it had to make so that the build saves it: articles are imported sanitised, but those stored
+// by an older version, or before the policy changed, are not, and would otherwise be sanitised
+// again by every build.
+func sanitizeItems(items []syndicate.Article) []store.SanitizedContent {
+	var made []store.SanitizedContent
+	for i := range items {
+		a := &items[i]
+		if a.Sanitized.Policy == sanitize.Policy {
+			continue
+		}
+		a.Sanitized = sanitize.HTML(a.ContentHTML)
+		if a.StoredHash != "" {
+			made = append(made, store.SanitizedContent{ArticleID: a.ID, Hash: a.StoredHash, Sanitized: a.Sanitized})
+		}
+	}
+	slices.SortFunc(made, func(x, y store.SanitizedContent) int { return strings.Compare(x.ArticleID, y.ArticleID) })
+	return made
 }
 
 // newestUpdate is the feed's own updated time: the newest item change, so that rebuilding the

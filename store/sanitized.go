@@ -24,3 +24,11 @@ func SanitizedFor(hash, savedFor string, s syndicate.Sanitized) syndicate.Saniti
 	}
 	return s
 }
+
+// SanitizedContent is sanitised content a build made for the article version Hash, because the
+// store held none under the current policy (an article stored by an older version, or before a
+// policy change). CommitBuild saves it only while the article is still that version.
+type SanitizedContent struct {
+	ArticleID, Hash string
+	syndicate.Sanitized
+}

@@ -164,6 +164,9 @@ type Build struct {
 	// Announced records, per article id, the content hash now announced in the channel;
 	// an empty hash means the article left the channel.
 	Announced map[string]string
+	// Sanitized is content the build had to sanitise, sorted by article id, for the articles'
+	// later builds. A row another transaction holds is skipped: it gets sanitised again.
+	Sanitized []SanitizedContent
 }
 
 // Classify decides what a channel must announce about an article: filed tells whether the article

@@ -127,6 +127,20 @@ func buildBatch(b store.Build) (*pgx.Batch, []string) {
 		}
 		what = append(what, fmt.Sprintf("record announcement of %q", id))
 	}
+	if len(b.Sanitized) > 0 {
+		// Builds of a channel and of its parent read the same articles and sanitise them side by
+		// side: each skips the rows the other holds rather than wait for it, or deadlock.
+		ids, hashes, policies, htmls := make([]string, len(b.Sanitized)), make([]string, len(b.Sanitized)), make([]string, len(b.Sanitized)), make([]string, len(b.Sanitized))
+		for i, c := range b.Sanitized {
+			ids[i], hashes[i], policies[i], htmls[i] = c.ArticleID, c.Hash, c.Policy, c.HTML
+		}
+		batch.Queue(`UPDATE articles a SET sanitized_hash = a.hash, sanitized_policy = u.policy, sanitized_html = u.html
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u (id, hash, policy, html)
+			WHERE a.id = u.id AND a.hash = u.hash
+				AND a.id IN (SELECT id FROM articles WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED)`,
+			ids, hashes, policies, htmls)
+		what = append(what, "save sanitised content")
+	}
 	batch.Queue(`INSERT INTO channel_builds (channel, last_change, fingerprint, built_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (channel) DO UPDATE SET last_change = excluded.last_change,
 			fingerprint = excluded.fingerprint, built_at = excluded.built_at`,

@@ -100,6 +100,12 @@ func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 				return fmt.Errorf("record announcement of %q: %w", id, err)
 			}
 		}
+		for _, c := range b.Sanitized {
+			if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ?
+				WHERE id = ? AND hash = ?`, c.Policy, c.HTML, c.ArticleID, c.Hash); err != nil {
+				return fmt.Errorf("save sanitised content of %q: %w", c.ArticleID, err)
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO channel_builds (channel, last_change, fingerprint, built_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel) DO UPDATE SET last_change = excluded.last_change,
 				fingerprint = excluded.fingerprint, built_at = excluded.built_at`,

@@ -140,6 +140,23 @@ func testSanitized(t *testing.T, s store.Store) {
 	b.ContentHTML = "<p>改过</p>"
 	mustUpsert(t, s, b, store.UpsertUpdated)
 	check("edited", b.ContentHTML, syndicate.Sanitized{})
+
+	// A build saves what it sanitised for the version it read, and nothing for another.
+	items, err := s.NewestItems(ctx, []string{"lingling"}, 1)
+	if err != nil || len(items) != 1 || items[0].StoredHash == "" {
+		t.Fatalf("NewestItems = %v, %v", items, err)
+	}
+	made := syndicate.Sanitized{Policy: "p2", HTML: "<p>改过</p>"}
+	stale := store.SanitizedContent{ArticleID: b.ID, Hash: a.Hash(), Sanitized: syndicate.Sanitized{Policy: "p2", HTML: "<p>原文</p>"}}
+	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", Sanitized: []store.SanitizedContent{stale}}); err != nil {
+		t.Fatal(err)
+	}
+	check("build sanitised an older version", b.ContentHTML, syndicate.Sanitized{})
+	current := store.SanitizedContent{ArticleID: b.ID, Hash: items[0].StoredHash, Sanitized: made}
+	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", Sanitized: []store.SanitizedContent{current}}); err != nil {
+		t.Fatal(err)
+	}
+	check("build sanitised", b.ContentHTML, made)
 }
 
 func testDeleteArticle(t *testing.T, s store.Store) {
