@@ -367,7 +367,8 @@ func sanitizeItems(items []syndicate.Article) []store.SanitizedContent {
 		}
 		a.Sanitized = sanitize.HTML(a.ContentHTML)
 		if a.StoredHash != "" {
-			made = append(made, store.SanitizedContent{ArticleID: a.ID, Hash: a.StoredHash, Sanitized: a.Sanitized})
+			made = append(made, store.SanitizedContent{ArticleID: a.ID, Hash: a.StoredHash, Policy: a.Sanitized.Policy,
+				HTML: store.SanitizedHTML(a.ContentHTML, a.Sanitized)})
 		}
 	}
 	slices.SortFunc(made, func(x, y store.SanitizedContent) int { return strings.Compare(x.ArticleID, y.ArticleID) })

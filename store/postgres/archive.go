@@ -49,16 +49,16 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	for rows.Next() {
 		var id, hash string
 		var data []byte
-		var safe syndicate.Sanitized
-		var safeHash string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safe.Policy, &safe.HTML); err != nil {
+		var safeHash, safePolicy string
+		var safeHTML *string
+		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
 			return nil, fmt.Errorf("postgres: scan archive item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.Sanitized = store.SanitizedFor(hash, safeHash, safe)
+		a.Sanitized = store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

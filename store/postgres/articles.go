@@ -43,7 +43,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			}
 			// The same article, sanitised under a policy the stored row predates.
 			if _, err := tx.Exec(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,
-				a.Sanitized.Policy, a.Sanitized.HTML, a.ID); err != nil {
+				a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized), a.ID); err != nil {
 				return fmt.Errorf("postgres: save sanitised content of %q: %w", a.ID, err)
 			}
 			return nil
@@ -62,7 +62,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
 				deleted = false, published_at = excluded.published_at, data = excluded.data,
 				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html`,
-			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, a.Sanitized.HTML); err != nil {
+			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized)); err != nil {
 			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
 		}
 		old, err := filings(ctx, tx, a.ID)
@@ -233,18 +233,51 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	// The lateral subquery reads each channel's newest rows from article_channels_newest, at most
-	// limit of them, so a channel with years of history is never read whole; the outer query
-	// merges them. Deleted articles are unfiled, so the per-channel limit counts live ones only.
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
-		WHERE NOT a.deleted AND a.id IN (
-			SELECT n.article_id FROM unnest($1::text[]) AS c (channel)
-			CROSS JOIN LATERAL (
-				SELECT article_id FROM article_channels ac WHERE ac.channel = c.channel
-				ORDER BY ac.published_at DESC, ac.article_id LIMIT $2
-			) n
-		)
-		ORDER BY a.published_at DESC, a.id LIMIT $2`, channels, limit)
+	if len(channels) >= manyChannels {
+		// Walk the newest filings of all channels (article_channels_recent) and keep the first
+		// rows in the set: a handful of index entries for the site-wide feed, where a seek per
+		// channel merged fifty thousand candidates. An article filed in several of the channels
+		// takes several of those rows; when that leaves fewer than limit distinct articles, the
+		// answer may be short and the seek per channel below gives the exact one.
+		items, err := s.newestItems(ctx, newestAcross, channels, limit, limit*walkRows)
+		if err != nil || len(items) == limit {
+			return items, err
+		}
+	}
+	return s.newestItems(ctx, newestPerChannel, channels, limit, limit)
+}
+
+// manyChannels is where one walk down the newest filings of all channels beats a seek per
+// channel: the site-wide feed, or a parent of many channels.
+const manyChannels = 32
+
+// walkRows is how many filings per wanted item newestAcross reads, for articles filed in more
+// than one of the channels.
+const walkRows = 4
+
+// newestPerChannel reads each channel's newest rows from article_channels_newest, at most limit
+// of them, so a channel with years of history is never read whole, and merges them. Deleted
+// articles are unfiled, so the per-channel limit counts live ones only.
+const newestPerChannel = `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
+	WHERE NOT a.deleted AND a.id IN (
+		SELECT n.article_id FROM unnest($1::text[]) AS c (channel)
+		CROSS JOIN LATERAL (
+			SELECT article_id FROM article_channels ac WHERE ac.channel = c.channel
+			ORDER BY ac.published_at DESC, ac.article_id LIMIT $3
+		) n
+	)
+	ORDER BY a.published_at DESC, a.id LIMIT $2`
+
+// newestAcross reads the first $3 filings in any of the channels, newest first.
+const newestAcross = `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
+	WHERE NOT a.deleted AND a.id IN (
+		SELECT article_id FROM article_channels WHERE channel = ANY ($1::text[])
+		ORDER BY published_at DESC, article_id LIMIT $3
+	)
+	ORDER BY a.published_at DESC, a.id LIMIT $2`
+
+func (s *DB) newestItems(ctx context.Context, query string, channels []string, limit, rowsPerQuery int) ([]syndicate.Article, error) {
+	rows, err := s.pool.Query(ctx, query, channels, limit, rowsPerQuery)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: newest items of %v: %w", channels, err)
 	}
@@ -253,16 +286,16 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	for rows.Next() {
 		var id, hash string
 		var data []byte
-		var safe syndicate.Sanitized
-		var safeHash string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safe.Policy, &safe.HTML); err != nil {
+		var safeHash, safePolicy string
+		var safeHTML *string
+		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
 			return nil, fmt.Errorf("postgres: scan item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(hash, safeHash, safe)
+		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

@@ -130,7 +130,8 @@ func buildBatch(b store.Build) (*pgx.Batch, []string) {
 	if len(b.Sanitized) > 0 {
 		// Builds of a channel and of its parent read the same articles and sanitise them side by
 		// side: each skips the rows the other holds rather than wait for it, or deadlock.
-		ids, hashes, policies, htmls := make([]string, len(b.Sanitized)), make([]string, len(b.Sanitized)), make([]string, len(b.Sanitized)), make([]string, len(b.Sanitized))
+		n := len(b.Sanitized)
+		ids, hashes, policies, htmls := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
 		for i, c := range b.Sanitized {
 			ids[i], hashes[i], policies[i], htmls[i] = c.ArticleID, c.Hash, c.Policy, c.HTML
 		}

@@ -39,7 +39,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			}
 			// The same article, sanitised under a policy the stored row predates.
 			if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ? WHERE id = ?`,
-				a.Sanitized.Policy, a.Sanitized.HTML, a.ID); err != nil {
+				a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized), a.ID); err != nil {
 				return fmt.Errorf("sqlite: save sanitised content of %q: %w", a.ID, err)
 			}
 			return nil
@@ -58,7 +58,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
 				deleted = 0, published_at = excluded.published_at, data = excluded.data,
 				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html`,
-			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, a.Sanitized.HTML); err != nil {
+			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized)); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
 		old, err := filings(ctx, tx, a.ID)
@@ -274,16 +274,16 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	for rows.Next() {
 		var id, hash string
 		var data sql.RawBytes // decoded before the next row: spares copying every article twice
-		var safe syndicate.Sanitized
-		var safeHash string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safe.Policy, &safe.HTML); err != nil {
+		var safeHash, safePolicy string
+		var safeHTML *string
+		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
 			return nil, fmt.Errorf("sqlite: scan item: %w", err)
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(hash, safeHash, safe)
+		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		byID[id] = a
 	}
 	if err := rows.Err(); err != nil {

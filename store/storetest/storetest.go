@@ -146,17 +146,29 @@ func testSanitized(t *testing.T, s store.Store) {
 	if err != nil || len(items) != 1 || items[0].StoredHash == "" {
 		t.Fatalf("NewestItems = %v, %v", items, err)
 	}
-	made := syndicate.Sanitized{Policy: "p2", HTML: "<p>改过</p>"}
-	stale := store.SanitizedContent{ArticleID: b.ID, Hash: a.Hash(), Sanitized: syndicate.Sanitized{Policy: "p2", HTML: "<p>原文</p>"}}
+	other := "<p>原文</p>"
+	stale := store.SanitizedContent{ArticleID: b.ID, Hash: a.Hash(), Policy: "p2", HTML: &other}
 	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", Sanitized: []store.SanitizedContent{stale}}); err != nil {
 		t.Fatal(err)
 	}
 	check("build sanitised an older version", b.ContentHTML, syndicate.Sanitized{})
-	current := store.SanitizedContent{ArticleID: b.ID, Hash: items[0].StoredHash, Sanitized: made}
+	// Content the policy leaves as it is (HTML nil) is the article's own.
+	current := store.SanitizedContent{ArticleID: b.ID, Hash: items[0].StoredHash, Policy: "p2"}
 	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", Sanitized: []store.SanitizedContent{current}}); err != nil {
 		t.Fatal(err)
 	}
-	check("build sanitised", b.ContentHTML, made)
+	check("build sanitised, unchanged", b.ContentHTML, syndicate.Sanitized{Policy: "p2", HTML: b.ContentHTML})
+	changed := "<p>改过了</p>"
+	current.Policy, current.HTML = "p3", &changed
+	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", Sanitized: []store.SanitizedContent{current}}); err != nil {
+		t.Fatal(err)
+	}
+	check("build sanitised, changed", b.ContentHTML, syndicate.Sanitized{Policy: "p3", HTML: changed})
+
+	// Imported content the policy leaves as it is comes back as the content itself.
+	b.Title, b.Sanitized = "新标题", syndicate.Sanitized{Policy: "p4", HTML: b.ContentHTML}
+	mustUpsert(t, s, b, store.UpsertUpdated)
+	check("imported clean content", b.ContentHTML, b.Sanitized)
 }
 
 func testDeleteArticle(t *testing.T, s store.Store) {
@@ -711,5 +723,24 @@ func testNewestManyChannels(t *testing.T, s store.Store) {
 		if !slices.Equal(got, expect) {
 			t.Errorf("%d channels, limit %d:\n got %v\nwant %v", len(tc.channels), tc.limit, got, expect)
 		}
+	}
+	// The newest articles filed in eight of the channels each: a walk over the newest filings
+	// finds them several times over, and must still return limit distinct ones.
+	var expect []string
+	for j := range 10 {
+		mustUpsert(t, s, Article(fmt.Sprintf("x%02d", j), 1000+j, all[j:j+8]...), store.UpsertCreated)
+		expect = append([]string{fmt.Sprintf("x%02d", j)}, expect...)
+	}
+	expect = append(expect, "m198", "m199") // the newest of the others: minute 99, ties by id
+	items, err := s.NewestItems(ctx, all, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range items {
+		got = append(got, a.ID)
+	}
+	if !slices.Equal(got, expect) {
+		t.Errorf("articles in many channels, limit 12:\n got %v\nwant %v", got, expect)
 	}
 }
