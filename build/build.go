@@ -391,7 +391,8 @@ func newestUpdate(items []syndicate.Article, now time.Time) time.Time {
 }
 
 // configFingerprint digests everything the documents are rendered from except the stored
-// articles: the site, the channel, the tree's titles, the schedule's TTL, hubs and stylesheets.
+// articles: the site, the channel, the tree's titles, the schedule's TTL, hubs and stylesheets,
+// and the HTML policy, so that a stricter one reaches documents whose items did not change.
 func (b *Builder) configFingerprint(in feed.Input) string {
 	return digest(struct {
 		Version    string
@@ -402,7 +403,8 @@ func (b *Builder) configFingerprint(in feed.Input) string {
 		Hubs       []string
 		Stylesheet map[string]string
 		Titles     string
-	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, b.titles(in.Tree)})
+		Policy     string
+	}{Version, in.Site, in.Channel, in.Tree.Path(in.Channel.Slug), in.TTL, in.Hubs, in.Stylesheet, b.titles(in.Tree), sanitize.Policy})
 }
 
 // titles digests the titles of the whole tree, once per tree: items are categorised by the titles

@@ -13,9 +13,11 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 )
 
-// Policy names the HTML policy below. Change it whenever the policy or HTML changes: content
-// sanitised under another name is sanitised again when rendered, so every replica renders the
-// same bytes whatever its store kept.
+// Policy names the HTML policy below. Change it whenever the policy or HTML changes: every feed
+// is then rendered again (it is part of a build's fingerprint), and content sanitised under
+// another name is sanitised again, so every replica renders the same bytes whatever its store
+// kept. During a rolling upgrade, replicas of both versions rewrite each other's saved results;
+// that costs writes, not correctness, and ends with the upgrade.
 const Policy = "ugc-1"
 
 // policy is built once: constructing a bluemonday policy compiles dozens of regular expressions,

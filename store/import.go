@@ -43,10 +43,15 @@ func Import(ctx context.Context, s Store, tree *syndicate.Tree, records []syndic
 			rep.Rejected = append(rep.Rejected, Rejection{Index: rec.Index, ID: a.ID, Error: err.Error(), Err: err})
 			continue
 		}
-		a.Sanitized = sanitize.HTML(a.ContentHTML) // once here, not in every build that renders it
 		var before []string
-		if old, err := s.Article(ctx, a.ID); err == nil {
+		old, err := s.Article(ctx, a.ID)
+		if err == nil {
 			before = old.Channels
+		}
+		if err != nil || old.Hash() != a.Hash() {
+			// Once here, not in every build that renders it; not at all for the unchanged
+			// records an upstream poll brings again and again.
+			a.Sanitized = sanitize.HTML(a.ContentHTML)
 		}
 		outcome, err := s.UpsertArticle(ctx, a)
 		if err != nil {

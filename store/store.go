@@ -188,6 +188,15 @@ func Classify(filed bool, hash, announced string) ChangeKind {
 // reads the channel's own articles rather than every change since. Tests lower it to cover both.
 var ChannelScanThreshold int64 = 5000
 
+// WalkBudget bounds how many of the newest filings of all channels NewestItems walks for a feed
+// over many channels before it seeks into each channel instead. The walk is cheapest when the
+// channels hold a good share of all filings, as the site-wide feed's do; for a quiet subtree it
+// would otherwise read the whole index.
+func WalkBudget(limit int) int { return max(WalkFloor, 40*limit) }
+
+// WalkFloor is the least WalkBudget gives; tests lower it to reach the fallback on small stores.
+var WalkFloor = 10_000
+
 // Candidate is one channel's newest-item row before the channels are merged.
 type Candidate struct {
 	ID        string

@@ -238,13 +238,14 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 		// rows in the set: a handful of index entries for the site-wide feed, where a seek per
 		// channel merged fifty thousand candidates. An article filed in several of the channels
 		// takes several of those rows; when that leaves fewer than limit distinct articles, the
-		// answer may be short and the seek per channel below gives the exact one.
-		items, err := s.newestItems(ctx, newestAcross, channels, limit, limit*walkRows)
+		// answer may be short and the seek per channel below gives the exact one. So it may for a
+		// quiet subtree, whose filings the walk gives up on after store.WalkBudget of all.
+		items, err := s.newestItems(ctx, channels, newestAcross, channels, limit, limit*walkRows, store.WalkBudget(limit))
 		if err != nil || len(items) == limit {
 			return items, err
 		}
 	}
-	return s.newestItems(ctx, newestPerChannel, channels, limit, limit)
+	return s.newestItems(ctx, channels, newestPerChannel, channels, limit, limit)
 }
 
 // manyChannels is where one walk down the newest filings of all channels beats a seek per
@@ -268,16 +269,21 @@ const newestPerChannel = `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanit
 	)
 	ORDER BY a.published_at DESC, a.id LIMIT $2`
 
-// newestAcross reads the first $3 filings in any of the channels, newest first.
+// newestAcross reads the first $3 filings in any of the channels, newest first, among the $4
+// newest filings of all.
 const newestAcross = `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
 	WHERE NOT a.deleted AND a.id IN (
-		SELECT article_id FROM article_channels WHERE channel = ANY ($1::text[])
+		SELECT article_id FROM (
+			SELECT channel, article_id, published_at FROM article_channels
+			ORDER BY published_at DESC, article_id LIMIT $4
+		) w WHERE channel = ANY ($1::text[])
 		ORDER BY published_at DESC, article_id LIMIT $3
 	)
 	ORDER BY a.published_at DESC, a.id LIMIT $2`
 
-func (s *DB) newestItems(ctx context.Context, query string, channels []string, limit, rowsPerQuery int) ([]syndicate.Article, error) {
-	rows, err := s.pool.Query(ctx, query, channels, limit, rowsPerQuery)
+// newestItems runs one of the queries above for the channels.
+func (s *DB) newestItems(ctx context.Context, channels []string, query string, args ...any) ([]syndicate.Article, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: newest items of %v: %w", channels, err)
 	}

@@ -138,7 +138,7 @@ func buildBatch(b store.Build) (*pgx.Batch, []string) {
 		batch.Queue(`UPDATE articles a SET sanitized_hash = a.hash, sanitized_policy = u.policy, sanitized_html = u.html
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u (id, hash, policy, html)
 			WHERE a.id = u.id AND a.hash = u.hash
-				AND a.id IN (SELECT id FROM articles WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED)`,
+				AND a.id IN (SELECT id FROM articles WHERE id = ANY ($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED)`,
 			ids, hashes, policies, htmls)
 		what = append(what, "save sanitised content")
 	}

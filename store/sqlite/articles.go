@@ -226,10 +226,15 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 	defer conn.Close()
 	var cands []store.Candidate
 	if len(channels) >= manyChannels {
-		if cands, err = newestAcross(ctx, conn, channels, limit); err != nil {
+		var done bool
+		if cands, done, err = newestAcross(ctx, conn, channels, limit); err != nil {
 			return nil, err
 		}
-		channels = nil // done
+		if done {
+			channels = nil
+		} else {
+			cands = nil // a quiet subtree: seek into each channel
+		}
 	}
 	stmt, err := conn.PrepareContext(ctx, `SELECT article_id, published_at FROM article_channels
 		WHERE channel = ? ORDER BY published_at DESC, article_id LIMIT ?`)
@@ -303,25 +308,28 @@ func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]s
 const manyChannels = 32
 
 // newestAcross walks the filings of every channel newest first and keeps those in channels until
-// limit distinct articles are found.
-func newestAcross(ctx context.Context, conn *sql.Conn, channels []string, limit int) ([]store.Candidate, error) {
+// limit distinct articles are found. It reports false when it gave up after store.WalkBudget
+// filings without finding them.
+func newestAcross(ctx context.Context, conn *sql.Conn, channels []string, limit int) ([]store.Candidate, bool, error) {
 	want := make(map[string]bool, len(channels))
 	for _, c := range channels {
 		want[c] = true
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT channel, article_id, published_at FROM article_channels
-		INDEXED BY article_channels_recent ORDER BY published_at DESC, article_id`)
+		INDEXED BY article_channels_recent ORDER BY published_at DESC, article_id LIMIT ?`, store.WalkBudget(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: newest items across channels: %w", err)
+		return nil, false, fmt.Errorf("sqlite: newest items across channels: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Candidate
 	seen := map[string]bool{}
+	walked := 0
 	for len(seen) < limit && rows.Next() {
+		walked++
 		var c store.Candidate
 		var ch string
 		if err := rows.Scan(&ch, &c.ID, &c.Published); err != nil {
-			return nil, fmt.Errorf("sqlite: scan item: %w", err)
+			return nil, false, fmt.Errorf("sqlite: scan item: %w", err)
 		}
 		if want[ch] {
 			seen[c.ID] = true
@@ -329,9 +337,10 @@ func newestAcross(ctx context.Context, conn *sql.Conn, channels []string, limit 
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: newest items across channels: %w", err)
+		return nil, false, fmt.Errorf("sqlite: newest items across channels: %w", err)
 	}
-	return out, nil
+	// Short of limit: every filing was walked, or the budget ran out.
+	return out, len(seen) == limit || walked < store.WalkBudget(limit), nil
 }
 
 func placeholders(n int) string {

@@ -743,4 +743,27 @@ func testNewestManyChannels(t *testing.T, s store.Store) {
 	if !slices.Equal(got, expect) {
 		t.Errorf("articles in many channels, limit 12:\n got %v\nwant %v", got, expect)
 	}
+
+	// A quiet subtree: 33 channels whose few articles are older than every other filing. A walk
+	// down the newest filings gives up after store.WalkBudget of them; the answer must not be
+	// short for it.
+	old := store.WalkFloor
+	store.WalkFloor = 0 // budget 40 × limit: 200 filings, of some 330
+	t.Cleanup(func() { store.WalkFloor = old })
+	var quiet []string
+	for c := range 33 {
+		quiet = append(quiet, fmt.Sprintf("q%02d", c))
+		mustUpsert(t, s, Article(fmt.Sprintf("q%02d", c), -100+c, quiet[c]), store.UpsertCreated)
+	}
+	items, err = s.NewestItems(ctx, quiet, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, a := range items {
+		got = append(got, a.ID)
+	}
+	if want := []string{"q32", "q31", "q30", "q29", "q28"}; !slices.Equal(got, want) {
+		t.Errorf("a quiet subtree, limit 5:\n got %v\nwant %v", got, want)
+	}
 }
