@@ -408,6 +408,35 @@ func testOutbox(t *testing.T, s store.Store) {
 	if pruned, err := s.PruneSent(ctx, sentAt.Add(time.Second)); err != nil || pruned != 2 {
 		t.Errorf("PruneSent(after sent) = %d, %v; want 2", pruned, err)
 	}
+
+	// Marks come in any order, with gaps and repeats: exactly the rows named are sent.
+	events = events[:0]
+	for i := 5; i < 13; i++ {
+		events = append(events, syndicate.OutboxRow{EventID: fmt.Sprint("ev", i), Subject: "syndicate.items.zhengwu",
+			Channel: "zhengwu", Payload: []byte(`{}`), CreatedAt: base})
+	}
+	if err := s.CommitBuild(ctx, store.Build{Channel: "zhengwu", Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.PendingEvents(ctx, 100)
+	if err != nil || len(all) != 11 {
+		t.Fatalf("PendingEvents = %d rows, %v; want 11", len(all), err)
+	}
+	seq := map[string]int64{}
+	for _, r := range all {
+		seq[r.EventID] = r.Seq
+	}
+	if err := s.MarkSent(ctx, []int64{seq["ev10"], seq["ev5"], seq["ev6"], seq["ev5"], seq["ev8"], seq["ev2"]}, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ = s.PendingEvents(ctx, 100)
+	var left []string
+	for _, r := range rest {
+		left = append(left, r.EventID)
+	}
+	if want := []string{"ev3", "ev4", "ev7", "ev9", "ev11", "ev12"}; !slices.Equal(left, want) {
+		t.Errorf("pending after marking some = %v, want %v", left, want)
+	}
 	if err := s.Ping(ctx); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
