@@ -2,78 +2,48 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 )
 
-// TestSanitizedIgnoredAfterOlderWriter edits an article the way a replica from before migration
-// 0009 does, leaving the sanitised columns as they were: builds must not get the previous
-// version's content, and the next import sanitises the new one.
 func TestSanitizedIgnoredAfterOlderWriter(t *testing.T) {
+	s, conn := openWithConn(t)
+	storetest.OlderWriter(t, s, func(id, hash string, data []byte) error {
+		_, err := conn.Exec(context.Background(), `UPDATE articles SET hash = $1, data = $2 WHERE id = $3`, hash, string(data), id)
+		return err
+	})
+}
+
+// openWithConn opens a store on a fresh schema, and a connection of its own to that schema.
+func openWithConn(t *testing.T) (*postgres.DB, *pgx.Conn) {
+	t.Helper()
 	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
 	ctx := context.Background()
 	s, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	a := storetest.Article("a1", 0, "lingling")
-	a.Sanitized = syndicate.Sanitized{Policy: "p1", HTML: "<p>旧</p>"}
-	if _, err := s.UpsertArticle(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-
+	t.Cleanup(func() { s.Close() })
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	edited := a
-	edited.ContentHTML, edited.Sanitized = "<p>新</p>", syndicate.Sanitized{}
-	data, _ := json.Marshal(edited)
-	if _, err := conn.Exec(ctx, `UPDATE articles SET hash = $1, data = $2 WHERE id = $3`, edited.Hash(), string(data), a.ID); err != nil {
-		t.Fatal(err)
-	}
-
-	newest := func() syndicate.Article {
-		t.Helper()
-		items, err := s.NewestItems(ctx, []string{"lingling"}, 1)
-		if err != nil || len(items) != 1 {
-			t.Fatalf("NewestItems = %v, %v", items, err)
-		}
-		return items[0]
-	}
-	if got := newest(); got.ContentHTML != "<p>新</p>" || got.Sanitized != (syndicate.Sanitized{}) {
-		t.Fatalf("after an older writer: content %q, sanitised %+v; want the new content and none", got.ContentHTML, got.Sanitized)
-	}
-	edited.Sanitized = syndicate.Sanitized{Policy: "p1", HTML: "<p>新</p>"}
-	if out, err := s.UpsertArticle(ctx, edited); err != nil || out != store.UpsertUnchanged {
-		t.Fatalf("import again = %v, %v; want unchanged", out, err)
-	}
-	if got := newest(); got.Sanitized != edited.Sanitized {
-		t.Errorf("after importing again: sanitised %+v, want %+v", got.Sanitized, edited.Sanitized)
-	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	return s, conn
 }
 
 // TestSanitizedSkipsHeldRows saves a build's sanitised content while another transaction holds
 // one of the articles: the commit must neither wait for it nor fail, and must save the rest.
 func TestSanitizedSkipsHeldRows(t *testing.T) {
-	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+	s, conn := openWithConn(t)
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	for _, id := range []string{"held", "free"} {
 		if _, err := s.UpsertArticle(ctx, storetest.Article(id, 0, "lingling")); err != nil {
 			t.Fatal(err)
@@ -84,11 +54,6 @@ func TestSanitizedSkipsHeldRows(t *testing.T) {
 		t.Fatalf("NewestItems = %v, %v", items, err)
 	}
 
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
