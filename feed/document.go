@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/feeds"
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/sanitize"
 )
 
 // Limits and fallbacks of the text hygiene.
@@ -87,7 +88,7 @@ func prepare(in Input) (*document, error) {
 		slug:       in.Channel.Slug,
 		title:      chTitle,
 		link:       site.ChannelURL(in.Channel.Slug),
-		language:   cleanText(strings.TrimSpace(site.Language)),
+		language:   sanitize.Text(strings.TrimSpace(site.Language)),
 		ttlMinutes: int((max(in.TTL, 0) + time.Minute - 1) / time.Minute), // rounded up: 30s is <ttl>1</ttl>, not none
 		stylesheet: in.Stylesheet,
 		icon:       site.BaseURL + "/favicon.ico",
@@ -145,7 +146,7 @@ func prepare(in Input) (*document, error) {
 
 func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string, titles *pathTitles, a *syndicate.Article) item {
 	// The same id as the item events carry (syndicate.NewItemEvent): site.ItemID of the stored id.
-	it := item{id: cleanText(site.ItemID(a.ID))}
+	it := item{id: sanitize.Text(site.ItemID(a.ID))}
 	link, ok := httpURL(base, site.ArticleURL(a))
 	if !ok { // e.g. a javascript: URL, or garbage: fall back to Syndicate's own page
 		link = site.ArticleURL(&syndicate.Article{ID: a.ID})
@@ -183,7 +184,7 @@ func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string
 	if img, ok := httpURL(linkURL, a.ImageURL); ok {
 		it.image, it.imageType = img, imageType(img)
 	}
-	if l := cleanText(strings.TrimSpace(a.Language)); l != "" && !strings.EqualFold(l, lang) {
+	if l := sanitize.Text(strings.TrimSpace(a.Language)); l != "" && !strings.EqualFold(l, lang) {
 		it.language = l
 	}
 
@@ -255,7 +256,7 @@ func htmlText(s string) string { return html.EscapeString(s) }
 
 // httpURL resolves raw against base and accepts only http and https results.
 func httpURL(base *url.URL, raw string) (string, bool) {
-	raw = strings.TrimSpace(cleanText(raw))
+	raw = strings.TrimSpace(sanitize.Text(raw))
 	if raw == "" || base == nil {
 		return "", false
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/feeds"
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/sanitize"
 )
 
 // Input is everything one channel's feed documents are rendered from.
@@ -94,7 +95,7 @@ const maxStylesheetHref = 2048
 // It takes the same feeds.XmlFeed as gorilla's WriteXML, which has no place for the instruction
 // (it writes the declaration and the root element on one line).
 func writeXML(f feeds.XmlFeed, xsl string, sizeHint int) ([]byte, error) {
-	xsl = strings.TrimSpace(cleanText(xsl))
+	xsl = strings.TrimSpace(sanitize.Text(xsl))
 	if len(xsl) > maxStylesheetHref {
 		xsl = ""
 	}

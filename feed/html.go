@@ -20,7 +20,7 @@ func safeContent(a *syndicate.Article, base *url.URL) string {
 		return ""
 	}
 	// Cleaning after sanitising as well: bluemonday decodes &#1; into a raw U+0001.
-	return cleanText(absolutize(s.HTML, base))
+	return sanitize.Text(absolutize(s.HTML, base))
 }
 
 // urlAttrs are the URL-valued attributes the policy lets through (bluemonday's linkable
@@ -89,7 +89,7 @@ func textFromHTML(s string, n int) string {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return truncate(collapseSpace(cleanText(b.String())), n)
+			return truncate(collapseSpace(sanitize.Text(b.String())), n)
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
@@ -110,5 +110,5 @@ func textFromHTML(s string, n int) string {
 			}
 		}
 	}
-	return truncate(collapseSpace(cleanText(b.String())), n)
+	return truncate(collapseSpace(sanitize.Text(b.String())), n)
 }

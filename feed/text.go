@@ -10,9 +10,6 @@ import (
 	"github.com/yongzhou-news/syndicate/sanitize"
 )
 
-// cleanText makes s safe for every output format (sanitize.Text).
-func cleanText(s string) string { return sanitize.Text(s) }
-
 // tagPattern matches things that look like HTML tags or comments. Titles and summaries are plain
 // text by contract, but editors paste markup into them; a lone "<" as in "1<2" is left alone.
 var tagPattern = regexp.MustCompile(`(?s)<(?:!--.*?-->|[A-Za-z/!?][^<>]*>)`)
@@ -27,7 +24,7 @@ func plainLine(s string) string {
 	if strings.ContainsRune(s, '&') {
 		s = html.UnescapeString(s)
 	}
-	return cleanText(collapseSpace(s))
+	return sanitize.Text(collapseSpace(s))
 }
 
 // collapseSpace trims s and turns every run of white space (including NBSP and ideographic

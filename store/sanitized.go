@@ -2,13 +2,11 @@ package store
 
 import syndicate "github.com/yongzhou-news/syndicate"
 
-// An article's sanitised content (syndicate.Article.Sanitized) is saved with the article hash it
-// was made from, and read back only for that hash: a writer that knows nothing of it (a replica
-// still on an older version during an upgrade) changes the article alone, and builds must not
-// then render the previous version's content.
-
 // SanitizedHash is what a store saves as the article hash its sanitised content belongs to:
-// hash when the article comes with some, and nothing otherwise.
+// hash when the article comes with some, and nothing otherwise. Sanitised content is read back
+// only for that hash (SanitizedFor): a writer that knows nothing of it (a replica still on an
+// older version during an upgrade) changes the article alone, and builds must not then render
+// the previous version's content.
 func SanitizedHash(hash string, s syndicate.Sanitized) string {
 	if s.Policy == "" {
 		return ""
