@@ -45,6 +45,26 @@ func TestParseSpec(t *testing.T) {
 		{"CRON_TZ=Mars/Base * * * * *", "unknown time zone", ""},
 		{"", "empty", ""},
 		{"@fortnightly", "unrecognized descriptor", ""},
+		// Steps, values and ranges outside a field's bounds, as crontab tools reject them.
+		{"*/61 * * * *", "minute field: step (61) above maximum (59)", ""},
+		{"*/60 * * * *", "minute field: step (60) above maximum (59)", ""},
+		{"0 */24 * * *", "hour field: step (24) above maximum (23)", ""},
+		{"0 0 */31 * *", "day of month field: step (31) above maximum (30)", ""},
+		{"0 0 1 */12 *", "month field: step (12) above maximum (11)", ""},
+		{"0 0 * * 1/7", "day of week field: step (7) above maximum (6)", ""},
+		{"0,5-10/70 * * * *", "step (70) above maximum (59): 5-10/70", ""},
+		{"*/0 * * * *", "step of range should be a positive number", ""},
+		{"5-70 * * * *", "end of range (70) above maximum (59)", ""},
+		{"0 24 * * *", "end of range (24) above maximum (23)", ""},
+		{"0 0 0 * *", "beginning of range (0) below minimum (1)", ""},
+		{"0 0 32 * *", "above maximum (31)", ""},
+		{"0 0 * 13 *", "above maximum (12)", ""},
+		{"0 0 * * 8", "above maximum (6)", ""},
+		{"30-10 * * * *", "beginning of range (30) beyond end of range (10)", ""},
+		{"CRON_TZ=UTC */61 * * * *", "step (61) above maximum (59)", ""},
+		{"*/59 * * * *", "", "Asia/Shanghai"},
+		{"0 */23 * * *", "", "Asia/Shanghai"},
+		{"0 8 * JAN-DEC/3 MON-FRI", "", "Asia/Shanghai"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -164,8 +184,9 @@ func TestTicksRescheduleAndPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ = s.Status("tick")
-	if until := time.Until(st.Next); until < 59*time.Minute {
-		t.Errorf("next run after reschedule to 1h is in %v", until)
+	// @every ticks on a grid (see TestEveryTicksOnAGrid): the next full hour of the job's zone.
+	if until := time.Until(st.Next); until <= 0 || until > time.Hour || !st.Next.Truncate(time.Hour).Equal(st.Next) {
+		t.Errorf("next run after reschedule to 1h is %v, in %v", st.Next, until)
 	}
 	if err := s.SetPaused("tick", true); err != nil {
 		t.Fatal(err)

@@ -81,12 +81,19 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: unknown time zone %q", spec, tz)
 	}
+	_, fields, _ := strings.Cut(full, " ")
+	if err := checkSteps(fields); err != nil {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
+	}
 	sched, err := parser.Parse(full)
 	if err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
 	}
-	if fields, ok := sched.(*cron.SpecSchedule); ok {
-		sched = newWallClock(fields)
+	switch s := sched.(type) {
+	case *cron.SpecSchedule:
+		sched = newWallClock(s)
+	case cron.ConstantDelaySchedule:
+		sched = newEveryGrid(s, loc)
 	}
 	return Spec{Raw: raw, Location: loc, Schedule: sched}, nil
 }
