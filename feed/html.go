@@ -19,6 +19,11 @@ func safeContent(a *syndicate.Article, base *url.URL) string {
 	if s.HTML == "" {
 		return ""
 	}
+	// Content that sanitises to markup alone ("<p><script>…</script></p>" leaves "<p></p>")
+	// shows nothing: treat it as none, so the fallbacks (summary, JSON Feed content_text) apply.
+	if !strings.Contains(s.HTML, "<img") && textFromHTML(s.HTML, 1) == "" {
+		return ""
+	}
 	// Cleaning after sanitising as well: bluemonday decodes &#1; into a raw U+0001.
 	return sanitize.Text(absolutize(s.HTML, base))
 }
@@ -89,7 +94,7 @@ func textFromHTML(s string, n int) string {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return truncate(collapseSpace(sanitize.Text(b.String())), n)
+			return visibleText(b.String(), n)
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
@@ -110,5 +115,12 @@ func textFromHTML(s string, n int) string {
 			}
 		}
 	}
-	return truncate(collapseSpace(sanitize.Text(b.String())), n)
+	return visibleText(b.String(), n)
+}
+
+// visibleText finishes textFromHTML. The tokenizer has decoded the entities already, so this is
+// sanitize.Line without its decoding step: decoding twice would turn a visible "&lt;" into "<".
+// Tag-like text is still stripped, as in every plain-text field.
+func visibleText(s string, n int) string {
+	return truncate(sanitize.Text(sanitize.CollapseSpace(sanitize.StripTags(s))), n)
 }

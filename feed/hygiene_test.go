@@ -24,8 +24,8 @@ func TestPlainLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := plainLine(tt.in); got != tt.want {
-				t.Errorf("plainLine(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := sanitize.Line(tt.in); got != tt.want {
+				t.Errorf("sanitize.Line(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
