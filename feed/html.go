@@ -64,7 +64,9 @@ func absolutize(s string, base *url.URL) string {
 			}
 		}
 		if changed {
-			out.WriteString(tok.String())
+			// html.Token.String writes a quote as "&#34;", which feedparser misreads in an
+			// attribute (see sanitize.HTML); "&quot;" is the same character to every parser.
+			out.WriteString(strings.ReplaceAll(tok.String(), "&#34;", "&quot;"))
 		} else {
 			out.Write(raw)
 		}

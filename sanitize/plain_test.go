@@ -23,3 +23,24 @@ func TestLine(t *testing.T) {
 		})
 	}
 }
+
+// TestHTMLKeepsCaptions: alt and title keep text in any script (UGCPolicy's pattern dropped
+// Chinese punctuation), and what would break out of the attribute stays inside it.
+func TestHTMLKeepsCaptions(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"Chinese caption", `<img src="a.jpg" alt="零陵古城，（摄影：黎俊）" title="东门：城楼（图）">`,
+			`<img src="a.jpg" alt="零陵古城，（摄影：黎俊）" title="东门：城楼（图）">`},
+		{"quote stays in the value", `<img src="a.jpg" alt="x&quot; onerror=&quot;alert(1)">`, `<img src="a.jpg" alt="x&quot; onerror=&quot;alert(1)">`},
+		{"markup stays text", `<img src="a.jpg" alt="<script>alert(1)</script>">`, `<img src="a.jpg" alt="&lt;script&gt;alert(1)&lt;/script&gt;">`},
+		{"javascript: is text in a title", `<p title="javascript:alert(1)">x</p>`, `<p title="javascript:alert(1)">x</p>`},
+		{"javascript: still no URL", `<a href="javascript:alert(1)" title="链接：说明">x</a>`, `<a title="链接：说明">x</a>`},
+		{"handlers still dropped", `<img src="a.jpg" alt="图" onerror="alert(1)">`, `<img src="a.jpg" alt="图">`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HTML(tt.in).HTML; got != tt.want {
+				t.Errorf("HTML(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -47,7 +47,11 @@ func HTML(content string) syndicate.Sanitized {
 	if strings.TrimSpace(content) == "" {
 		return syndicate.Sanitized{Policy: Policy}
 	}
-	return syndicate.Sanitized{Policy: Policy, HTML: policy.Sanitize(Text(content))}
+	// bluemonday writes a quote in text and attribute values as "&#34;"; feedparser (and the
+	// readers built on it) ends an attribute value at that reference, so a caption such as
+	// alt="x&#34; y" read as alt="x". "&quot;" means the same to every HTML parser and survives.
+	// No "&#34;" in the output is anything but a reference: a literal one is escaped as "&amp;#34;".
+	return syndicate.Sanitized{Policy: Policy, HTML: strings.ReplaceAll(policy.Sanitize(Text(content)), "&#34;", "&quot;")}
 }
 
 // Current returns a's sanitised content: the stored result when it was made under Policy, or a
