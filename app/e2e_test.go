@@ -205,8 +205,10 @@ func TestEndToEnd(t *testing.T) {
 			for _, p := range it.Authors {
 				authors = append(authors, p.Name)
 			}
-			if it.DublinCoreExt != nil { // RSS: one dc:creator per author
-				authors = append(authors, it.DublinCoreExt.Creator...)
+			if it.DublinCoreExt != nil { // RSS: one dc:creator holding every author, "彭沛, 黎俊"
+				for _, c := range it.DublinCoreExt.Creator {
+					authors = append(authors, strings.Split(c, ", ")...)
+				}
 			}
 			if !slices.Contains(authors, "彭沛") || !slices.Contains(authors, "黎俊") {
 				t.Errorf("authors %v, want 彭沛 and 黎俊", authors)

@@ -78,8 +78,8 @@ func prepare(in Input) (*document, error) {
 		return nil, fmt.Errorf("feed: site timezone %q: %w", in.Site.Timezone, err)
 	}
 	site := in.Site
-	siteTitle := plainLine(site.Title)
-	chTitle := plainLine(in.Channel.Title)
+	siteTitle := sanitize.Line(site.Title)
+	chTitle := sanitize.Line(in.Channel.Title)
 	if chTitle == "" {
 		chTitle = in.Channel.Slug
 	}
@@ -103,7 +103,7 @@ func prepare(in Input) (*document, error) {
 	}
 	// Optional in Atom and JSON Feed, so they get none rather than the title again; RSS, where
 	// <description> is required, falls back to the title (see encodeRSS).
-	d.description = firstNonEmpty(plainLine(in.Channel.Description), plainLine(site.Description))
+	d.description = firstNonEmpty(sanitize.Line(in.Channel.Description), sanitize.Line(site.Description))
 	for _, h := range in.Hubs {
 		if u, ok := httpURL(base, h); ok && !slices.Contains(d.hubs, u) {
 			d.hubs = append(d.hubs, u)
@@ -156,11 +156,11 @@ func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string
 	linkURL, _ := url.Parse(link)
 
 	it.content = safeContent(a, linkURL)
-	it.summary = plainLine(a.Summary)
+	it.summary = sanitize.Line(a.Summary)
 	if it.summary == "" && it.content != "" {
 		it.summary = textFromHTML(it.content, summaryRunes)
 	}
-	it.title = truncate(plainLine(a.Title), maxTitleRunes)
+	it.title = truncate(sanitize.Line(a.Title), maxTitleRunes)
 	if it.title == "" {
 		it.title = firstNonEmpty(truncate(it.summary, fallbackTitle), untitled)
 	}
@@ -169,17 +169,17 @@ func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string
 	}
 
 	for _, s := range a.Authors {
-		if s = plainLine(s); s != "" && !slices.Contains(it.authors, s) {
+		if s = sanitize.Line(s); s != "" && !slices.Contains(it.authors, s) {
 			it.authors = append(it.authors, s)
 		}
 	}
-	it.editor = plainLine(a.Editor)
-	it.source = plainLine(a.Source)
+	it.editor = sanitize.Line(a.Editor)
+	it.source = sanitize.Line(a.Source)
 	for _, ch := range a.Channels {
 		it.categories = appendUnique(it.categories, titles.of(ch)...)
 	}
 	for _, t := range a.Tags {
-		it.categories = appendUnique(it.categories, plainLine(t))
+		it.categories = appendUnique(it.categories, sanitize.Line(t))
 	}
 	if img, ok := httpURL(linkURL, a.ImageURL); ok {
 		it.image, it.imageType = img, imageType(img)
@@ -220,7 +220,7 @@ func (d *document) gorilla() *feeds.Feed {
 		Title:       d.title,
 		Link:        &feeds.Link{Href: d.link},
 		Description: d.description,
-		Author:      &feeds.Author{Name: firstNonEmpty(plainLine(d.site.Title), d.site.Host())},
+		Author:      &feeds.Author{Name: firstNonEmpty(sanitize.Line(d.site.Title), d.site.Host())},
 		Updated:     d.updated,
 		Image:       &feeds.Image{Url: d.logo, Title: d.title, Link: d.link},
 		Items:       make([]*feeds.Item, 0, len(d.items)),
@@ -304,7 +304,7 @@ func (p *pathTitles) of(slug string) []string {
 	var titles []string
 	for _, s := range p.tree.Path(slug) {
 		c, _ := p.tree.Channel(s)
-		titles = appendUnique(titles, firstNonEmpty(plainLine(c.Title), s))
+		titles = appendUnique(titles, firstNonEmpty(sanitize.Line(c.Title), s))
 	}
 	p.cache[slug] = titles
 	return titles

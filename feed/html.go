@@ -19,6 +19,11 @@ func safeContent(a *syndicate.Article, base *url.URL) string {
 	if s.HTML == "" {
 		return ""
 	}
+	// Content that sanitises to markup alone ("<p><script>…</script></p>" leaves "<p></p>")
+	// shows nothing: treat it as none, so the fallbacks (summary, JSON Feed content_text) apply.
+	if !strings.Contains(s.HTML, "<img") && textFromHTML(s.HTML, 1) == "" {
+		return ""
+	}
 	// Cleaning after sanitising as well: bluemonday decodes &#1; into a raw U+0001.
 	return sanitize.Text(absolutize(s.HTML, base))
 }
@@ -59,7 +64,9 @@ func absolutize(s string, base *url.URL) string {
 			}
 		}
 		if changed {
-			out.WriteString(tok.String())
+			// html.Token.String writes a quote as "&#34;", which feedparser misreads in an
+			// attribute (see sanitize.HTML); "&quot;" is the same character to every parser.
+			out.WriteString(strings.ReplaceAll(tok.String(), "&#34;", "&quot;"))
 		} else {
 			out.Write(raw)
 		}
@@ -89,7 +96,7 @@ func textFromHTML(s string, n int) string {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return truncate(collapseSpace(sanitize.Text(b.String())), n)
+			return visibleText(b.String(), n)
 		case html.TextToken:
 			if skip == 0 {
 				b.Write(z.Text())
@@ -110,5 +117,12 @@ func textFromHTML(s string, n int) string {
 			}
 		}
 	}
-	return truncate(collapseSpace(sanitize.Text(b.String())), n)
+	return visibleText(b.String(), n)
+}
+
+// visibleText finishes textFromHTML. The tokenizer has decoded the entities already, so this is
+// sanitize.Line without its decoding step: decoding twice would turn a visible "&lt;" into "<".
+// Tag-like text is still stripped, as in every plain-text field.
+func visibleText(s string, n int) string {
+	return truncate(sanitize.Text(sanitize.CollapseSpace(sanitize.StripTags(s))), n)
 }

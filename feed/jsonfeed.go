@@ -38,9 +38,10 @@ func encodeJSON(d *document) ([]byte, error) {
 	f.NextUrl = d.nextURL()
 	f.Language = d.language
 	f.Icon, f.Favicon = d.logo, d.icon
-	// "author" is deprecated in 1.1; gorilla fills both it and "authors" with a bare name.
-	f.Author = nil
-	f.Authors = []*feeds.JSONAuthor{{Name: d.base.Author.Name, Url: d.site.BaseURL}}
+	// "author" is deprecated in 1.1; gorilla fills both it and "authors" with a bare name. No
+	// top-level "authors" either: readers merge it into every item (JSON Feed 1.1 lets an item
+	// inherit the feed's authors), so the 零陵 story read "彭沛, 红网永州站, 黎俊" (issue #15).
+	f.Author, f.Authors = nil, nil
 	for _, h := range d.hubs {
 		f.Hubs = append(f.Hubs, &feeds.JSONHub{Type: "WebSub", Url: h})
 	}
@@ -49,6 +50,11 @@ func encodeJSON(d *document) ([]byte, error) {
 		it := &d.items[i]
 		ji.Tags = it.categories
 		ji.Image = it.image
+		if ji.ContentHTML == "" {
+			// JSON Feed 1.1 requires content_html or content_text; the summary has already
+			// fallen back to the title when it was empty (newItem).
+			ji.ContentText = it.summary
+		}
 		for _, name := range it.authors {
 			ji.Authors = append(ji.Authors, &feeds.JSONAuthor{Name: name})
 		}

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"encoding/xml"
+	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -52,17 +53,23 @@ type rssAtomLink struct {
 }
 
 // rssItem extends gorilla's item with Dublin Core people (RSS <author> must be an e-mail
-// address, which the portal does not publish) and several categories.
+// address, which the portal does not publish) and several categories. Creator holds every
+// author in one dc:creator: with one element per author, gofeed, feedparser and the readers
+// built on them keep only the last (the 零陵 story showed 黎俊 alone, issue #15).
 type rssItem struct {
 	*feeds.RssItem
 	Categories  []string `xml:"category"`
-	Creators    []string `xml:"dc:creator"`
+	Creator     string   `xml:"dc:creator,omitempty"`
 	Contributor string   `xml:"dc:contributor,omitempty"`
 	Source      string   `xml:"dc:source,omitempty"` // RSS <source> needs the URL of a feed we do not have
 	Language    string   `xml:"dc:language,omitempty"`
 	// RSS 2.0 has no modification date; atom:updated carries it (gofeed and feedparser read it).
 	Updated string `xml:"atom:updated"`
 }
+
+// authorSeparator joins the authors in RSS dc:creator. A comma rather than the Chinese "、":
+// readers in any language show it as a list, and feed readers that split names split on it.
+const authorSeparator = ", "
 
 func encodeRSS(d *document) ([]byte, error) {
 	ch := (&feeds.Rss{Feed: d.base}).RssFeed()
@@ -96,7 +103,7 @@ func encodeRSS(d *document) ([]byte, error) {
 		c.Items[i] = &rssItem{
 			RssItem:     ri,
 			Categories:  it.categories,
-			Creators:    it.authors,
+			Creator:     strings.Join(it.authors, authorSeparator),
 			Contributor: it.editor,
 			Source:      it.source,
 			Language:    it.language,

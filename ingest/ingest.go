@@ -248,9 +248,21 @@ func toArticle(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article,
 			a.Authors = append(a.Authors, p.Name)
 		}
 	}
-	// gofeed's RSS translation keeps only the first dc:creator; an item may name several.
-	if dc := it.DublinCoreExt; dc != nil && len(dc.Creator) > len(a.Authors) {
-		a.Authors = dc.Creator
+	// gofeed's RSS translation keeps only the first dc:creator; an item may name several, in
+	// several elements or, as Syndicate's own RSS does (readers show only the last of several),
+	// in one joined with ", ".
+	if dc := it.DublinCoreExt; dc != nil {
+		var names []string
+		for _, c := range dc.Creator {
+			for _, n := range strings.Split(c, ", ") {
+				if n = strings.TrimSpace(n); n != "" {
+					names = append(names, n)
+				}
+			}
+		}
+		if len(names) > len(a.Authors) {
+			a.Authors = names
+		}
 	}
 	if it.Image != nil {
 		a.ImageURL = it.Image.URL

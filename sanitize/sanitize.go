@@ -18,7 +18,7 @@ import (
 // another name is sanitised again, so every replica renders the same bytes whatever its store
 // kept. During a rolling upgrade, replicas of both versions rewrite each other's saved results;
 // that costs writes, not correctness, and ends with the upgrade.
-const Policy = "ugc-1"
+const Policy = "ugc-2"
 
 // policy is built once: constructing a bluemonday policy compiles dozens of regular expressions,
 // and a built policy is safe for concurrent use (bluemonday README, "Usage").
@@ -26,9 +26,17 @@ const Policy = "ugc-1"
 // UGCPolicy already drops script, style, iframe, event-handler attributes and every URL scheme
 // but http, https and mailto, while keeping paragraphs, headings, lists, images, links and
 // tables. Its rel="nofollow" on every link only adds noise to a feed a reader republishes.
+//
+// UGCPolicy lets alt and title through only when they match bluemonday.Paragraph, a pattern of
+// Latin punctuation: a Chinese caption such as "零陵古城，（摄影：黎俊）" fails it and the whole
+// attribute vanishes (issue #13). Both are text, never URLs or script, and bluemonday escapes
+// every attribute value it writes, so any text is safe in them; the extra rules below are OR-ed
+// with UGC's.
 var policy = func() *bluemonday.Policy {
 	p := bluemonday.UGCPolicy()
 	p.RequireNoFollowOnLinks(false)
+	p.AllowAttrs("alt").OnElements("img", "area")
+	p.AllowAttrs("title").Globally()
 	return p
 }()
 
@@ -39,7 +47,11 @@ func HTML(content string) syndicate.Sanitized {
 	if strings.TrimSpace(content) == "" {
 		return syndicate.Sanitized{Policy: Policy}
 	}
-	return syndicate.Sanitized{Policy: Policy, HTML: policy.Sanitize(Text(content))}
+	// bluemonday writes a quote in text and attribute values as "&#34;"; feedparser (and the
+	// readers built on it) ends an attribute value at that reference, so a caption such as
+	// alt="x&#34; y" read as alt="x". "&quot;" means the same to every HTML parser and survives.
+	// No "&#34;" in the output is anything but a reference: a literal one is escaped as "&amp;#34;".
+	return syndicate.Sanitized{Policy: Policy, HTML: strings.ReplaceAll(policy.Sanitize(Text(content)), "&#34;", "&quot;")}
 }
 
 // Current returns a's sanitised content: the stored result when it was made under Policy, or a

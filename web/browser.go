@@ -1,32 +1,11 @@
 package web
 
-import (
-	"bytes"
-	"strings"
-)
+import "net/http"
 
-// Chrome shows a document served as application/rss+xml or application/atom+xml as bare source
-// and ignores its <?xml-stylesheet?>; served as application/xml it applies the XSL view. A
-// browser that navigates to a feed asks for text/html first, a feed reader for feed types or
-// anything: only the former gets the same bytes labelled application/xml.
-var (
-	browserXML  = []string{"application/xml; charset=utf-8"}
-	varyBrowser = []string{"Accept-Encoding, Accept"}
-)
-
-// hasStylesheet reports whether an XML document opens with an <?xml-stylesheet?> instruction.
-func hasStylesheet(body []byte) bool {
-	return bytes.Contains(body[:min(len(body), 4096)], []byte("<?xml-stylesheet"))
-}
-
-// browserContentType returns the Content-Type header for a browser's request.
-func (e *cached) browserContentType() []string {
-	if e.xslView {
-		return browserXML
-	}
-	return e.contentType
-}
-
-func prefersHTML(accept string) bool {
-	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "rss+xml") && !strings.Contains(accept, "atom+xml")
+// setPageHeaders sets the headers of every HTML page Syndicate serves: its own pages and the
+// HTML view of a feed. The CSP allows the one same-origin script (copy.js) and inline styles.
+func setPageHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src * data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 }

@@ -29,7 +29,7 @@ type cached struct {
 	gzipHeader   []string
 	lmHeader     []string
 	linkHeader   []string // WebSub discovery (RFC 8288 Link), nil without hubs
-	xslView      bool     // browsers get application/xml so the XSL view applies (browser.go)
+	view         htmlView // what a browser gets instead of the feed (htmlview.go), made on first use
 	vary         []string
 	// Content-Length values, formatted once.
 	lengthHeader, gzipLengthHeader []string
@@ -119,10 +119,7 @@ func prepare(d syndicate.Document, identity *identityCache) (*cached, error) {
 	e := &cached{
 		size: len(d.Body), etag: d.ETag, lastModified: lm, modUnix: d.Modified.Unix(),
 		contentType: []string{ct}, etagHeader: []string{d.ETag}, lmHeader: []string{lm},
-		lengthHeader: []string{strconv.Itoa(len(d.Body))}, vary: varyValue,
-	}
-	if hasStylesheet(d.Body) {
-		e.xslView, e.vary = true, varyBrowser
+		lengthHeader: []string{strconv.Itoa(len(d.Body))}, vary: varyNegotiated,
 	}
 	gz := d.Gzip
 	if gz == nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,6 @@ import (
 // shared between requests and must never be modified.
 var (
 	gzipValue  = []string{"gzip"}
-	varyValue  = []string{"Accept-Encoding"}
-	nosniff    = []string{"nosniff"}
 	corsAnyone = []string{"*"}
 )
 
@@ -76,6 +75,10 @@ func (s *Server) answerFeed(w http.ResponseWriter, r *http.Request, file string)
 // 304, the gzip representation when accepted, HEAD. It returns the status, the body bytes
 // written (0 for a 304 or HEAD) and whether they were gzip.
 func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl []string) (int, int, bool) {
+	if wantsHTML(r.Header) { // a person opened the feed in a browser (negotiate.go)
+		status, n := writeHTMLView(w, r, e, path.Base(r.URL.Path), cacheControl)
+		return status, n, false
+	}
 	h := w.Header()
 	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag, etagHeader := e.etag, e.etagHeader
@@ -94,17 +97,7 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, 0, useGzip
 	}
-	if prefersHTML(r.Header.Get("Accept")) {
-		// A browser: nosniff keeps it from guessing another type. Feed readers never sniff, and
-		// the feeds are public, so for them the header would only cost: it is the key that
-		// takes a gzip response past the eight net/http's header map holds without growing.
-		// Vary does not name Accept for it: a cache that hands a reader's copy to a browser
-		// only leaves out a header the public, typed feed does not need.
-		h["X-Content-Type-Options"] = nosniff
-		h["Content-Type"] = e.browserContentType()
-	} else {
-		h["Content-Type"] = e.contentType
-	}
+	h["Content-Type"] = e.contentType
 	if e.linkHeader != nil {
 		h["Link"] = e.linkHeader
 	}

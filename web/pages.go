@@ -11,6 +11,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/sanitize"
 )
 
 var (
@@ -24,9 +25,6 @@ var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 // articlePolicy sanitises stored HTML before it is shown on Syndicate's own pages.
 var articlePolicy = bluemonday.UGCPolicy()
-
-// textPolicy strips all markup, for summaries shown as text.
-var textPolicy = bluemonday.StrictPolicy()
 
 // DirectoryItems is how many newest items the directory shows per channel.
 const DirectoryItems = 5
@@ -78,11 +76,11 @@ func (s *Server) items(r *http.Request, slug string, n int) ([]item, error) {
 	out := make([]item, 0, len(arts))
 	for i := range arts {
 		a := &arts[i]
-		title := textPolicy.Sanitize(a.Title)
+		title := sanitize.Line(a.Title)
 		if title == "" {
 			title = "(无标题)"
 		}
-		out = append(out, item{Title: title, URL: s.site.ArticleURL(a), Summary: textPolicy.Sanitize(a.Summary),
+		out = append(out, item{Title: title, URL: s.site.ArticleURL(a), Summary: sanitize.Line(a.Summary),
 			Date: a.PublishedAt.In(s.loc())})
 	}
 	return out, nil
@@ -107,7 +105,7 @@ func (s *Server) nodes(r *http.Request, parent string) ([]node, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items, Children: children})
+		out = append(out, node{Channel: plainChannel(c), Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items, Children: children})
 	}
 	return out, nil
 }
@@ -121,8 +119,9 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	site := s.feedLinks(syndicate.SiteFeed, "")
-	s.render(w, r, "directory.html", pageData{Site: s.site, Title: s.site.Title, Nodes: nodes, SiteFeeds: site,
-		Alternates: s.feedLinks(syndicate.SiteFeed, s.site.Title+" ")})
+	title := sanitize.Line(s.site.Title)
+	s.render(w, r, "directory.html", pageData{Title: title, Nodes: nodes, SiteFeeds: site,
+		Alternates: s.feedLinks(syndicate.SiteFeed, title+" ")})
 }
 
 // channelPage answers GET /channels/{slug}.
@@ -138,8 +137,9 @@ func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	c = plainChannel(c)
 	n := node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items}
-	s.render(w, r, "channel.html", pageData{Site: s.site, Title: c.Title + " - " + s.site.Title, Node: n,
+	s.render(w, r, "channel.html", pageData{Title: pageTitle(c.Title, s.site.Title), Node: n,
 		Alternates: s.feedLinks(slug, c.Title+" ")})
 }
 
@@ -157,11 +157,12 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	var alts []link
 	for _, c := range a.Channels {
 		if ch, ok := s.tree.Channel(c); ok {
-			alts = append(alts, s.feedLinks(c, ch.Title+" ")...)
+			alts = append(alts, s.feedLinks(c, sanitize.Line(ch.Title)+" ")...)
 		}
 	}
+	a = plainArticle(a)
 	s.render(w, r, "article.html", pageData{
-		Site: s.site, Title: a.Title + " - " + s.site.Title, Article: a, Alternates: alts,
+		Title: pageTitle(a.Title, s.site.Title), Article: a, Alternates: alts,
 		Content: template.HTML(articlePolicy.Sanitize(a.ContentHTML)), // sanitised just above
 	})
 }
@@ -172,7 +173,51 @@ func (s *Server) copyScript(w http.ResponseWriter, r *http.Request) {
 	w.Write(copyJS)
 }
 
+// Text on the pages goes through sanitize.Line, as in the feeds, and html/template escapes it
+// once. Titles arrive with entities ("&lt;", "&quot;"): escaping them as they were showed
+// "&lt;" on screen, and bluemonday's StrictPolicy, which escapes its output, doubled it again
+// inside the template.
+
+func pageTitle(title, site string) string {
+	site = sanitize.Line(site)
+	if title == "" || title == site {
+		return site
+	}
+	return title + " - " + site
+}
+
+func plainChannel(c syndicate.Channel) syndicate.Channel {
+	c.Title = firstNonEmpty(sanitize.Line(c.Title), c.Slug)
+	c.Description = sanitize.Line(c.Description)
+	return c
+}
+
+func plainArticle(a syndicate.Article) syndicate.Article {
+	a.Title = firstNonEmpty(sanitize.Line(a.Title), "(无标题)")
+	a.Source = sanitize.Line(a.Source)
+	authors := make([]string, 0, len(a.Authors))
+	for _, name := range a.Authors {
+		if name = sanitize.Line(name); name != "" {
+			authors = append(authors, name)
+		}
+	}
+	a.Authors = authors
+	return a
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data pageData) {
+	data.Site = s.site
+	data.Site.Title = sanitize.Line(s.site.Title)
+	data.Site.Description = sanitize.Line(s.site.Description)
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
 		s.fail(w, r, err)
@@ -180,9 +225,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src * data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	setPageHeaders(h)
 	h.Set("Cache-Control", "public, max-age=60")
 	w.Write(buf.Bytes())
 }

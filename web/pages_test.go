@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
@@ -83,23 +82,6 @@ func TestPages(t *testing.T) {
 		t.Errorf("article page not sanitised: %d", resp.StatusCode)
 	}
 
-	resp, body = do(t, "GET", srv.URL+"/opml", "")
-	var doc struct {
-		Body []struct {
-			Text     string `xml:"text,attr"`
-			XMLURL   string `xml:"xmlUrl,attr"`
-			Children []struct {
-				Text   string `xml:"text,attr"`
-				XMLURL string `xml:"xmlUrl,attr"`
-			} `xml:"outline"`
-		} `xml:"body>outline"`
-	}
-	if err := xml.Unmarshal([]byte(body), &doc); err != nil {
-		t.Fatalf("OPML does not parse: %v", err)
-	}
-	if len(doc.Body) != 1 || doc.Body[0].Text != "县市区" || len(doc.Body[0].Children) != 1 || !strings.HasSuffix(doc.Body[0].Children[0].XMLURL, "/feeds/lingling.rss") {
-		t.Errorf("OPML outlines %+v", doc.Body)
-	}
 	if r, js := do(t, "GET", srv.URL+"/static/copy.js", ""); r.StatusCode != 200 || !strings.Contains(js, "clipboard") {
 		t.Errorf("copy.js: %d", r.StatusCode)
 	}

@@ -1,0 +1,66 @@
+package sanitize
+
+import (
+	"html"
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// tagPattern matches things that look like HTML tags or comments. Titles, names and summaries
+// are plain text by contract, but editors paste markup into them; a lone "<" as in "1<2" is left
+// alone.
+var tagPattern = regexp.MustCompile(`(?s)<(?:!--.*?-->|[A-Za-z/!?][^<>]*>)`)
+
+// maxStripPasses bounds StripTags on nested input such as "<scr<script>ipt>", where removing one
+// tag reveals another. Each pass removes at least one tag, so a few suffice for anything an
+// editor types; what is left after that is text, which the encoder escapes.
+const maxStripPasses = 8
+
+// Line turns a plain-text field (a title, an author, a tag, a channel name) into one line of
+// text that is safe for every output format once the encoder escapes it.
+//
+// The order matters. Entities are decoded once, first: "&lt;script&gt;" is markup written as
+// entities, and decoding after stripping (as before issue #13) turned it into a live <script>
+// in RSS titles. Tags are stripped next, then white space collapsed, then characters XML
+// forbids dropped (decoding "&#1;" yields one). Decoding only once is deliberate: an editor
+// who typed "&lt;" (stored as "&amp;lt;") sees "&lt;", not "<".
+func Line(s string) string {
+	if strings.ContainsRune(s, '&') {
+		s = html.UnescapeString(s)
+	}
+	s = StripTags(s)
+	return Text(CollapseSpace(s))
+}
+
+// StripTags replaces everything in s that looks like a tag or a comment with a space, until
+// nothing tag-like is left (or maxStripPasses passes).
+func StripTags(s string) string {
+	for i := 0; i < maxStripPasses && strings.ContainsRune(s, '<'); i++ {
+		t := tagPattern.ReplaceAllString(s, " ")
+		if t == s {
+			break
+		}
+		s = t
+	}
+	return s
+}
+
+// CollapseSpace trims s and turns every run of white space (including NBSP and ideographic
+// space, common in pasted Chinese text) into one ASCII space.
+func CollapseSpace(s string) string {
+	simple := true
+	prevSpace := true
+	for _, r := range s {
+		sp := unicode.IsSpace(r)
+		if sp && (r != ' ' || prevSpace) {
+			simple = false
+			break
+		}
+		prevSpace = sp
+	}
+	if simple && !prevSpace {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+}

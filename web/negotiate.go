@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Content negotiation between a feed and its HTML view (htmlview.go). Chrome is removing XSLT
+// ("This site uses XSLT; that functionality is being removed"), so a person who opens a feed URL
+// gets an HTML page from the server instead of a stylesheet applied by the browser. Feed
+// readers must see no change at all: same bytes, same validators.
+
+// htmlTypes and feedTypes are the media types weighed against each other in an Accept header.
+// */* counts for neither: every feed reader and every browser sends it.
+var (
+	htmlTypes = map[string]bool{"text/html": true, "application/xhtml+xml": true}
+	feedTypes = map[string]bool{
+		"application/rss+xml": true, "application/atom+xml": true, "application/feed+json": true,
+		"application/xml": true, "text/xml": true, "application/json": true, "application/rdf+xml": true,
+	}
+)
+
+// wantsHTML reports whether a request for a feed comes from a person navigating a browser to it.
+//
+// A browser navigation says so in Fetch Metadata (Sec-Fetch-Dest: document or Sec-Fetch-Mode:
+// navigate), and its Accept puts text/html above XML (Chrome: "text/html,…,application/xml;
+// q=0.9,…"). A feed reader sends feed types, */*, or no Accept at all. Ties go to the feed, so a
+// client that names text/html and a feed type at equal weight keeps getting the feed.
+func wantsHTML(h http.Header) bool {
+	html, feed := acceptWeights(h.Get("Accept"))
+	if html == 0 {
+		return false
+	}
+	if navigation(h) {
+		return html >= feed
+	}
+	return html > feed
+}
+
+func navigation(h http.Header) bool {
+	return h.Get("Sec-Fetch-Dest") == "document" || h.Get("Sec-Fetch-Mode") == "navigate"
+}
+
+// acceptWeights returns the highest q-value an Accept header gives an HTML type and a feed type
+// (RFC 9110 §12.5.1; a missing q is 1, a malformed one counts as 0).
+func acceptWeights(accept string) (html, feed float64) {
+	for accept != "" {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		mediaType, params, _ := strings.Cut(part, ";")
+		mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+		isHTML, isFeed := htmlTypes[mediaType], feedTypes[mediaType]
+		if !isHTML && !isFeed {
+			continue
+		}
+		q := 1.0
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || f < 0 || f > 1 {
+					f = 0
+				}
+				q = f
+			}
+		}
+		if isHTML {
+			html = max(html, q)
+		} else {
+			feed = max(feed, q)
+		}
+	}
+	return html, feed
+}
