@@ -111,6 +111,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		Store: a.Store, Site: a.Site, Tree: tree, SubjectPrefix: cfg.NATS.SubjectPrefix, Hubs: hubs,
 		Stylesheets: cfg.HTTP.Stylesheet, Committed: a.committed,
 		SiteSchedule: cfg.Defaults.Schedule, SiteLimit: cfg.Defaults.Limit,
+		Skipped: a.itemSkipped,
 	}
 	a.Scheduler = schedule.New(cfg.Site.Timezone, log.With(slog.String("component", "schedule")))
 	for _, slug := range a.buildSlugs() {
@@ -193,6 +194,14 @@ func (a *App) committed(r build.Result) {
 	if r.Events > 0 {
 		a.Relay.Notify()
 	}
+}
+
+// itemSkipped reports an article a build left out because it cannot be rendered: the feed went
+// on without it, and the article needs fixing.
+func (a *App) itemSkipped(s build.Skip) {
+	a.Log.Warn("article left out of a feed: it cannot be rendered", slog.String("channel", s.Channel),
+		slog.String("article_id", s.ArticleID), slog.Any("error", s.Err))
+	a.Metrics.ItemSkipped(s.Channel)
 }
 
 func (a *App) loadDemo(ctx context.Context) error {

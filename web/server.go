@@ -149,7 +149,7 @@ func (s *Server) Handler() http.Handler {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	return limit(n, s.feedsFirst(h))
+	return s.recoverPanics(limit(n, s.feedsFirst(h)))
 }
 
 // SchedulesChanged makes feeds' max-age follow a changed build schedule at once.
