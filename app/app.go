@@ -250,9 +250,7 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 	a.stopRelay, a.relayDone = stop, make(chan struct{})
 	go func() {
 		defer close(a.relayDone)
-		if err := a.Relay.Run(relayCtx); err != nil && !errors.Is(err, context.Canceled) {
-			a.Log.Error("relay stopped", slog.Any("error", err))
-		}
+		a.runRelay(relayCtx)
 	}()
 	a.Scheduler.Start()
 	go a.catchUp(context.WithoutCancel(ctx))

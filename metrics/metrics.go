@@ -137,6 +137,10 @@ func (m *Metrics) Observe(s *schedule.Scheduler) {
 // ItemSkipped counts one item a build of channel left out of its documents.
 func (m *Metrics) ItemSkipped(channel string) { m.itemsSkipped.WithLabelValues(channel).Inc() }
 
+// Panicked counts a recovered panic of a loop that runs outside the scheduler (the relay,
+// WebSub deliveries), under syndicate_job_panics_total with its name as the job.
+func (m *Metrics) Panicked(name string) { m.jobPanics.WithLabelValues(name).Inc() }
+
 // HTTPPanic counts one HTTP handler panic.
 func (m *Metrics) HTTPPanic() { m.httpPanics.Inc() }
 
