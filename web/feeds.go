@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -77,7 +76,11 @@ func (s *Server) answerFeed(w http.ResponseWriter, r *http.Request, file string)
 // written (0 for a 304 or HEAD) and whether they were gzip.
 func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl []string) (int, int, bool) {
 	h := w.Header()
-	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	useGzip, acceptable := chooseGzip(r, e.gzipped != nil)
+	if !acceptable {
+		notAcceptable(w)
+		return http.StatusNotAcceptable, 0, false
+	}
 	etag, etagHeader := e.etag, e.etagHeader
 	if useGzip {
 		etag, etagHeader = e.gzipETag, e.gzipHeader
@@ -154,27 +157,6 @@ func etagMatches(header, etag string) bool {
 		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
 			return true
 		}
-	}
-	return false
-}
-
-// acceptsGzip reports whether an Accept-Encoding header allows gzip (a q=0 refuses it).
-func acceptsGzip(header string) bool {
-	for header != "" {
-		var part string
-		part, header, _ = strings.Cut(header, ",")
-		name, params, _ := strings.Cut(part, ";")
-		name = strings.TrimSpace(name)
-		if !strings.EqualFold(name, "gzip") && name != "*" {
-			continue
-		}
-		q := strings.TrimSpace(params)
-		if v, ok := strings.CutPrefix(q, "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil && f == 0 {
-				return false
-			}
-		}
-		return true
 	}
 	return false
 }
