@@ -115,17 +115,25 @@ type runAnswer struct {
 	URL string `json:"url"`
 }
 
-// runWait is how long one request waits for a run to end: well within the server's
+// defaultRunWait is how long one request waits for a run to end: well within the server's
 // web.MaxRunWait and any proxy's timeout.
-const runWait = 20 * time.Second
+const defaultRunWait = 20 * time.Second
 
-// run starts a run of job and, unless detach, waits for its outcome: each request waits up to
-// runWait, and a dot on progress marks each one that came back with the run still going.
+// run starts a run of job and, unless detach, waits for its outcome: the first request waits
+// up to runWait, then the run is read again every pollEvery, with a dot on progress each time
+// it is still going.
 func (c *apiClient) run(ctx context.Context, job string, detach bool, progress io.Writer) (runAnswer, error) {
+	wait, every := c.runWait, c.pollEvery
+	if wait <= 0 {
+		wait = defaultRunWait
+	}
+	if every <= 0 {
+		every = time.Second
+	}
 	var r runAnswer
 	path := "/api/jobs/" + url.PathEscape(job) + "/run"
 	if !detach {
-		path += "?wait=" + runWait.String()
+		path += "?wait=" + wait.String()
 	}
 	if err := c.do(ctx, http.MethodPost, path, nil, &r); err != nil || detach {
 		return r, err
@@ -138,7 +146,7 @@ func (c *apiClient) run(ctx context.Context, job string, detach bool, progress i
 		select {
 		case <-ctx.Done():
 			return r, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(every):
 		}
 		if err := c.do(ctx, http.MethodGet, r.URL, nil, &r); err != nil {
 			return r, err
@@ -153,6 +161,9 @@ func (c *apiClient) run(ctx context.Context, job string, detach bool, progress i
 type apiClient struct {
 	base, token string
 	http        *http.Client
+	// runWait is how long one request waits for a run to end (0: defaultRunWait), pollEvery
+	// the pause between reads of a run still going (0: a second).
+	runWait, pollEvery time.Duration
 }
 
 // defaults fills the URL and token from the configuration the service itself reads.
@@ -239,9 +250,13 @@ func printJob(w io.Writer, s schedule.Status) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "START\tEND\tTRIGGER\tSTATUS\tCOUNT\tERROR")
-	for _, r := range s.History {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", when(&r.Start), when(&r.End), r.Trigger, r.Status, r.Count, orDash(r.Error))
+	fmt.Fprintln(tw, "ID\tSTART\tEND\tTRIGGER\tSTATUS\tCOUNT\tERROR")
+	runs := s.History
+	if s.Current != nil {
+		runs = append([]schedule.Run{*s.Current}, runs...)
+	}
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", orDash(r.ID), when(&r.Start), when(&r.End), r.Trigger, r.Status, r.Count, orDash(r.Error))
 	}
 	return tw.Flush()
 }
