@@ -199,8 +199,12 @@ func (a *App) committed(r build.Result) {
 // itemSkipped reports an article a build left out because it cannot be rendered: the feed went
 // on without it, and the article needs fixing.
 func (a *App) itemSkipped(s build.Skip) {
-	a.Log.Warn("article left out of a feed: it cannot be rendered", slog.String("channel", s.Channel),
-		slog.String("article_id", s.ArticleID), slog.Any("error", s.Err))
+	attrs := []any{slog.String("channel", s.Channel), slog.String("article_id", s.ArticleID), slog.Any("error", s.Err)}
+	var p *build.PanicError
+	if errors.As(s.Err, &p) {
+		attrs = append(attrs, slog.String("stack", p.Stack))
+	}
+	a.Log.Warn("article left out of a feed: it cannot be rendered", attrs...)
 	a.Metrics.ItemSkipped(s.Channel)
 }
 

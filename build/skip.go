@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -50,10 +51,7 @@ func checkDates(a *syndicate.Article, loc *time.Location) error {
 // renderableItems returns items without those whose dates cannot be written in the zone, and
 // the reasons for those left out.
 func renderableItems(slug string, items []syndicate.Article, zone string) ([]syndicate.Article, []Skip) {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC // the renderer reports the bad zone itself, for the whole feed
-	}
+	loc := location(zone)
 	var skips []Skip
 	kept := items[:0:0]
 	for i := range items {
@@ -129,11 +127,37 @@ func renderTolerant(in feed.Input, now time.Time) ([]syndicate.Document, []syndi
 	return docs, kept, skips, nil
 }
 
-// safeRender renders in, turning a panic of the encoders into an error.
+// locations caches loaded zones: time.LoadLocation parses zoneinfo on every call, and a tick
+// builds every channel.
+var locations sync.Map // name → *time.Location
+
+// location returns the named zone, or UTC when it does not load: the renderer then reports the
+// bad zone itself, for the whole feed.
+func location(name string) *time.Location {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	locations.Store(name, l)
+	return l
+}
+
+// PanicError is a panic of the renderer, turned into an error; Stack is where it happened.
+type PanicError struct {
+	Value any
+	Stack string
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("render panicked: %v", e.Value) }
+
+// safeRender renders in, turning a panic of the encoders into a *PanicError.
 func safeRender(in feed.Input, now time.Time) (docs []syndicate.Document, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			docs, err = nil, fmt.Errorf("render panicked: %v\n%s", r, debug.Stack())
+			docs, err = nil, &PanicError{Value: r, Stack: string(debug.Stack())}
 		}
 	}()
 	return render(in, now)
