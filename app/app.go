@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,20 +61,26 @@ const defaultBackoffBase = time.Minute
 func BuildJobName(slug string) string { return "build:" + slug }
 
 // New opens the store and NATS and wires every part; nothing runs until Start.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	tree, err := cfg.Tree()
 	if err != nil {
 		return nil, err
 	}
-	a = &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
+	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
+	// a is not the named result: `return nil, err` would set that to nil before this runs, and
+	// the nil-pointer panic would hide err.
 	defer func() {
 		if err != nil {
 			a.Close(context.Background())
 		}
 	}()
-	if a.Store, err = OpenStore(ctx, cfg.Store.DSN); err != nil {
+	// Through a local: a failed open returns a typed nil, which in a.Store would not be == nil
+	// and Close would call it.
+	st, err := OpenStore(ctx, cfg.Store.DSN)
+	if err != nil {
 		return nil, err
 	}
+	a.Store = st
 	if cfg.Demo {
 		if err := a.loadDemo(ctx); err != nil {
 			return nil, err
@@ -90,7 +97,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 		}
 	}
 	if a.NATS, err = publisher.Start(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
-		return nil, err
+		if popts.URLs != "" {
+			return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURLs(popts.URLs), err)
+		}
+		return nil, fmt.Errorf("cannot start the embedded NATS server: %w", err)
 	}
 	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
 		log.With(slog.String("component", "relay")))
@@ -101,6 +111,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 		Store: a.Store, Site: a.Site, Tree: tree, SubjectPrefix: cfg.NATS.SubjectPrefix, Hubs: hubs,
 		Stylesheets: cfg.HTTP.Stylesheet, Committed: a.committed,
 		SiteSchedule: cfg.Defaults.Schedule, SiteLimit: cfg.Defaults.Limit,
+		Skipped: a.itemSkipped,
 	}
 	a.Scheduler = schedule.New(cfg.Site.Timezone, log.With(slog.String("component", "schedule")))
 	for _, slug := range a.buildSlugs() {
@@ -185,6 +196,18 @@ func (a *App) committed(r build.Result) {
 	}
 }
 
+// itemSkipped reports an article a build left out because it cannot be rendered: the feed went
+// on without it, and the article needs fixing.
+func (a *App) itemSkipped(s build.Skip) {
+	attrs := []any{slog.String("channel", s.Channel), slog.String("article_id", s.ArticleID), slog.Any("error", s.Err)}
+	var p *build.PanicError
+	if errors.As(s.Err, &p) {
+		attrs = append(attrs, slog.String("stack", p.Stack))
+	}
+	a.Log.Warn("article left out of a feed: it cannot be rendered", attrs...)
+	a.Metrics.ItemSkipped(s.Channel)
+}
+
 func (a *App) loadDemo(ctx context.Context) error {
 	n, err := a.Store.ArticleCount(ctx)
 	if err != nil || n > 0 {
@@ -193,6 +216,21 @@ func (a *App) loadDemo(ctx context.Context) error {
 	recs, err := demo.Articles()
 	if err != nil {
 		return err
+	}
+	// A site whose channel tree lacks the demo's channels still starts: the demo is a
+	// convenience, and failing start-up over it would hide the site's own feeds.
+	var missing []string
+	for _, r := range recs {
+		for _, c := range r.Article.Channels {
+			if !a.Tree.Has(c) && !slices.Contains(missing, c) {
+				missing = append(missing, c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		a.Log.Warn("demo data skipped: the channel tree has no channel "+strings.Join(missing, ", "),
+			slog.Any("missing_channels", missing))
+		return nil
 	}
 	rep, err := store.Import(ctx, a.Store, a.Tree, recs)
 	if err != nil {
@@ -216,9 +254,7 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 	a.stopRelay, a.relayDone = stop, make(chan struct{})
 	go func() {
 		defer close(a.relayDone)
-		if err := a.Relay.Run(relayCtx); err != nil && !errors.Is(err, context.Canceled) {
-			a.Log.Error("relay stopped", slog.Any("error", err))
-		}
+		a.runRelay(relayCtx)
 	}()
 	a.Scheduler.Start()
 	go a.catchUp(context.WithoutCancel(ctx))

@@ -60,10 +60,12 @@ func (j jobs) savedSpec(ctx context.Context, name, current string) string {
 	return current
 }
 
-// RunNow runs the job to the end even if the client hangs up.
-func (j jobs) RunNow(r *http.Request, name string) (schedule.Run, error) {
-	return j.a.Scheduler.RunNow(context.WithoutCancel(r.Context()), name)
+// StartRun starts a run that goes on to the end even if the client hangs up.
+func (j jobs) StartRun(r *http.Request, name string) (schedule.Run, <-chan schedule.Run, error) {
+	return j.a.Scheduler.Launch(context.WithoutCancel(r.Context()), name)
 }
+
+func (j jobs) Run(name, id string) (schedule.Run, error) { return j.a.Scheduler.Run(name, id) }
 
 // readTimeout bounds the store reads done in the background.
 const readTimeout = 10 * time.Second

@@ -119,7 +119,7 @@ func TestJobsAPI(t *testing.T) {
 		t.Errorf("paused job ran: %d → %d", paused, st.Runs)
 	}
 	var run schedule.Run
-	if code := api(t, "POST", job+"/run", token, "", &run); code != 200 || run.Status != "ok" || run.Trigger != "manual" {
+	if code := api(t, "POST", job+"/run?wait=50s", token, "", &run); code != 200 || run.Status != "ok" || run.Trigger != "manual" {
 		t.Errorf("run now: %d %+v", code, run)
 	}
 	if code := api(t, "POST", job+"/resume", token, "", &st); code != 200 || st.Paused {

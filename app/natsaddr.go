@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,4 +55,15 @@ func EmbeddedNATSAddr(dataDir string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// redactURLs hides the passwords of a comma-separated list of NATS URLs, for messages.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -60,6 +60,8 @@ func (a *Archive) Page(ctx context.Context, slug string, n int) (*ArchivePage, e
 		// Articles were deleted between the two reads; the page is not complete (any more).
 		return nil, syndicate.Errorf(syndicate.ENOTFOUND, "archive page %d of %q is not complete", n, slug)
 	}
+	// Builds report the items left out; a page leaves them out too, quietly.
+	items, _ = renderableItems(slug, items, a.Site.Timezone)
 	in := feed.Input{
 		Site: a.Site, Tree: a.Tree, Channel: ch, Items: items,
 		// A page shows only whether a newer one exists (next-archive), so pages beyond n+1 are

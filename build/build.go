@@ -41,6 +41,9 @@ type Builder struct {
 	SiteLimit    int
 	// Committed, when set, is called after a build committed new documents or events.
 	Committed func(r Result)
+	// Skipped, when set, is called for every item a build left out of the documents it
+	// rendered because the item cannot be rendered (see skip.go).
+	Skipped func(s Skip)
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Concurrency bounds the builds that read and render at once (0: GOMAXPROCS). A tick
@@ -83,6 +86,7 @@ type Result struct {
 	Rendered  bool // documents changed and were saved
 	Events    int  // outbox rows written
 	Documents []syndicate.Document
+	Skipped   []Skip // items left out of the rendered documents
 }
 
 // StylesheetPath returns the path, under the site, of the XSL that shows format in a browser.
@@ -156,6 +160,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
+	items, skips := renderableItems(slug, items, b.Site.Timezone)
 	res.Items = len(items)
 	// The feed links to the newest complete archive page, so completing a page changes the
 	// fingerprint and the documents.
@@ -182,10 +187,11 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if fp != state.Fingerprint {
 		next.Sanitized = sanitizeItems(items)
 		in.Updated = newestUpdate(items, now)
-		docs, err := render(in, now)
+		docs, kept, more, err := renderTolerant(in, now)
 		if err != nil {
 			return res, fmt.Errorf("build %s: %w", slug, err)
 		}
+		res.Items, res.Skipped = len(kept), append(skips, more...)
 		next.Documents = docs
 		next.State.BuiltAt = now
 		res.Rendered, res.Documents = true, docs
@@ -199,6 +205,13 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	}
 	res.Events = len(next.Events)
 	b.setClean(slug, built{cfp, upTo})
+	// Reported once the documents without them are saved, and only by builds that render:
+	// an unchanged feed is not counted again on every tick.
+	if b.Skipped != nil {
+		for _, sk := range res.Skipped {
+			b.Skipped(sk)
+		}
+	}
 	if b.Committed != nil {
 		b.Committed(res)
 	}

@@ -33,6 +33,9 @@ type Metrics struct {
 	// IngestFetches counts upstream polls by source and result.
 	IngestFetches *prometheus.CounterVec
 
+	itemsSkipped *prometheus.CounterVec
+	httpPanics   prometheus.Counter
+
 	// counters resolved once per label set: label hashing stays off the feed hot path.
 	mu           sync.RWMutex
 	reqCache     map[reqKey]prometheus.Counter
@@ -84,6 +87,12 @@ func New() *Metrics {
 		IngestFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syndicate_ingest_fetches_total", Help: "Upstream feed polls by source and result (ok, not_modified, error).",
 		}, []string{"source", "result"}),
+		itemsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_build_items_skipped_total", Help: "Items left out of a channel's rendered feed because they cannot be rendered (e.g. a date outside years 1-9999 in the site's zone); each build that renders without them counts them.",
+		}, []string{"channel"}),
+		httpPanics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "syndicate_http_panics_total", Help: "HTTP handlers that panicked; each was answered 500 and logged with its stack.",
+		}),
 		reqCache: map[reqKey]prometheus.Counter{},
 		durCache: map[string]prometheus.Observer{},
 	}
@@ -97,7 +106,7 @@ func New() *Metrics {
 	}
 	m.feedDuration = m.duration(FeedRoute)
 	m.reg.MustRegister(m.jobRuns, m.jobSkips, m.jobPanics, m.jobDuration, m.jobLastSuccess,
-		m.httpRequests, m.httpDuration, m.feedBytes, m.IngestFetches,
+		m.httpRequests, m.httpDuration, m.feedBytes, m.IngestFetches, m.itemsSkipped, m.httpPanics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -124,6 +133,16 @@ func (m *Metrics) Observe(s *schedule.Scheduler) {
 	}
 	s.Skipped = func(name string) { m.jobSkips.WithLabelValues(name).Inc() }
 }
+
+// ItemSkipped counts one item a build of channel left out of its documents.
+func (m *Metrics) ItemSkipped(channel string) { m.itemsSkipped.WithLabelValues(channel).Inc() }
+
+// Panicked counts a recovered panic of a loop that runs outside the scheduler (the relay,
+// WebSub deliveries), under syndicate_job_panics_total with its name as the job.
+func (m *Metrics) Panicked(name string) { m.jobPanics.WithLabelValues(name).Inc() }
+
+// HTTPPanic counts one HTTP handler panic.
+func (m *Metrics) HTTPPanic() { m.httpPanics.Inc() }
 
 // FeedServed counts body bytes of one feed response. The counters are resolved once, at New:
 // no label hashing on the feed hot path.

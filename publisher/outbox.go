@@ -3,6 +3,8 @@ package publisher
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -39,8 +41,9 @@ func (p *passRun) startOutboxOp(ctx context.Context) {
 		go func() {
 			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 			defer cancel()
+			defer func() { p.opDone <- op }()
+			defer p.r.recoverOp(op, "MarkSent")
 			op.err = p.r.outbox.MarkSent(mctx, op.seqs, at)
-			p.opDone <- op
 		}()
 	case read:
 		// The outbox answers from its oldest unsent row, so rows this pass holds (ready, in
@@ -48,8 +51,9 @@ func (p *passRun) startOutboxOp(ctx context.Context) {
 		op := &outboxOp{limit: p.r.opts.BatchSize + len(p.active)}
 		p.op, p.known = op, false
 		go func() {
+			defer func() { p.opDone <- op }()
+			defer p.r.recoverOp(op, "PendingEvents")
 			op.rows, op.err = p.r.outbox.PendingEvents(ctx, op.limit)
-			p.opDone <- op
 		}()
 	}
 }
@@ -148,4 +152,13 @@ func (d *ackDeadlines) after(wait time.Duration) <-chan struct{} {
 		time.AfterFunc(late, func() { close(ch) })
 	}
 	return d.ch
+}
+
+// recoverOp turns a panic of the outbox in op's goroutine, where it would end the process,
+// into op's error: the pass fails and is retried like any outbox failure.
+func (r *Relay) recoverOp(op *outboxOp, what string) {
+	if v := recover(); v != nil {
+		r.log.Error("relay: outbox "+what+" panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+		op.err = fmt.Errorf("outbox %s panicked: %v", what, v)
+	}
 }

@@ -8,21 +8,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
 )
 
 // HistorySize is how many runs a job remembers.
 const HistorySize = 20
 
-// Run is one finished run of a job.
+// Run is one run of a job.
 type Run struct {
+	// ID names the run among all runs of all jobs (a UUIDv7, so ids sort by start time); it is
+	// a string so that history can move to the store unchanged.
+	ID      string    `json:"id"`
 	Trigger string    `json:"trigger"` // schedule or manual
 	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
-	Status  string    `json:"status"` // ok or failed
+	End     time.Time `json:"end,omitzero"`
+	Status  string    `json:"status"` // running, ok or failed
 	Count   int       `json:"count"`
 	Error   string    `json:"error,omitempty"`
 }
+
+// Run statuses.
+const (
+	StatusRunning = "running"
+	StatusOK      = "ok"
+	StatusFailed  = "failed"
+)
 
 // Status is a snapshot of a job for operators.
 type Status struct {
@@ -41,7 +52,9 @@ type Status struct {
 	Skips        int64      `json:"skips"`
 	Panics       int64      `json:"panics"`
 	Elsewhere    int64      `json:"elsewhere"` // ticks left to another replica
-	History      []Run      `json:"history"`   // newest first
+	// Current is the run in progress here, if any.
+	Current *Run  `json:"current_run,omitempty"`
+	History []Run `json:"history"` // finished runs, newest first
 }
 
 type entry struct {
@@ -53,6 +66,7 @@ type entry struct {
 	mu        sync.Mutex
 	paused    bool
 	running   bool
+	current   *Run  // the run in progress once it started (nil while it waits for a lease)
 	history   []Run // newest last
 	runs      int64
 	failures  int64
@@ -80,6 +94,15 @@ func (e *entry) Run() {
 // run executes the job unless a run is in progress here (then it counts a skip and returns
 // false) or, with a coordinator, on another replica (then it returns false quietly).
 func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r Run, ran bool) {
+	if !e.claim(trigger) {
+		return Run{}, false
+	}
+	return e.execute(parent, trigger, tick, newRunID())
+}
+
+// claim marks the job running and registers the run with Stop's wait group; false when a run
+// is in progress (a skip) or the scheduler is stopped. execute must follow a true claim.
+func (e *entry) claim(trigger string) bool {
 	e.mu.Lock()
 	if e.running {
 		e.skips++
@@ -88,7 +111,7 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 			e.s.Skipped(e.job.Name)
 		}
 		e.s.log.Warn("job still running, tick skipped", slog.String("job", e.job.Name), slog.String("trigger", trigger))
-		return Run{}, false
+		return false
 	}
 	e.running = true
 	e.mu.Unlock()
@@ -99,10 +122,15 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 		e.mu.Lock()
 		e.running = false
 		e.mu.Unlock()
-		return Run{}, false
+		return false
 	}
 	e.s.wg.Add(1)
 	e.s.mu.Unlock()
+	return true
+}
+
+// execute runs a claimed run with the given id and records it.
+func (e *entry) execute(parent context.Context, trigger string, tick time.Time, id string) (r Run, ran bool) {
 	defer e.s.wg.Done()
 	if c := e.s.Coordinator; c != nil {
 		release, ok, err := c.Acquire(parent, e.job.Name, tick)
@@ -119,7 +147,11 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 		defer release()
 	}
 
-	r = Run{Trigger: trigger, Start: e.s.Now()}
+	r = Run{ID: id, Trigger: trigger, Start: e.s.Now(), Status: StatusRunning}
+	e.mu.Lock()
+	cur := r
+	e.current = &cur
+	e.mu.Unlock()
 	if e.s.Started != nil {
 		e.s.Started(e.job.Name, r.Start)
 	}
@@ -127,12 +159,12 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 	count, err, panicked := e.call(ctx)
 	cancel()
 	r.End, r.Count = e.s.Now(), count
-	r.Status = "ok"
+	r.Status = StatusOK
 	if err != nil {
-		r.Status, r.Error = "failed", err.Error()
-		e.s.log.Error("job failed", slog.String("job", e.job.Name), slog.Any("error", err))
+		r.Status, r.Error = StatusFailed, err.Error()
+		e.s.log.Error("job failed", slog.String("job", e.job.Name), slog.String("run", r.ID), slog.Any("error", err))
 	} else {
-		e.s.log.Debug("job ran", slog.String("job", e.job.Name), slog.Int("count", count), slog.Duration("took", r.End.Sub(r.Start)))
+		e.s.log.Debug("job ran", slog.String("job", e.job.Name), slog.String("run", r.ID), slog.Int("count", count), slog.Duration("took", r.End.Sub(r.Start)))
 	}
 
 	if e.s.Finished != nil {
@@ -140,7 +172,7 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.running = false
+	e.running, e.current = false, nil
 	e.runs++
 	if err != nil {
 		e.failures++
@@ -148,11 +180,40 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 	if panicked {
 		e.panics++
 	}
+	e.record(r)
+	return r, true
+}
+
+// record adds a finished run to the history; e.mu must be held.
+func (e *entry) record(r Run) {
 	e.history = append(e.history, r)
 	if len(e.history) > HistorySize {
 		e.history = e.history[len(e.history)-HistorySize:]
 	}
-	return r, true
+}
+
+// find returns the run with the given id: the current one, or one in the history.
+func (e *entry) find(id string) (Run, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.current != nil && e.current.ID == id {
+		return *e.current, true
+	}
+	for i := len(e.history) - 1; i >= 0; i-- {
+		if e.history[i].ID == id {
+			return e.history[i], true
+		}
+	}
+	return Run{}, false
+}
+
+// newRunID returns a UUIDv7: unique across replicas, and sorted by creation time.
+func newRunID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString() // v7 fails only if the random source does
+	}
+	return id.String()
 }
 
 func (e *entry) call(ctx context.Context) (count int, err error, panicked bool) {
@@ -183,6 +244,10 @@ func (e *entry) status(spec Spec, next time.Time) Status {
 	}
 	for i := len(e.history) - 1; i >= 0; i-- {
 		st.History = append(st.History, e.history[i])
+	}
+	if e.current != nil {
+		cur := *e.current
+		st.Current = &cur
 	}
 	if len(st.History) > 0 {
 		last := st.History[0]

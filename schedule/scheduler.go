@@ -38,6 +38,9 @@ var ErrStopped = errors.New("scheduler is stopped")
 // ErrUnknownJob is returned for a name no job has.
 var ErrUnknownJob = errors.New("no such job")
 
+// ErrUnknownRun is returned for a run id a job does not remember.
+var ErrUnknownRun = errors.New("no such run")
+
 // Coordinator decides which of several replicas runs a job. Acquire claims the tick (zero for a
 // manual run) and a lease held until release is called; ok is false when another replica has it.
 type Coordinator interface {
@@ -149,6 +152,60 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 		return Run{}, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
 	}
 	return r, nil
+}
+
+// Launch starts a manual run of the job and returns at once with the run (status running) and
+// a channel that receives the finished run. It does not overlap a running run: then it returns
+// ErrBusy. A run that another replica holds the lease for is reported on the channel as failed.
+// ctx is the run's parent: cancelling it cancels the run.
+func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, error) {
+	e, err := s.get(name)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	if !e.claim("manual") {
+		s.mu.Lock()
+		stopped := s.stopped
+		s.mu.Unlock()
+		if stopped {
+			return Run{}, nil, fmt.Errorf("schedule: %q: %w", name, ErrStopped)
+		}
+		return Run{}, nil, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
+	}
+	r := Run{ID: newRunID(), Trigger: "manual", Start: s.Now(), Status: StatusRunning}
+	// Findable by id from now on, also while it waits for a lease.
+	e.mu.Lock()
+	cur := r
+	e.current = &cur
+	e.mu.Unlock()
+	done := make(chan Run, 1)
+	go func() {
+		out, ran := e.execute(ctx, r.Trigger, time.Time{}, r.ID)
+		if !ran {
+			// Only a coordinator says no after a claim: the lease is another replica's.
+			out = r
+			out.End, out.Status, out.Error = s.Now(), StatusFailed, "not run: another replica is running this job"
+			e.mu.Lock()
+			e.current = nil
+			e.record(out)
+			e.mu.Unlock()
+		}
+		done <- out
+	}()
+	return r, done, nil
+}
+
+// Run returns the run of a job with the given id, running or in the history; ErrUnknownRun
+// when there is none (it may have left the history).
+func (s *Scheduler) Run(name, id string) (Run, error) {
+	e, err := s.get(name)
+	if err != nil {
+		return Run{}, err
+	}
+	if r, ok := e.find(id); ok {
+		return r, nil
+	}
+	return Run{}, fmt.Errorf("schedule: %q run %q: %w", name, id, ErrUnknownRun)
 }
 
 // Reschedule replaces a job's spec. An invalid spec is an error and the old one keeps running.

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,7 +79,11 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 		return status, n, false
 	}
 	h := w.Header()
-	useGzip := e.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	useGzip, acceptable := chooseGzip(r, e.gzipped != nil)
+	if !acceptable {
+		notAcceptable(w)
+		return http.StatusNotAcceptable, 0, false
+	}
 	etag, etagHeader := e.etag, e.etagHeader
 	if useGzip {
 		etag, etagHeader = e.gzipETag, e.gzipHeader
@@ -147,27 +150,6 @@ func etagMatches(header, etag string) bool {
 		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
 			return true
 		}
-	}
-	return false
-}
-
-// acceptsGzip reports whether an Accept-Encoding header allows gzip (a q=0 refuses it).
-func acceptsGzip(header string) bool {
-	for header != "" {
-		var part string
-		part, header, _ = strings.Cut(header, ",")
-		name, params, _ := strings.Cut(part, ";")
-		name = strings.TrimSpace(name)
-		if !strings.EqualFold(name, "gzip") && name != "*" {
-			continue
-		}
-		q := strings.TrimSpace(params)
-		if v, ok := strings.CutPrefix(q, "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil && f == 0 {
-				return false
-			}
-		}
-		return true
 	}
 	return false
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
+	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/schedule"
@@ -15,8 +18,16 @@ type Jobs interface {
 	Status(name string) (schedule.Status, error)
 	Reschedule(r *http.Request, name, spec string) error
 	SetPaused(r *http.Request, name string, paused bool) error
-	RunNow(r *http.Request, name string) (schedule.Run, error)
+	// StartRun starts a run of the job now and returns it (status running) with a channel that
+	// receives its outcome; the run goes on when the request ends.
+	StartRun(r *http.Request, name string) (schedule.Run, <-chan schedule.Run, error)
+	// Run returns a job's run, running or finished, by id.
+	Run(name, id string) (schedule.Run, error)
 }
+
+// MaxRunWait bounds POST /api/jobs/{name}/run?wait=: below the server's write timeout
+// (writeTimeout), so that a waiting answer is never cut off; a longer wait is shortened to it.
+const MaxRunWait = 50 * time.Second
 
 func (s *Server) jobRoutes() {
 	s.mux.HandleFunc("GET /api/jobs", s.requireAdmin(s.listJobs))
@@ -25,12 +36,13 @@ func (s *Server) jobRoutes() {
 	s.mux.HandleFunc("POST /api/jobs/{name}/pause", s.requireAdmin(s.pauseJob(true)))
 	s.mux.HandleFunc("POST /api/jobs/{name}/resume", s.requireAdmin(s.pauseJob(false)))
 	s.mux.HandleFunc("POST /api/jobs/{name}/run", s.requireAdmin(s.runJob))
+	s.mux.HandleFunc("GET /api/jobs/{name}/runs/{id}", s.requireAdmin(s.getRun))
 }
 
 // jobError turns scheduler errors into coded errors.
 func jobError(err error) error {
 	switch {
-	case errors.Is(err, schedule.ErrUnknownJob):
+	case errors.Is(err, schedule.ErrUnknownJob), errors.Is(err, schedule.ErrUnknownRun):
 		return syndicate.Errorf(syndicate.ENOTFOUND, "%v", err)
 	case errors.Is(err, schedule.ErrBusy):
 		return syndicate.Errorf(syndicate.ECONFLICT, "%v", err)
@@ -98,12 +110,80 @@ func (s *Server) pauseJob(paused bool) http.HandlerFunc {
 	}
 }
 
-// runJob runs the job now and answers with the run; 409 while a run is in progress.
+// runAnswer is a run with where to read it again.
+type runAnswer struct {
+	schedule.Run
+	Job string `json:"job"`
+	URL string `json:"url"` // GET it for the run's state and outcome
+}
+
+func runURL(job, id string) string {
+	return "/api/jobs/" + url.PathEscape(job) + "/runs/" + url.PathEscape(id)
+}
+
+// runJob starts a run of the job and answers 202 Accepted with it at once, or, with
+// ?wait=<duration> (at most MaxRunWait), 200 with its outcome if it ends by then and 202
+// otherwise. A long run (a large upstream, a big channel) thus never meets the write timeout.
+// 409 while a run is in progress.
 func (s *Server) runJob(w http.ResponseWriter, r *http.Request) {
-	run, err := s.jobs.RunNow(r, r.PathValue("name"))
+	name := r.PathValue("name")
+	var wait time.Duration
+	if v := r.URL.Query().Get("wait"); v != "" {
+		d, err := parseWait(v)
+		if err != nil {
+			s.fail(w, r, syndicate.FieldError("wait", "must be a duration such as 30s, at most %s: %v", MaxRunWait, err))
+			return
+		}
+		wait = min(d, MaxRunWait)
+	}
+	run, done, err := s.jobs.StartRun(r, name)
 	if err != nil {
 		s.fail(w, r, jobError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, run)
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case out := <-done:
+			writeJSON(w, http.StatusOK, runAnswer{Run: out, Job: name, URL: runURL(name, out.ID)})
+			return
+		case <-t.C:
+		case <-r.Context().Done():
+			return // the client left; the run goes on
+		}
+		if cur, err := s.jobs.Run(name, run.ID); err == nil {
+			run = cur
+		}
+	}
+	u := runURL(name, run.ID)
+	w.Header().Set("Location", u)
+	writeJSON(w, http.StatusAccepted, runAnswer{Run: run, Job: name, URL: u})
+}
+
+// parseWait reads a Go duration ("30s", "1m"), or a bare number of seconds.
+func parseWait(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.ParseFloat(v, 64)
+		if nerr != nil {
+			return 0, err
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	if d < 0 {
+		return 0, errors.New("negative")
+	}
+	return d, nil
+}
+
+// getRun answers a run by id: running, or finished with its outcome.
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	name, id := r.PathValue("name"), r.PathValue("id")
+	run, err := s.jobs.Run(name, id)
+	if err != nil {
+		s.fail(w, r, jobError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, runAnswer{Run: run, Job: name, URL: runURL(name, id)})
 }

@@ -20,6 +20,9 @@ import (
 
 const readyTimeout = 2 * time.Second
 
+// writeTimeout bounds writing an answer; MaxRunWait stays below it.
+const writeTimeout = time.Minute
+
 // Options configure a Server.
 type Options struct {
 	Store  store.Store
@@ -149,7 +152,7 @@ func (s *Server) Handler() http.Handler {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	return limit(n, s.feedsFirst(h))
+	return s.recoverPanics(limit(n, s.feedsFirst(h)))
 }
 
 // SchedulesChanged makes feeds' max-age follow a changed build schedule at once.
@@ -178,7 +181,7 @@ func (s *Server) Listen(addr string) (net.Addr, error) {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,13 @@ func (n *Notifier) Publish(topics ...string) {
 			n.wg.Add(1)
 			go func() {
 				defer n.wg.Done()
+				// A panic here would end the whole service; a lost hub notification does not.
+				defer func() {
+					if v := recover(); v != nil {
+						n.Log.Error("websub: hub notification panicked", slog.String("hub", hub), slog.String("topic", topic),
+							slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+					}
+				}()
 				n.deliver(hub, topic)
 			}()
 		}

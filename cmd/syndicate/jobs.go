@@ -26,7 +26,8 @@ const jobsUsage = `usage: syndicate jobs <list|show|set|pause|resume|run> [NAME]
   set NAME SPEC        change the schedule (e.g. "@every 2m", "CRON_TZ=Asia/Shanghai 0 8 * * *")
   pause NAME           stop scheduled runs
   resume NAME          start them again
-  run NAME             run once now
+  run NAME             run once now and wait for the outcome (dots on stderr while it runs;
+                       a failed run exits 1); with --detach print the started run and return
 
 It talks to a running service: --url (default: http.addr on localhost) and --token (default:
 admin.token, else DATA_DIR/admin-token).
@@ -40,6 +41,8 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&apiURL, "url", "", "base URL of the running service")
 	fs.StringVar(&token, "token", "", "admin token")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	var detach bool
+	fs.BoolVar(&detach, "detach", false, "run: return once the run started, with its id and URL")
 	fs.Usage = func() { fmt.Fprint(stderr, jobsUsage); fs.PrintDefaults() }
 	if len(args) == 0 {
 		fs.Usage()
@@ -84,21 +87,83 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		var st schedule.Status
 		err, out = cl.do(ctx, http.MethodPost, "/api/jobs/"+url.PathEscape(fs.Arg(0))+"/"+verb, nil, &st), &st
 	case "run":
-		var r schedule.Run
-		err, out = cl.do(ctx, http.MethodPost, "/api/jobs/"+url.PathEscape(fs.Arg(0))+"/run", nil, &r), &r
+		var r runAnswer
+		r, err = cl.run(ctx, fs.Arg(0), detach, stderr)
+		out = &r
+		if err == nil && r.Status == schedule.StatusFailed {
+			printJSON(stdout, out)
+			return fmt.Errorf("jobs: run %s of %s failed: %s", r.ID, fs.Arg(0), r.Error)
+		}
 	}
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
+	return printJSON(stdout, out)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	return enc.Encode(v)
+}
+
+// runAnswer is the API's answer about a run: the run, its job, and the URL to read it again.
+type runAnswer struct {
+	schedule.Run
+	Job string `json:"job"`
+	URL string `json:"url"`
+}
+
+// defaultRunWait is how long one request waits for a run to end: well within the server's
+// web.MaxRunWait and any proxy's timeout.
+const defaultRunWait = 20 * time.Second
+
+// run starts a run of job and, unless detach, waits for its outcome: the first request waits
+// up to runWait, then the run is read again every pollEvery, with a dot on progress each time
+// it is still going.
+func (c *apiClient) run(ctx context.Context, job string, detach bool, progress io.Writer) (runAnswer, error) {
+	wait, every := c.runWait, c.pollEvery
+	if wait <= 0 {
+		wait = defaultRunWait
+	}
+	if every <= 0 {
+		every = time.Second
+	}
+	var r runAnswer
+	path := "/api/jobs/" + url.PathEscape(job) + "/run"
+	if !detach {
+		path += "?wait=" + wait.String()
+	}
+	if err := c.do(ctx, http.MethodPost, path, nil, &r); err != nil || detach {
+		return r, err
+	}
+	dots := false
+	for r.Status == schedule.StatusRunning {
+		fmt.Fprint(progress, ".")
+		dots = true
+		// GET answers at once; wait between polls, so a long run costs a request a second.
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(every):
+		}
+		if err := c.do(ctx, http.MethodGet, r.URL, nil, &r); err != nil {
+			return r, err
+		}
+	}
+	if dots {
+		fmt.Fprintln(progress)
+	}
+	return r, nil
 }
 
 type apiClient struct {
 	base, token string
 	http        *http.Client
+	// runWait is how long one request waits for a run to end (0: defaultRunWait), pollEvery
+	// the pause between reads of a run still going (0: a second).
+	runWait, pollEvery time.Duration
 }
 
 // defaults fills the URL and token from the configuration the service itself reads.
@@ -185,9 +250,13 @@ func printJob(w io.Writer, s schedule.Status) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "START\tEND\tTRIGGER\tSTATUS\tCOUNT\tERROR")
-	for _, r := range s.History {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", when(&r.Start), when(&r.End), r.Trigger, r.Status, r.Count, orDash(r.Error))
+	fmt.Fprintln(tw, "ID\tSTART\tEND\tTRIGGER\tSTATUS\tCOUNT\tERROR")
+	runs := s.History
+	if s.Current != nil {
+		runs = append([]schedule.Run{*s.Current}, runs...)
+	}
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", orDash(r.ID), when(&r.Start), when(&r.End), r.Trigger, r.Status, r.Count, orDash(r.Error))
 	}
 	return tw.Flush()
 }
