@@ -43,6 +43,8 @@ type ItemData struct {
 	PublishedAt time.Time         `json:"published_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	Feeds       map[string]string `json:"feeds"`
+	// Truncated says that Bound shortened or dropped some text (see the Max* limits).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // OutboxRow is one event waiting in the store to be relayed to NATS. Everything the relay needs is
@@ -93,7 +95,7 @@ func NewItemEvent(site Site, tree *Tree, slug, typ string, a *Article, change in
 			UpdatedAt:   a.UpdatedAt,
 			Feeds:       feeds,
 		},
-	}
+	}.Bound()
 }
 
 // OutboxRowFor encodes ev as an outbox row on subject.
@@ -103,4 +105,18 @@ func OutboxRowFor(ev CloudEvent, subject string) (OutboxRow, error) {
 		return OutboxRow{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
 	return OutboxRow{EventID: ev.ID, Subject: subject, Channel: ev.Subject, Payload: payload, CreatedAt: ev.Time}, nil
+}
+
+// DeadLetter is an outbox row the NATS server refused for a reason that a retry cannot fix (too
+// large, a bad subject): the relay parks it, and the rest of its channel goes on without it.
+// An operator can send it again (store.Store ResendDead), e.g. after raising max_payload.
+type DeadLetter struct {
+	Seq       int64
+	EventID   string
+	Subject   string
+	Channel   string
+	Size      int // payload bytes
+	Error     string
+	CreatedAt time.Time
+	DeadAt    time.Time
 }

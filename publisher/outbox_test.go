@@ -19,11 +19,14 @@ type memOutbox struct {
 	mu       sync.Mutex
 	rows     []syndicate.OutboxRow // Seq order
 	sent     map[int64]time.Time
+	dead     map[int64]string
 	seq      int64
 	failMark int // MarkSent calls left to fail
 }
 
-func newMemOutbox() *memOutbox { return &memOutbox{sent: map[int64]time.Time{}} }
+func newMemOutbox() *memOutbox {
+	return &memOutbox{sent: map[int64]time.Time{}, dead: map[int64]string{}}
+}
 
 var errMarkFailed = errors.New("mark sent failed (test)")
 
@@ -46,11 +49,22 @@ func (m *memOutbox) PendingEvents(ctx context.Context, limit int) ([]syndicate.O
 		if len(out) == limit {
 			break
 		}
-		if _, ok := m.sent[r.Seq]; !ok {
+		_, sent := m.sent[r.Seq]
+		_, dead := m.dead[r.Seq]
+		if !sent && !dead {
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+func (m *memOutbox) MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.sent[seq]; !ok {
+		m.dead[seq] = reason
+	}
+	return nil
 }
 
 func (m *memOutbox) MarkSent(ctx context.Context, seqs []int64, at time.Time) error {
@@ -88,7 +102,7 @@ func (m *memOutbox) PruneSent(ctx context.Context, before time.Time) (int64, err
 func (m *memOutbox) pending() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.rows) - len(m.sent)
+	return len(m.rows) - len(m.sent) - len(m.dead)
 }
 
 // eventGen makes outbox rows for numbered channels, remembering each channel's order.

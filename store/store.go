@@ -72,8 +72,17 @@ type Store interface {
 	MarkSent(ctx context.Context, seqs []int64, at time.Time) error
 	// PruneSent deletes rows sent before the given time and returns how many it deleted.
 	PruneSent(ctx context.Context, before time.Time) (int64, error)
-	// OutboxStats reports the number of unsent rows and the creation time of the oldest.
+	// OutboxStats reports the number of unsent rows and the creation time of the oldest; rows
+	// parked as dead letters are not pending.
 	OutboxStats(ctx context.Context) (pending int64, oldest time.Time, err error)
+	// MarkDead parks a row the NATS server refused for good, with the error: PendingEvents
+	// returns it no more, so the rows after it flow on.
+	MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error
+	// DeadLetters returns up to limit parked rows in Seq order, and how many there are in all.
+	DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter, int64, error)
+	// ResendDead makes parked rows pending again (all of them when seqs is nil) and returns how
+	// many. ENOTFOUND when seqs names a row that is not parked.
+	ResendDead(ctx context.Context, seqs []int64) (int64, error)
 
 	// JobStates returns the saved state of every job that has one, by job name.
 	JobStates(ctx context.Context) (map[string]JobState, error)

@@ -13,9 +13,21 @@ import (
 	"github.com/yongzhou-news/syndicate/publisher"
 )
 
+const eventsUsage = `usage: syndicate events tail [--subject S]... [--since 2h|RFC3339] [--follow]
+       syndicate events dead [--limit N]
+       syndicate events resend SEQ... | --all`
+
 func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "dead":
+			return deadCmd(ctx, args[1:], stdout, stderr)
+		case "resend":
+			return resendCmd(ctx, args[1:], stdout, stderr)
+		}
+	}
 	if len(args) == 0 || args[0] != "tail" {
-		fmt.Fprintln(stderr, "usage: syndicate events tail [--subject S] [--since 2h|RFC3339] [--follow]")
+		fmt.Fprintln(stderr, eventsUsage)
 		return errUsage
 	}
 	var c common
