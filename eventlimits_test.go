@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	syndicate "github.com/yongzhou-news/syndicate"
 )
 
@@ -40,8 +42,8 @@ func TestItemEventBounded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.a.Title
-			ev := syndicate.NewItemEvent(site, tree, "lingling", syndicate.EventPublished, &tt.a, 1, time.Now())
-			row, err := syndicate.OutboxRowFor(ev, "syndicate.items.x")
+			ev := syndicate.NewItemEvent(site, tree, "lingling", syndicate.ItemChange{Type: syndicate.EventPublished, Article: &tt.a, Revision: 1, At: time.Now()})
+			row, err := syndicate.OutboxRowFor(ev, "syndicate.items.x", time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,5 +75,32 @@ func TestItemEventBounded(t *testing.T) {
 				t.Error("the article itself was changed")
 			}
 		})
+	}
+}
+
+// TestEventSubjects: the padded layout lets one filter select a channel with its descendants, and
+// one more select a type within them, as a nats-server 2.9 consumer needs.
+func TestEventSubjects(t *testing.T) {
+	tests := []struct {
+		path    []string
+		typ     string
+		subject string
+	}{
+		{[]string{"xianshiqu"}, syndicate.EventPublished, "syndicate.items.xianshiqu.-.-.-.published"},
+		{[]string{"xianshiqu", "lingling"}, syndicate.EventRemoved, "syndicate.items.xianshiqu.lingling.-.-.removed"},
+		{[]string{"a", "b", "c", "d"}, syndicate.EventUpdated, "syndicate.items.a.b.c.d.updated"},
+	}
+	for _, tt := range tests {
+		got := syndicate.EventSubject("syndicate", tt.path, tt.typ)
+		if got != tt.subject {
+			t.Errorf("EventSubject(%v, %s) = %s, want %s", tt.path, tt.typ, got, tt.subject)
+		}
+		if filter := syndicate.SubtreeFilter("syndicate", tt.path[:1]); !server.SubjectMatchesFilter(got, filter) {
+			t.Errorf("%s does not match its root's subtree filter %s", got, filter)
+		}
+	}
+	if server.SubjectMatchesFilter("syndicate.items.xianshiqu.-.-.-.published", "syndicate.items.xianshiqu.*.*.*.removed") ||
+		!server.SubjectMatchesFilter("syndicate.items.xianshiqu.-.-.-.removed", "syndicate.items.*.*.*.*.removed") {
+		t.Error("type filters do not select by type")
 	}
 }

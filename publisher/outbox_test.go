@@ -125,15 +125,15 @@ func (g *eventGen) rows(t testing.TB, channels, count int) []syndicate.OutboxRow
 		slug := fmt.Sprintf("ch%d", g.n%channels)
 		ev := syndicate.CloudEvent{
 			SpecVersion:     "1.0",
-			ID:              syndicate.EventID(slug, fmt.Sprintf("a%d", g.n), syndicate.EventPublished, int64(g.n)),
+			ID:              syndicate.NewEventID(),
 			Source:          "https://news.example",
 			Type:            syndicate.EventPublished,
-			Subject:         slug,
+			Subject:         fmt.Sprintf("a%d", g.n),
 			Time:            time.Now().UTC(),
 			DataContentType: "application/json",
 			Data:            syndicate.ItemData{Channel: slug, ArticleID: fmt.Sprintf("a%d", g.n), Title: fmt.Sprintf("Item %d", g.n)},
 		}
-		row, err := syndicate.OutboxRowFor(ev, g.prefix+".items.region."+slug)
+		row, err := syndicate.OutboxRowFor(ev, syndicate.EventSubject(g.prefix, []string{"region", slug}, ev.Type), ev.Time)
 		if err != nil {
 			t.Fatal(err)
 		}

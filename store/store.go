@@ -162,6 +162,13 @@ type Change struct {
 	Seq     int64             // the article's change sequence number
 	Hash    string            // the article's content hash at that change
 	Article syndicate.Article // for ChangeRemoved: the last stored version
+	// Revision counts the article's changes: 1 when created, plus one for every update and
+	// deletion. Events carry it as data.revision.
+	Revision int64
+	// At is when the store recorded the change (zero for changes stored before it kept the time).
+	At time.Time
+	// Deleted tells, for ChangeRemoved, a deleted article from one moved out of the channel.
+	Deleted bool
 }
 
 // Build is the result of one channel build, committed atomically.
