@@ -272,6 +272,7 @@ func testChanges(t *testing.T, s store.Store) {
 		t.Fatalf("changes after commit = %v, %v; want none", cs, err)
 	}
 
+	before := time.Now()
 	e := Article("edit", 1, "lingling")
 	e.Summary = "改过"
 	mustUpsert(t, s, e, store.UpsertUpdated)
@@ -295,12 +296,32 @@ func testChanges(t *testing.T, s store.Store) {
 			t.Errorf("changes not in change order: %d then %d", cs[i-1].Seq, cs[i].Seq)
 		}
 	}
+	// Events carry the article's revision, when the store recorded the change, and for a removal
+	// whether the article was deleted or moved out.
+	type meta struct {
+		revision int64
+		deleted  bool
+	}
+	wantMeta := map[string]meta{"edit": {2, false}, "move": {2, false}, "drop": {2, true}, "new": {1, false}}
+	after := time.Now()
+	for _, c := range cs {
+		if got := (meta{c.Revision, c.Deleted}); got != wantMeta[c.Article.ID] {
+			t.Errorf("%s: revision %d, deleted %v; want %+v", c.Article.ID, c.Revision, c.Deleted, wantMeta[c.Article.ID])
+		}
+		// A second of slack: PostgreSQL's clock stamps the change.
+		if c.At.Before(before.Add(-time.Second)) || c.At.After(after.Add(time.Second)) {
+			t.Errorf("%s: changed at %v, want between %v and %v", c.Article.ID, c.At, before, after)
+		}
+	}
 	commit(t, s, "lingling", cs, upTo2)
 	// Changing an article back to a content announced earlier is still an update.
 	mustUpsert(t, s, Article("edit", 1, "lingling"), store.UpsertUpdated)
 	cs, _, err = s.Changes(ctx, "lingling", upTo2)
 	if got := kinds(cs); err != nil || !maps(got, map[string]store.ChangeKind{"edit": store.ChangeUpdated}) {
 		t.Fatalf("revert changes = %v, %v", got, err)
+	}
+	if cs[0].Revision != 3 {
+		t.Errorf("revert: revision %d, want 3", cs[0].Revision)
 	}
 }
 
