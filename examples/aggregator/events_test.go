@@ -377,6 +377,17 @@ func readAll(t *testing.T, js jetstream.JetStream, stream string) []received {
 		if ct := msg.Header.Get("Content-Type"); ct != "application/cloudevents+json" {
 			t.Errorf("message %d: Content-Type %q", seq, ct)
 		}
+		// The README names every header a message carries.
+		for name := range msg.Header {
+			switch name {
+			case nats.MsgIdHdr, "Content-Type", jetstream.ExpectedStreamHeader, jetstream.ExpectedLastMsgIDHeader:
+			default:
+				t.Errorf("message %d: header %s is not documented", seq, name)
+			}
+		}
+		if got := msg.Header.Get(jetstream.ExpectedStreamHeader); got != stream {
+			t.Errorf("message %d: Nats-Expected-Stream %q, want %q", seq, got, stream)
+		}
 		var d syndicate.ItemData
 		if err := ev.DataAs(&d); err != nil {
 			t.Fatalf("message %d data: %v", seq, err)
