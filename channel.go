@@ -3,7 +3,6 @@ package syndicate
 import (
 	"fmt"
 	"regexp"
-	"strings"
 )
 
 // Channel is one node of the portal's channel tree. A parent's feed holds its own items and all of
@@ -66,6 +65,9 @@ func NewTree(channels []Channel) (*Tree, error) {
 			}
 			seen[p] = true
 		}
+		if len(seen) > MaxChannelDepth { // event subjects hold at most that many path tokens (EventSubject)
+			return nil, fmt.Errorf("channel %q: %d levels deep, at most %d allowed", s, len(seen), MaxChannelDepth)
+		}
 	}
 	return t, nil
 }
@@ -123,9 +125,4 @@ func (t *Tree) Path(slug string) []string {
 		p = c.Parent
 	}
 	return path
-}
-
-// Subject returns the NATS subject of slug's events: prefix.items.<path joined by dots>.
-func (t *Tree) Subject(prefix, slug string) string {
-	return prefix + ".items." + strings.Join(t.Path(slug), ".")
 }

@@ -1,19 +1,69 @@
 package syndicate
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
-// Event types, CloudEvents `type` attribute values.
+// Event types, CloudEvents `type` attribute values: reverse-DNS names (CloudEvents 1.0 §3.1.1
+// recommends a prefix naming the organisation) ending in the token that closes the event's subject.
+// An additive change of the event keeps the type; a breaking one gets a new type (a ".v2" suffix)
+// and a new dataschema.
 const (
-	EventPublished = "syndicate.item.published"
-	EventUpdated   = "syndicate.item.updated"
-	EventRemoved   = "syndicate.item.removed"
+	EventTypePrefix = "cn.yongzhou-news.syndicate.item."
+	EventPublished  = EventTypePrefix + "published"
+	EventUpdated    = EventTypePrefix + "updated"
+	EventRemoved    = EventTypePrefix + "removed"
 )
+
+// Reasons of a removal (data.reason of EventRemoved).
+const (
+	ReasonDeleted = "deleted" // the article was deleted
+	ReasonMoved   = "moved"   // the article is no longer filed in the channel
+)
+
+// MaxChannelDepth is the deepest a channel may sit in the tree (a root channel is at depth 1).
+// Event subjects pad the channel path to this many tokens (see EventSubject), so it cannot grow
+// without changing every subject: NewTree refuses deeper trees.
+const MaxChannelDepth = 4
+
+// SubjectPad fills the channel path of an event subject up to MaxChannelDepth tokens. No slug can
+// be "-" (slugs start with a letter or digit), so the pad never matches a channel.
+const SubjectPad = "-"
+
+// ItemDataSchemaPath is where the service serves the JSON Schema of data (the event's dataschema).
+const ItemDataSchemaPath = "/schema/item-data/v1.json"
+
+// EventSubject is the NATS subject of an event of type typ about an item of the channel at path:
+// prefix.items.<path, padded with SubjectPad to MaxChannelDepth tokens>.<type token>, e.g.
+// syndicate.items.xianshiqu.lingling.-.-.published. So prefix.items.xianshiqu.> is the channel
+// and everything below it, and prefix.items.xianshiqu.*.*.*.published its published events only:
+// one filter subject each, which a nats-server 2.9 consumer accepts.
+func EventSubject(prefix string, path []string, typ string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	b.WriteString(".items")
+	for i := range MaxChannelDepth {
+		b.WriteByte('.')
+		if i < len(path) {
+			b.WriteString(path[i])
+		} else {
+			b.WriteString(SubjectPad)
+		}
+	}
+	b.WriteByte('.')
+	b.WriteString(strings.TrimPrefix(typ, EventTypePrefix))
+	return b.String()
+}
+
+// SubtreeFilter is the subject filter of every event of the channel at path and its descendants.
+func SubtreeFilter(prefix string, path []string) string {
+	return prefix + ".items." + strings.Join(path, ".") + ".>"
+}
 
 // CloudEvent is the structured-mode CloudEvents 1.0 envelope of every event on NATS.
 type CloudEvent struct {
@@ -28,7 +78,8 @@ type CloudEvent struct {
 	Data            ItemData  `json:"data"`
 }
 
-// ItemData is the `data` of an item event; schema/item-data.schema.json describes it.
+// ItemData is the `data` of an item event; schema/item-data.schema.json describes it. Consumers
+// must ignore fields they do not know: new fields are added without changing the type.
 type ItemData struct {
 	Channel     string            `json:"channel"`
 	ChannelPath []string          `json:"channel_path"`
@@ -43,6 +94,13 @@ type ItemData struct {
 	PublishedAt time.Time         `json:"published_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	Feeds       map[string]string `json:"feeds"`
+	// Revision counts the article's changes (1 when created, plus one per update or deletion):
+	// of two events about one article, the higher revision is the newer state.
+	Revision int64 `json:"revision"`
+	// Reason, on removals only: ReasonDeleted or ReasonMoved.
+	Reason string `json:"reason,omitempty"`
+	// Truncated says that Bound shortened or dropped some text (see the Max* limits).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // OutboxRow is one event waiting in the store to be relayed to NATS. Everything the relay needs is
@@ -56,33 +114,46 @@ type OutboxRow struct {
 	CreatedAt time.Time
 }
 
-// EventID is the stable id of the event announcing one change (identified by the article's change
-// sequence number) of one article in one channel. It doubles as the JetStream Nats-Msg-Id, so a
-// republished row is recognised as a duplicate.
-func EventID(channel, articleID, typ string, change int64) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", channel, articleID, typ, change))
-	return hex.EncodeToString(sum[:16])
+// NewEventID returns a new event id: a UUIDv7 (RFC 9562), random and time-ordered. It is made once,
+// when the outbox row is written, and stored with the row: a republished row keeps its id, which
+// is its Nats-Msg-Id, and stays a duplicate, while events of another store, or of this one
+// restored from a backup, never reuse an id that the stream's duplicate window still remembers.
+func NewEventID() string {
+	return uuid.Must(uuid.NewV7()).String()
 }
 
-// NewItemEvent builds the event for article a in channel slug.
-func NewItemEvent(site Site, tree *Tree, slug, typ string, a *Article, change int64, at time.Time) CloudEvent {
+// ItemChange is what an item event announces: the article as stored at that change, its revision,
+// when the store recorded the change, and for removals why.
+type ItemChange struct {
+	Type     string // EventPublished, EventUpdated or EventRemoved
+	Article  *Article
+	Revision int64
+	At       time.Time
+	Reason   string // removals: ReasonDeleted or ReasonMoved
+}
+
+// NewItemEvent builds the event announcing c in channel slug, with a new id.
+func NewItemEvent(site Site, tree *Tree, slug string, c ItemChange) CloudEvent {
+	a := c.Article
 	feeds := map[string]string{}
 	for _, f := range Formats {
 		feeds[f] = site.FeedURL(slug, f)
 	}
+	itemID := site.ItemID(a.ID)
 	return CloudEvent{
 		SpecVersion:     "1.0",
-		ID:              EventID(slug, a.ID, typ, change),
+		ID:              NewEventID(),
 		Source:          site.BaseURL,
-		Type:            typ,
-		Subject:         slug,
-		Time:            at.UTC(),
+		Type:            c.Type,
+		Subject:         itemID,
+		Time:            c.At.UTC(),
 		DataContentType: "application/json",
+		DataSchema:      strings.TrimSuffix(site.BaseURL, "/") + ItemDataSchemaPath,
 		Data: ItemData{
 			Channel:     slug,
 			ChannelPath: tree.Path(slug),
 			ArticleID:   a.ID,
-			ItemID:      site.ItemID(a.ID),
+			ItemID:      itemID,
 			Title:       a.Title,
 			Summary:     a.Summary,
 			URL:         site.ArticleURL(a),
@@ -92,15 +163,31 @@ func NewItemEvent(site Site, tree *Tree, slug, typ string, a *Article, change in
 			PublishedAt: a.PublishedAt,
 			UpdatedAt:   a.UpdatedAt,
 			Feeds:       feeds,
+			Revision:    c.Revision,
+			Reason:      c.Reason,
 		},
-	}
+	}.Bound()
 }
 
-// OutboxRowFor encodes ev as an outbox row on subject.
-func OutboxRowFor(ev CloudEvent, subject string) (OutboxRow, error) {
+// OutboxRowFor encodes ev as an outbox row on subject, created at the given time.
+func OutboxRowFor(ev CloudEvent, subject string, created time.Time) (OutboxRow, error) {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return OutboxRow{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	return OutboxRow{EventID: ev.ID, Subject: subject, Channel: ev.Subject, Payload: payload, CreatedAt: ev.Time}, nil
+	return OutboxRow{EventID: ev.ID, Subject: subject, Channel: ev.Data.Channel, Payload: payload, CreatedAt: created}, nil
+}
+
+// DeadLetter is an outbox row the NATS server refused for a reason that a retry cannot fix (too
+// large, a bad subject): the relay parks it, and the rest of its channel goes on without it.
+// An operator can send it again (store.Store ResendDead), e.g. after raising max_payload.
+type DeadLetter struct {
+	Seq       int64
+	EventID   string
+	Subject   string
+	Channel   string
+	Size      int // payload bytes
+	Error     string
+	CreatedAt time.Time
+	DeadAt    time.Time
 }

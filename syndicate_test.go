@@ -21,8 +21,8 @@ func TestTree(t *testing.T) {
 	if got := tree.Subtree("xianshiqu"); !slices.Equal(got, []string{"xianshiqu", "lingling", "town"}) {
 		t.Errorf("Subtree = %v", got)
 	}
-	if got := tree.Subject("syndicate", "town"); got != "syndicate.items.xianshiqu.lingling.town" {
-		t.Errorf("Subject = %q", got)
+	if got := syndicate.EventSubject("syndicate", tree.Path("town"), syndicate.EventPublished); got != "syndicate.items.xianshiqu.lingling.town.-.published" {
+		t.Errorf("EventSubject = %q", got)
 	}
 	if got := tree.Children(""); !slices.Equal(got, []string{"xianshiqu", "zhengwu"}) {
 		t.Errorf("roots = %v", got)
@@ -38,6 +38,9 @@ func TestTree(t *testing.T) {
 		{"missing parent", []syndicate.Channel{{Slug: "a", Parent: "b"}}, "does not exist"},
 		{"cycle", []syndicate.Channel{{Slug: "a", Parent: "b"}, {Slug: "b", Parent: "a"}}, "cycle"},
 		{"reserved", []syndicate.Channel{{Slug: syndicate.SiteFeed}}, "reserved"},
+		{"pad token", []syndicate.Channel{{Slug: syndicate.SubjectPad}}, "slug"},
+		{"too deep for event subjects", []syndicate.Channel{{Slug: "a"}, {Slug: "b", Parent: "a"}, {Slug: "c", Parent: "b"},
+			{Slug: "d", Parent: "c"}, {Slug: "e", Parent: "d"}}, "at most 4"},
 	}
 	for _, tt := range bad {
 		if _, err := syndicate.NewTree(tt.channels); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -138,8 +141,8 @@ func TestIDs(t *testing.T) {
 	if got := site.ItemID("yongzhou-1"); got != "tag:feeds.example.com,2026:article/yongzhou-1" {
 		t.Errorf("ItemID = %q", got)
 	}
-	if syndicate.EventID("a", "b", syndicate.EventPublished, 1) == syndicate.EventID("a", "b", syndicate.EventPublished, 2) {
-		t.Error("two changes share an event id")
+	if syndicate.NewEventID() == syndicate.NewEventID() {
+		t.Error("two events share an id")
 	}
 	if syndicate.ETagOf([]byte("x")) != syndicate.ETagOf([]byte("x")) || syndicate.ETagOf([]byte("x")) == syndicate.ETagOf([]byte("y")) {
 		t.Error("ETagOf is not a function of the bytes")

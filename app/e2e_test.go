@@ -145,7 +145,12 @@ func streamMessages(t *testing.T, a *app.App) map[string][]syndicate.CloudEvent 
 		if ct := msg.Header.Get("Content-Type"); ct != "application/cloudevents+json" {
 			t.Errorf("message %d: Content-Type %q", seq, ct)
 		}
-		out[msg.Subject] = append(out[msg.Subject], ev)
+		if want := syndicate.EventSubject("syndicate", ev.Data.ChannelPath, ev.Type); msg.Subject != want {
+			t.Errorf("message %d on %s, want %s", seq, msg.Subject, want)
+		}
+		// Keyed by channel (prefix.items.<path>), every type together in stream order.
+		key := "syndicate.items." + strings.Join(ev.Data.ChannelPath, ".")
+		out[key] = append(out[key], ev)
 	}
 	return out
 }
@@ -314,7 +319,7 @@ func checkEvents(t *testing.T, a *app.App, msgs map[string][]syndicate.CloudEven
 		ev := evs[0]
 		d := ev.Data
 		switch {
-		case ev.SpecVersion != "1.0", ev.Type != typ, ev.Subject != slug, ev.Source != a.Site.BaseURL, ev.ID == "":
+		case ev.SpecVersion != "1.0", ev.Type != typ, ev.Subject != itemID, ev.Source != a.Site.BaseURL, ev.ID == "":
 			t.Errorf("%s: envelope %+v", subj, ev)
 		case d.ItemID != itemID, d.ArticleID != want.ID, d.Channel != slug, d.Title != want.Title, d.Summary != want.Summary:
 			t.Errorf("%s: data %+v", subj, d)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -51,7 +52,7 @@ func TestThousandArticlesAndRemoval(t *testing.T) {
 	}
 	resp.Body.Close()
 	build(t, a, slugs...)
-	evs := streamMessages(t, a)[a.Tree.Subject("syndicate", "ningyuan")]
+	evs := streamMessages(t, a)["syndicate.items."+strings.Join(a.Tree.Path("ningyuan"), ".")]
 	last := evs[len(evs)-1]
 	if len(evs) != 101 || last.Type != syndicate.EventRemoved || last.Data.ItemID != items["bulk-0007"] {
 		t.Errorf("after DELETE: %d events, last %s %s; want a .removed for %s", len(evs), last.Type, last.Data.ItemID, items["bulk-0007"])

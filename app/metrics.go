@@ -38,6 +38,20 @@ func (a *App) outboxGauges() []prometheus.Collector {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_conflicts_total", Help: "Times another publisher wrote to the stream between two chained publishes (the relay then publishes unchained for a while).",
 		}, func() float64 { return float64(relay().Conflicts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "syndicate_relay_dead_lettered_total", Help: "Events NATS refused for good (too large, bad subject), parked as dead letters; their channels went on.",
+		}, func() float64 { return float64(relay().DeadLettered) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "syndicate_outbox_dead_rows", Help: "Events parked as dead letters, waiting for `syndicate events resend` (-1: store unreachable).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, n, err := a.Store.DeadLetters(ctx, 0)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "syndicate_outbox_pending_rows", Help: "Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).",
 		}, func() float64 { n, _ := stats(); return float64(n) }),

@@ -327,19 +327,26 @@ func (b *Builder) now() time.Time {
 
 // events turns the channel's changes into outbox rows and the new announced state.
 func (b *Builder) events(slug string, changes []store.Change, now time.Time) ([]syndicate.OutboxRow, map[string]string, error) {
-	subject := b.Tree.Subject(b.SubjectPrefix, slug)
+	path := b.Tree.Path(slug)
 	rows := make([]syndicate.OutboxRow, 0, len(changes))
 	announced := make(map[string]string, len(changes))
 	for _, c := range changes {
-		typ, hash := syndicate.EventPublished, c.Hash
+		ic := syndicate.ItemChange{Type: syndicate.EventPublished, Article: &c.Article, Revision: c.Revision, At: c.At}
+		hash := c.Hash
 		switch c.Kind {
 		case store.ChangeUpdated:
-			typ = syndicate.EventUpdated
+			ic.Type = syndicate.EventUpdated
 		case store.ChangeRemoved:
-			typ, hash = syndicate.EventRemoved, ""
+			ic.Type, hash, ic.Reason = syndicate.EventRemoved, "", syndicate.ReasonMoved
+			if c.Deleted {
+				ic.Reason = syndicate.ReasonDeleted
+			}
 		}
-		ev := syndicate.NewItemEvent(b.Site, b.Tree, slug, typ, &c.Article, c.Seq, now)
-		row, err := syndicate.OutboxRowFor(ev, subject)
+		if ic.At.IsZero() {
+			ic.At = now // stored before the store kept change times
+		}
+		ev := syndicate.NewItemEvent(b.Site, b.Tree, slug, ic)
+		row, err := syndicate.OutboxRowFor(ev, syndicate.EventSubject(b.SubjectPrefix, path, ic.Type), now)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,7 +72,8 @@ func pending(t *testing.T, st store.Store) map[string][]string {
 		if err := json.Unmarshal(r.Payload, &ev); err != nil {
 			t.Fatal(err)
 		}
-		out[r.Subject] = append(out[r.Subject], ev.Type+" "+ev.Data.ArticleID)
+		key := "syndicate.items." + strings.Join(ev.Data.ChannelPath, ".") // every type of the channel together
+		out[key] = append(out[key], ev.Type+" "+ev.Data.ArticleID)
 		seqs = append(seqs, r.Seq)
 	}
 	st.MarkSent(context.Background(), seqs, time.Now())

@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// TestRelayChainRefusedRowKeepsOrder: the stream refuses a row in the middle of a channel (too
-// large for its MaxMsgSize) while the channel's next rows are already in flight. Chained, none of
+// TestRelayChainRefusedRowKeepsOrder: the stream refuses a row in the middle of a channel (no room
+// for it under the stream's MaxBytes, a refusal that may pass later) while the channel's next rows are already in flight. Chained, none of
 // them is stored ahead of it, and once the stream takes it the channel arrives complete and in
 // order. Unchained with a wider window they are stored ahead of it: the risk the chain removes,
 // shown here so that the chained case is known to exercise it.
@@ -36,11 +36,11 @@ func TestRelayChainRefusedRowKeepsOrder(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			js, stream := c.JetStream(), c.Options().Stream
-			setMaxMsgSize(t, js, stream, 4096)
+			limitBytes(t, js, stream, true)
 			ob, gen := newMemOutbox(), newEventGen(c.Options())
 			rows := gen.rows(t, 2, 200)
 			const big = 5 // the third row of its channel
-			rows[big].Payload = bytes.Repeat([]byte("x"), 8192)
+			rows[big].Payload = bigPayload
 			ob.add(rows...)
 			tt.opts.Stream = stream
 			r := NewRelay(js, ob, tt.opts, testLog(t))
@@ -72,7 +72,7 @@ func TestRelayChainRefusedRowKeepsOrder(t *testing.T) {
 				}
 			}
 
-			setMaxMsgSize(t, js, stream, -1)
+			limitBytes(t, js, stream, false)
 			if err := r.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -81,8 +81,14 @@ func TestRelayChainRefusedRowKeepsOrder(t *testing.T) {
 	}
 }
 
-// setMaxMsgSize changes the stream's largest accepted message.
-func setMaxMsgSize(t *testing.T, js jetstream.JetStream, stream string, size int32) {
+// bigPayload does not fit a stream under limitBytes, yet fits the server's max_payload: the stream
+// refuses it for now ("maximum bytes exceeded"), not for good, as it would a message above
+// max_msg_size (dead.go).
+var bigPayload = bytes.Repeat([]byte("x"), 900<<10)
+
+// limitBytes makes the stream refuse new messages beyond 800 KiB more than it holds (on), or lifts
+// that (off). The limit counts what the stream holds: a lower one would delete old messages.
+func limitBytes(t *testing.T, js jetstream.JetStream, stream string, on bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -91,7 +97,10 @@ func setMaxMsgSize(t *testing.T, js jetstream.JetStream, stream string, size int
 		t.Fatal(err)
 	}
 	cfg := s.CachedInfo().Config
-	cfg.MaxMsgSize = size
+	cfg.MaxBytes, cfg.Discard = -1, jetstream.DiscardOld
+	if on {
+		cfg.MaxBytes, cfg.Discard = int64(s.CachedInfo().State.Bytes)+800<<10, jetstream.DiscardNew
+	}
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +166,9 @@ func TestRelayChainConflict(t *testing.T) {
 
 	// Within ChainPause: unchained, one row per channel in flight, so the rows behind one the
 	// stream refuses are not stored ahead of it.
-	setMaxMsgSize(t, js, stream, 4096)
+	limitBytes(t, js, stream, true)
 	rows := gen.rows(t, 1, 10)
-	rows[2].Payload = bytes.Repeat([]byte("x"), 8192)
+	rows[2].Payload = bigPayload
 	ob.add(rows...)
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("Flush succeeded; want the refused row's error")
@@ -167,7 +176,7 @@ func TestRelayChainConflict(t *testing.T) {
 	if st := r.Stats(); st.Overtaken != 0 {
 		t.Errorf("%d rows overtaken during the pause", st.Overtaken)
 	}
-	setMaxMsgSize(t, js, stream, -1)
+	limitBytes(t, js, stream, false)
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -229,4 +238,20 @@ func TestRelayUncertainChainedTail(t *testing.T) {
 		t.Errorf("still uncertain: %v", r.uncertain)
 	}
 	checkExactlyOnce(t, readStream(t, js, stream), gen)
+}
+
+// setMaxMsgSize changes the stream's largest accepted message; a larger one is refused for good.
+func setMaxMsgSize(t *testing.T, js jetstream.JetStream, stream string, size int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.MaxMsgSize = size
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
 }

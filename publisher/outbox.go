@@ -21,7 +21,8 @@ type outboxOp struct {
 	mark  bool
 	limit int // read: rows asked for
 	rows  []syndicate.OutboxRow
-	seqs  []int64 // mark: the rows
+	seqs  []int64   // mark: the rows
+	dead  []deadRow // mark: rows to park as dead letters
 	err   error
 }
 
@@ -34,16 +35,23 @@ func (p *passRun) startOutboxOp(ctx context.Context) {
 	}
 	read := p.wantRead()
 	switch {
-	case (read || p.wantMark()) && len(p.toMark) > 0 && !p.markFailed:
-		op := &outboxOp{mark: true, seqs: p.toMark}
-		p.op, p.toMark = op, nil
+	case (read || p.wantMark()) && len(p.toMark)+len(p.toBury) > 0 && !p.markFailed:
+		op := &outboxOp{mark: true, seqs: p.toMark, dead: p.toBury}
+		p.op, p.toMark, p.toBury = op, nil, nil
 		at := p.r.opts.Now()
 		go func() {
 			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 			defer cancel()
 			defer func() { p.opDone <- op }()
 			defer p.r.recoverOp(op, "MarkSent")
-			op.err = p.r.outbox.MarkSent(mctx, op.seqs, at)
+			for _, d := range op.dead {
+				if op.err = p.r.outbox.MarkDead(mctx, d.seq, d.reason, at); op.err != nil {
+					return
+				}
+			}
+			if len(op.seqs) > 0 {
+				op.err = p.r.outbox.MarkSent(mctx, op.seqs, at)
+			}
 		}()
 	case read:
 		// The outbox answers from its oldest unsent row, so rows this pass holds (ready, in
@@ -74,7 +82,7 @@ func (p *passRun) wantRead() bool {
 // wantMark says whether to mark the acked rows now: once a quarter batch gathered, so that a
 // MarkSent costs one transaction per few hundred rows, and at the end.
 func (p *passRun) wantMark() bool {
-	return len(p.toMark) >= max(p.r.opts.BatchSize/4, 1) || p.inFlight == 0
+	return len(p.toMark) >= max(p.r.opts.BatchSize/4, 1) || p.inFlight == 0 || len(p.toBury) > 0
 }
 
 // outboxOpDone takes the outcome of the operation that ran.
@@ -128,12 +136,17 @@ func (p *passRun) readDone(ctx context.Context, op *outboxOp) {
 func (p *passRun) markDone(op *outboxOp) {
 	if op.err != nil {
 		p.markFailed = true
-		p.stop(fmt.Errorf("publisher: mark %d outbox rows sent (JetStream has them; they will be republished as duplicates): %w", len(op.seqs), op.err))
+		p.stop(fmt.Errorf("publisher: mark %d outbox rows sent and park %d (JetStream has the sent ones; they will be republished as duplicates): %w",
+			len(op.seqs), len(op.dead), op.err))
 		return
 	}
 	for _, seq := range op.seqs {
 		delete(p.active, seq)
 		p.marked[seq] = true
+	}
+	for _, d := range op.dead {
+		delete(p.active, d.seq)
+		p.marked[d.seq] = true
 	}
 }
 

@@ -19,11 +19,14 @@ type memOutbox struct {
 	mu       sync.Mutex
 	rows     []syndicate.OutboxRow // Seq order
 	sent     map[int64]time.Time
+	dead     map[int64]string
 	seq      int64
 	failMark int // MarkSent calls left to fail
 }
 
-func newMemOutbox() *memOutbox { return &memOutbox{sent: map[int64]time.Time{}} }
+func newMemOutbox() *memOutbox {
+	return &memOutbox{sent: map[int64]time.Time{}, dead: map[int64]string{}}
+}
 
 var errMarkFailed = errors.New("mark sent failed (test)")
 
@@ -46,11 +49,22 @@ func (m *memOutbox) PendingEvents(ctx context.Context, limit int) ([]syndicate.O
 		if len(out) == limit {
 			break
 		}
-		if _, ok := m.sent[r.Seq]; !ok {
+		_, sent := m.sent[r.Seq]
+		_, dead := m.dead[r.Seq]
+		if !sent && !dead {
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+func (m *memOutbox) MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.sent[seq]; !ok {
+		m.dead[seq] = reason
+	}
+	return nil
 }
 
 func (m *memOutbox) MarkSent(ctx context.Context, seqs []int64, at time.Time) error {
@@ -88,7 +102,7 @@ func (m *memOutbox) PruneSent(ctx context.Context, before time.Time) (int64, err
 func (m *memOutbox) pending() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.rows) - len(m.sent)
+	return len(m.rows) - len(m.sent) - len(m.dead)
 }
 
 // eventGen makes outbox rows for numbered channels, remembering each channel's order.
@@ -111,15 +125,15 @@ func (g *eventGen) rows(t testing.TB, channels, count int) []syndicate.OutboxRow
 		slug := fmt.Sprintf("ch%d", g.n%channels)
 		ev := syndicate.CloudEvent{
 			SpecVersion:     "1.0",
-			ID:              syndicate.EventID(slug, fmt.Sprintf("a%d", g.n), syndicate.EventPublished, int64(g.n)),
+			ID:              syndicate.NewEventID(),
 			Source:          "https://news.example",
 			Type:            syndicate.EventPublished,
-			Subject:         slug,
+			Subject:         fmt.Sprintf("a%d", g.n),
 			Time:            time.Now().UTC(),
 			DataContentType: "application/json",
 			Data:            syndicate.ItemData{Channel: slug, ArticleID: fmt.Sprintf("a%d", g.n), Title: fmt.Sprintf("Item %d", g.n)},
 		}
-		row, err := syndicate.OutboxRowFor(ev, g.prefix+".items.region."+slug)
+		row, err := syndicate.OutboxRowFor(ev, syndicate.EventSubject(g.prefix, []string{"region", slug}, ev.Type), ev.Time)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,7 @@ type passRun struct {
 	chain    chain        // the current segment of chained publishes (chain.go)
 
 	toMark []int64        // acked rows, in channel order, waiting for the next MarkSent
+	toBury []deadRow      // rows refused for good, waiting for MarkDead
 	op     *outboxOp      // the outbox read or MarkSent running now; nil when none
 	opDone chan *outboxOp // where it reports
 

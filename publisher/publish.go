@@ -21,6 +21,7 @@ const (
 	rowDuplicate                 // acked as a duplicate of an earlier publish
 	rowRefused                   // chained publish refused: not stored, and nothing after it in the chain
 	rowFailed                    // error, timeout or disconnect: outcome unknown
+	rowDead                      // refused for good: parked as a dead letter (dead.go)
 )
 
 type rowInfo struct {
@@ -120,6 +121,10 @@ func (p *passRun) send(q *channelQueue) {
 	q.info[idx].chained = p.chain.on
 	f, err := p.r.publish(row, p.chain.expect())
 	if err != nil {
+		if permanent(err) {
+			p.bury(q, idx, err, false) // never sent: the chain goes on from its last link
+			return
+		}
 		p.fail(q, idx, err)
 		return
 	}
@@ -149,12 +154,26 @@ func (p *passRun) handle(pr pubResult) {
 		q.info[pr.idx].state = rowRefused
 		r.count(func(s *RelayStats) { s.Refused++ })
 		p.chain.broken = true
+	case permanent(pr.err):
+		p.bury(q, pr.idx, pr.err, true)
+		return
 	default:
 		p.fail(q, pr.idx, pr.err)
 		r.noteUncertain(row, pr.err)
 	}
-	for q.done < q.next && (q.info[q.done].state == rowStored || q.info[q.done].state == rowDuplicate) {
-		p.toMark = append(p.toMark, q.rows[q.done].Seq)
+	p.advance(q)
+}
+
+// advance hands the acked rows at the head of q to the marking, passing over parked ones.
+func (p *passRun) advance(q *channelQueue) {
+	for q.done < q.next {
+		switch q.info[q.done].state {
+		case rowStored, rowDuplicate:
+			p.toMark = append(p.toMark, q.rows[q.done].Seq)
+		case rowDead:
+		default:
+			return
+		}
 		q.done++
 	}
 }

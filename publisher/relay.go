@@ -20,6 +20,9 @@ type Outbox interface {
 	PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error)
 	// MarkSent marks rows sent; called only after JetStream acked them.
 	MarkSent(ctx context.Context, seqs []int64, at time.Time) error
+	// MarkDead parks a row the server refused for good, with the error; PendingEvents returns it
+	// no more (dead.go).
+	MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error
 	// PruneSent deletes rows sent before the given time; returns how many.
 	PruneSent(ctx context.Context, before time.Time) (int64, error)
 }
@@ -108,6 +111,7 @@ type RelayStats struct {
 	Refused      uint64        // chained publishes the stream refused because the one before was not stored last; sent again
 	Conflicts    uint64        // times another publisher broke the chain; the relay then publishes unchained for ChainPause
 	Overtaken    uint64        // unchained only: rows stored while an earlier row of their channel failed
+	DeadLettered uint64        // rows the server refused for good, parked as dead letters (dead.go)
 	Pruned       uint64        // sent rows deleted after the retention
 	Passes       uint64        // passes over the outbox
 	FailedPasses uint64        // passes that ended in an error

@@ -323,3 +323,36 @@ func TestRelayBackoff(t *testing.T) {
 		t.Errorf("MaxRetryGap %s must stay below MinDuplicates %s", MaxRetryGap, MinDuplicates)
 	}
 }
+
+// TestRelayUncertainAcrossTypes: a channel's events are on one subject per type, so the lookup
+// after a long outage must find the channel's last event whatever its type. Two uncertain rows, a
+// publish then a removal, both reached the stream: both are found, neither is stored twice.
+func TestRelayUncertainAcrossTypes(t *testing.T) {
+	n := newTestNATS(t)
+	c := n.connect()
+	ctx := context.Background()
+	js, stream := c.JetStream(), c.Options().Stream
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	rows := gen.rows(t, 1, 2)
+	removal := rows[1]
+	removal.Subject = syndicate.EventSubject(c.Options().SubjectPrefix, []string{"region", "ch0"}, syndicate.EventRemoved)
+	ob.add(rows[0], removal)
+	pending, _ := ob.PendingEvents(ctx, 2)
+	now := time.Now()
+	r := NewRelay(js, ob, RelayOptions{Stream: stream, Now: func() time.Time { return now }}, testLog(t))
+	for _, row := range pending {
+		if _, err := js.Publish(ctx, row.Subject, row.Payload, jetstream.WithMsgID(row.EventID)); err != nil {
+			t.Fatal(err)
+		}
+		r.uncertain[row.Seq] = uncertainRow{first: now.Add(-6 * time.Minute), id: row.EventID, channel: row.Channel}
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.FoundStored != 2 || st.Published != 0 {
+		t.Errorf("stats = %+v, want both rows found in the stream and none published again", st)
+	}
+	if got := len(readStream(t, js, stream)); got != 2 {
+		t.Errorf("stream holds %d messages, want 2", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -19,31 +20,40 @@ import (
 const tailRetry = time.Second
 
 // Tail writes the events of stream to w, one JSON document per line, oldest first. It starts at the
-// beginning of the stream, or at since when that is not zero; subject filters ("" = all). Without
+// beginning of the stream, or at since when that is not zero; subjects are filters (none: all). Without
 // follow it returns after the last event stored when it started; with follow it waits for new
 // events until ctx ends, which is not an error.
 //
 // An ordered consumer delivers each event once and in stream order, and is recreated from the last
-// printed event when it is lost (a reconnect, a server restart).
-func Tail(ctx context.Context, js jetstream.JetStream, stream, subject string, since time.Time, follow bool, w io.Writer) error {
+// printed event when it is lost (a reconnect, a server restart). Several filters go to the server
+// as one consumer's FilterSubjects when it is nats-server 2.10 or later (MultiFilter); an older
+// server reads the whole stream and Tail keeps the events that match, still in stream order.
+func Tail(ctx context.Context, js jetstream.JetStream, stream string, subjects []string, since time.Time, follow bool, w io.Writer) error {
 	// Check first: the ordered consumer would retry a missing stream or a bad filter forever.
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
 		return fmt.Errorf("publisher: tail stream %s: %w", stream, err)
 	}
-	if subject != "" && !validSubject(subject, true) {
-		return fmt.Errorf("publisher: tail stream %s: bad subject filter %q", stream, subject)
-	}
-	// nats-server 2.9 refuses such a filter and 2.10+ accepts it and waits forever: say so at once.
-	if subjects := s.CachedInfo().Config.Subjects; subject != "" && !slices.ContainsFunc(subjects, func(ss string) bool {
-		return server.SubjectsCollide(ss, subject)
-	}) {
-		return fmt.Errorf("publisher: tail stream %s: subject filter %q matches none of its subjects %v", stream, subject, subjects)
+	have := s.CachedInfo().Config.Subjects
+	for _, subject := range subjects {
+		if !validSubject(subject, true) {
+			return fmt.Errorf("publisher: tail stream %s: bad subject filter %q", stream, subject)
+		}
+		// nats-server 2.9 refuses such a filter and 2.10+ accepts it and waits forever: say so at once.
+		if !slices.ContainsFunc(have, func(ss string) bool { return server.SubjectsCollide(ss, subject) }) {
+			return fmt.Errorf("publisher: tail stream %s: subject filter %q matches none of its subjects %v", stream, subject, have)
+		}
 	}
 	if !follow && s.CachedInfo().State.Msgs == 0 {
 		return nil
 	}
-	t := &tailer{js: js, stream: stream, subject: subject, out: bufio.NewWriter(w)}
+	t := &tailer{js: js, stream: stream, out: bufio.NewWriter(w)}
+	switch {
+	case len(subjects) == 1 || len(subjects) > 1 && MultiFilter(js.Conn()):
+		t.filters = subjects
+	case len(subjects) > 1:
+		t.match = subjects
+	}
 	for attempt := 0; ; attempt++ {
 		err := t.run(ctx, since, follow)
 		if ferr := t.flush(); ferr != nil || t.werr != nil {
@@ -65,10 +75,24 @@ func Tail(ctx context.Context, js jetstream.JetStream, stream, subject string, s
 	}
 }
 
+// MultiFilter reports whether the server nc is connected to takes several filter subjects on one
+// consumer (FilterSubjects): nats-server 2.10 and later. nats-server 2.9 takes one.
+func MultiFilter(nc *nats.Conn) bool {
+	if nc == nil {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(nc.ConnectedServerVersion(), "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 2 || major == 2 && minor >= 10
+}
+
 type tailer struct {
 	js      jetstream.JetStream
 	stream  string
-	subject string
+	filters []string // given to the consumer
+	match   []string // checked here: several filters on a server that takes one
 	out     *bufio.Writer
 	lastSeq uint64 // stream sequence of the last event written
 	werr    error  // the first failure to write to out: final, unlike a lost consumer
@@ -96,10 +120,7 @@ func (t *tailer) run(ctx context.Context, since time.Time, follow bool) error {
 	case !since.IsZero():
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
-	if t.subject != "" {
-		// One filter only: FilterSubjects with several needs nats-server 2.10.
-		cfg.FilterSubjects = []string{t.subject}
-	}
+	cfg.FilterSubjects = t.filters
 	cons, err := t.js.OrderedConsumer(ctx, t.stream, cfg)
 	if err != nil {
 		return err
@@ -126,8 +147,11 @@ func (t *tailer) run(ctx context.Context, since time.Time, follow bool) error {
 		if err != nil {
 			return err
 		}
-		if err := t.write(msg, meta.Sequence.Stream); err != nil {
-			return err
+		t.lastSeq = meta.Sequence.Stream
+		if t.matches(msg.Subject()) {
+			if err := t.write(msg, meta.Sequence.Stream); err != nil {
+				return err
+			}
 		}
 		if meta.NumPending == 0 {
 			// Caught up: show what we have before waiting for more.
@@ -141,10 +165,14 @@ func (t *tailer) run(ctx context.Context, since time.Time, follow bool) error {
 	}
 }
 
+// matches says whether a message on subject passes the filters Tail checks itself.
+func (t *tailer) matches(subject string) bool {
+	return len(t.match) == 0 || slices.ContainsFunc(t.match, func(f string) bool { return server.SubjectMatchesFilter(subject, f) })
+}
+
 // write prints one event as a single line of JSON. A payload that is not JSON (a foreign publisher
 // on our subjects) is wrapped, so the output stays one JSON document per line.
 func (t *tailer) write(msg jetstream.Msg, seq uint64) error {
-	t.lastSeq = seq
 	t.buf.Reset()
 	if err := json.Compact(&t.buf, msg.Data()); err != nil {
 		t.buf.Reset()

@@ -20,7 +20,11 @@ func tailIDs(t *testing.T, c *Conn, subject string, since time.Time) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := Tail(ctx, c.JetStream(), c.Options().Stream, subject, since, false, &out); err != nil {
+	var subjects []string
+	if subject != "" {
+		subjects = strings.Split(subject, ",")
+	}
+	if err := Tail(ctx, c.JetStream(), c.Options().Stream, subjects, since, false, &out); err != nil {
 		t.Fatal(err)
 	}
 	return eventIDs(t, out.String())
@@ -65,7 +69,7 @@ func TestTail(t *testing.T) {
 	// The ack came back before Flush returned, so every later event is stored at or after mid.
 	mid := time.Now()
 	late := relay(gen.rows(t, 2, 4))
-	ch1 := gen.want[n.opts.SubjectPrefix+".items.region.ch1"]
+	ch1 := gen.want[syndicate.EventSubject(n.opts.SubjectPrefix, []string{"region", "ch1"}, syndicate.EventPublished)]
 
 	// The relay keeps order within a channel only, so across channels compare the sets.
 	tests := []struct {
@@ -77,14 +81,18 @@ func TestTail(t *testing.T) {
 		{"from the start", "", time.Time{}, slices.Concat(early, late)},
 		{"since a time", "", mid, late},
 		{"since the future", "", time.Now().Add(time.Hour), nil},
-		{"one channel", n.opts.SubjectPrefix + ".items.region.ch1", time.Time{}, ch1},
+		{"one channel", n.opts.SubjectPrefix + ".items.region.ch1.>", time.Time{}, ch1},
 		{"wildcard", n.opts.SubjectPrefix + ".items.>", mid, late},
-		{"no such channel", n.opts.SubjectPrefix + ".items.nowhere", time.Time{}, nil},
+		// Several filters: one consumer's FilterSubjects on 2.10+, checked by Tail on 2.9.
+		{"two filters", n.opts.SubjectPrefix + ".items.region.ch1.>," + n.opts.SubjectPrefix + ".items.*.ch0.*.*.published", time.Time{},
+			slices.Concat(early, late)},
+		{"type filter", n.opts.SubjectPrefix + ".items.*.*.*.*.removed", time.Time{}, nil},
+		{"no such channel", n.opts.SubjectPrefix + ".items.nowhere.>", time.Time{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, want := tailIDs(t, c, tt.subject, tt.since), slices.Clone(tt.want)
-			if !strings.Contains(tt.subject, ".ch") {
+			if !strings.Contains(tt.subject, ".ch") || strings.Contains(tt.subject, ",") {
 				slices.Sort(got)
 				slices.Sort(want)
 			}
@@ -100,13 +108,13 @@ func TestTailErrors(t *testing.T) {
 	c := n.connect()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := Tail(ctx, c.JetStream(), n.opts.Stream+"_MISSING", "", time.Time{}, false, &bytes.Buffer{}); err == nil {
+	if err := Tail(ctx, c.JetStream(), n.opts.Stream+"_MISSING", nil, time.Time{}, false, &bytes.Buffer{}); err == nil {
 		t.Error("Tail of a missing stream succeeded")
 	}
-	if err := Tail(ctx, c.JetStream(), n.opts.Stream, "a..b", time.Time{}, true, &bytes.Buffer{}); err == nil {
+	if err := Tail(ctx, c.JetStream(), n.opts.Stream, []string{"a..b"}, time.Time{}, true, &bytes.Buffer{}); err == nil {
 		t.Error("Tail with a bad subject succeeded")
 	}
-	if err := Tail(ctx, c.JetStream(), n.opts.Stream, "elsewhere.>", time.Time{}, true, &bytes.Buffer{}); err == nil {
+	if err := Tail(ctx, c.JetStream(), n.opts.Stream, []string{"elsewhere.>"}, time.Time{}, true, &bytes.Buffer{}); err == nil {
 		t.Error("Tail with a filter outside the stream succeeded")
 	}
 
@@ -115,7 +123,7 @@ func TestTailErrors(t *testing.T) {
 	if err := NewRelay(c.JetStream(), ob, RelayOptions{Stream: n.opts.Stream}, testLog(t)).Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := Tail(ctx, c.JetStream(), n.opts.Stream, "", time.Time{}, true, failWriter{}); !errors.Is(err, errWrite) {
+	if err := Tail(ctx, c.JetStream(), n.opts.Stream, nil, time.Time{}, true, failWriter{}); !errors.Is(err, errWrite) {
 		t.Errorf("Tail to a failing writer: %v, want the write error", err)
 	}
 }
@@ -157,7 +165,7 @@ func TestTailFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- Tail(ctx, c.JetStream(), n.opts.Stream, "", time.Time{}, true, &out) }()
+	go func() { done <- Tail(ctx, c.JetStream(), n.opts.Stream, nil, time.Time{}, true, &out) }()
 	lines := func() int { return strings.Count(out.String(), "\n") }
 	eventually(t, 10*time.Second, "the stored events", func() bool { return lines() == 3 })
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,7 +23,7 @@ import (
 // rows reach the stream only in order, with nothing of the channel missing before them: unchained
 // with one row in flight per channel (ChannelWindow 1), a row is only sent after the one before
 // it was acked, and chained, a row is only stored right after the one sent before it (chain.go).
-// So the last message on the channel's subject tells: if it is one of the rows the relay sent and
+// So the last message on the channel's subjects (one per event type, channelSubjects) tells: if it is one of the rows the relay sent and
 // did not mark, that row and every pending row of the channel before it are stored; otherwise
 // none is. With a larger unchained window (Unchained and ChannelWindow above 1) that reasoning
 // fails, and the relay republishes as usual.
@@ -75,7 +76,7 @@ func (p *passRun) resolveUncertain(ctx context.Context, fresh []*channelQueue) {
 		if r.opts.Now().Sub(u.first) < r.dupWindow/2 {
 			continue // the duplicate window still covers a republish
 		}
-		msg, err := stream.GetLastMsgForSubject(ctx, head.Subject)
+		msg, err := stream.GetLastMsgForSubject(ctx, channelSubjects(head.Subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
@@ -129,4 +130,20 @@ func (p *passRun) takeFound(q *channelQueue) int {
 	}
 	p.r.count(func(s *RelayStats) { s.FoundStored += uint64(n) })
 	return n
+}
+
+// channelSubjects is the filter of every subject of the channel whose event is on subject: the
+// subject with its last token, the event type, made a wildcard (syndicate.EventSubject); nats-server
+// 2.9 takes a wildcard in a last-message lookup. A subject of another layout (rows written before
+// the type ended the subject) is its channel's only subject.
+func channelSubjects(subject string) string {
+	i := strings.LastIndexByte(subject, '.')
+	if i < 0 || strings.Count(subject, ".") < syndicate.MaxChannelDepth+2 {
+		return subject
+	}
+	switch subject[i+1:] {
+	case "published", "updated", "removed":
+		return subject[:i] + ".*"
+	}
+	return subject
 }

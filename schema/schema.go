@@ -1,6 +1,8 @@
-// Package schema publishes the JSON Schema of Syndicate's item events (item-event.schema.json) and
-// validates documents against it, so tests and aggregators check events against the same file
-// the README points to.
+// Package schema publishes the JSON Schemas of Syndicate's item events (item-event.schema.json, the
+// envelope, and item-data.schema.json, its data, which the service serves as the events'
+// dataschema) and validates documents against them, so tests and aggregators check events against
+// the same files the README points to. Both schemas accept fields they do not know: additive
+// changes keep the event type, so consumers must ignore what they do not use.
 package schema
 
 import (
@@ -12,23 +14,37 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-//go:embed item-event.schema.json
-var itemEvent []byte
+var (
+	//go:embed item-event.schema.json
+	itemEvent []byte
+	//go:embed item-data.schema.json
+	itemData []byte
+)
 
-// ItemEventJSON returns the schema document.
+const (
+	eventURL = "https://github.com/yongzhou-news/syndicate/schema/item-event.schema.json"
+	dataURL  = "https://github.com/yongzhou-news/syndicate/schema/item-data.schema.json"
+)
+
+// ItemEventJSON returns the schema of a whole event.
 func ItemEventJSON() []byte { return bytes.Clone(itemEvent) }
 
+// ItemDataJSON returns the schema of an event's data, the document its dataschema names.
+func ItemDataJSON() []byte { return bytes.Clone(itemData) }
+
 var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(itemEvent))
-	if err != nil {
-		return nil, fmt.Errorf("schema: parse item-event.schema.json: %w", err)
-	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	if err := c.AddResource("item-event.schema.json", doc); err != nil {
-		return nil, fmt.Errorf("schema: %w", err)
+	for url, raw := range map[string][]byte{eventURL: itemEvent, dataURL: itemData} {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("schema: parse %s: %w", url, err)
+		}
+		if err := c.AddResource(url, doc); err != nil {
+			return nil, fmt.Errorf("schema: %w", err)
+		}
 	}
-	return c.Compile("item-event.schema.json")
+	return c.Compile(eventURL)
 })
 
 // ValidateItemEvent checks one event document (the JSON payload of a stream message).

@@ -72,8 +72,17 @@ type Store interface {
 	MarkSent(ctx context.Context, seqs []int64, at time.Time) error
 	// PruneSent deletes rows sent before the given time and returns how many it deleted.
 	PruneSent(ctx context.Context, before time.Time) (int64, error)
-	// OutboxStats reports the number of unsent rows and the creation time of the oldest.
+	// OutboxStats reports the number of unsent rows and the creation time of the oldest; rows
+	// parked as dead letters are not pending.
 	OutboxStats(ctx context.Context) (pending int64, oldest time.Time, err error)
+	// MarkDead parks a row the NATS server refused for good, with the error: PendingEvents
+	// returns it no more, so the rows after it flow on.
+	MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error
+	// DeadLetters returns up to limit parked rows in Seq order, and how many there are in all.
+	DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter, int64, error)
+	// ResendDead makes parked rows pending again (all of them when seqs is nil) and returns how
+	// many. ENOTFOUND when seqs names a row that is not parked.
+	ResendDead(ctx context.Context, seqs []int64) (int64, error)
 
 	// JobStates returns the saved state of every job that has one, by job name.
 	JobStates(ctx context.Context) (map[string]JobState, error)
@@ -153,6 +162,13 @@ type Change struct {
 	Seq     int64             // the article's change sequence number
 	Hash    string            // the article's content hash at that change
 	Article syndicate.Article // for ChangeRemoved: the last stored version
+	// Revision counts the article's changes: 1 when created, plus one for every update and
+	// deletion. Events carry it as data.revision.
+	Revision int64
+	// At is when the store recorded the change (zero for changes stored before it kept the time).
+	At time.Time
+	// Deleted tells, for ChangeRemoved, a deleted article from one moved out of the channel.
+	Deleted bool
 }
 
 // Build is the result of one channel build, committed atomically.

@@ -123,6 +123,7 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /static/copy.js", s.copyScript)
 	s.mux.HandleFunc("GET /favicon.ico", serveIcon)
 	s.mux.HandleFunc("GET /logo.png", serveIcon)
+	s.mux.HandleFunc("GET "+syndicate.ItemDataSchemaPath, serveItemDataSchema)
 	s.mux.HandleFunc("GET /{$}", s.directoryPage)
 	if s.jobs != nil {
 		s.jobRoutes()

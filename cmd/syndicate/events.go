@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -13,16 +14,29 @@ import (
 	"github.com/yongzhou-news/syndicate/publisher"
 )
 
+const eventsUsage = `usage: syndicate events tail [--subject S]... [--since 2h|RFC3339] [--follow]
+       syndicate events dead [--limit N]
+       syndicate events resend SEQ... | --all`
+
 func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "dead":
+			return deadCmd(ctx, args[1:], stdout, stderr)
+		case "resend":
+			return resendCmd(ctx, args[1:], stdout, stderr)
+		}
+	}
 	if len(args) == 0 || args[0] != "tail" {
-		fmt.Fprintln(stderr, "usage: syndicate events tail [--subject S] [--since 2h|RFC3339] [--follow]")
+		fmt.Fprintln(stderr, eventsUsage)
 		return errUsage
 	}
 	var c common
-	var subject, since string
+	var since string
+	var subjects subjectList
 	var follow bool
 	fs := newFlagSet("events tail", stderr, &c)
-	fs.StringVar(&subject, "subject", "", "subject filter, e.g. syndicate.items.xianshiqu.> (default: all items)")
+	fs.Var(&subjects, "subject", "subject filter, repeatable, e.g. syndicate.items.xianshiqu.> or syndicate.items.*.*.*.*.removed (default: all items)")
 	fs.StringVar(&since, "since", "", "start at this age (2h, 30m) or time (RFC 3339); default: the start of the stream")
 	fs.BoolVar(&follow, "follow", false, "keep printing new events until interrupted")
 	if err := parse(fs, args[1:]); err != nil {
@@ -36,8 +50,8 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if subject == "" {
-		subject = cfg.NATS.SubjectPrefix + ".items.>"
+	if len(subjects) == 0 {
+		subjects = subjectList{cfg.NATS.SubjectPrefix + ".items.>"}
 	}
 	opts := app.PublisherOptions(cfg)
 	if opts.URLs == "" {
@@ -65,7 +79,7 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer conn.Close(context.Background())
-	return publisher.Tail(ctx, conn.JetStream(), cfg.NATS.Stream, subject, start, follow, stdout)
+	return publisher.Tail(ctx, conn.JetStream(), cfg.NATS.Stream, subjects, start, follow, stdout)
 }
 
 // parseSince accepts a duration back from now or an RFC 3339 time; "" is the zero time.
@@ -80,4 +94,14 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("--since %q: want a duration like 2h or an RFC 3339 time", s)
+}
+
+// subjectList is a repeatable --subject flag.
+type subjectList []string
+
+func (l *subjectList) String() string { return strings.Join(*l, " ") }
+
+func (l *subjectList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
 }

@@ -5,7 +5,8 @@
 //
 //	syndicate serve [--config FILE]
 //	syndicate import [--config FILE] FILE
-//	syndicate events tail [--config FILE] [--subject S] [--since 2h|RFC3339] [--follow]
+//	syndicate events tail [--config FILE] [--subject S]... [--since 2h|RFC3339] [--follow]
+//	syndicate events dead|resend [--config FILE] [SEQ...|--all]
 //	syndicate jobs list|show|set|pause|resume|run [NAME] [SPEC]
 //	syndicate version
 package main
@@ -27,6 +28,8 @@ commands:
   serve          run the service (HTTP, schedules, NATS relay)
   import FILE    store articles from a JSON array or JSON Lines file ("-" reads standard input)
   events tail    print events from the stream, one JSON document per line
+  events dead    list events NATS refused for good (dead letters)
+  events resend  make dead letters pending again (SEQ... or --all)
   jobs           list, reschedule, pause, resume or run build jobs of a running service
   version        print the version
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	syndicate "github.com/yongzhou-news/syndicate"
 )
 
 func freeAddr(t *testing.T) string {
@@ -120,7 +122,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	for _, line := range events {
 		var ev struct{ Type, Subject string }
-		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type != "syndicate.item.published" {
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type != syndicate.EventPublished {
 			t.Errorf("event line %q: %v", line, err)
 		}
 	}

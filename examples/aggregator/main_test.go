@@ -48,13 +48,13 @@ func TestAggregatorReceivesEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := Options{Stream: cfg.NATS.Stream, Durable: "test-agg", Subject: "syndicate.items.>", Max: 2}
+	opts := Options{Stream: cfg.NATS.Stream, Durable: "test-agg", Subjects: []string{"syndicate.items.>"}, Max: 2}
 	var out bytes.Buffer
 	evs, err := Run(ctx, a.NATS.NATS(), opts, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 2 || !strings.Contains(out.String(), "syndicate.item.published lingling tag:") {
+	if len(evs) != 2 || !strings.Contains(out.String(), syndicate.EventPublished+" lingling tag:") {
 		t.Fatalf("received %d events:\n%s", len(evs), out.String())
 	}
 

@@ -57,11 +57,13 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if outcome == store.UpsertCreated {
 			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html)
-			VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9)
+		// revision counts every change of the article, deletions included (events' data.revision).
+		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
+			VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, 1, now())
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
 				deleted = false, published_at = excluded.published_at, data = excluded.data,
-				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html`,
+				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
+				revision = articles.revision + 1, changed_at = excluded.changed_at`,
 			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized)); err != nil {
 			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
 		}
@@ -179,7 +181,7 @@ func (s *DB) DeleteArticle(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE articles SET deleted = true, seq = $1 WHERE id = $2 AND NOT deleted`, last+1, id)
+		tag, err := tx.Exec(ctx, `UPDATE articles SET deleted = true, seq = $1, revision = revision + 1, changed_at = now() WHERE id = $2 AND NOT deleted`, last+1, id)
 		if err != nil {
 			return fmt.Errorf("postgres: delete article %q: %w", id, err)
 		}

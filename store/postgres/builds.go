@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -50,9 +51,10 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 		for rows.Next() {
 			var id, hash, announced string
 			var data []byte
-			var seq int64
+			var seq, revision int64
+			var changed *time.Time
 			var deleted, filed bool
-			if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced); err != nil {
+			if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced, &revision, &changed); err != nil {
 				return fmt.Errorf("scan change: %w", err)
 			}
 			kind := store.Classify(filed && !deleted, hash, announced)
@@ -63,7 +65,11 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 			if err != nil {
 				return err
 			}
-			out = append(out, store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a})
+			c := store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a, Revision: revision, Deleted: deleted}
+			if changed != nil {
+				c.At = changed.UTC()
+			}
+			out = append(out, c)
 		}
 		return rows.Err()
 	})
@@ -199,19 +205,19 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 }
 
 const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
-		ac.channel IS NOT NULL, coalesce(ci.hash, '')
+		ac.channel IS NOT NULL, coalesce(ci.hash, ''), a.revision, a.changed_at
 	FROM articles a
 	LEFT JOIN article_channels ac ON ac.article_id = a.id AND ac.channel = $1
 	LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = $1
 	WHERE a.seq > $2 AND a.seq <= $3 AND (ac.channel IS NOT NULL OR ci.article_id IS NOT NULL)
 	ORDER BY a.seq`
 
-const changesByChannel = `SELECT a.id, a.seq, a.hash, a.deleted, a.data, true, coalesce(ci.hash, '')
+const changesByChannel = `SELECT a.id, a.seq, a.hash, a.deleted, a.data, true, coalesce(ci.hash, ''), a.revision, a.changed_at
 	FROM article_channels ac JOIN articles a ON a.id = ac.article_id
 	LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = $1
 	WHERE ac.channel = $1 AND a.seq > $2 AND a.seq <= $3
 	UNION ALL
-	SELECT a.id, a.seq, a.hash, a.deleted, a.data, false, ci.hash
+	SELECT a.id, a.seq, a.hash, a.deleted, a.data, false, ci.hash, a.revision, a.changed_at
 	FROM channel_items ci JOIN articles a ON a.id = ci.article_id
 	WHERE ci.channel = $1 AND a.seq > $2 AND a.seq <= $3
 		AND NOT EXISTS (SELECT 1 FROM article_channels x WHERE x.channel = $1 AND x.article_id = ci.article_id)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -50,9 +51,9 @@ const claimLockKey int64 = 0x73796e636c61696d
 const claimQuery = `UPDATE outbox SET claimed_by = $2, claimed_until = now() + make_interval(secs => $3)
 	WHERE seq IN (
 		SELECT o.seq FROM outbox o
-		WHERE o.sent_at IS NULL AND NOT EXISTS (
+		WHERE o.sent_at IS NULL AND o.dead_at IS NULL AND NOT EXISTS (
 			SELECT 1 FROM outbox x
-			WHERE x.channel = o.channel AND x.sent_at IS NULL
+			WHERE x.channel = o.channel AND x.sent_at IS NULL AND x.dead_at IS NULL
 				AND x.claimed_by <> $2 AND x.claimed_until > now())
 		ORDER BY o.seq LIMIT $1)
 	RETURNING seq, event_id, subject, channel, payload, created_at`
@@ -109,11 +110,75 @@ func (s *DB) PruneSent(ctx context.Context, before time.Time) (int64, error) {
 func (s *DB) OutboxStats(ctx context.Context) (int64, time.Time, error) {
 	var n int64
 	var oldest *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL`).Scan(&n, &oldest); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`).Scan(&n, &oldest); err != nil {
 		return 0, time.Time{}, fmt.Errorf("postgres: outbox stats: %w", err)
 	}
 	if oldest == nil {
 		return n, time.Time{}, nil
 	}
 	return n, oldest.UTC(), nil
+}
+
+// MarkDead implements store.Store.
+func (s *DB) MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE outbox SET dead_at = $1, dead_error = $2, claimed_by = NULL, claimed_until = NULL
+		WHERE seq = $3 AND sent_at IS NULL`, at, reason, seq); err != nil {
+		return fmt.Errorf("postgres: park outbox row %d: %w", seq, err)
+	}
+	return nil
+}
+
+// DeadLetters implements store.Store.
+func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter, int64, error) {
+	var total int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("postgres: count dead letters: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, event_id, subject, channel, length(payload), coalesce(dead_error, ''), created_at, dead_at
+		FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq LIMIT $1`, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("postgres: dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []syndicate.DeadLetter
+	for rows.Next() {
+		var d syndicate.DeadLetter
+		if err := rows.Scan(&d.Seq, &d.EventID, &d.Subject, &d.Channel, &d.Size, &d.Error, &d.CreatedAt, &d.DeadAt); err != nil {
+			return nil, 0, fmt.Errorf("postgres: scan dead letter: %w", err)
+		}
+		d.CreatedAt, d.DeadAt = d.CreatedAt.UTC(), d.DeadAt.UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("postgres: dead letters: %w", err)
+	}
+	return out, total, nil
+}
+
+// ResendDead implements store.Store.
+func (s *DB) ResendDead(ctx context.Context, seqs []int64) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if seqs == nil {
+			tag, err := tx.Exec(ctx, `UPDATE outbox SET dead_at = NULL, dead_error = NULL WHERE dead_at IS NOT NULL`)
+			n = tag.RowsAffected()
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE outbox SET dead_at = NULL, dead_error = NULL WHERE seq = ANY($1) AND dead_at IS NOT NULL`, seqs)
+		if err != nil {
+			return err
+		}
+		if n = tag.RowsAffected(); n != int64(len(slices.Compact(slices.Sorted(slices.Values(seqs))))) {
+			return syndicate.Errorf(syndicate.ENOTFOUND, "%d of the outbox rows %v are not dead letters", int64(len(seqs))-n, seqs)
+		}
+		return nil
+	})
+	if err != nil {
+		var serr *syndicate.Error
+		if errors.As(err, &serr) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("postgres: resend dead letters: %w", err)
+	}
+	return n, nil
 }

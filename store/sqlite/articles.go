@@ -53,12 +53,15 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if outcome == store.UpsertCreated {
 			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html)
-			VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+		// revision counts every change of the article, deletions included (events' data.revision).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
+			VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 1, ?)
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
 				deleted = 0, published_at = excluded.published_at, data = excluded.data,
-				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html`,
-			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized)); err != nil {
+				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
+				revision = articles.revision + 1, changed_at = excluded.changed_at`,
+			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized),
+			micros(s.Now())); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
 		old, err := filings(ctx, tx, a.ID)
@@ -165,7 +168,8 @@ func (s *DB) DeleteArticle(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE articles SET deleted = 1, seq = ? WHERE id = ? AND deleted = 0`, seq, id)
+		res, err := tx.ExecContext(ctx, `UPDATE articles SET deleted = 1, seq = ?, revision = revision + 1, changed_at = ? WHERE id = ? AND deleted = 0`,
+			seq, micros(s.Now()), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete article %q: %w", id, err)
 		}

@@ -49,9 +49,9 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 	var out []store.Change
 	for rows.Next() {
 		var id, hash, data, announced string
-		var seq int64
+		var seq, revision, changed int64
 		var deleted, filed bool
-		if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced); err != nil {
+		if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced, &revision, &changed); err != nil {
 			return nil, 0, fmt.Errorf("sqlite: scan change: %w", err)
 		}
 		kind := store.Classify(filed && !deleted, hash, announced)
@@ -62,7 +62,11 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a})
+		c := store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a, Revision: revision, Deleted: deleted}
+		if changed != 0 {
+			c.At = fromMicros(changed)
+		}
+		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
@@ -172,19 +176,19 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 }
 
 const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
-		ac.channel IS NOT NULL, coalesce(ci.hash, '')
+		ac.channel IS NOT NULL, coalesce(ci.hash, ''), a.revision, a.changed_at
 	FROM articles a
 	LEFT JOIN article_channels ac ON ac.article_id = a.id AND ac.channel = ?1
 	LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = ?1
 	WHERE a.seq > ?2 AND a.seq <= ?3 AND (ac.channel IS NOT NULL OR ci.article_id IS NOT NULL)
 	ORDER BY a.seq`
 
-const changesByChannel = `SELECT a.id, a.seq, a.hash, a.deleted, a.data, 1, coalesce(ci.hash, '')
+const changesByChannel = `SELECT a.id, a.seq, a.hash, a.deleted, a.data, 1, coalesce(ci.hash, ''), a.revision, a.changed_at
 	FROM article_channels ac JOIN articles a ON a.id = ac.article_id
 	LEFT JOIN channel_items ci ON ci.article_id = a.id AND ci.channel = ?1
 	WHERE ac.channel = ?1 AND a.seq > ?2 AND a.seq <= ?3
 	UNION ALL
-	SELECT a.id, a.seq, a.hash, a.deleted, a.data, 0, ci.hash
+	SELECT a.id, a.seq, a.hash, a.deleted, a.data, 0, ci.hash, a.revision, a.changed_at
 	FROM channel_items ci JOIN articles a ON a.id = ci.article_id
 	WHERE ci.channel = ?1 AND a.seq > ?2 AND a.seq <= ?3
 		AND NOT EXISTS (SELECT 1 FROM article_channels x WHERE x.channel = ?1 AND x.article_id = ci.article_id)

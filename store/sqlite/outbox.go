@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,7 +14,7 @@ import (
 // PendingEvents implements store.Store.
 func (s *DB) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, event_id, subject, channel, payload, created_at
-		FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`, limit)
+		FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending events: %w", err)
 	}
@@ -81,11 +82,84 @@ func (s *DB) PruneSent(ctx context.Context, before time.Time) (int64, error) {
 func (s *DB) OutboxStats(ctx context.Context) (int64, time.Time, error) {
 	var n int64
 	var oldest sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL`).Scan(&n, &oldest); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL`).Scan(&n, &oldest); err != nil {
 		return 0, time.Time{}, fmt.Errorf("sqlite: outbox stats: %w", err)
 	}
 	if !oldest.Valid {
 		return n, time.Time{}, nil
 	}
 	return n, fromMicros(oldest.Int64), nil
+}
+
+// MarkDead implements store.Store.
+func (s *DB) MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE outbox SET dead_at = ?, dead_error = ? WHERE seq = ? AND sent_at IS NULL`,
+		micros(at), reason, seq); err != nil {
+		return fmt.Errorf("sqlite: park outbox row %d: %w", seq, err)
+	}
+	return nil
+}
+
+// DeadLetters implements store.Store.
+func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter, int64, error) {
+	var total int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: count dead letters: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, event_id, subject, channel, length(payload), coalesce(dead_error, ''), created_at, dead_at
+		FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []syndicate.DeadLetter
+	for rows.Next() {
+		var d syndicate.DeadLetter
+		var created, dead int64
+		if err := rows.Scan(&d.Seq, &d.EventID, &d.Subject, &d.Channel, &d.Size, &d.Error, &created, &dead); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: scan dead letter: %w", err)
+		}
+		d.CreatedAt, d.DeadAt = fromMicros(created), fromMicros(dead)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: dead letters: %w", err)
+	}
+	return out, total, nil
+}
+
+// ResendDead implements store.Store.
+func (s *DB) ResendDead(ctx context.Context, seqs []int64) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if seqs == nil {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET dead_at = NULL, dead_error = NULL WHERE dead_at IS NOT NULL`)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		}
+		for _, seq := range seqs {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET dead_at = NULL, dead_error = NULL WHERE seq = ? AND dead_at IS NOT NULL`, seq)
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil {
+				return err
+			} else if k == 0 {
+				return syndicate.Errorf(syndicate.ENOTFOUND, "outbox row %d is not a dead letter", seq)
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		var serr *syndicate.Error
+		if errors.As(err, &serr) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("sqlite: resend dead letters: %w", err)
+	}
+	return n, nil
 }

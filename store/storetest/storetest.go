@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		}},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
+		{"OutboxDeadLetters", testDeadLetters},
 		{"JobStates", testJobStates},
 		{"SourceState", testSourceState},
 		{"ChannelMarks", testChannelMarks},
@@ -271,6 +272,7 @@ func testChanges(t *testing.T, s store.Store) {
 		t.Fatalf("changes after commit = %v, %v; want none", cs, err)
 	}
 
+	before := time.Now()
 	e := Article("edit", 1, "lingling")
 	e.Summary = "改过"
 	mustUpsert(t, s, e, store.UpsertUpdated)
@@ -294,12 +296,32 @@ func testChanges(t *testing.T, s store.Store) {
 			t.Errorf("changes not in change order: %d then %d", cs[i-1].Seq, cs[i].Seq)
 		}
 	}
+	// Events carry the article's revision, when the store recorded the change, and for a removal
+	// whether the article was deleted or moved out.
+	type meta struct {
+		revision int64
+		deleted  bool
+	}
+	wantMeta := map[string]meta{"edit": {2, false}, "move": {2, false}, "drop": {2, true}, "new": {1, false}}
+	after := time.Now()
+	for _, c := range cs {
+		if got := (meta{c.Revision, c.Deleted}); got != wantMeta[c.Article.ID] {
+			t.Errorf("%s: revision %d, deleted %v; want %+v", c.Article.ID, c.Revision, c.Deleted, wantMeta[c.Article.ID])
+		}
+		// A second of slack: PostgreSQL's clock stamps the change.
+		if c.At.Before(before.Add(-time.Second)) || c.At.After(after.Add(time.Second)) {
+			t.Errorf("%s: changed at %v, want between %v and %v", c.Article.ID, c.At, before, after)
+		}
+	}
 	commit(t, s, "lingling", cs, upTo2)
 	// Changing an article back to a content announced earlier is still an update.
 	mustUpsert(t, s, Article("edit", 1, "lingling"), store.UpsertUpdated)
 	cs, _, err = s.Changes(ctx, "lingling", upTo2)
 	if got := kinds(cs); err != nil || !maps(got, map[string]store.ChangeKind{"edit": store.ChangeUpdated}) {
 		t.Fatalf("revert changes = %v, %v", got, err)
+	}
+	if cs[0].Revision != 3 {
+		t.Errorf("revert: revision %d, want 3", cs[0].Revision)
 	}
 }
 
@@ -829,4 +851,69 @@ func articleIDs(items []syndicate.Article) []string {
 		ids = append(ids, a.ID)
 	}
 	return ids
+}
+
+// testDeadLetters: a parked row leaves the pending rows (the rows after it, in its channel too,
+// stay pending), is listed with its error, and a resend makes it pending again.
+func testDeadLetters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var events []syndicate.OutboxRow
+	for i := range 4 {
+		events = append(events, syndicate.OutboxRow{EventID: fmt.Sprint("dl", i), Subject: "syndicate.items.zhengwu",
+			Channel: "zhengwu", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: base.Add(time.Duration(i) * time.Second)})
+	}
+	if err := s.CommitBuild(ctx, store.Build{Channel: "zhengwu", Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.PendingEvents(ctx, 10)
+	if err != nil || len(all) != 4 {
+		t.Fatalf("PendingEvents = %d rows, %v", len(all), err)
+	}
+	at := base.Add(time.Hour)
+	for _, i := range []int{0, 2} {
+		if err := s.MarkDead(ctx, all[i].Seq, "message size exceeds maximum allowed", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending, err := s.PendingEvents(ctx, 10)
+	if err != nil || len(pending) != 2 || pending[0].EventID != "dl1" || pending[1].EventID != "dl3" {
+		t.Fatalf("pending after parking dl0 and dl2 = %+v, %v", pending, err)
+	}
+	if n, oldest, err := s.OutboxStats(ctx); err != nil || n != 2 || !oldest.Equal(events[1].CreatedAt) {
+		t.Errorf("OutboxStats = %d, %v, %v; want 2 pending from %v", n, oldest, err, events[1].CreatedAt)
+	}
+	dead, total, err := s.DeadLetters(ctx, 1)
+	if err != nil || total != 2 || len(dead) != 1 {
+		t.Fatalf("DeadLetters(1) = %+v, %d, %v; want one of 2", dead, total, err)
+	}
+	d := dead[0]
+	if d.Seq != all[0].Seq || d.EventID != "dl0" || d.Channel != "zhengwu" || d.Size != len(events[0].Payload) ||
+		d.Error != "message size exceeds maximum allowed" || !d.DeadAt.Equal(at) || !d.CreatedAt.Equal(events[0].CreatedAt) {
+		t.Errorf("dead letter = %+v", d)
+	}
+	if _, err := s.ResendDead(ctx, []int64{all[1].Seq}); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
+		t.Errorf("ResendDead(a pending row) = %v, want ENOTFOUND", err)
+	}
+	if n, err := s.ResendDead(ctx, []int64{all[2].Seq}); err != nil || n != 1 {
+		t.Errorf("ResendDead(dl2) = %d, %v", n, err)
+	}
+	if pending, _ := s.PendingEvents(ctx, 10); len(pending) != 3 {
+		t.Errorf("pending after resending dl2 = %d rows, want 3", len(pending))
+	}
+	if n, err := s.ResendDead(ctx, nil); err != nil || n != 1 {
+		t.Errorf("ResendDead(all) = %d, %v; want 1", n, err)
+	}
+	if _, total, err := s.DeadLetters(ctx, 10); err != nil || total != 0 {
+		t.Errorf("dead letters after resending all: %d, %v", total, err)
+	}
+	// A row marked sent is never parked: the ack won.
+	if err := s.MarkSent(ctx, []int64{all[3].Seq}, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDead(ctx, all[3].Seq, "late", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, total, _ := s.DeadLetters(ctx, 10); total != 0 {
+		t.Errorf("a sent row was parked")
+	}
 }
