@@ -3,6 +3,8 @@ package build
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -10,10 +12,18 @@ import (
 	"github.com/yongzhou-news/syndicate/store"
 )
 
-// Archive renders pages of channels' archived feeds (RFC 5005 §4): complete pages of
-// feed.ArchivePageSize items each, in the order the articles were created (store.ArchivePage),
-// oldest first. Pages are rendered on demand, not by builds, since a channel may have thousands;
-// a page is a pure function of the stored articles, so every replica renders the same bytes.
+// Archive renders pages of channels' archived feeds (RFC 5005 §4). Pages are rendered on demand,
+// not by builds, since a channel may have thousands; a page is a pure function of the stored
+// articles and the channel tree, so every replica renders the same bytes.
+//
+// Page n holds archive slots (n-1)·feed.ArchivePageSize+1 to n·feed.ArchivePageSize of the
+// subtree (store.ArchivePage): an article takes a slot when it is filed in a channel, and slots
+// are never renumbered, so what a complete page holds never moves to another page; a deletion or a
+// move leaves it short. Pages are not by date: a back-dated article would then land on a page
+// readers already cached as immutable, and they would never see it. The feed document holds the
+// slots after the last complete page besides its newest items (feedItems), so walking back from
+// the feed along prev-archive reaches every live article, in whatever order and with whatever
+// dates articles were added (RFC 5005 §4: the union of the feed and its archives).
 //
 // The site-wide feed (syndicate.SiteFeed) has an archive too, of every channel's articles.
 // Its fields must be set before the first Page.
@@ -34,7 +44,8 @@ type ArchivePage struct {
 
 // Page reads page n (from 1, the oldest) of slug's archive. It returns ENOTFOUND for an unknown
 // channel and for a page that is not complete: only complete pages are archive documents, the
-// newer items are in the channel's feed.
+// newer items are in the channel's feed. A complete page may hold fewer items than slots, even
+// none: its deleted and moved articles leave gaps.
 func (a *Archive) Page(ctx context.Context, slug string, n int) (*ArchivePage, error) {
 	ch, ok := a.Tree.Channel(slug)
 	if slug == syndicate.SiteFeed {
@@ -55,10 +66,6 @@ func (a *Archive) Page(ctx context.Context, slug string, n int) (*ArchivePage, e
 	items, err := a.Store.ArchivePage(ctx, channels, n, feed.ArchivePageSize)
 	if err != nil {
 		return nil, fmt.Errorf("archive %s page %d: %w", slug, n, err)
-	}
-	if len(items) < feed.ArchivePageSize {
-		// Articles were deleted between the two reads; the page is not complete (any more).
-		return nil, syndicate.Errorf(syndicate.ENOTFOUND, "archive page %d of %q is not complete", n, slug)
 	}
 	in := feed.Input{
 		Site: a.Site, Tree: a.Tree, Channel: ch, Items: items,
@@ -91,4 +98,41 @@ func (p *ArchivePage) Render(format string) (syndicate.Document, error) {
 		Channel: p.in.Channel.Slug, Format: format, Body: body, ETag: syndicate.ETagOf(body),
 		Modified: modified.UTC().Truncate(time.Second),
 	}, nil
+}
+
+// feedItems returns the items of a feed whose archive has pages complete pages: the limit newest
+// by publication, and every article on the slots after the last complete page (at most
+// feed.ArchivePageSize-1 more), newest published first. Without the second part, an article
+// added late with an old date falls out of the newest items before its page is complete and is
+// in neither the feed nor the archive. Those slots are read after the count, so a filing between
+// the two reads at worst adds items; the marks it moved make the next build link its page.
+func feedItems(ctx context.Context, st store.Store, subtree []string, limit, pages int) ([]syndicate.Article, error) {
+	items, err := st.NewestItems(ctx, subtree, limit)
+	if err != nil {
+		return nil, err
+	}
+	tail, err := st.ArchivePage(ctx, subtree, pages+1, feed.ArchivePageSize)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(items))
+	for _, a := range items {
+		seen[a.ID] = true
+	}
+	added := false
+	for _, a := range tail {
+		if !seen[a.ID] {
+			items, added = append(items, a), true
+		}
+	}
+	if added {
+		// The order NewestItems gives: newest published first, ties by id.
+		slices.SortStableFunc(items, func(x, y syndicate.Article) int {
+			if c := y.PublishedAt.Compare(x.PublishedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+	}
+	return items, nil
 }

@@ -42,12 +42,9 @@ func TestFeedLinksNewestArchivePage(t *testing.T) {
 	if got := prevArchive(); got != "" {
 		t.Fatalf("feed with %d items links to archive page %q", feed.ArchivePageSize-1, got)
 	}
-	// An old article edited: the newest items and the page count stay; nothing to render.
-	edited := storetest.Article("a000", 0, "lingling")
-	edited.Title = "改过"
-	upsert(t, st, edited)
-	if r := mustBuild(t, b, "lingling"); r.Rendered {
-		t.Error("editing an item outside the feed re-rendered it")
+	// Beyond the limit of 3, yet on no complete archive page: the feed holds every item.
+	if doc, _ := st.Document(ctx, "lingling", syndicate.FormatAtom); strings.Count(string(doc.Body), "<entry>") != feed.ArchivePageSize-1 {
+		t.Fatalf("feed of %d unarchived items holds %d", feed.ArchivePageSize-1, strings.Count(string(doc.Body), "<entry>"))
 	}
 	// The 50th item completes page 1. Back-dated, it is not even among the feed's newest items:
 	// the page count alone must change the documents.
@@ -60,6 +57,17 @@ func TestFeedLinksNewestArchivePage(t *testing.T) {
 	}
 	if r := mustBuild(t, b, "lingling"); r.Rendered {
 		t.Error("unchanged rebuild re-rendered")
+	}
+	// Now that page 1 holds them, the feed is back to its newest 3, and an old article edited
+	// changes neither them nor the page count: nothing to render.
+	if doc, _ := st.Document(ctx, "lingling", syndicate.FormatAtom); strings.Count(string(doc.Body), "<entry>") != 3 {
+		t.Errorf("feed with a complete archive page holds %d entries, want 3", strings.Count(string(doc.Body), "<entry>"))
+	}
+	edited := storetest.Article("a000", 0, "lingling")
+	edited.Title = "改过"
+	upsert(t, st, edited)
+	if r := mustBuild(t, b, "lingling"); r.Rendered {
+		t.Error("editing an archived item outside the feed re-rendered it")
 	}
 	// The parent's feed counts its subtree.
 	mustBuild(t, b, "xianshiqu")
@@ -216,10 +224,11 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 	recounted("an edit", false, "lingling")
 	recounted("an edit", false, "xianshiqu")
 
-	// Moved to the sibling: lingling's page is incomplete again, the parent's is not.
+	// Moved to the sibling: lingling's page stays complete, one item short (slots are never
+	// taken back), and the parent's stays complete too.
 	upsert(t, st, storetest.Article("a002", 2, "qiyang"))
-	if got := pages("lingling"); got != 0 {
-		t.Errorf("after a move out, lingling links %d archive pages, want 0", got)
+	if got := pages("lingling"); got != 1 {
+		t.Errorf("after a move out, lingling links %d archive pages, want 1", got)
 	}
 	if got := pages("xianshiqu"); got != 1 {
 		t.Errorf("after a move within the subtree, xianshiqu links %d archive pages, want 1", got)
@@ -229,8 +238,8 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 	if err := st.DeleteArticle(context.Background(), "a002"); err != nil {
 		t.Fatal(err)
 	}
-	if got := pages("xianshiqu"); got != 0 {
-		t.Errorf("after a deletion, xianshiqu links %d archive pages, want 0", got)
+	if got := pages("xianshiqu"); got != 1 {
+		t.Errorf("after a deletion, xianshiqu links %d archive pages, want 1", got)
 	}
 	upsert(t, st, storetest.Article("new", 100, "lingling"))
 	if got := pages("lingling"); got != 1 {

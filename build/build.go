@@ -152,17 +152,17 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	} else if upTo, err = b.changes.get(ctx); err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	items, err := b.Store.NewestItems(ctx, subtree, ch.Limit)
-	if err != nil {
-		return res, fmt.Errorf("build %s: %w", slug, err)
-	}
-	res.Items = len(items)
 	// The feed links to the newest complete archive page, so completing a page changes the
 	// fingerprint and the documents.
 	n, err := b.archiveCount(ctx, slug, subtree, marks)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
+	items, err := feedItems(ctx, b.Store, subtree, ch.Limit, feed.CompletePages(n))
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	res.Items = len(items)
 
 	in.Items, in.Archive = items, feed.Archive{Pages: feed.CompletePages(n)}
 	fp := fingerprint(cfp, in)

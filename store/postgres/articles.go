@@ -79,6 +79,9 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
 			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
 		}
+		if err := addSlots(ctx, tx, a.ID, seq, old, a.Channels); err != nil {
+			return err
+		}
 		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
 			return err
 		}

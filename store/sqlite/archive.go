@@ -5,20 +5,21 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
-// ArchiveCount implements store.Store. Deleting an article unfiles it, so article_channels holds
-// undeleted articles only.
+// ArchiveCount implements store.Store: the subtree's archive slots, those of deleted and moved
+// articles included, so that the count never goes down and complete pages stay complete.
 func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 	if len(channels) == 0 {
 		return 0, nil
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT article_id) FROM article_channels
-		WHERE channel IN (`+placeholders(len(channels))+`)`, slugArgs(channels)...).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel IN (`+placeholders(len(channels))+`))`, slugArgs(channels)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count archive of %v: %w", channels, err)
 	}
@@ -33,16 +34,23 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	if len(channels) == 0 || page-1 > math.MaxInt/size {
 		return nil, nil
 	}
-	// The inner query pages through the ids alone, from the (channel, first_seq) index; only the
-	// page's own rows are then read from articles. An article filed in two of the channels has
-	// the same first_seq in both rows, so DISTINCT keeps it once.
-	args := append(slugArgs(channels), size, (page-1)*size)
+	// The inner query pages through the slots alone, from the (channel, seq) key; an article filed
+	// in two of the channels by one change has one slot, which DISTINCT keeps once. Only then are
+	// the page's slots checked: the article is still filed in the subtree, and this is its latest
+	// slot there, so that it shows once however often it moved within the subtree.
+	in := `IN (` + placeholders(len(channels)) + `)`
+	args := slugArgs(channels)
+	args = append(args, size, (page-1)*size)
+	args = append(args, slugArgs(channels)...)
+	args = append(args, slugArgs(channels)...)
 	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM (
-			SELECT DISTINCT article_id, first_seq FROM article_channels
-			WHERE channel IN (`+placeholders(len(channels))+`)
-			ORDER BY first_seq LIMIT ? OFFSET ?
+			SELECT DISTINCT seq, article_id FROM archive_slots WHERE channel `+in+`
+			ORDER BY seq, article_id LIMIT ? OFFSET ?
 		) p JOIN articles a ON a.id = p.article_id
-		ORDER BY p.first_seq`, args...)
+		WHERE a.deleted = 0
+			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel `+in+`)
+			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel `+in+`)
+		ORDER BY p.seq, p.article_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
 	}
@@ -60,13 +68,29 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 		if err != nil {
 			return nil, err
 		}
-		a.Sanitized = store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
+		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
 	}
 	return out, nil
+}
+
+// addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not
+// in old: the channels it is newly filed in. A channel it stays in keeps its slot, so an edit,
+// even one that changes published_at, never moves an article between pages.
+func addSlots(ctx context.Context, tx *sql.Tx, id string, seq int64, old, now []string) error {
+	for _, c := range now {
+		if slices.Contains(old, c) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_slots (channel, seq, article_id) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, c, seq, id); err != nil {
+			return fmt.Errorf("sqlite: archive slot of %q in %q: %w", id, c, err)
+		}
+	}
+	return nil
 }
 
 // LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions

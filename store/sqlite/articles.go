@@ -77,6 +77,9 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 				return fmt.Errorf("sqlite: file %q in %q: %w", a.ID, c, err)
 			}
 		}
+		if err := addSlots(ctx, tx, a.ID, seq, old, a.Channels); err != nil {
+			return err
+		}
 		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
 			return err
 		}
