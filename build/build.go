@@ -61,6 +61,7 @@ type Builder struct {
 	// titlesSum is the digest of titlesOf's titles.
 	titlesOf  *syndicate.Tree
 	titlesSum string
+	ends      archiveEnds // per feed, the last slot of its last complete archive page
 }
 
 // built is what a process remembers of a channel's last complete build: enough to tell from the
@@ -158,7 +159,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	items, err := feedItems(ctx, b.Store, subtree, ch.Limit, feed.CompletePages(n))
+	items, err := b.feedItems(ctx, slug, subtree, ch.Limit, feed.CompletePages(n))
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}

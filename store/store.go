@@ -44,6 +44,14 @@ type Store interface {
 	// again, shows it at a new slot at the end. A page past the end is empty. EINVALID if page or
 	// size is below 1.
 	ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error)
+	// ArchiveSlot returns the change number of the channels' n-th archive slot (from 1), which
+	// never changes once the slot exists; 0 if n is below 1 or past the last slot. Slots are
+	// ordered by their change numbers: one change files one article.
+	ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error)
+	// ArchiveAfter returns the articles ArchivePage would show on the channels' slots with change
+	// numbers above seq, in slot order. With seq the last slot of the last complete page, it is
+	// what no complete page holds, whatever was filed since the pages were counted.
+	ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error)
 	// LastChange returns the newest change sequence number handed out (0 in an empty store). It
 	// grows with every article creation, update and deletion, so a cache of anything read from
 	// articles stays valid while it stays the same.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -19,8 +20,8 @@ func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel = ANY ($1::text[])) s`, channels).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT seq) FROM archive_slots
+		WHERE channel = ANY ($1::text[])`, channels).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count archive of %v: %w", channels, err)
 	}
@@ -35,30 +36,68 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	if len(channels) == 0 || page-1 > math.MaxInt/size {
 		return nil, nil
 	}
-	// The inner query pages through the slots alone, from the (channel, seq) key; an article filed
-	// in two of the channels by one change has one slot, which DISTINCT keeps once. Only then are
-	// the page's slots checked: the article is still filed in the subtree, and this is its latest
-	// slot there, so that it shows once however often it moved within the subtree.
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM (
-			SELECT DISTINCT seq, article_id FROM archive_slots WHERE channel = ANY ($1::text[])
-			ORDER BY seq, article_id LIMIT $2 OFFSET $3
-		) p JOIN articles a ON a.id = p.article_id
-		WHERE NOT a.deleted
-			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel = ANY ($1::text[]))
-			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel = ANY ($1::text[]))
-		ORDER BY p.seq, p.article_id`, channels, size, int64(page-1)*int64(size))
+	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
+	// the channels by one change has one slot, which DISTINCT keeps once.
+	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel = ANY ($1::text[]) ORDER BY seq LIMIT $2 OFFSET $3`, channels, size, int64(page-1)*int64(size))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: archive page %d of %v: %w", page, channels, err)
 	}
+	return items, nil
+}
+
+// ArchiveSlot implements store.Store.
+func (s *DB) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error) {
+	if n < 1 || len(channels) == 0 {
+		return 0, nil
+	}
+	var seq int64
+	err := s.pool.QueryRow(ctx, `SELECT DISTINCT seq FROM archive_slots WHERE channel = ANY ($1::text[])
+		ORDER BY seq LIMIT 1 OFFSET $2`, channels, int64(n-1)).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: archive slot %d of %v: %w", n, channels, err)
+	}
+	return seq, nil
+}
+
+// ArchiveAfter implements store.Store.
+func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error) {
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel = ANY ($1::text[]) AND seq > $2`, channels, seq)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: archive of %v after %d: %w", channels, seq, err)
+	}
+	return items, nil
+}
+
+// slotArticles reads the articles the slots (seq, article_id) that query selects show, in slot
+// order: those still filed in one of the channels ($1) whose slot it is the latest in them, so
+// that an article shows once however often it moved within them.
+func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syndicate.Article, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
+		WHERE NOT a.deleted
+			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel = ANY ($1::text[]))
+			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel = ANY ($1::text[]))
+		ORDER BY p.seq`, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	out := make([]syndicate.Article, 0, min(size, 1000))
+	var out []syndicate.Article
 	for rows.Next() {
 		var id, hash string
 		var data []byte
 		var safeHash, safePolicy string
 		var safeHTML *string
 		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, fmt.Errorf("postgres: scan archive item: %w", err)
+			return nil, err
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
@@ -67,10 +106,7 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		out = append(out, a)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: archive page %d of %v: %w", page, channels, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -18,8 +19,8 @@ func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel IN (`+placeholders(len(channels))+`))`, slugArgs(channels)...).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT seq) FROM archive_slots
+		WHERE channel IN (`+placeholders(len(channels))+`)`, slugArgs(channels)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count archive of %v: %w", channels, err)
 	}
@@ -34,35 +35,72 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	if len(channels) == 0 || page-1 > math.MaxInt/size {
 		return nil, nil
 	}
-	// The inner query pages through the slots alone, from the (channel, seq) key; an article filed
-	// in two of the channels by one change has one slot, which DISTINCT keeps once. Only then are
-	// the page's slots checked: the article is still filed in the subtree, and this is its latest
-	// slot there, so that it shows once however often it moved within the subtree.
-	in := `IN (` + placeholders(len(channels)) + `)`
-	args := slugArgs(channels)
-	args = append(args, size, (page-1)*size)
-	args = append(args, slugArgs(channels)...)
-	args = append(args, slugArgs(channels)...)
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM (
-			SELECT DISTINCT seq, article_id FROM archive_slots WHERE channel `+in+`
-			ORDER BY seq, article_id LIMIT ? OFFSET ?
-		) p JOIN articles a ON a.id = p.article_id
-		WHERE a.deleted = 0
-			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel `+in+`)
-			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel `+in+`)
-		ORDER BY p.seq, p.article_id`, args...)
+	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
+	// the channels by one change has one slot, which DISTINCT keeps once.
+	args := append(slugArgs(channels), size, (page-1)*size)
+	items, err := s.slotArticles(ctx, channels, `SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel IN (`+placeholders(len(channels))+`) ORDER BY seq LIMIT ? OFFSET ?`, args)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
 	}
+	return items, nil
+}
+
+// ArchiveSlot implements store.Store.
+func (s *DB) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error) {
+	if n < 1 || len(channels) == 0 {
+		return 0, nil
+	}
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT DISTINCT seq FROM archive_slots WHERE channel IN (`+placeholders(len(channels))+`)
+		ORDER BY seq LIMIT 1 OFFSET ?`, append(slugArgs(channels), n-1)...).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: archive slot %d of %v: %w", n, channels, err)
+	}
+	return seq, nil
+}
+
+// ArchiveAfter implements store.Store.
+func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error) {
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	items, err := s.slotArticles(ctx, channels, `SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel IN (`+placeholders(len(channels))+`) AND seq > ?`, append(slugArgs(channels), seq))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: archive of %v after %d: %w", channels, seq, err)
+	}
+	return items, nil
+}
+
+// slotArticles reads the articles the slots (seq, article_id) that query selects show, in slot
+// order: those still filed in one of the channels whose slot it is the latest in them, so that
+// an article shows once however often it moved within them.
+func (s *DB) slotArticles(ctx context.Context, channels []string, query string, args []any) ([]syndicate.Article, error) {
+	in := `IN (` + placeholders(len(channels)) + `)`
+	args = append(args, slugArgs(channels)...)
+	args = append(args, slugArgs(channels)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
+		WHERE a.deleted = 0
+			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel `+in+`)
+			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel `+in+`)
+		ORDER BY p.seq`, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	out := make([]syndicate.Article, 0, min(size, 1000))
+	var out []syndicate.Article
 	for rows.Next() {
 		var id, hash string
 		var data sql.RawBytes
 		var safeHash, safePolicy string
 		var safeHTML *string
 		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, fmt.Errorf("sqlite: scan archive item: %w", err)
+			return nil, err
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
@@ -71,10 +109,7 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		out = append(out, a)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not

@@ -613,6 +613,39 @@ func testArchive(t *testing.T, s store.Store) {
 	wantPages(t, s, []string{"lingling"}, 4, [][]string{{"a00", "a03", "a04"}, {"a06", "a08", "old", "a01"}}, "lingling, after a00 was filed in qiyang too")
 	wantPages(t, s, subtree, 4, [][]string{{"a03"}, {"a04", "a06", "a07"}, {"a08", "a09", "old", "a01"}, {"a02", "a05", "a00"}}, "the subtree shows a00 at its newest filing")
 
+	wantCount(t, s, subtree, 15)
+
+	// What no complete page of 4 holds: the articles shown on the slots after slot 12.
+	end, err := s.ArchiveSlot(ctx, subtree, 12)
+	if err != nil || end == 0 {
+		t.Fatalf("ArchiveSlot(12) = %d, %v", end, err)
+	}
+	after := func(seq int64) []string {
+		t.Helper()
+		items, err := s.ArchiveAfter(ctx, subtree, seq)
+		if err != nil {
+			t.Fatalf("ArchiveAfter(%d): %v", seq, err)
+		}
+		return articleIDs(items)
+	}
+	if got := after(end); !slices.Equal(got, []string{"a02", "a05", "a00"}) {
+		t.Errorf("ArchiveAfter(slot 12) = %v, want the last page's [a02 a05 a00]", got)
+	}
+	if got, want := after(0), []string{"a03", "a04", "a06", "a07", "a08", "a09", "old", "a01", "a02", "a05", "a00"}; !slices.Equal(got, want) {
+		t.Errorf("ArchiveAfter(0) = %v, want every live article in slot order %v", got, want)
+	}
+	if last, err := s.ArchiveSlot(ctx, subtree, 15); err != nil || last <= end || len(after(last)) != 0 {
+		t.Errorf("ArchiveSlot(15) = %d, %v: want the last slot, after %d, with nothing after it", last, err, end)
+	}
+	for _, n := range []int{0, 16} {
+		if seq, err := s.ArchiveSlot(ctx, subtree, n); err != nil || seq != 0 {
+			t.Errorf("ArchiveSlot(%d) = %d, %v; want 0", n, seq, err)
+		}
+	}
+	if got, err := s.ArchiveAfter(ctx, nil, 0); err != nil || len(got) != 0 {
+		t.Errorf("ArchiveAfter of no channels = %v, %v", got, err)
+	}
+
 	for _, bad := range [][2]int{{0, 4}, {1, 0}, {-1, 4}} {
 		if _, err := s.ArchivePage(ctx, subtree, bad[0], bad[1]); syndicate.ErrorCode(err) != syndicate.EINVALID {
 			t.Errorf("ArchivePage(page %d, size %d): err = %v, want EINVALID", bad[0], bad[1], err)
