@@ -246,3 +246,43 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 		t.Errorf("after a new article, lingling links %d archive pages, want 1", got)
 	}
 }
+
+// A page whose articles were all deleted stays, empty, in every format: removing it would shift
+// the pages after it, and readers walking back must still reach the pages before it.
+func TestArchivePageOfDeletedArticles(t *testing.T) {
+	b, st := newBuilder(t)
+	ctx := context.Background()
+	for i := range 2 * feed.ArchivePageSize {
+		upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), -i, "lingling"))
+	}
+	for i := range feed.ArchivePageSize {
+		if err := st.DeleteArticle(ctx, fmt.Sprintf("a%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arch := &build.Archive{Store: st, Site: b.Site, Tree: b.Tree}
+	p, err := arch.Page(ctx, "lingling", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range syndicate.Formats {
+		doc, err := p.Render(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if bytes.Contains(doc.Body, []byte("article/a0")) {
+			t.Errorf("%s: a deleted article is on page 1", f)
+		}
+		if want := "/feeds/lingling/archive/2." + f; !bytes.Contains(doc.Body, []byte(want)) && f != syndicate.FormatJSON {
+			t.Errorf("%s: page 1 does not link to page 2:\n%s", f, doc.Body)
+		}
+	}
+	two, err := arch.Page(ctx, "lingling", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := two.Render(syndicate.FormatJSON)
+	if !bytes.Contains(doc.Body, []byte(`"next_url":"http://localhost:8080/feeds/lingling/archive/1.json"`)) || bytes.Count(doc.Body, []byte(`"id":`)) != feed.ArchivePageSize {
+		t.Errorf("page 2 in JSON:\n%.600s", doc.Body)
+	}
+}

@@ -13,9 +13,12 @@ import (
 )
 
 // archiveCacheControl lets caches keep a complete archive page without revalidating: RFC 5005 §4
-// says the entries of an archive document do not change. (The newest page gains a next-archive
-// link when the page after it completes; readers walk archives from the feed backwards, along
-// prev-archive, so a cached copy without that link loses nothing.)
+// says the entries of an archive document do not change. A page's slots never do (store.Store.
+// ArchivePage): it can lose a deleted or moved article, never gain one, so a cached copy holds
+// everything a fresh one does. (The newest page gains a next-archive link when the page after it
+// completes; readers walk archives from the feed backwards, along prev-archive, so a cached copy
+// without that link loses nothing. An edit shows on the page, but a cached copy keeps the old
+// version.)
 var archiveCacheControl = []string{"public, max-age=31536000, immutable"}
 
 // archiveCacheBytes bounds the memory of rendered archive pages (bodies plus gzipped bodies).

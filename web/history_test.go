@@ -2,9 +2,12 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -117,6 +120,7 @@ func testHistory(t *testing.T, st store.Store) {
 			}
 			h.checkIncremental(slug, f, cached)
 		}
+		h.checkFeedparser(slug)
 	}
 }
 
@@ -345,6 +349,76 @@ func (h *history) checkIncremental(slug, format string, cached map[string][]stri
 	for id := range h.want(slug) {
 		if !have[id] {
 			t.Errorf("%s.%s: a reader that kept its pages misses %s", slug, format, id)
+		}
+	}
+}
+
+// feedparserIDs prints, for each file, feedparser's bozo flag and the entry ids.
+const feedparserIDs = `
+import json, sys
+import feedparser
+out = []
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    out.append({"bozo": int(d.bozo), "error": str(d.get("bozo_exception", "")), "ids": [e.get("id", "") for e in d.entries]})
+print(json.dumps(out))
+`
+
+// checkFeedparser walks slug's RSS and Atom history again and reads every document with the
+// Universal Feed Parser, which must find them well-formed and, together, every live article.
+func (h *history) checkFeedparser(slug string) {
+	t := h.t
+	t.Helper()
+	const python = "/usr/bin/python3" // Debian's, where apt installs python3-feedparser
+	if err := exec.Command(python, "-c", "import feedparser").Run(); err != nil {
+		t.Logf("feedparser check skipped: %s has no feedparser (apt-get install python3-feedparser)", python)
+		return
+	}
+	dir := t.TempDir()
+	for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
+		_, pages := h.walkFeed(slug, f)
+		urls := []string{h.opts.Site.FeedURL(slug, f)}
+		for _, p := range pages {
+			urls = append(urls, p.url)
+		}
+		var files []string
+		for i, u := range urls {
+			_, body := h.get(u)
+			name := filepath.Join(dir, fmt.Sprintf("%s-%d.%s", slug, i, f))
+			if err := os.WriteFile(name, body, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, name)
+		}
+		out, err := exec.Command(python, append([]string{"-c", feedparserIDs}, files...)...).Output()
+		if err != nil {
+			t.Fatalf("feedparser: %v", err)
+		}
+		var docs []struct {
+			Bozo  int
+			Error string
+			IDs   []string
+		}
+		if err := json.Unmarshal(out, &docs); err != nil {
+			t.Fatalf("feedparser output %q: %v", out, err)
+		}
+		seen := map[string]bool{}
+		for i, d := range docs {
+			if d.Bozo != 0 {
+				t.Errorf("feedparser: %s is not well-formed: %s", urls[i], d.Error)
+			}
+			for _, id := range d.IDs {
+				seen[articleID(t, id)] = true
+			}
+		}
+		want := h.want(slug)
+		for id := range want {
+			if !seen[id] {
+				t.Errorf("feedparser %s.%s: %s missing from the feed and its archive", slug, f, id)
+			}
+		}
+		if len(seen) != len(want) {
+			t.Errorf("feedparser %s.%s: %d distinct items, want %d", slug, f, len(seen), len(want))
 		}
 	}
 }
