@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +16,11 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
+	"github.com/yongzhou-news/syndicate/web"
 )
 
 // historyFeeds are the feeds whose history the test walks: channels, a parent that aggregates
@@ -102,6 +105,21 @@ func testHistory(t *testing.T, st store.Store) {
 	h.addRandom(70)
 	h.delete(h.pick("zhengwu"))
 	h.buildAll()
+	// A replica that loaded the built feeds, and rendered no archive page yet.
+	rs := web.New(h.opts)
+	for _, slug := range historyFeeds {
+		for _, f := range historyFormats {
+			doc, err := st.Document(context.Background(), slug, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Cache().Put(doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	replica := httptest.NewServer(rs.Handler())
+	defer replica.Close()
 
 	for _, slug := range historyFeeds {
 		for _, f := range historyFormats {
@@ -119,6 +137,14 @@ func testHistory(t *testing.T, st store.Store) {
 				}
 			}
 			h.checkIncremental(slug, f, cached)
+			// Pages are a pure function of the store: a replica that never served them renders
+			// the same bytes.
+			for _, p := range pages {
+				_, body := h.get(p.url)
+				if resp, got := do(t, "GET", replica.URL+strings.TrimPrefix(p.url, publicBase), ""); resp.StatusCode != 200 || got != string(body) {
+					t.Errorf("a replica's %s differs (%d)", p.url, resp.StatusCode)
+				}
+			}
 		}
 		h.checkFeedparser(slug)
 	}
@@ -253,6 +279,10 @@ func (h *history) walkFeed(slug, format string) (current []string, pages []archi
 	sub := parse(t, format, body)
 	for _, id := range sub.ids {
 		current = append(current, articleID(t, id))
+	}
+	// The newest limit (10) and what no complete page holds: fewer than a page more.
+	if len(current) >= 10+feed.ArchivePageSize {
+		t.Errorf("%s.%s holds %d items", slug, format, len(current))
 	}
 	n := 0
 	for next := sub.links[older]; next != ""; {
