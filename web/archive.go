@@ -119,7 +119,7 @@ func (a *archives) refresh(ctx context.Context, key, slug string, n int, format 
 	page, err := a.pages.Page(ctx, slug, n)
 	if err != nil {
 		if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
-			a.remove(key) // e.g. articles were deleted and the page is no longer complete
+			a.remove(key) // e.g. the channel tree changed and the page is no longer complete
 		}
 		return nil, err
 	}

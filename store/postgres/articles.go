@@ -55,7 +55,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			return err
 		}
 		if outcome == store.UpsertCreated {
-			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
+			firstSeq = seq // an update keeps it; archive pages follow archive_slots (addSlots)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html)
 			VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9)

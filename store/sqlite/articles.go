@@ -51,7 +51,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			return err
 		}
 		if outcome == store.UpsertCreated {
-			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
+			firstSeq = seq // an update keeps it; archive pages follow archive_slots (addSlots)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html)
 			VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
