@@ -174,10 +174,15 @@ func TestArchivePages(t *testing.T) {
 	}
 }
 
-// countingStore counts ArchiveCount calls on a real store.
+// countingStore counts ArchiveCount and ArchiveSlot calls on a real store.
 type countingStore struct {
 	*sqlite.DB
-	counts int
+	counts, slots int
+}
+
+func (c *countingStore) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error) {
+	c.slots++
+	return c.DB.ArchiveSlot(ctx, channels, n)
 }
 
 func (c *countingStore) ArchiveCount(ctx context.Context, channels []string) (int, error) {
@@ -221,8 +226,13 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 	edited := storetest.Article("a001", 1, "lingling")
 	edited.Title = "改过"
 	upsert(t, st, edited)
+	slots := cs.slots
 	recounted("an edit", false, "lingling")
 	recounted("an edit", false, "xianshiqu")
+	// The last slot of the last complete page is read once per page count, not per build.
+	if cs.slots != slots {
+		t.Errorf("builds after an edit looked up the end of the archive %d times", cs.slots-slots)
+	}
 
 	// Moved to the sibling: lingling's page stays complete, one item short (slots are never
 	// taken back), and the parent's stays complete too.
