@@ -3,6 +3,9 @@ package build
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -10,10 +13,18 @@ import (
 	"github.com/yongzhou-news/syndicate/store"
 )
 
-// Archive renders pages of channels' archived feeds (RFC 5005 §4): complete pages of
-// feed.ArchivePageSize items each, in the order the articles were created (store.ArchivePage),
-// oldest first. Pages are rendered on demand, not by builds, since a channel may have thousands;
-// a page is a pure function of the stored articles, so every replica renders the same bytes.
+// Archive renders pages of channels' archived feeds (RFC 5005 §4). Pages are rendered on demand,
+// not by builds, since a channel may have thousands; a page is a pure function of the stored
+// articles and the channel tree, so every replica renders the same bytes.
+//
+// Page n holds archive slots (n-1)·feed.ArchivePageSize+1 to n·feed.ArchivePageSize of the
+// subtree (store.ArchivePage): an article takes a slot when it is filed in a channel, and slots
+// are never renumbered, so what a complete page holds never moves to another page; a deletion or a
+// move leaves it short. Pages are not by date: a back-dated article would then land on a page
+// readers already cached as immutable, and they would never see it. The feed document holds the
+// slots after the last complete page besides its newest items (feedItems), so walking back from
+// the feed along prev-archive reaches every live article, in whatever order and with whatever
+// dates articles were added (RFC 5005 §4: the union of the feed and its archives).
 //
 // The site-wide feed (syndicate.SiteFeed) has an archive too, of every channel's articles.
 // Its fields must be set before the first Page.
@@ -34,7 +45,8 @@ type ArchivePage struct {
 
 // Page reads page n (from 1, the oldest) of slug's archive. It returns ENOTFOUND for an unknown
 // channel and for a page that is not complete: only complete pages are archive documents, the
-// newer items are in the channel's feed.
+// newer items are in the channel's feed. A complete page may hold fewer items than slots, even
+// none: its deleted and moved articles leave gaps.
 func (a *Archive) Page(ctx context.Context, slug string, n int) (*ArchivePage, error) {
 	ch, ok := a.Tree.Channel(slug)
 	if slug == syndicate.SiteFeed {
@@ -55,10 +67,6 @@ func (a *Archive) Page(ctx context.Context, slug string, n int) (*ArchivePage, e
 	items, err := a.Store.ArchivePage(ctx, channels, n, feed.ArchivePageSize)
 	if err != nil {
 		return nil, fmt.Errorf("archive %s page %d: %w", slug, n, err)
-	}
-	if len(items) < feed.ArchivePageSize {
-		// Articles were deleted between the two reads; the page is not complete (any more).
-		return nil, syndicate.Errorf(syndicate.ENOTFOUND, "archive page %d of %q is not complete", n, slug)
 	}
 	// Builds report the items left out; a page leaves them out too, quietly.
 	items, _ = renderableItems(slug, items, a.Site.Timezone)
@@ -93,4 +101,81 @@ func (p *ArchivePage) Render(format string) (syndicate.Document, error) {
 		Channel: p.in.Channel.Slug, Format: format, Body: body, ETag: syndicate.ETagOf(body),
 		Modified: modified.UTC().Truncate(time.Second),
 	}, nil
+}
+
+// feedItems returns the items of slug's feed, whose archive has pages complete pages: the limit
+// newest by publication, and every article on the slots after the last complete page (at most
+// feed.ArchivePageSize-1 more), newest published first. Without the second part, an article
+// added late with an old date falls out of the newest items before its page is complete and is
+// in neither the feed nor the archive. The slots after the page's last one are read whatever
+// their number, so articles filed after the pages were counted are in the feed too, until the
+// next build links the page they complete.
+func (b *Builder) feedItems(ctx context.Context, slug string, subtree []string, limit, pages int) ([]syndicate.Article, error) {
+	items, err := b.Store.NewestItems(ctx, subtree, limit)
+	if err != nil {
+		return nil, err
+	}
+	end, err := b.ends.get(ctx, b.Store, slug, subtree, pages)
+	if err != nil {
+		return nil, err
+	}
+	tail, err := b.Store.ArchiveAfter(ctx, subtree, end)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(items))
+	for _, a := range items {
+		seen[a.ID] = true
+	}
+	added := false
+	for _, a := range tail {
+		if !seen[a.ID] {
+			items, added = append(items, a), true
+		}
+	}
+	if added {
+		// The order NewestItems gives: newest published first, ties by id.
+		slices.SortStableFunc(items, func(x, y syndicate.Article) int {
+			if c := y.PublishedAt.Compare(x.PublishedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+	}
+	return items, nil
+}
+
+// archiveEnds remembers, per feed, the change number of the last slot of its last complete
+// archive page. Finding it reads every slot before it (the site-wide feed's: one per filing);
+// slots never change, so it stays right while the feed's channels and page count do, and a build
+// then reads only the slots after it.
+type archiveEnds struct {
+	mu sync.Mutex
+	m  map[string]archiveEnd
+}
+
+type archiveEnd struct {
+	channels []string
+	pages    int
+	seq      int64
+}
+
+func (e *archiveEnds) get(ctx context.Context, st store.Store, slug string, channels []string, pages int) (int64, error) {
+	e.mu.Lock()
+	end, ok := e.m[slug]
+	e.mu.Unlock()
+	if ok && end.pages == pages && slices.Equal(end.channels, channels) {
+		return end.seq, nil
+	}
+	seq, err := st.ArchiveSlot(ctx, channels, pages*feed.ArchivePageSize)
+	if err != nil {
+		return 0, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil {
+		e.m = map[string]archiveEnd{}
+	}
+	e.m[slug] = archiveEnd{channels: slices.Clone(channels), pages: pages, seq: seq}
+	return seq, nil
 }

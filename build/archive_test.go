@@ -42,12 +42,9 @@ func TestFeedLinksNewestArchivePage(t *testing.T) {
 	if got := prevArchive(); got != "" {
 		t.Fatalf("feed with %d items links to archive page %q", feed.ArchivePageSize-1, got)
 	}
-	// An old article edited: the newest items and the page count stay; nothing to render.
-	edited := storetest.Article("a000", 0, "lingling")
-	edited.Title = "改过"
-	upsert(t, st, edited)
-	if r := mustBuild(t, b, "lingling"); r.Rendered {
-		t.Error("editing an item outside the feed re-rendered it")
+	// Beyond the limit of 3, yet on no complete archive page: the feed holds every item.
+	if doc, _ := st.Document(ctx, "lingling", syndicate.FormatAtom); strings.Count(string(doc.Body), "<entry>") != feed.ArchivePageSize-1 {
+		t.Fatalf("feed of %d unarchived items holds %d", feed.ArchivePageSize-1, strings.Count(string(doc.Body), "<entry>"))
 	}
 	// The 50th item completes page 1. Back-dated, it is not even among the feed's newest items:
 	// the page count alone must change the documents.
@@ -60,6 +57,17 @@ func TestFeedLinksNewestArchivePage(t *testing.T) {
 	}
 	if r := mustBuild(t, b, "lingling"); r.Rendered {
 		t.Error("unchanged rebuild re-rendered")
+	}
+	// Now that page 1 holds them, the feed is back to its newest 3, and an old article edited
+	// changes neither them nor the page count: nothing to render.
+	if doc, _ := st.Document(ctx, "lingling", syndicate.FormatAtom); strings.Count(string(doc.Body), "<entry>") != 3 {
+		t.Errorf("feed with a complete archive page holds %d entries, want 3", strings.Count(string(doc.Body), "<entry>"))
+	}
+	edited := storetest.Article("a000", 0, "lingling")
+	edited.Title = "改过"
+	upsert(t, st, edited)
+	if r := mustBuild(t, b, "lingling"); r.Rendered {
+		t.Error("editing an archived item outside the feed re-rendered it")
 	}
 	// The parent's feed counts its subtree.
 	mustBuild(t, b, "xianshiqu")
@@ -166,10 +174,15 @@ func TestArchivePages(t *testing.T) {
 	}
 }
 
-// countingStore counts ArchiveCount calls on a real store.
+// countingStore counts ArchiveCount and ArchiveSlot calls on a real store.
 type countingStore struct {
 	*sqlite.DB
-	counts int
+	counts, slots int
+}
+
+func (c *countingStore) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error) {
+	c.slots++
+	return c.DB.ArchiveSlot(ctx, channels, n)
 }
 
 func (c *countingStore) ArchiveCount(ctx context.Context, channels []string) (int, error) {
@@ -213,13 +226,19 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 	edited := storetest.Article("a001", 1, "lingling")
 	edited.Title = "改过"
 	upsert(t, st, edited)
+	slots := cs.slots
 	recounted("an edit", false, "lingling")
 	recounted("an edit", false, "xianshiqu")
+	// The last slot of the last complete page is read once per page count, not per build.
+	if cs.slots != slots {
+		t.Errorf("builds after an edit looked up the end of the archive %d times", cs.slots-slots)
+	}
 
-	// Moved to the sibling: lingling's page is incomplete again, the parent's is not.
+	// Moved to the sibling: lingling's page stays complete, one item short (slots are never
+	// taken back), and the parent's stays complete too.
 	upsert(t, st, storetest.Article("a002", 2, "qiyang"))
-	if got := pages("lingling"); got != 0 {
-		t.Errorf("after a move out, lingling links %d archive pages, want 0", got)
+	if got := pages("lingling"); got != 1 {
+		t.Errorf("after a move out, lingling links %d archive pages, want 1", got)
 	}
 	if got := pages("xianshiqu"); got != 1 {
 		t.Errorf("after a move within the subtree, xianshiqu links %d archive pages, want 1", got)
@@ -229,11 +248,51 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 	if err := st.DeleteArticle(context.Background(), "a002"); err != nil {
 		t.Fatal(err)
 	}
-	if got := pages("xianshiqu"); got != 0 {
-		t.Errorf("after a deletion, xianshiqu links %d archive pages, want 0", got)
+	if got := pages("xianshiqu"); got != 1 {
+		t.Errorf("after a deletion, xianshiqu links %d archive pages, want 1", got)
 	}
 	upsert(t, st, storetest.Article("new", 100, "lingling"))
 	if got := pages("lingling"); got != 1 {
 		t.Errorf("after a new article, lingling links %d archive pages, want 1", got)
+	}
+}
+
+// A page whose articles were all deleted stays, empty, in every format: removing it would shift
+// the pages after it, and readers walking back must still reach the pages before it.
+func TestArchivePageOfDeletedArticles(t *testing.T) {
+	b, st := newBuilder(t)
+	ctx := context.Background()
+	for i := range 2 * feed.ArchivePageSize {
+		upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), -i, "lingling"))
+	}
+	for i := range feed.ArchivePageSize {
+		if err := st.DeleteArticle(ctx, fmt.Sprintf("a%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arch := &build.Archive{Store: st, Site: b.Site, Tree: b.Tree}
+	p, err := arch.Page(ctx, "lingling", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range syndicate.Formats {
+		doc, err := p.Render(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if bytes.Contains(doc.Body, []byte("article/a0")) {
+			t.Errorf("%s: a deleted article is on page 1", f)
+		}
+		if want := "/feeds/lingling/archive/2." + f; !bytes.Contains(doc.Body, []byte(want)) && f != syndicate.FormatJSON {
+			t.Errorf("%s: page 1 does not link to page 2:\n%s", f, doc.Body)
+		}
+	}
+	two, err := arch.Page(ctx, "lingling", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := two.Render(syndicate.FormatJSON)
+	if !bytes.Contains(doc.Body, []byte(`"next_url":"http://localhost:8080/feeds/lingling/archive/1.json"`)) || bytes.Count(doc.Body, []byte(`"id":`)) != feed.ArchivePageSize {
+		t.Errorf("page 2 in JSON:\n%.600s", doc.Body)
 	}
 }

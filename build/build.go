@@ -64,6 +64,7 @@ type Builder struct {
 	// titlesSum is the digest of titlesOf's titles.
 	titlesOf  *syndicate.Tree
 	titlesSum string
+	ends      archiveEnds // per feed, the last slot of its last complete archive page
 }
 
 // built is what a process remembers of a channel's last complete build: enough to tell from the
@@ -156,18 +157,18 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	} else if upTo, err = b.changes.get(ctx); err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	items, err := b.Store.NewestItems(ctx, subtree, ch.Limit)
-	if err != nil {
-		return res, fmt.Errorf("build %s: %w", slug, err)
-	}
-	items, skips := renderableItems(slug, items, b.Site.Timezone)
-	res.Items = len(items)
 	// The feed links to the newest complete archive page, so completing a page changes the
 	// fingerprint and the documents.
 	n, err := b.archiveCount(ctx, slug, subtree, marks)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
+	items, err := b.feedItems(ctx, slug, subtree, ch.Limit, feed.CompletePages(n))
+	if err != nil {
+		return res, fmt.Errorf("build %s: %w", slug, err)
+	}
+	items, skips := renderableItems(slug, items, b.Site.Timezone)
+	res.Items = len(items)
 
 	in.Items, in.Archive = items, feed.Archive{Pages: feed.CompletePages(n)}
 	fp := fingerprint(cfp, in)

@@ -16,9 +16,10 @@ const ArchivePageSize = 50
 const nsHistory = "http://purl.org/syndication/history/1.0"
 
 // Archive places a document in a channel's archived feed (RFC 5005 §4). Archive pages hold
-// ArchivePageSize items each, oldest first, and are numbered from 1, the oldest. Only complete
-// pages exist; the items after the last of them are in the subscription document (the channel's
-// feed), which links to the newest page.
+// ArchivePageSize archive slots each (store.Store.ArchivePage), oldest first, and are numbered
+// from 1, the oldest; a page shows fewer items when articles on it were deleted or moved. Only
+// complete pages exist; the articles after the last of them are in the subscription document (the
+// channel's feed) beside its newest items, and it links to the newest page.
 type Archive struct {
 	// Page is the page this document is, or 0 for the subscription document.
 	Page int
@@ -27,7 +28,8 @@ type Archive struct {
 	Pages int
 }
 
-// CompletePages returns the number of complete archive pages of a feed with count items.
+// CompletePages returns the number of complete archive pages of a feed with count archive slots
+// (store.Store.ArchiveCount).
 func CompletePages(count int) int { return count / ArchivePageSize }
 
 // ArchivePath returns the path, under the site, of page n of slug's archive in format.

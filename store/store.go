@@ -30,16 +30,28 @@ type Store interface {
 	// NewestItems returns up to limit undeleted articles filed in any of the channels, newest
 	// published first (ties by id), each once.
 	NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error)
-	// ArchiveCount reports how many undeleted articles are filed in any of the channels, each
-	// counted once however many of the channels it is filed in.
+	// ArchiveCount reports how many archive slots the channels have: an article takes a new slot
+	// in a channel each time it is filed there (at creation, or when moved or added to it), and
+	// slots are never taken back, so the count never goes down. Slots of one article made by one
+	// change in several of the channels count once.
 	ArchiveCount(ctx context.Context, channels []string) (int, error)
-	// ArchivePage returns page (from 1) of the undeleted articles filed in any of the channels,
-	// size per page, in creation order (oldest first, each once). Creation order is the change
-	// sequence number an article got when it was created (see LastChange); updates keep it,
-	// so a back-dated or edited article never moves between pages, while one deleted and then
-	// stored again counts as new. A page past the end is empty, the last one may be short.
-	// EINVALID if page or size is below 1.
+	// ArchivePage returns the articles on page (from 1) of the channels' archive slots, size slots
+	// per page, in filing order (oldest first). A slot shows its article while the article is
+	// undeleted, still filed in one of the channels, and has no later slot in them: each article
+	// shows once, at its latest filing. So a page's slots never change, and deletions and moves
+	// leave pages short rather than shift items to other pages; an edit, even of published_at,
+	// keeps the article's slot, while a move within the channels, or deleting and storing it
+	// again, shows it at a new slot at the end. A page past the end is empty. EINVALID if page or
+	// size is below 1.
 	ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error)
+	// ArchiveSlot returns the change number of the channels' n-th archive slot (from 1), which
+	// never changes once the slot exists; 0 if n is below 1 or past the last slot. Slots are
+	// ordered by their change numbers: one change files one article.
+	ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error)
+	// ArchiveAfter returns the articles ArchivePage would show on the channels' slots with change
+	// numbers above seq, in slot order. With seq the last slot of the last complete page, it is
+	// what no complete page holds, whatever was filed since the pages were counted.
+	ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error)
 	// LastChange returns the newest change sequence number handed out (0 in an empty store). It
 	// grows with every article creation, update and deletion, so a cache of anything read from
 	// articles stays valid while it stays the same.

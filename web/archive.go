@@ -13,9 +13,12 @@ import (
 )
 
 // archiveCacheControl lets caches keep a complete archive page without revalidating: RFC 5005 §4
-// says the entries of an archive document do not change. (The newest page gains a next-archive
-// link when the page after it completes; readers walk archives from the feed backwards, along
-// prev-archive, so a cached copy without that link loses nothing.)
+// says the entries of an archive document do not change. A page's slots never do (store.Store.
+// ArchivePage): it can lose a deleted or moved article, never gain one, so a cached copy holds
+// everything a fresh one does. (The newest page gains a next-archive link when the page after it
+// completes; readers walk archives from the feed backwards, along prev-archive, so a cached copy
+// without that link loses nothing. An edit shows on the page, but a cached copy keeps the old
+// version.)
 var archiveCacheControl = []string{"public, max-age=31536000, immutable"}
 
 // archiveCacheBytes bounds the memory of rendered archive pages (bodies plus gzipped bodies).
@@ -116,7 +119,7 @@ func (a *archives) refresh(ctx context.Context, key, slug string, n int, format 
 	page, err := a.pages.Page(ctx, slug, n)
 	if err != nil {
 		if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
-			a.remove(key) // e.g. articles were deleted and the page is no longer complete
+			a.remove(key) // e.g. the channel tree changed and the page is no longer complete
 		}
 		return nil, err
 	}

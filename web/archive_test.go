@@ -20,6 +20,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
 	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 	"github.com/yongzhou-news/syndicate/web"
@@ -31,7 +32,7 @@ const publicBase = "http://localhost:8080"
 // as the app does, and the server behind real HTTP.
 type archiveEnv struct {
 	t    *testing.T
-	st   *sqlite.DB
+	st   store.Store
 	b    *build.Builder
 	srv  *httptest.Server
 	ids  []string // every stored article, in the order they were created
@@ -44,9 +45,18 @@ func newArchiveEnv(t *testing.T) *archiveEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	return newArchiveEnvOn(t, st, 50)
+}
+
+// newArchiveEnvOn is newArchiveEnv on any store, with channels of the given limit.
+func newArchiveEnvOn(t *testing.T, st store.Store, limit int) *archiveEnv {
+	t.Helper()
 	tree, err := syndicate.NewTree([]syndicate.Channel{
-		{Slug: "xianshiqu", Title: "县市区", Schedule: "*/10 * * * *", Limit: 50},
-		{Slug: "lingling", Title: "零陵", Parent: "xianshiqu", Schedule: "*/10 * * * *", Limit: 50},
+		{Slug: "xianshiqu", Title: "县市区", Schedule: "*/10 * * * *", Limit: limit},
+		{Slug: "lingling", Title: "零陵", Parent: "xianshiqu", Schedule: "*/10 * * * *", Limit: limit},
+		{Slug: "qiyang", Title: "祁阳", Parent: "xianshiqu", Schedule: "*/10 * * * *", Limit: limit},
+		{Slug: "zhengwu", Title: "政务", Schedule: "*/10 * * * *", Limit: limit},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +79,7 @@ func newArchiveEnv(t *testing.T) *archiveEnv {
 		},
 	}
 	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { srv.Close(); st.Close() })
+	t.Cleanup(srv.Close)
 	return &archiveEnv{t: t, st: st, b: b, srv: srv, opts: opts}
 }
 

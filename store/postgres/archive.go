@@ -2,21 +2,25 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
-// ArchiveCount implements store.Store. Deleting an article unfiles it, so article_channels holds
-// undeleted articles only.
+// ArchiveCount implements store.Store: the subtree's archive slots, those of deleted and moved
+// articles included, so that the count never goes down and complete pages stay complete.
 func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 	if len(channels) == 0 {
 		return 0, nil
 	}
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT article_id) FROM article_channels
+	err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT seq) FROM archive_slots
 		WHERE channel = ANY ($1::text[])`, channels).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count archive of %v: %w", channels, err)
@@ -32,39 +36,97 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	if len(channels) == 0 || page-1 > math.MaxInt/size {
 		return nil, nil
 	}
-	// The inner query pages through the ids alone, from the (channel, first_seq) index; only the
-	// page's own rows are then read from articles. An article filed in two of the channels has
-	// the same first_seq in both rows, so DISTINCT keeps it once.
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM (
-			SELECT DISTINCT article_id, first_seq FROM article_channels
-			WHERE channel = ANY ($1::text[])
-			ORDER BY first_seq LIMIT $2 OFFSET $3
-		) p JOIN articles a ON a.id = p.article_id
-		ORDER BY p.first_seq`, channels, size, int64(page-1)*int64(size))
+	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
+	// the channels by one change has one slot, which DISTINCT keeps once.
+	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel = ANY ($1::text[]) ORDER BY seq LIMIT $2 OFFSET $3`, channels, size, int64(page-1)*int64(size))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: archive page %d of %v: %w", page, channels, err)
 	}
+	return items, nil
+}
+
+// ArchiveSlot implements store.Store.
+func (s *DB) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error) {
+	if n < 1 || len(channels) == 0 {
+		return 0, nil
+	}
+	var seq int64
+	err := s.pool.QueryRow(ctx, `SELECT DISTINCT seq FROM archive_slots WHERE channel = ANY ($1::text[])
+		ORDER BY seq LIMIT 1 OFFSET $2`, channels, int64(n-1)).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: archive slot %d of %v: %w", n, channels, err)
+	}
+	return seq, nil
+}
+
+// ArchiveAfter implements store.Store.
+func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error) {
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
+		WHERE channel = ANY ($1::text[]) AND seq > $2`, channels, seq)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: archive of %v after %d: %w", channels, seq, err)
+	}
+	return items, nil
+}
+
+// slotArticles reads the articles the slots (seq, article_id) that query selects show, in slot
+// order: those still filed in one of the channels ($1) whose slot it is the latest in them, so
+// that an article shows once however often it moved within them.
+func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syndicate.Article, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
+		WHERE NOT a.deleted
+			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel = ANY ($1::text[]))
+			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel = ANY ($1::text[]))
+		ORDER BY p.seq`, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	out := make([]syndicate.Article, 0, min(size, 1000))
+	var out []syndicate.Article
 	for rows.Next() {
 		var id, hash string
 		var data []byte
 		var safeHash, safePolicy string
 		var safeHTML *string
 		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, fmt.Errorf("postgres: scan archive item: %w", err)
+			return nil, err
 		}
 		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.Sanitized = store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
+		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		out = append(out, a)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: archive page %d of %v: %w", page, channels, err)
+	return out, rows.Err()
+}
+
+// addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not
+// in old: the channels it is newly filed in. A channel it stays in keeps its slot, so an edit,
+// even one that changes published_at, never moves an article between pages.
+func addSlots(ctx context.Context, tx pgx.Tx, id string, seq int64, old, now []string) error {
+	var added []string
+	for _, c := range now {
+		if !slices.Contains(old, c) && !slices.Contains(added, c) {
+			added = append(added, c)
+		}
 	}
-	return out, nil
+	if len(added) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO archive_slots (channel, seq, article_id) SELECT unnest($1::text[]), $2, $3`,
+		added, seq, id); err != nil {
+		return fmt.Errorf("postgres: archive slots of %q in %v: %w", id, added, err)
+	}
+	return nil
 }
 
 // LastChange implements store.Store. change_counter holds the newest number handed out; a writer

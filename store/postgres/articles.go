@@ -55,7 +55,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 			return err
 		}
 		if outcome == store.UpsertCreated {
-			firstSeq = seq // an update keeps the article's place in the archive (ArchivePage)
+			firstSeq = seq // an update keeps it; archive pages follow archive_slots (addSlots)
 		}
 		// revision counts every change of the article, deletions included (events' data.revision).
 		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
@@ -80,6 +80,9 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if _, err := tx.Exec(ctx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq)
 			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
 			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
+		}
+		if err := addSlots(ctx, tx, a.ID, seq, old, a.Channels); err != nil {
+			return err
 		}
 		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
 			return err

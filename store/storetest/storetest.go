@@ -31,7 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"NewestItemsAcrossSubtree", testNewestItems},
 		{"NewestItemsAcrossManyChannels", testNewestManyChannels},
 		{"SanitizedContent", testSanitized},
-		{"ArchiveInCreationOrder", testArchive},
+		{"ArchiveSlots", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
 		{"ChangesByChannelScan", func(t *testing.T, s store.Store) {
@@ -560,9 +560,10 @@ func wantPages(t *testing.T, s store.Store, channels []string, size int, want []
 	}
 }
 
-// testArchive checks that archive pages follow creation order, not publication order, so that
-// full pages stay as they are when articles are back-dated, edited or filed elsewhere in the
-// subtree.
+// testArchive checks that archive pages hold slots in filing order, not publication order, and
+// that slots are never taken back or renumbered: full pages keep their items when articles are
+// back-dated or edited, and deletions and moves leave a page short instead of shifting items
+// between pages that readers cache as immutable.
 func testArchive(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	subtree := []string{"xianshiqu", "lingling", "qiyang"}
@@ -587,31 +588,85 @@ func testArchive(t *testing.T, s store.Store) {
 		t.Fatalf("page past the end = %d items, %v; want none", len(items), err)
 	}
 
-	// A back-dated article goes to the end: complete pages stay as they are.
+	// A back-dated article goes to the end: complete pages stay as they are. Edits keep an
+	// article's slot, even when they change its date.
 	mustUpsert(t, s, Article("old", -100000, "lingling"), store.UpsertCreated)
-	// Edits keep an article's place, even when they change its date and move it within the subtree.
-	edited := Article("a01", 1000, "lingling")
+	edited := Article("a01", 1000, "qiyang")
 	edited.Title = "改过的标题"
 	mustUpsert(t, s, edited, store.UpsertUpdated)
 	mustUpsert(t, s, Article("a02", 98, "lingling"), store.UpsertUnchanged)
-	want := [][]string{{"a00", "a01", "a02", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09", "old"}}
-	wantPages(t, s, subtree, 4, want, "after a back-dated article and an edit")
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a01", "a02", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09", "old"}}, "after a back-dated article and an edit")
 	wantCount(t, s, subtree, 11)
 	if items, _ := s.ArchivePage(ctx, subtree, 1, 4); items[1].Title != "改过的标题" {
 		t.Errorf("edited article on its page = %q, want the new title", items[1].Title)
 	}
 
-	// Deleted and stored again: a new article, at the end; the pages after the gap shift up.
+	// Moved within the subtree: filed anew in lingling, so it shows at its new slot, once; its
+	// old page is one short and no item shifts. Its old slot still counts.
+	mustUpsert(t, s, Article("a01", 99, "lingling"), store.UpsertUpdated)
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a02", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09", "old", "a01"}}, "after a move within the subtree")
+	wantCount(t, s, subtree, 12)
+	wantPages(t, s, []string{"qiyang"}, 4, [][]string{{"a03", "a05", "a07"}, {"a09"}}, "qiyang, after a01 left it")
+	wantCount(t, s, []string{"qiyang"}, 5)
+
+	// Deleted: its page is one short, the others keep their items and the count stays. Stored
+	// again, it is a new article at a new slot.
 	if err := s.DeleteArticle(ctx, "a02"); err != nil {
 		t.Fatal(err)
 	}
-	wantCount(t, s, subtree, 10)
+	wantCount(t, s, subtree, 12)
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09", "old", "a01"}}, "after a deletion")
 	mustUpsert(t, s, Article("a02", 98, "qiyang"), store.UpsertCreated)
-	wantPages(t, s, subtree, 4, [][]string{{"a00", "a01", "a03", "a04"}, {"a05", "a06", "a07", "a08"}, {"a09", "old", "a02"}}, "after delete and re-create")
-	// Filed out of the subtree: gone from its archive, kept in the other channel's.
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a03"}, {"a04", "a05", "a06", "a07"}, {"a08", "a09", "old", "a01"}, {"a02"}}, "after delete and re-create")
+	wantCount(t, s, subtree, 13)
+
+	// Filed out of the subtree: gone from its archive, its page short; at the end of the other
+	// channel's.
 	mustUpsert(t, s, Article("a05", 95, "zhengwu"), store.UpsertUpdated)
-	wantCount(t, s, subtree, 10)
-	wantPages(t, s, []string{"zhengwu"}, 4, [][]string{{"a05", "elsewhere"}}, "zhengwu, with a05 moved in")
+	wantCount(t, s, subtree, 13)
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a03"}, {"a04", "a06", "a07"}, {"a08", "a09", "old", "a01"}, {"a02"}}, "after a move out")
+	wantPages(t, s, []string{"zhengwu"}, 4, [][]string{{"elsewhere", "a05"}}, "zhengwu, with a05 moved in")
+	// Back in: a new slot at the end, not its old one on a page readers may have cached without it.
+	mustUpsert(t, s, Article("a05", 95, "qiyang"), store.UpsertUpdated)
+	wantPages(t, s, subtree, 4, [][]string{{"a00", "a03"}, {"a04", "a06", "a07"}, {"a08", "a09", "old", "a01"}, {"a02", "a05"}}, "after a move back")
+	wantCount(t, s, subtree, 14)
+	// Filed in one more channel while staying in another: lingling's own archive keeps its slot.
+	mustUpsert(t, s, Article("a00", 100, "lingling", "qiyang"), store.UpsertUpdated)
+	wantPages(t, s, []string{"lingling"}, 4, [][]string{{"a00", "a03", "a04"}, {"a06", "a08", "old", "a01"}}, "lingling, after a00 was filed in qiyang too")
+	wantPages(t, s, subtree, 4, [][]string{{"a03"}, {"a04", "a06", "a07"}, {"a08", "a09", "old", "a01"}, {"a02", "a05", "a00"}}, "the subtree shows a00 at its newest filing")
+
+	wantCount(t, s, subtree, 15)
+
+	// What no complete page of 4 holds: the articles shown on the slots after slot 12.
+	end, err := s.ArchiveSlot(ctx, subtree, 12)
+	if err != nil || end == 0 {
+		t.Fatalf("ArchiveSlot(12) = %d, %v", end, err)
+	}
+	after := func(seq int64) []string {
+		t.Helper()
+		items, err := s.ArchiveAfter(ctx, subtree, seq)
+		if err != nil {
+			t.Fatalf("ArchiveAfter(%d): %v", seq, err)
+		}
+		return articleIDs(items)
+	}
+	if got := after(end); !slices.Equal(got, []string{"a02", "a05", "a00"}) {
+		t.Errorf("ArchiveAfter(slot 12) = %v, want the last page's [a02 a05 a00]", got)
+	}
+	if got, want := after(0), []string{"a03", "a04", "a06", "a07", "a08", "a09", "old", "a01", "a02", "a05", "a00"}; !slices.Equal(got, want) {
+		t.Errorf("ArchiveAfter(0) = %v, want every live article in slot order %v", got, want)
+	}
+	if last, err := s.ArchiveSlot(ctx, subtree, 15); err != nil || last <= end || len(after(last)) != 0 {
+		t.Errorf("ArchiveSlot(15) = %d, %v: want the last slot, after %d, with nothing after it", last, err, end)
+	}
+	for _, n := range []int{0, 16} {
+		if seq, err := s.ArchiveSlot(ctx, subtree, n); err != nil || seq != 0 {
+			t.Errorf("ArchiveSlot(%d) = %d, %v; want 0", n, seq, err)
+		}
+	}
+	if got, err := s.ArchiveAfter(ctx, nil, 0); err != nil || len(got) != 0 {
+		t.Errorf("ArchiveAfter of no channels = %v, %v", got, err)
+	}
 
 	for _, bad := range [][2]int{{0, 4}, {1, 0}, {-1, 4}} {
 		if _, err := s.ArchivePage(ctx, subtree, bad[0], bad[1]); syndicate.ErrorCode(err) != syndicate.EINVALID {
