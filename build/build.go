@@ -197,10 +197,9 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 		next.State.BuiltAt = now
 		res.Rendered, res.Documents = true, docs
 	}
-	next.Events, next.Announced, err = b.events(slug, changes, now)
-	if err != nil {
-		return res, fmt.Errorf("build %s: %w", slug, err)
-	}
+	var unsent []Skip
+	next.Events, next.Announced, unsent = b.events(slug, changes, now)
+	res.Skipped = append(res.Skipped, unsent...)
 	if err := b.Store.CommitBuild(ctx, next); err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
@@ -327,10 +326,15 @@ func (b *Builder) now() time.Time {
 }
 
 // events turns the channel's changes into outbox rows and the new announced state.
-func (b *Builder) events(slug string, changes []store.Change, now time.Time) ([]syndicate.OutboxRow, map[string]string, error) {
+//
+// A change whose event cannot be encoded (a date the JSON encoder refuses, stored before
+// validation existed or by hand) gets no event and is reported as skipped, like the item the
+// feeds leave out: one such article must not hold back its channel's other events and feeds.
+func (b *Builder) events(slug string, changes []store.Change, now time.Time) ([]syndicate.OutboxRow, map[string]string, []Skip) {
 	path := b.Tree.Path(slug)
 	rows := make([]syndicate.OutboxRow, 0, len(changes))
 	announced := make(map[string]string, len(changes))
+	var skips []Skip
 	for _, c := range changes {
 		ic := syndicate.ItemChange{Type: syndicate.EventPublished, Article: &c.Article, Revision: c.Revision, At: c.At}
 		hash := c.Hash
@@ -349,12 +353,13 @@ func (b *Builder) events(slug string, changes []store.Change, now time.Time) ([]
 		ev := syndicate.NewItemEvent(b.Site, b.Tree, slug, ic)
 		row, err := syndicate.OutboxRowFor(ev, syndicate.EventSubject(b.SubjectPrefix, path, ic.Type), now)
 		if err != nil {
-			return nil, nil, err
+			skips = append(skips, Skip{Channel: slug, ArticleID: c.Article.ID, Err: fmt.Errorf("event: %w", err)})
+			continue
 		}
 		rows = append(rows, row)
 		announced[c.Article.ID] = hash
 	}
-	return rows, announced, nil
+	return rows, announced, skips
 }
 
 func render(in feed.Input, now time.Time) ([]syndicate.Document, error) {
