@@ -112,46 +112,53 @@ type Notifier struct {
 	dirty   chan struct{}            // Publish → writer
 	wake    map[string]chan struct{} // writer → hub worker, by hub
 
-	slots  chan struct{} // InFlight tokens shared by every hub
-	loops  sync.WaitGroup
-	sends  sync.WaitGroup
-	stop   context.CancelFunc // stops claiming and the writer
-	abort  context.CancelFunc // cuts attempts in flight
-	sendTo context.Context
-	closed sync.Once
+	slots   chan struct{} // InFlight tokens shared by every hub
+	loops   sync.WaitGroup
+	sends   sync.WaitGroup
+	loopCtx context.Context // of the writer and the workers
+	stop    context.CancelFunc
+	sendTo  context.Context // of attempts in flight
+	abort   context.CancelFunc
+	started sync.Once
+	closed  sync.Once
 }
 
 type pingKey struct{ hub, topic string }
 
-// New starts the writer and a worker per hub on q. Without hubs it starts nothing and Publish
-// does nothing.
+// New returns a notifier on q; Start starts its writer and workers.
 func New(q store.Queue, opt Options) *Notifier {
 	opt.defaults()
 	n := &Notifier{q: q, opt: opt, pending: map[pingKey]struct{}{}, dirty: make(chan struct{}, 1),
 		wake: map[string]chan struct{}{}, slots: make(chan struct{}, opt.InFlight)}
 	n.m = newMetrics(n)
-	loopCtx, stop := context.WithCancel(context.Background())
-	sendCtx, abort := context.WithCancel(context.Background())
-	n.stop, n.abort, n.sendTo = stop, abort, sendCtx
-	if len(opt.Hubs) == 0 {
-		return n
-	}
+	n.loopCtx, n.stop = context.WithCancel(context.Background())
+	n.sendTo, n.abort = context.WithCancel(context.Background())
 	for _, h := range opt.Hubs {
 		n.wake[h] = make(chan struct{}, 1)
 	}
-	n.loops.Add(1)
-	go func() {
-		defer n.loops.Done()
-		n.writer(loopCtx)
-	}()
-	for _, h := range opt.Hubs {
+	return n
+}
+
+// Start starts the writer and a worker per hub, which send what the queue holds, left by an
+// earlier process included. Without hubs it starts nothing. It is safe to call more than once.
+func (n *Notifier) Start() {
+	if len(n.opt.Hubs) == 0 {
+		return
+	}
+	n.started.Do(func() {
 		n.loops.Add(1)
 		go func() {
 			defer n.loops.Done()
-			n.work(loopCtx, h)
+			n.writer(n.loopCtx)
 		}()
-	}
-	return n
+		for _, h := range n.opt.Hubs {
+			n.loops.Add(1)
+			go func() {
+				defer n.loops.Done()
+				n.work(n.loopCtx, h)
+			}()
+		}
+	})
 }
 
 // Publish records that the topics (feed URLs) changed, for every hub. It never blocks on the
@@ -234,7 +241,7 @@ func (n *Notifier) Depth(ctx context.Context) (int64, error) {
 	return d, err
 }
 
-// Close stops claiming, saves what Publish took, and waits for attempts in flight up to ctx;
+// Close stops claiming, saves what Publish took (also when it was never started), and waits for attempts in flight up to ctx;
 // then it cuts them short (they are retried after a restart). Rows left in the queue are sent
 // by the next Notifier on the store.
 func (n *Notifier) Close(ctx context.Context) error {

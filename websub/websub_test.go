@@ -158,6 +158,7 @@ func options(hubs ...*hub) websub.Options {
 
 func start(t *testing.T, q store.Queue, o websub.Options) *websub.Notifier {
 	n := websub.New(q, o)
+	n.Start()
 	t.Cleanup(func() { n.Close(context.Background()) })
 	return n
 }
@@ -390,6 +391,7 @@ func TestSurvivesRestart(t *testing.T) {
 		h := newHub(t, "500")
 		topics := topicURLs(15)
 		first := websub.New(open(), options(h))
+		first.Start()
 		first.Publish(topics[:10]...)
 		eventually(t, "every ping failed once", func() bool { return h.requestCount() >= 10 })
 		first.Publish(topics[10:]...)
