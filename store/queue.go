@@ -30,6 +30,9 @@ type Queue interface {
 	// Retry releases a claimed delivery after a failed attempt: one more attempt is counted, and
 	// the row is due again at next.
 	Retry(ctx context.Context, d Delivery, next time.Time, lastErr string) error
+	// ForgetTargets deletes the rows of kind whose target is not in keep (claimed ones
+	// included) and reports how many it deleted.
+	ForgetTargets(ctx context.Context, kind string, keep []string) (int64, error)
 	// QueueStats reports the rows of kind (claimed ones included) and the creation time of the
 	// oldest (zero when there is none).
 	QueueStats(ctx context.Context, kind string) (depth int64, oldest time.Time, err error)

@@ -17,6 +17,8 @@ const (
 	reasonAge      = "age"      // still failing after MaxAge
 	reasonStore    = "store"    // the queue write failed
 	reasonOverflow = "overflow" // more than MaxPending changes waited for the writer
+
+	reasonUnconfigured = "unconfigured" // queued for a hub removed from the configuration
 )
 
 type metrics struct {
@@ -34,14 +36,14 @@ func newMetrics(n *Notifier) *metrics {
 		}, []string{"hub", "outcome"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syndicate_websub_dropped_total",
-			Help: "WebSub notifications never delivered, by reason (attempts, age: given up; store: the queue write failed; overflow: too many changes waiting to be queued).",
+			Help: "WebSub notifications never delivered, by reason (attempts, age: given up; store: the queue write failed; overflow: too many changes waiting to be queued; unconfigured: queued for a hub no longer configured).",
 		}, []string{"reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "syndicate_websub_attempt_duration_seconds", Help: "Duration of WebSub publish attempts, by hub.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"hub"}),
 	}
-	for _, r := range []string{reasonAttempts, reasonAge, reasonStore, reasonOverflow} {
+	for _, r := range []string{reasonAttempts, reasonAge, reasonStore, reasonOverflow, reasonUnconfigured} {
 		m.dropped.WithLabelValues(r)
 	}
 	stats := func() (int64, time.Time) {

@@ -43,7 +43,7 @@ const KindPublish = "websub.publish"
 // Options tune a Notifier; zero fields take the defaults in brackets.
 type Options struct {
 	Hubs   []string
-	Client *http.Client // [http.DefaultClient]; Timeout bounds each attempt
+	Client *http.Client // [a client of its own]; Options.Timeout bounds each attempt
 	Log    *slog.Logger // [slog.Default()]
 
 	PerHub      int           // notifications in flight to one hub [4]
@@ -90,7 +90,11 @@ func (o *Options) defaults() {
 		o.BackoffMax = o.BackoffBase
 	}
 	if o.Client == nil {
-		o.Client = http.DefaultClient
+		// The default transport keeps 2 idle connections per host: fewer than PerHub, so a busy
+		// hub would get a new connection for most pings.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = o.PerHub
+		o.Client = &http.Client{Transport: t}
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -140,12 +144,21 @@ func New(q store.Queue, opt Options) *Notifier {
 }
 
 // Start starts the writer and a worker per hub, which send what the queue holds, left by an
-// earlier process included. Without hubs it starts nothing. It is safe to call more than once.
+// earlier process included. Notifications for hubs no longer configured are dropped first:
+// nothing would ever send them. It is safe to call more than once.
 func (n *Notifier) Start() {
-	if len(n.opt.Hubs) == 0 {
-		return
-	}
 	n.started.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		if gone, err := n.q.ForgetTargets(ctx, KindPublish, n.opt.Hubs); err != nil {
+			n.opt.Log.Error("websub: drop notifications for hubs no longer configured", slog.Any("error", err))
+		} else if gone > 0 {
+			n.m.dropped.WithLabelValues(reasonUnconfigured).Add(float64(gone))
+			n.opt.Log.Warn("websub: dropped notifications for hubs no longer configured", slog.Int64("notifications", gone))
+		}
+		if len(n.opt.Hubs) == 0 {
+			return
+		}
 		n.loops.Add(1)
 		go func() {
 			defer n.loops.Done()

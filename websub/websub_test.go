@@ -432,3 +432,30 @@ func TestReplicasShareQueue(t *testing.T) {
 		t.Errorf("replicas delivered %v and %v, want 40 between them, some each", a, b)
 	}
 }
+
+// Notifications queued for a hub that the configuration no longer lists are dropped at Start,
+// counted, and leave the queue; the remaining hub still gets its own.
+func TestRemovedHubForgotten(t *testing.T) {
+	forEngines(t, func(t *testing.T, open func() store.Queue) {
+		kept, removed := newHub(t, "500"), newHub(t, "500")
+		topics := topicURLs(5)
+		first := websub.New(open(), options(kept, removed))
+		first.Publish(topics...)
+		if err := first.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if d := depth(t, first); d != 10 {
+			t.Fatalf("%d rows queued, want 10", d)
+		}
+		kept.set("ok")
+		second := start(t, open(), options(kept))
+		if got := metric(t, second, "syndicate_websub_dropped_total", map[string]string{"reason": "unconfigured"}); got != 5 {
+			t.Errorf("dropped for an unconfigured hub: %v, want 5", got)
+		}
+		idle(t, second)
+		wantOnce(t, kept, topics)
+		if got := removed.requestCount(); got != 0 {
+			t.Errorf("the removed hub got %d pings", got)
+		}
+	})
+}

@@ -126,6 +126,15 @@ func (s *DB) Retry(ctx context.Context, d store.Delivery, next time.Time, lastEr
 	return nil
 }
 
+// ForgetTargets implements store.Queue.
+func (s *DB) ForgetTargets(ctx context.Context, kind string, keep []string) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM websub_queue WHERE kind = $1 AND NOT (target = ANY($2))`, kind, append([]string{}, keep...))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: forget %s deliveries to other targets: %w", kind, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // QueueStats implements store.Queue.
 func (s *DB) QueueStats(ctx context.Context, kind string) (int64, time.Time, error) {
 	var n int64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -110,6 +111,23 @@ func (s *DB) Retry(ctx context.Context, d store.Delivery, next time.Time, lastEr
 		}
 		return nil
 	})
+}
+
+// ForgetTargets implements store.Queue.
+func (s *DB) ForgetTargets(ctx context.Context, kind string, keep []string) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// json_each passes the list as one parameter, whatever its length.
+		list, _ := json.Marshal(append([]string{}, keep...))
+		res, err := tx.ExecContext(ctx, `DELETE FROM websub_queue
+			WHERE kind = ? AND target NOT IN (SELECT value FROM json_each(?))`, kind, string(list))
+		if err != nil {
+			return fmt.Errorf("sqlite: forget %s deliveries to other targets: %w", kind, err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
 }
 
 // QueueStats implements store.Queue.

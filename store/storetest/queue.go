@@ -22,6 +22,7 @@ func RunQueue(t *testing.T, open QueueOpener) {
 		{"ClaimsAreLeases", testQueueLease},
 		{"RetryBacksOff", testQueueRetry},
 		{"ChangeInFlightRequeues", testQueueChangeInFlight},
+		{"ForgetTargets", testQueueForget},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -184,5 +185,26 @@ func testQueueChangeInFlight(t *testing.T, q store.Queue) {
 	}
 	if n := depth(t, q); n != 0 {
 		t.Errorf("%d rows left", n)
+	}
+}
+
+func testQueueForget(t *testing.T, q store.Queue) {
+	ctx := context.Background()
+	enqueue(t, q, qnow, store.QueueItem{Target: hubA, Topic: "t1"}, store.QueueItem{Target: hubB, Topic: "t1"}, store.QueueItem{Target: hubB, Topic: "t2"})
+	if err := q.Enqueue(ctx, "other.kind", []store.QueueItem{{Target: hubB, Topic: "t1"}}, qnow); err != nil {
+		t.Fatal(err)
+	}
+	claim(t, q, hubB, qnow, 1)
+	if n, err := q.ForgetTargets(ctx, kind, []string{hubA}); err != nil || n != 2 {
+		t.Fatalf("forgot %d rows (%v), want hub B's 2", n, err)
+	}
+	if got := claim(t, q, hubA, qnow, 10); len(got) != 1 {
+		t.Errorf("hub A's row: claimed %v", topics(got))
+	}
+	if n, _, err := q.QueueStats(ctx, "other.kind"); err != nil || n != 1 {
+		t.Errorf("another kind's rows: %d (%v), want 1 kept", n, err)
+	}
+	if n, err := q.ForgetTargets(ctx, kind, nil); err != nil || n != 1 {
+		t.Errorf("forgetting every target deleted %d (%v), want 1", n, err)
 	}
 }
