@@ -49,7 +49,7 @@ func newMetrics(n *Notifier) *metrics {
 	stats := func() (int64, time.Time) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		d, oldest, err := n.q.QueueStats(ctx, KindPublish)
+		d, oldest, err := n.q.QueueStats(ctx, n.kind)
 		if err != nil {
 			return -1, time.Time{}
 		}

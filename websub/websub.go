@@ -16,11 +16,12 @@
 //   - A failed attempt is retried after a back-off that doubles from Options.BackoffBase up to
 //     Options.BackoffMax, saved with the row so it survives restarts. After Options.MaxAttempts
 //     attempts, or once the row is older than Options.MaxAge, the notification is dropped and
-//     counted.
+//     counted. Rows queued for hubs no longer configured are dropped at Start.
 //
-// The built-in hub of issue #18 reuses the queue and this worker: its content distributions to
-// subscribers are rows of another kind (target = the subscriber's callback, payload = the
-// content), claimed and retried by the same code with a different send function.
+// The built-in hub of issue #18 reuses the queue and the workers (worker.go), which know of a
+// delivery only its kind and a send function: its content distributions to subscribers are rows
+// of another kind (target = the subscriber's callback, payload = the content), claimed, bounded,
+// retried and given up by the same code with a send that POSTs the content.
 package websub
 
 import (
@@ -30,6 +31,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +111,10 @@ type Notifier struct {
 	q   store.Queue
 	opt Options
 	m   *metrics
+	// kind and send are all the workers know of what they deliver: a built-in hub's content
+	// distribution is another kind with another send.
+	kind string
+	send func(ctx context.Context, d store.Delivery) error
 
 	mu      sync.Mutex
 	pending map[pingKey]struct{}     // changes Publish took and the writer has not saved
@@ -132,8 +138,17 @@ type pingKey struct{ hub, topic string }
 // New returns a notifier on q; Start starts its writer and workers.
 func New(q store.Queue, opt Options) *Notifier {
 	opt.defaults()
-	n := &Notifier{q: q, opt: opt, pending: map[pingKey]struct{}{}, dirty: make(chan struct{}, 1),
+	// A hub listed twice would get two workers, and twice PerHub pings at once.
+	var hubs []string
+	for _, h := range opt.Hubs {
+		if !slices.Contains(hubs, h) {
+			hubs = append(hubs, h)
+		}
+	}
+	opt.Hubs = hubs
+	n := &Notifier{q: q, opt: opt, kind: KindPublish, pending: map[pingKey]struct{}{}, dirty: make(chan struct{}, 1),
 		wake: map[string]chan struct{}{}, slots: make(chan struct{}, opt.InFlight)}
+	n.send = func(ctx context.Context, d store.Delivery) error { return n.post(ctx, d.Target, d.Topic) }
 	n.m = newMetrics(n)
 	n.loopCtx, n.stop = context.WithCancel(context.Background())
 	n.sendTo, n.abort = context.WithCancel(context.Background())
@@ -150,7 +165,7 @@ func (n *Notifier) Start() {
 	n.started.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		if gone, err := n.q.ForgetTargets(ctx, KindPublish, n.opt.Hubs); err != nil {
+		if gone, err := n.q.ForgetTargets(ctx, n.kind, n.opt.Hubs); err != nil {
 			n.opt.Log.Error("websub: drop notifications for hubs no longer configured", slog.Any("error", err))
 		} else if gone > 0 {
 			n.m.dropped.WithLabelValues(reasonUnconfigured).Add(float64(gone))
@@ -234,7 +249,7 @@ func (n *Notifier) flush() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := n.q.Enqueue(ctx, KindPublish, items, n.opt.Now()); err != nil {
+	if err := n.q.Enqueue(ctx, n.kind, items, n.opt.Now()); err != nil {
 		n.m.dropped.WithLabelValues(reasonStore).Add(float64(len(items)))
 		n.opt.Log.Error("websub: queue notifications; they are dropped", slog.Int("notifications", len(items)), slog.Any("error", err))
 		return
@@ -250,7 +265,7 @@ func (n *Notifier) flush() {
 // Depth reports the notifications in the queue, in flight ones included, and not those Publish
 // took and the writer has not saved yet (see Flush).
 func (n *Notifier) Depth(ctx context.Context) (int64, error) {
-	d, _, err := n.q.QueueStats(ctx, KindPublish)
+	d, _, err := n.q.QueueStats(ctx, n.kind)
 	return d, err
 }
 

@@ -38,7 +38,7 @@ func (n *Notifier) work(ctx context.Context, hub string) {
 		// Not on ctx: a claim cut short by Close may still commit, and its rows would then
 		// wait out their lease unsent. Rows claimed are sent, and Close waits for them.
 		claimCtx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		ds, err := n.q.ClaimDue(claimCtx, KindPublish, hub, n.opt.Now(), held, n.opt.ClaimTTL)
+		ds, err := n.q.ClaimDue(claimCtx, n.kind, hub, n.opt.Now(), held, n.opt.ClaimTTL)
 		cancel()
 		if err != nil {
 			n.opt.Log.Error("websub: claim notifications", slog.String("hub", hub), slog.Any("error", err))
@@ -93,7 +93,7 @@ func tryAcquire(slots chan struct{}) bool {
 // attempt sends one claimed notification and records the outcome in the queue.
 func (n *Notifier) attempt(d store.Delivery) {
 	start := time.Now()
-	err := n.post(n.sendTo, d.Target, d.Topic)
+	err := n.send(n.sendTo, d)
 	n.m.latency.WithLabelValues(d.Target).Observe(time.Since(start).Seconds())
 	now := n.opt.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
