@@ -459,3 +459,66 @@ func TestRemovedHubForgotten(t *testing.T) {
 		}
 	})
 }
+
+// A change the notifier cannot keep (the store refuses the write, or too many changes wait for
+// the writer) is dropped and counted; Publish neither blocks nor fails.
+func TestEnqueueFailuresAreCounted(t *testing.T) {
+	t.Run("store", func(t *testing.T) {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "syndicate.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHub(t, "ok")
+		n := start(t, s, options(h))
+		s.Close() // every write fails from now on
+		began := time.Now()
+		n.Publish(topicURLs(3)...)
+		if took := time.Since(began); took > 50*time.Millisecond {
+			t.Errorf("Publish took %s", took)
+		}
+		n.Flush()
+		if got := metric(t, n, "syndicate_websub_dropped_total", map[string]string{"reason": "store"}); got != 3 {
+			t.Errorf("dropped for a failed store write: %v, want 3", got)
+		}
+	})
+	t.Run("overflow", func(t *testing.T) {
+		h := newHub(t, "ok")
+		o := options(h)
+		o.MaxPending = 3
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "syndicate.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		n := websub.New(s, o) // not started: nothing saves the changes yet
+		topics := topicURLs(5)
+		n.Publish(topics...)
+		n.Publish(topics[:3]...) // already waiting: coalesced, not dropped
+		if got := metric(t, n, "syndicate_websub_dropped_total", map[string]string{"reason": "overflow"}); got != 2 {
+			t.Errorf("dropped for overflow: %v, want 2", got)
+		}
+		n.Start()
+		idle(t, n)
+		wantOnce(t, h, topics[:3])
+		n.Close(context.Background())
+	})
+}
+
+// BenchmarkPublishFullRebuild measures what a rebuild of 1,000 channels costs the builds (3,000
+// Publish calls) and the writer (saving 3,000 rows) on SQLite.
+func BenchmarkPublishFullRebuild(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "syndicate.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	n := websub.New(s, websub.Options{Hubs: []string{"http://127.0.0.1:1/hub"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	topics := topicURLs(3000)
+	b.ResetTimer()
+	for b.Loop() {
+		for _, t := range topics {
+			n.Publish(t)
+		}
+		n.Flush()
+	}
+}
