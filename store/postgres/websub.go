@@ -47,7 +47,8 @@ func (s *DB) Enqueue(ctx context.Context, kind string, items []store.QueueItem, 
 // ClaimDue implements store.Queue. FOR UPDATE SKIP LOCKED lets replicas claim at once without
 // waiting on each other's rows, and the lease in claimed_until keeps a claimed row from every
 // other replica until its worker finishes it or dies and the lease runs out: each delivery is
-// attempted by one replica at a time.
+// attempted by one replica at a time. Times come from the replicas' clocks (so that tests can
+// drive them), which must agree to well within the lease.
 func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, limit int, ttl time.Duration) ([]store.Delivery, error) {
 	if limit <= 0 {
 		return nil, nil
