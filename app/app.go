@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -105,8 +104,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
 		log.With(slog.String("component", "relay")))
 	hubs := cfg.WebSub.HubList()
-	a.WebSub = &websub.Notifier{Hubs: hubs, Client: &http.Client{Timeout: 30 * time.Second},
-		Log: log.With(slog.String("component", "websub")), Retries: 5, Backoff: 5 * time.Second}
+	a.WebSub = websub.New(a.Store, WebSubOptions(cfg, log.With(slog.String("component", "websub"))))
 	a.Builder = &build.Builder{
 		Store: a.Store, Site: a.Site, Tree: tree, SubjectPrefix: cfg.NATS.SubjectPrefix, Hubs: hubs,
 		Stylesheets: cfg.HTTP.Stylesheet, Committed: a.committed,
@@ -130,6 +128,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	a.Metrics = metrics.New()
 	a.Metrics.Observe(a.Scheduler)
 	a.Metrics.Register(a.outboxGauges()...)
+	a.Metrics.Register(a.WebSub.Collectors()...)
 	if err := a.addIngestJobs(); err != nil {
 		return nil, err
 	}
@@ -256,6 +255,7 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 		defer close(a.relayDone)
 		a.runRelay(relayCtx)
 	}()
+	a.WebSub.Start()
 	a.Scheduler.Start()
 	go a.catchUp(context.WithoutCancel(ctx))
 	a.Log.Info("syndicate started", slog.String("http", addr.String()), slog.Int("channels", len(a.Tree.Slugs())))

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,7 +12,7 @@ import (
 )
 
 // A WebSub hub hears about every feed a build changed, once, and nothing for an unchanged rebuild;
-// feeds advertise the hub in the document and in Link headers.
+// feeds advertise the hub in the document and in Link headers, and /metrics shows the queue.
 func TestWebSubNotifications(t *testing.T) {
 	var mu sync.Mutex
 	var topics []string
@@ -26,12 +28,14 @@ func TestWebSubNotifications(t *testing.T) {
 	}))
 	defer hub.Close()
 	a, srv := newApp(t, "SYNDICATE_WEBSUB_HUBS="+hub.URL)
+	// newApp leaves the service unstarted (Start would also run catch-up builds of every
+	// channel); the notifier is the one part this test needs running.
+	a.WebSub.Start()
 
 	if code, _ := post(t, srv, token, fixture(t)); code != 201 {
 		t.Fatal("POST fixture")
 	}
 	build(t, a, "lingling")
-	a.WebSub.Wait()
 	got := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -40,11 +44,19 @@ func TestWebSubNotifications(t *testing.T) {
 		return out
 	}
 	want := []string{a.Site.FeedURL("lingling", "atom"), a.Site.FeedURL("lingling", "json"), a.Site.FeedURL("lingling", "rss")}
+	waitFor(t, "the hub heard of the three feeds", func() bool { return len(got()) >= 3 })
 	if !slices.Equal(got(), want) {
 		t.Fatalf("hub notified of %v, want %v", got(), want)
 	}
+	a.WebSub.Flush()
+	waitFor(t, "the queue is empty", func() bool { d, err := a.WebSub.Depth(context.Background()); return err == nil && d == 0 })
+
 	build(t, a, "lingling")
-	a.WebSub.Wait()
+	// Flush saved whatever the rebuild published: an empty queue means nothing more is coming.
+	a.WebSub.Flush()
+	if d, err := a.WebSub.Depth(context.Background()); err != nil || d != 0 {
+		t.Errorf("unchanged rebuild queued %d notifications (%v)", d, err)
+	}
 	if n := len(got()); n != 3 {
 		t.Errorf("unchanged rebuild notified the hub: %d notifications in all", n)
 	}
@@ -53,5 +65,16 @@ func TestWebSubNotifications(t *testing.T) {
 	link := resp.Header.Get("Link")
 	if !strings.Contains(link, "<"+hub.URL+`>; rel="hub"`) || !strings.Contains(link, `rel="self"`) {
 		t.Errorf("Link header %q", link)
+	}
+
+	m := httptest.NewServer(a.Metrics.Handler())
+	defer m.Close()
+	body, _ := io.ReadAll(get(t, m.URL).Body)
+	for _, want := range []string{"syndicate_websub_queue_depth 0",
+		`syndicate_websub_notifications_total{hub="` + hub.URL + `",outcome="delivered"} 3`,
+		`syndicate_websub_dropped_total{reason="attempts"} 0`, "syndicate_websub_attempt_duration_seconds_bucket"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -43,9 +43,17 @@ type Config struct {
 	Sources  []Source  `yaml:"sources" env:"-"`
 }
 
-// WebSub lists the hubs feeds advertise and notify after every change.
+// WebSub lists the hubs feeds advertise and notify after every change, and how the queue of
+// notifications treats them (see package websub).
 type WebSub struct {
-	Hubs string `yaml:"hubs"` // comma-separated hub URLs
+	Hubs        string   `yaml:"hubs"`         // comma-separated hub URLs
+	PerHub      int      `yaml:"per_hub"`      // notifications in flight to one hub
+	InFlight    int      `yaml:"in_flight"`    // notifications in flight in all, per replica
+	MaxAttempts int      `yaml:"max_attempts"` // attempts before a notification is dropped
+	MaxAge      Duration `yaml:"max_age"`      // age after which a failing notification is dropped
+	BackoffBase Duration `yaml:"backoff_base"` // wait after the first failure, doubled after each
+	BackoffMax  Duration `yaml:"backoff_max"`  // longest wait between attempts
+	Timeout     Duration `yaml:"timeout"`      // one attempt
 }
 
 // HubList returns the configured hubs.

@@ -86,6 +86,9 @@ func (c *Config) finish() error {
 			return fmt.Errorf("websub.hubs: %q must be an absolute http(s) URL", h)
 		}
 	}
+	if err := c.WebSub.check(); err != nil {
+		return err
+	}
 	tree, err := c.Tree()
 	if err != nil {
 		return err
@@ -236,4 +239,26 @@ func (c *Config) StartingDeadlines() map[string]time.Duration {
 	}
 	walk(c.Channels)
 	return out
+}
+
+// check rejects queue settings the notifier cannot work with; zero values are never left to a
+// hidden default, since default.yaml sets every key.
+func (w WebSub) check() error {
+	switch {
+	case w.PerHub < 1:
+		return fmt.Errorf("websub.per_hub: must be at least 1")
+	case w.InFlight < 1:
+		return fmt.Errorf("websub.in_flight: must be at least 1")
+	case w.MaxAttempts < 1:
+		return fmt.Errorf("websub.max_attempts: must be at least 1")
+	case w.MaxAge.D() <= 0:
+		return fmt.Errorf("websub.max_age: must be positive")
+	case w.BackoffBase.D() <= 0:
+		return fmt.Errorf("websub.backoff_base: must be positive")
+	case w.BackoffMax.D() < w.BackoffBase.D():
+		return fmt.Errorf("websub.backoff_max: must be at least websub.backoff_base")
+	case w.Timeout.D() <= 0:
+		return fmt.Errorf("websub.timeout: must be positive")
+	}
+	return nil
 }

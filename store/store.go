@@ -108,6 +108,9 @@ type Store interface {
 	// SaveSourceState records an upstream source's validators after a successful poll.
 	SaveSourceState(ctx context.Context, st SourceState) error
 
+	// Queue is the durable queue of WebSub notifications (queue.go).
+	Queue
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,0 +1,172 @@
+package websub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// storeTimeout bounds each store write around an attempt; they run on a context of their own
+// so that a Close in progress still records what happened to attempts it waited for.
+const storeTimeout = 10 * time.Second
+
+// work claims due rows of one hub and sends each in a goroutine of its own, while holding a
+// slot of the hub (PerHub) and one of the process (InFlight) per row, until ctx ends.
+func (n *Notifier) work(ctx context.Context, hub string) {
+	hubSlots := make(chan struct{}, n.opt.PerHub)
+	wake := n.wake[hub]
+	for {
+		// Block for one pair of slots, then take as many more as are free right now.
+		if !acquire(ctx, hubSlots) {
+			return
+		}
+		if !acquire(ctx, n.slots) {
+			<-hubSlots
+			return
+		}
+		held := 1
+		for held < n.opt.PerHub && tryAcquire(hubSlots) {
+			if !tryAcquire(n.slots) {
+				<-hubSlots
+				break
+			}
+			held++
+		}
+		// Not on ctx: a claim cut short by Close may still commit, and its rows would then
+		// wait out their lease unsent. Rows claimed are sent, and Close waits for them.
+		claimCtx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		ds, err := n.q.ClaimDue(claimCtx, n.kind, hub, n.opt.Now(), held, n.opt.ClaimTTL)
+		cancel()
+		if err != nil {
+			n.opt.Log.Error("websub: claim notifications", slog.String("hub", hub), slog.Any("error", err))
+		}
+		for range held - len(ds) {
+			<-hubSlots
+			<-n.slots
+		}
+		for _, d := range ds {
+			n.sends.Add(1)
+			go func() {
+				defer n.sends.Done()
+				defer func() { <-hubSlots; <-n.slots }()
+				n.attempt(d)
+			}()
+		}
+		if len(ds) == held {
+			continue // maybe more are due: claim again as soon as slots free up
+		}
+		// Nothing more is due: wait for new rows, or poll for retries coming due and rows
+		// other replicas enqueued.
+		t := time.NewTimer(n.opt.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func tryAcquire(slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// attempt sends one claimed notification and records the outcome in the queue.
+func (n *Notifier) attempt(d store.Delivery) {
+	start := time.Now()
+	err := n.sendRecovered(d)
+	n.m.latency.WithLabelValues(d.Target).Observe(time.Since(start).Seconds())
+	now := n.opt.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	log := n.opt.Log.With(slog.String("hub", d.Target), slog.String("topic", d.Topic))
+	if err == nil {
+		n.m.outcomes.WithLabelValues(d.Target, outcomeDelivered).Inc()
+		n.finish(ctx, log, d, now)
+		return
+	}
+	attempts := d.Attempts + 1
+	reason := ""
+	switch {
+	case attempts >= n.opt.MaxAttempts:
+		reason = reasonAttempts
+	case now.Sub(d.CreatedAt) >= n.opt.MaxAge:
+		reason = reasonAge
+	}
+	if reason != "" {
+		n.m.outcomes.WithLabelValues(d.Target, outcomeDropped).Inc()
+		n.m.dropped.WithLabelValues(reason).Inc()
+		log.Warn("websub: hub notification dropped", slog.Int("attempts", attempts),
+			slog.Duration("age", now.Sub(d.CreatedAt)), slog.Any("error", err))
+		n.finish(ctx, log, d, now)
+		return
+	}
+	n.m.outcomes.WithLabelValues(d.Target, outcomeRetried).Inc()
+	next := now.Add(n.backoff(attempts))
+	log.Info("websub: hub notification failed; retrying", slog.Int("attempts", attempts), slog.Time("next", next), slog.Any("error", err))
+	if err := n.q.Retry(ctx, d, next, err.Error()); err != nil {
+		// The claim runs out and the row is attempted again then.
+		log.Error("websub: record failed notification", slog.Any("error", err))
+	}
+}
+
+// finish removes a row that was sent or given up; one that changed meanwhile is due again.
+func (n *Notifier) finish(ctx context.Context, log *slog.Logger, d store.Delivery, now time.Time) {
+	requeued, err := n.q.Finish(ctx, d, now)
+	if err != nil {
+		// The claim runs out and the row is sent again: at least once rather than never.
+		log.Error("websub: record sent notification", slog.Any("error", err))
+		return
+	}
+	if requeued {
+		select {
+		case n.wake[d.Target] <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// backoff is the wait before attempt attempts+1: BackoffBase doubled per failure up to
+// BackoffMax, less up to half at random, so feeds that failed together spread out.
+func (n *Notifier) backoff(attempts int) time.Duration {
+	d := n.opt.BackoffBase
+	for i := 1; i < attempts && d < n.opt.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, n.opt.BackoffMax)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// sendRecovered turns a panic while sending into a failed attempt, retried like any other: a
+// worker goroutine that panicked would end the process.
+func (n *Notifier) sendRecovered(d store.Delivery) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.opt.Log.Error("websub: panic while sending", slog.String("hub", d.Target), slog.String("topic", d.Topic),
+				slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return n.send(n.sendTo, d)
+}
