@@ -1,7 +1,6 @@
 package syndicate
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DecodeResult is one input record: the decoded article, or why it was rejected.
@@ -19,49 +19,16 @@ type DecodeResult struct {
 	Err     error
 }
 
-// DecodeArticles reads one JSON object, a JSON array of objects, or JSON Lines. A malformed record
-// is reported in its own result and does not stop the others; an error is returned only when the
-// input as a whole cannot be read.
+// DecodeArticles reads all of a small input (the demo data, a test's records) with the default
+// limits; see Decoder for bodies of any size. A malformed record is reported in its own result
+// and does not stop the others; the error says why the input as a whole could not be read.
 func DecodeArticles(r io.Reader) ([]DecodeResult, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read articles: %w", err)
+	d := NewDecoder(r, DefaultLimits())
+	var out []DecodeResult
+	for rec := range d.Records() {
+		out = append(out, rec)
 	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, FieldError("body", "is empty: send a JSON object, an array of objects or JSON Lines")
-	}
-	var raws []json.RawMessage
-	var results []DecodeResult
-	switch trimmed[0] {
-	case '[':
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, FieldError("body", "is not a JSON array of articles: %s", describeJSONError(trimmed, err))
-		}
-	default:
-		// One object, or JSON Lines: a line that does not parse is rejected on its own.
-		if json.Valid(trimmed) {
-			raws = []json.RawMessage{trimmed}
-			break
-		}
-		sc := bufio.NewScanner(bytes.NewReader(trimmed))
-		sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			raws = append(raws, append(json.RawMessage(nil), line...))
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read JSON lines: %w", err)
-		}
-	}
-	for i, raw := range raws {
-		a, err := DecodeArticle(raw)
-		results = append(results, DecodeResult{Index: i, Article: a, Err: err})
-	}
-	return results, nil
+	return out, d.Err()
 }
 
 var articleFields = func() map[string]bool {
@@ -76,15 +43,21 @@ var articleFields = func() map[string]bool {
 
 // DecodeArticle decodes one JSON object strictly: an unknown key or a value of the wrong type is
 // an EINVALID error naming the field. Keys starting with "_" are comments and are ignored.
+//
+// Invalid UTF-8 is an error naming the field that holds it: encoding/json would otherwise turn
+// it into U+FFFD and store an article nobody sent.
 func DecodeArticle(raw []byte) (Article, error) {
 	var a Article
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return a, FieldError("body", "is not a JSON object: %s", describeJSONError(raw, err))
 	}
+	if !utf8.Valid(raw) {
+		return a, invalidUTF8(raw, fields)
+	}
 	for k := range fields {
 		if !articleFields[k] && !strings.HasPrefix(k, "_") {
-			return a, FieldError(k, "is not an article field")
+			return a, FieldError(truncate(k, 64), "is not an article field")
 		}
 	}
 	for k, v := range fields {
@@ -99,7 +72,7 @@ func DecodeArticle(raw []byte) (Article, error) {
 			}
 			if s != "" {
 				if _, err := time.Parse(time.RFC3339, s); err != nil {
-					return a, FieldError(k, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", s)
+					return a, FieldError(k, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", truncate(s, 64))
 				}
 			} else {
 				delete(fields, k)
@@ -118,6 +91,25 @@ func DecodeArticle(raw []byte) (Article, error) {
 		return a, FieldError("body", "%v", err)
 	}
 	return a, nil
+}
+
+// invalidUTF8 names the field whose raw value holds the invalid bytes.
+func invalidUTF8(raw []byte, fields map[string]json.RawMessage) *Error {
+	at := len(raw)
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 {
+			at = i
+			break
+		}
+		i += n
+	}
+	for k, v := range fields {
+		if !utf8.Valid(v) {
+			return FieldError(k, "is not valid UTF-8 (record byte %d)", at)
+		}
+	}
+	return FieldError("body", "is not valid UTF-8 (record byte %d)", at)
 }
 
 func jsonKind(t reflect.Type) string {
