@@ -99,10 +99,17 @@ var (
 	LatestDate   = time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC)
 )
 
+const maxZoneOffset = 14 * 60 * 60
+
 // CheckDate reports whether t, the value of the named field, is a plausible article date: not
 // before EarliestDate and not past now plus the future horizon. The error names the field.
 func (l Limits) CheckDate(field string, t time.Time) error {
 	l = l.orDefault()
+	// time.Parse takes offsets up to ±23:59 and Time.MarshalJSON refuses ±24:00 and beyond
+	// (the store would fail on the record); no zone in use is past -12:00 or +14:00.
+	if _, offset := t.Zone(); offset < -maxZoneOffset || offset > maxZoneOffset {
+		return FieldError(field, "%s has a time zone offset beyond ±14:00", formatDate(t))
+	}
 	switch {
 	case t.Before(EarliestDate):
 		return FieldError(field, "%s is before %s", formatDate(t), EarliestDate.Format(time.RFC3339))
@@ -120,6 +127,9 @@ func (l Limits) CheckDate(field string, t time.Time) error {
 // caller should treat as no date at all.
 func (l Limits) ClampDate(t time.Time) (clamped time.Time, ok bool) {
 	l = l.orDefault()
+	if _, offset := t.Zone(); offset < -maxZoneOffset || offset > maxZoneOffset {
+		t = t.UTC()
+	}
 	if t.Before(EarliestDate) || t.After(LatestDate) {
 		return time.Time{}, false
 	}
