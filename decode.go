@@ -52,6 +52,9 @@ func DecodeArticle(raw []byte) (Article, error) {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return a, FieldError("body", "is not a JSON object: %s", describeJSONError(raw, err))
 	}
+	if fields == nil { // null
+		return a, FieldError("body", "is not a JSON object: null")
+	}
 	if !utf8.Valid(raw) {
 		return a, invalidUTF8(raw, fields)
 	}
