@@ -48,8 +48,12 @@ func TestValidateRules(t *testing.T) {
 		}, "published_at"},
 		{"year 9999 in UTC", func(a *syndicate.Article) { a.PublishedAt = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC) }, "published_at"},
 		{"year 3000", func(a *syndicate.Article) { a.PublishedAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }, "published_at"},
-		{"zone +24:00", func(a *syndicate.Article) { a.PublishedAt = time.Date(2022, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)) }, "published_at"},
-		{"zone -14:01", func(a *syndicate.Article) { a.PublishedAt = time.Date(2022, 1, 1, 0, 0, 0, 0, time.FixedZone("", -14*3600-60)) }, "published_at"},
+		{"zone +24:00", func(a *syndicate.Article) {
+			a.PublishedAt = time.Date(2022, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600))
+		}, "published_at"},
+		{"zone -14:01", func(a *syndicate.Article) {
+			a.PublishedAt = time.Date(2022, 1, 1, 0, 0, 0, 0, time.FixedZone("", -14*3600-60))
+		}, "published_at"},
 		{"no date", func(a *syndicate.Article) { a.PublishedAt = time.Time{} }, "published_at"},
 		{"updated in year 3000", func(a *syndicate.Article) { a.UpdatedAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }, "updated_at"},
 		{"updated past the horizon", func(a *syndicate.Article) { a.UpdatedAt = horizon.Add(time.Second) }, "updated_at"},
