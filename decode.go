@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,12 +33,15 @@ func DecodeArticles(r io.Reader) ([]DecodeResult, error) {
 	return out, d.Err()
 }
 
-var articleFields = func() map[string]bool {
-	m := map[string]bool{}
+// articleFields maps each JSON key of an article to its field's index in Article.
+var articleFields = func() map[string]int {
+	m := map[string]int{}
 	t := reflect.TypeFor[Article]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		m[name] = true
+		if name != "-" {
+			m[name] = i
+		}
 	}
 	return m
 }()
@@ -58,42 +63,50 @@ func DecodeArticle(raw []byte) (Article, error) {
 	if !utf8.Valid(raw) {
 		return a, invalidUTF8(raw, fields)
 	}
-	for k := range fields {
-		if !articleFields[k] && !strings.HasPrefix(k, "_") {
-			return a, FieldError(truncate(k, 64), "is not an article field")
-		}
-	}
-	for k, v := range fields {
+	// Each value straight into its field, in key order so that the first error is always the
+	// same: no second encoding of a record that may be megabytes long.
+	v := reflect.ValueOf(&a).Elem()
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if strings.HasPrefix(k, "_") {
-			delete(fields, k)
 			continue
 		}
-		if k == "published_at" || k == "updated_at" {
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return a, FieldError(k, "must be an RFC 3339 string")
-			}
-			if s != "" {
-				if _, err := time.Parse(time.RFC3339, s); err != nil {
-					return a, FieldError(k, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", truncate(s, 64))
-				}
-			} else {
-				delete(fields, k)
-			}
+		i, ok := articleFields[k]
+		if !ok {
+			return a, FieldError(truncate(k, 64), "is not an article field")
 		}
-	}
-	clean, err := json.Marshal(fields)
-	if err != nil {
-		return a, fmt.Errorf("re-encode article: %w", err)
-	}
-	if err := json.Unmarshal(clean, &a); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return a, FieldError(te.Field, "must be %s, not %s", jsonKind(te.Type), te.Value)
+		if err := decodeField(k, fields[k], v.Field(i)); err != nil {
+			return Article{}, err
 		}
-		return a, FieldError("body", "%v", err)
 	}
 	return a, nil
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func decodeField(key string, raw json.RawMessage, field reflect.Value) error {
+	if field.Type() == timeType {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return FieldError(key, "must be an RFC 3339 string")
+		}
+		if s == "" {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return FieldError(key, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", truncate(s, 64))
+		}
+		field.Set(reflect.ValueOf(t))
+		return nil
+	}
+	if err := json.Unmarshal(raw, field.Addr().Interface()); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return FieldError(key, "must be %s, not %s", jsonKind(field.Type()), te.Value)
+		}
+		return FieldError(key, "%v", err)
+	}
+	return nil
 }
 
 // invalidUTF8 names the field whose raw value holds the invalid bytes.
