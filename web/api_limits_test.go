@@ -15,10 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // the test opens the store's file beside it to add a trigger
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/postgres"
+	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/web"
 )
@@ -139,29 +142,56 @@ func TestPostArticlesPoisonInBatch(t *testing.T) {
 }
 
 // TestPostArticlesStoreRefusesOneRecord: a record the database refuses (here a trigger, as a
-// constraint would) is reported by index and the others are stored.
+// constraint would) is reported by index and the others are stored, on both engines.
 func TestPostArticlesStoreRefusesOneRecord(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	st, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "s.db")
+		st, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.id = 'refused'
+			BEGIN SELECT RAISE(ABORT, 'refused by a constraint'); END`); err != nil {
+			t.Fatal(err)
+		}
+		refusedRecord(t, st)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+		st, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.id = 'refused' THEN RAISE EXCEPTION 'refused by a constraint'; END IF; RETURN NEW; END $$;
+			CREATE TRIGGER refuse BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse()`); err != nil {
+			t.Fatal(err)
+		}
+		refusedRecord(t, st)
+	})
+}
+
+func refusedRecord(t *testing.T, st store.Store) {
+	t.Helper()
 	tree, err := syndicate.NewTree([]syndicate.Channel{{Slug: "lingling", Title: "零陵"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(web.New(web.Options{Store: st, Tree: tree, Site: syndicate.Site{Title: "t", BaseURL: "http://localhost", TagDate: "2026"},
 		Tokens: []string{"old-token"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
-	t.Cleanup(func() { srv.Close(); st.Close() })
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.id = 'refused'
-		BEGIN SELECT RAISE(ABORT, 'refused by a constraint'); END`); err != nil {
-		t.Fatal(err)
-	}
+	defer srv.Close()
 	body := strings.Join([]string{
 		article("r0", "2022-11-16T08:00:00+08:00"), article("refused", "2022-11-16T08:00:00+08:00"), article("r2", "2022-11-16T08:00:00+08:00"),
 	}, "\n")
