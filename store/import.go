@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"unicode/utf8"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/sanitize"
@@ -127,10 +128,15 @@ func storeDown(ctx context.Context, s Store) error {
 	return s.Ping(ctx)
 }
 
-// shorten keeps an over-long id (rejected for its length) from filling the report.
+// shorten keeps an over-long id (rejected for its length) from filling the report; it cuts on
+// a rune boundary.
 func shorten(id string) string {
-	if len(id) <= syndicate.MaxArticleIDLen {
+	n := syndicate.MaxArticleIDLen
+	if len(id) <= n {
 		return id
 	}
-	return id[:syndicate.MaxArticleIDLen] + "…"
+	for n > 0 && !utf8.RuneStart(id[n]) {
+		n--
+	}
+	return id[:n] + "…"
 }
