@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,31 +50,57 @@ var articleFields = func() map[string]int {
 // Invalid UTF-8 is an error naming the field that holds it: encoding/json would otherwise turn
 // it into U+FFFD and store an article nobody sent.
 func DecodeArticle(raw []byte) (Article, error) {
+	// A token at a time, each value straight into its field: a record of a million keys costs
+	// one value at a time, not a map of them all, and is never encoded a second time.
 	var a Article
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return a, FieldError("body", "is not a JSON object: %s", describeJSONError(raw, err))
+	notObject := func(err error) (Article, error) {
+		return Article{}, FieldError("body", "is not a JSON object: %s", describeJSONError(raw, err))
 	}
-	if fields == nil { // null
-		return a, FieldError("body", "is not a JSON object: null")
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return notObject(err)
 	}
-	if !utf8.Valid(raw) {
-		return a, invalidUTF8(raw, fields)
+	if tok != json.Delim('{') {
+		return Article{}, FieldError("body", "is not a JSON object")
 	}
-	// Each value straight into its field, in key order so that the first error is always the
-	// same: no second encoding of a record that may be megabytes long.
+	validUTF8 := utf8.Valid(raw)
 	v := reflect.ValueOf(&a).Elem()
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return notObject(err)
+		}
+		k, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return notObject(err)
+		}
+		if !validUTF8 && !utf8.Valid(value) {
+			return Article{}, FieldError(truncate(k, 64), "is not valid UTF-8 (record byte %d)", invalidAt(raw))
+		}
+		if !validUTF8 && strings.ContainsRune(k, utf8.RuneError) { // encoding/json replaced it
+			return Article{}, FieldError("body", "has a key that is not valid UTF-8 (record byte %d)", invalidAt(raw))
+		}
 		if strings.HasPrefix(k, "_") {
 			continue
 		}
 		i, ok := articleFields[k]
 		if !ok {
-			return a, FieldError(truncate(k, 64), "is not an article field")
+			return Article{}, FieldError(truncate(k, 64), "is not an article field")
 		}
-		if err := decodeField(k, fields[k], v.Field(i)); err != nil {
+		if err := decodeField(k, value, v.Field(i)); err != nil {
 			return Article{}, err
 		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return notObject(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Article{}, FieldError("body", "holds more than one JSON object")
+	}
+	if !validUTF8 { // in a key
+		return Article{}, FieldError("body", "is not valid UTF-8 (record byte %d)", invalidAt(raw))
 	}
 	return a, nil
 }
@@ -109,23 +133,16 @@ func decodeField(key string, raw json.RawMessage, field reflect.Value) error {
 	return nil
 }
 
-// invalidUTF8 names the field whose raw value holds the invalid bytes.
-func invalidUTF8(raw []byte, fields map[string]json.RawMessage) *Error {
-	at := len(raw)
-	for i := 0; i < len(raw); {
-		r, n := utf8.DecodeRune(raw[i:])
+// invalidAt returns the offset of the first byte in b that is not UTF-8.
+func invalidAt(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n == 1 {
-			at = i
-			break
+			return i
 		}
 		i += n
 	}
-	for k, v := range fields {
-		if !utf8.Valid(v) {
-			return FieldError(k, "is not valid UTF-8 (record byte %d)", at)
-		}
-	}
-	return FieldError("body", "is not valid UTF-8 (record byte %d)", at)
+	return len(b)
 }
 
 func jsonKind(t reflect.Type) string {
