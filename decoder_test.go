@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
@@ -220,4 +221,46 @@ func FuzzDecodeArticles(f *testing.F) {
 			a.Hash()
 		}
 	})
+}
+
+// TestDecoderManyKeys: a record of a million comment keys, just under max_record_bytes, is read
+// a key at a time; the heap, sampled while it is decoded, stays under the same 64 MiB bound.
+func TestDecoderManyKeys(t *testing.T) {
+	n := (8<<20 - 64) / len(`"_k":0,`)
+	body := io.MultiReader(strings.NewReader("{"), &repeatReader{unit: `"_k":0,`, n: n}, strings.NewReader(`"id":"x"}`+"\n"))
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	peak := make(chan uint64)
+	done := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		high := base
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				peak <- high
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&m)
+				high = max(high, m.HeapAlloc)
+			}
+		}
+	}()
+	var got []syndicate.DecodeResult
+	for r := range syndicate.NewDecoder(body, syndicate.Limits{}).Records() {
+		got = append(got, r)
+	}
+	close(done)
+	grew := <-peak - base
+	if len(got) != 1 || got[0].Err != nil || got[0].Article.ID != "x" {
+		t.Fatalf("results %+v", got)
+	}
+	if grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB for one record of %d keys; bound 64 MiB", grew>>20, n)
+	}
+	t.Logf("heap grew by at most %d MiB for one record of %d keys", grew>>20, n)
 }
