@@ -4,11 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Article is one story as editors store it. ID is chosen by the caller and never changes; every
@@ -48,43 +46,6 @@ type Sanitized struct {
 // MaxArticleIDLen bounds article ids: they appear in URLs, tag URIs and NATS message ids.
 const MaxArticleIDLen = 200
 
-var articleIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~:@-]*$`)
-
-// Validate checks the fields a stored article must have. knownChannel reports whether a channel
-// slug exists; the error names the first bad field.
-func (a *Article) Validate(knownChannel func(string) bool) error {
-	switch {
-	case a.ID == "":
-		return FieldError("id", "is required")
-	case len(a.ID) > MaxArticleIDLen:
-		return FieldError("id", "is longer than %d bytes", MaxArticleIDLen)
-	case !articleIDPattern.MatchString(a.ID):
-		return FieldError("id", "%q may hold only letters, digits and . _ ~ : @ - (and must start with a letter or digit)", a.ID)
-	case len(a.Channels) == 0:
-		return FieldError("channels", "needs at least one channel")
-	}
-	for i, c := range a.Channels {
-		if !knownChannel(c) {
-			return FieldError("channels", "channels[%d]: unknown channel %q", i, c)
-		}
-	}
-	for _, f := range []struct{ name, value string }{
-		{"title", a.Title}, {"summary", a.Summary}, {"content_html", a.ContentHTML}, {"url", a.URL},
-		{"editor", a.Editor}, {"source", a.Source}, {"image_url", a.ImageURL}, {"language", a.Language},
-	} {
-		if !utf8.ValidString(f.value) {
-			return FieldError(f.name, "is not valid UTF-8")
-		}
-	}
-	if a.PublishedAt.IsZero() {
-		return FieldError("published_at", "is required (RFC 3339, e.g. 2022-11-16T08:00:00+08:00)")
-	}
-	if !a.UpdatedAt.IsZero() && a.UpdatedAt.Before(a.PublishedAt) {
-		return FieldError("updated_at", "is before published_at")
-	}
-	return nil
-}
-
 // Normalize trims and de-duplicates list fields and fills UpdatedAt, so that two submissions of the
 // same story hash the same.
 func (a *Article) Normalize() {
@@ -101,11 +62,15 @@ func (a *Article) Normalize() {
 	a.UpdatedAt = a.UpdatedAt.Round(time.Second)
 }
 
+// uniqueTrimmed keeps the first of each value; a set, not a scan of the output, because a
+// record may bring a million entries before Validate refuses the list.
 func uniqueTrimmed(in []string) []string {
 	var out []string
+	seen := make(map[string]bool, min(len(in), 64))
 	for _, s := range in {
 		s = strings.TrimSpace(s)
-		if s != "" && !slices.Contains(out, s) {
+		if s != "" && !seen[s] {
+			seen[s] = true
 			out = append(out, s)
 		}
 	}
@@ -114,17 +79,42 @@ func uniqueTrimmed(in []string) []string {
 
 // Hash is a digest of everything a reader or an aggregator sees of the article. An upsert whose
 // hash equals the stored one changes nothing and emits no event.
+//
+// It encodes hashedArticle, whose times are strings in the layout Time.MarshalJSON writes, so
+// the bytes (and every stored hash) are those of encoding the Article itself, but a time whose
+// year has five digits cannot make it panic.
 func (a *Article) Hash() string {
-	c := *a
-	c.StoredHash, c.Sanitized = "", Sanitized{}
-	c.PublishedAt = c.PublishedAt.UTC()
-	c.UpdatedAt = c.UpdatedAt.UTC()
-	b, err := json.Marshal(c)
+	h := hashedArticle{
+		ID: a.ID, Title: a.Title, Summary: a.Summary, ContentHTML: a.ContentHTML, URL: a.URL,
+		Authors: a.Authors, Editor: a.Editor, Source: a.Source, Channels: a.Channels, Tags: a.Tags,
+		ImageURL: a.ImageURL, Language: a.Language,
+		PublishedAt: a.PublishedAt.UTC().Format(time.RFC3339Nano),
+		UpdatedAt:   a.UpdatedAt.UTC().Format(time.RFC3339Nano),
+	}
+	b, err := json.Marshal(h)
 	if err != nil {
-		panic("syndicate: marshal article: " + err.Error()) // only plain fields: cannot fail
+		panic("syndicate: marshal article: " + err.Error()) // strings and slices only: cannot fail
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
+}
+
+// hashedArticle is Article as Hash encodes it: the same keys in the same order.
+type hashedArticle struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Summary     string   `json:"summary,omitempty"`
+	ContentHTML string   `json:"content_html,omitempty"`
+	URL         string   `json:"url,omitempty"`
+	Authors     []string `json:"authors,omitempty"`
+	Editor      string   `json:"editor,omitempty"`
+	Source      string   `json:"source,omitempty"`
+	Channels    []string `json:"channels"`
+	Tags        []string `json:"tags,omitempty"`
+	ImageURL    string   `json:"image_url,omitempty"`
+	Language    string   `json:"language,omitempty"`
+	PublishedAt string   `json:"published_at"`
+	UpdatedAt   string   `json:"updated_at"`
 }
 
 // InChannel reports whether the article is filed directly in the channel.

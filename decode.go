@@ -1,7 +1,6 @@
 package syndicate
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DecodeResult is one input record: the decoded article, or why it was rejected.
@@ -19,105 +19,130 @@ type DecodeResult struct {
 	Err     error
 }
 
-// DecodeArticles reads one JSON object, a JSON array of objects, or JSON Lines. A malformed record
-// is reported in its own result and does not stop the others; an error is returned only when the
-// input as a whole cannot be read.
+// DecodeArticles reads all of a small input (the demo data, a test's records) with the default
+// limits; see Decoder for bodies of any size. A malformed record is reported in its own result
+// and does not stop the others; the error says why the input as a whole could not be read.
 func DecodeArticles(r io.Reader) ([]DecodeResult, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read articles: %w", err)
+	d := NewDecoder(r, DefaultLimits())
+	var out []DecodeResult
+	for rec := range d.Records() {
+		out = append(out, rec)
 	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, FieldError("body", "is empty: send a JSON object, an array of objects or JSON Lines")
-	}
-	var raws []json.RawMessage
-	var results []DecodeResult
-	switch trimmed[0] {
-	case '[':
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, FieldError("body", "is not a JSON array of articles: %s", describeJSONError(trimmed, err))
-		}
-	default:
-		// One object, or JSON Lines: a line that does not parse is rejected on its own.
-		if json.Valid(trimmed) {
-			raws = []json.RawMessage{trimmed}
-			break
-		}
-		sc := bufio.NewScanner(bytes.NewReader(trimmed))
-		sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			raws = append(raws, append(json.RawMessage(nil), line...))
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read JSON lines: %w", err)
-		}
-	}
-	for i, raw := range raws {
-		a, err := DecodeArticle(raw)
-		results = append(results, DecodeResult{Index: i, Article: a, Err: err})
-	}
-	return results, nil
+	return out, d.Err()
 }
 
-var articleFields = func() map[string]bool {
-	m := map[string]bool{}
+// articleFields maps each JSON key of an article to its field's index in Article.
+var articleFields = func() map[string]int {
+	m := map[string]int{}
 	t := reflect.TypeFor[Article]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		m[name] = true
+		if name != "-" {
+			m[name] = i
+		}
 	}
 	return m
 }()
 
 // DecodeArticle decodes one JSON object strictly: an unknown key or a value of the wrong type is
 // an EINVALID error naming the field. Keys starting with "_" are comments and are ignored.
+//
+// Invalid UTF-8 is an error naming the field that holds it: encoding/json would otherwise turn
+// it into U+FFFD and store an article nobody sent.
 func DecodeArticle(raw []byte) (Article, error) {
+	// A token at a time, each value straight into its field: a record of a million keys costs
+	// one value at a time, not a map of them all, and is never encoded a second time.
 	var a Article
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return a, FieldError("body", "is not a JSON object: %s", describeJSONError(raw, err))
+	notObject := func(err error) (Article, error) {
+		return Article{}, FieldError("body", "is not a JSON object: %s", describeJSONError(raw, err))
 	}
-	for k := range fields {
-		if !articleFields[k] && !strings.HasPrefix(k, "_") {
-			return a, FieldError(k, "is not an article field")
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return notObject(err)
+	}
+	if tok != json.Delim('{') {
+		return Article{}, FieldError("body", "is not a JSON object")
+	}
+	validUTF8 := utf8.Valid(raw)
+	v := reflect.ValueOf(&a).Elem()
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return notObject(err)
 		}
-	}
-	for k, v := range fields {
+		k, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return notObject(err)
+		}
+		if !validUTF8 && !utf8.Valid(value) {
+			return Article{}, FieldError(shorten(k, 64), "is not valid UTF-8 (record byte %d)", invalidAt(raw))
+		}
+		if !validUTF8 && strings.ContainsRune(k, utf8.RuneError) { // encoding/json replaced it
+			return Article{}, FieldError("body", "has a key that is not valid UTF-8 (record byte %d)", invalidAt(raw))
+		}
 		if strings.HasPrefix(k, "_") {
-			delete(fields, k)
 			continue
 		}
-		if k == "published_at" || k == "updated_at" {
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return a, FieldError(k, "must be an RFC 3339 string")
-			}
-			if s != "" {
-				if _, err := time.Parse(time.RFC3339, s); err != nil {
-					return a, FieldError(k, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", s)
-				}
-			} else {
-				delete(fields, k)
-			}
+		i, ok := articleFields[k]
+		if !ok {
+			return Article{}, FieldError(shorten(k, 64), "is not an article field")
+		}
+		if err := decodeField(k, value, v.Field(i)); err != nil {
+			return Article{}, err
 		}
 	}
-	clean, err := json.Marshal(fields)
-	if err != nil {
-		return a, fmt.Errorf("re-encode article: %w", err)
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return notObject(err)
 	}
-	if err := json.Unmarshal(clean, &a); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return a, FieldError(te.Field, "must be %s, not %s", jsonKind(te.Type), te.Value)
-		}
-		return a, FieldError("body", "%v", err)
+	if _, err := dec.Token(); err != io.EOF {
+		return Article{}, FieldError("body", "holds more than one JSON object")
+	}
+	if !validUTF8 { // in a key
+		return Article{}, FieldError("body", "is not valid UTF-8 (record byte %d)", invalidAt(raw))
 	}
 	return a, nil
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func decodeField(key string, raw json.RawMessage, field reflect.Value) error {
+	if field.Type() == timeType {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return FieldError(key, "must be an RFC 3339 string")
+		}
+		if s == "" {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return FieldError(key, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", shorten(s, 64))
+		}
+		field.Set(reflect.ValueOf(t))
+		return nil
+	}
+	if err := json.Unmarshal(raw, field.Addr().Interface()); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return FieldError(key, "must be %s, not %s", jsonKind(field.Type()), te.Value)
+		}
+		return FieldError(key, "%v", err)
+	}
+	return nil
+}
+
+// invalidAt returns the offset of the first byte in b that is not UTF-8.
+func invalidAt(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 func jsonKind(t reflect.Type) string {

@@ -11,6 +11,10 @@ const (
 	EINVALID  = "invalid"
 	ECONFLICT = "conflict"
 	EINTERNAL = "internal"
+	// ETOOLARGE is a request body past its size cap.
+	ETOOLARGE = "too_large"
+	// EUNSUPPORTED is a request body in a media type the endpoint does not read.
+	EUNSUPPORTED = "unsupported_media_type"
 )
 
 // Error is an application error whose Message is safe to show to a client.

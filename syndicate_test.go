@@ -116,7 +116,7 @@ func TestValidateAndHash(t *testing.T) {
 	for _, c := range cases {
 		a := base
 		c.edit(&a)
-		err := a.Validate(known)
+		err := a.Validate(known, syndicate.Limits{})
 		if c.field == "" && err != nil || c.field != "" && (err == nil || err.(*syndicate.Error).Field != c.field) {
 			t.Errorf("%s: err = %v, want field %q", c.name, err, c.field)
 		}

@@ -156,6 +156,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
 		Hubs:  hubs, MaxInFlight: cfg.HTTP.MaxInFlight,
 		IdentityCacheBytes: identityBudget(cfg.HTTP.IdentityCacheBytes),
+		Limits:             cfg.Limits.Article(),
 	})
 	if err := a.Web.LoadDocuments(ctx); err != nil {
 		return nil, err

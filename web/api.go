@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
+	"strings"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
@@ -14,22 +17,37 @@ const MaxBodyBytes = 32 << 20
 
 // postArticles answers POST /api/articles: one JSON object, an array or JSON Lines; each record is
 // created or updated by id. A single bad record gives 400 naming its field; in a batch the good
-// records are stored and the bad ones listed.
+// records are stored and the bad ones listed (207), the first Limits.MaxRejections of them, so the
+// answer stays small whatever the body holds. The body is read one record at a time.
 func (s *Server) postArticles(w http.ResponseWriter, r *http.Request) {
-	records, err := syndicate.DecodeArticles(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		s.fail(w, r, asInvalid(err))
-		return
-	}
-	rep, err := store.Import(r.Context(), s.store, s.tree, records)
-	if err != nil {
+	if err := checkArticlesType(r.Header.Get("Content-Type")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	dec := syndicate.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes), s.limits)
+	rep, err := store.ImportRecords(r.Context(), s.store, s.tree, s.limits, dec.Records())
 	if len(rep.Channels) > 0 && s.changed != nil {
 		s.changed(rep.Channels)
 	}
-	if len(records) == 1 && len(rep.Rejected) == 1 {
+	for _, rj := range rep.Rejected {
+		if syndicate.ErrorCode(rj.Err) == syndicate.EINTERNAL {
+			s.log.Error("record not stored", slog.String("request_id", requestID(r)), slog.Int("index", rj.Index),
+				slog.String("id", rj.ID), slog.Any("error", rj.Err))
+		}
+	}
+	if err != nil {
+		s.log.Error("import stopped", slog.String("request_id", requestID(r)), slog.Any("error", err))
+		writeJSON(w, http.StatusServiceUnavailable, rep)
+		return
+	}
+	if derr := dec.Err(); derr != nil {
+		if rep.Records == 0 || rep.Records == 1 && rep.RejectedCount == 1 {
+			s.fail(w, r, derr)
+			return
+		}
+		rep.Error = syndicate.ErrorMessage(derr)
+	}
+	if rep.Records == 1 && rep.RejectedCount == 1 {
 		s.fail(w, r, rep.Rejected[0].Err)
 		return
 	}
@@ -37,7 +55,7 @@ func (s *Server) postArticles(w http.ResponseWriter, r *http.Request) {
 	if rep.Created > 0 && rep.Updated == 0 && rep.Unchanged == 0 {
 		status = http.StatusCreated
 	}
-	if len(rep.Rejected) > 0 {
+	if rep.RejectedCount > 0 || rep.Error != "" {
 		status = http.StatusBadRequest
 		if rep.Created+rep.Updated+rep.Unchanged > 0 {
 			status = http.StatusMultiStatus
@@ -46,12 +64,39 @@ func (s *Server) postArticles(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, rep)
 }
 
-// asInvalid keeps a body read error (too large, cut off) from looking like an internal error.
-func asInvalid(err error) error {
-	if syndicate.ErrorCode(err) == syndicate.EINTERNAL {
-		return syndicate.FieldError("body", "could not be read: %v", err)
+// articleTypes are the media types POST /api/articles reads. A request without a Content-Type
+// is read as JSON, so that `curl --data-binary @file` works as it is typed.
+var articleTypes = []string{"application/json", "application/*+json", "application/jsonl", "application/x-ndjson", "application/x-jsonlines"}
+
+// checkArticlesType refuses a body whose declared type is not JSON or JSON Lines (a form post,
+// say, which curl -d sends by default), or whose charset is not UTF-8 (RFC 8259 §8.1).
+func checkArticlesType(header string) error {
+	if header == "" {
+		return nil
 	}
-	return err
+	unsupported := &syndicate.Error{Code: syndicate.EUNSUPPORTED, Field: "Content-Type",
+		Message: fmt.Sprintf("%q is not read here; send one of %s (UTF-8)", truncateHeader(header), strings.Join(articleTypes, ", "))}
+	mt, params, err := mime.ParseMediaType(header)
+	if err != nil {
+		return unsupported
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return unsupported
+	}
+	switch {
+	case mt == "application/json", mt == "application/jsonl", mt == "application/x-ndjson", mt == "application/x-jsonlines":
+		return nil
+	case strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		return nil
+	}
+	return unsupported
+}
+
+func truncateHeader(h string) string {
+	if len(h) > 100 {
+		return h[:100] + "…"
+	}
+	return h
 }
 
 func (s *Server) getArticle(w http.ResponseWriter, r *http.Request) {

@@ -10,10 +10,12 @@ import (
 
 // statusOf maps error codes to HTTP statuses, in one place.
 var statusOf = map[string]int{
-	syndicate.EINVALID:  http.StatusBadRequest,
-	syndicate.ENOTFOUND: http.StatusNotFound,
-	syndicate.ECONFLICT: http.StatusConflict,
-	syndicate.EINTERNAL: http.StatusInternalServerError,
+	syndicate.EINVALID:     http.StatusBadRequest,
+	syndicate.ENOTFOUND:    http.StatusNotFound,
+	syndicate.ECONFLICT:    http.StatusConflict,
+	syndicate.EINTERNAL:    http.StatusInternalServerError,
+	syndicate.ETOOLARGE:    http.StatusRequestEntityTooLarge,
+	syndicate.EUNSUPPORTED: http.StatusUnsupportedMediaType,
 }
 
 type errorBody struct {

@@ -49,6 +49,8 @@ type Options struct {
 	// IdentityCacheBytes bounds the uncompressed feed bodies kept for clients without gzip
 	// (0: DefaultIdentityCacheBytes; negative: none, every such request inflates).
 	IdentityCacheBytes int
+	// Limits bound the articles POST /api/articles accepts; zero fields mean their defaults.
+	Limits syndicate.Limits
 }
 
 // DefaultMaxInFlight is the default cap on concurrent requests.
@@ -63,6 +65,7 @@ type Server struct {
 	log     *slog.Logger
 	checks  map[string]func(context.Context) error
 	changed func([]string)
+	limits  syndicate.Limits
 	jobs    Jobs
 	limit   int
 	metrics *metrics.Metrics
@@ -76,7 +79,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
-		changed: o.Changed, jobs: o.Jobs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
+		changed: o.Changed, limits: o.Limits, jobs: o.Jobs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
 	}
 	if o.IdentityCacheBytes == 0 {
 		o.IdentityCacheBytes = DefaultIdentityCacheBytes

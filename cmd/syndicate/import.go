@@ -43,16 +43,17 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		defer f.Close()
 		in = f
 	}
-	records, err := syndicate.DecodeArticles(in)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", fs.Arg(0), err)
-	}
 	st, err := app.OpenStore(ctx, cfg.Store.DSN)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rep, importErr := store.Import(ctx, st, tree, records)
+	lim := cfg.Limits.Article()
+	dec := syndicate.NewDecoder(in, lim)
+	rep, importErr := store.ImportRecords(ctx, st, tree, lim, dec.Records())
+	if derr := dec.Err(); derr != nil && rep.Error == "" {
+		rep.Error = derr.Error()
+	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -61,20 +62,30 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return fmt.Errorf("import: write report: %w", err)
 		}
 	} else {
-		fmt.Fprintf(stdout, "created %d, updated %d, unchanged %d, rejected %d\n", rep.Created, rep.Updated, rep.Unchanged, len(rep.Rejected))
+		fmt.Fprintf(stdout, "created %d, updated %d, unchanged %d, rejected %d\n", rep.Created, rep.Updated, rep.Unchanged, rep.RejectedCount)
 		for _, r := range rep.Rejected {
 			fmt.Fprintf(stdout, "  record %d", r.Index+1)
 			if r.ID != "" {
 				fmt.Fprintf(stdout, " (%s)", r.ID)
 			}
-			fmt.Fprintf(stdout, ": %s\n", r.Error)
+			// The operator may see the whole error, internal details included.
+			fmt.Fprintf(stdout, ": %v\n", r.Err)
+		}
+		if more := rep.RejectedCount - len(rep.Rejected); more > 0 {
+			fmt.Fprintf(stdout, "  and %d more rejected records (limits.max_rejections lists %d)\n", more, len(rep.Rejected))
+		}
+		if rep.Error != "" {
+			fmt.Fprintf(stdout, "stopped: %s\n", rep.Error)
 		}
 	}
 	if importErr != nil {
 		return importErr
 	}
-	if len(rep.Rejected) > 0 {
-		return fmt.Errorf("import: %d of %d records rejected", len(rep.Rejected), len(records))
+	if derr := dec.Err(); derr != nil {
+		return fmt.Errorf("import %s: %w", fs.Arg(0), derr)
+	}
+	if rep.RejectedCount > 0 {
+		return fmt.Errorf("import: %d of %d records rejected", rep.RejectedCount, rep.Records)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,5 +75,34 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errOut); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+// TestImportReportIsCapped: the final report lists the first limits.max_rejections rejections
+// and counts the rest.
+func TestImportReportIsCapped(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SYNDICATE_DATA_DIR", dir)
+	t.Setenv("SYNDICATE_LIMITS_MAX_REJECTIONS", "5")
+	lines := []string{`{"id":"ok","title":"零陵","channels":["lingling"],"published_at":"2022-11-16T08:00:00+08:00"}`}
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf(`{"id":"bad-%d","channels":["lingling"],"published_at":"9999-12-31T23:59:59-08:00"}`, i))
+	}
+	file := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o600)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"import", file}, nil, &out, &errOut); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if got := strings.Count(out.String(), "published_at"); got != 5 {
+		t.Errorf("%d rejections listed, want 5:\n%s", got, out.String())
+	}
+	for _, want := range []string{"created 1, updated 0, unchanged 0, rejected 12", "and 7 more rejected records", "record 2 (bad-0): published_at"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errOut.String(), "12 of 13 records rejected") {
+		t.Errorf("stderr: %s", errOut.String())
 	}
 }

@@ -1,0 +1,266 @@
+package syndicate_test
+
+import (
+	"context"
+	"io"
+	"iter"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
+)
+
+const okRecord = `{"id":"a","channels":["x"],"published_at":"2022-11-16T08:00:00+08:00"}`
+
+// TestDecoder covers every format and every way a record or a body can be bad. Each result is
+// "ok" or the field its error names; wantErr is the field Err names once the records are read.
+func TestDecoder(t *testing.T) {
+	small := syndicate.DefaultLimits()
+	small.MaxRecordBytes = 100
+	big := `{"id":"b","title":"` + strings.Repeat("x", 200) + `"}`
+	huge := `{"id":"b","title":"` + strings.Repeat("x", 200<<10) + `"}` // past the slack a decoder allows
+	tests := []struct {
+		name    string
+		input   string
+		lim     syndicate.Limits
+		want    []string
+		wantErr string
+	}{
+		{"one object", okRecord, syndicate.Limits{}, []string{"ok"}, ""},
+		{"one object over lines", "{\n  \"id\": \"a\",\n  \"channels\": [\"x\"]\n}\n", syndicate.Limits{}, []string{"ok"}, ""},
+		{"objects over lines, one after another", "{\n\"id\":\"a\"}\n{\n\"id\":\"b\"}", syndicate.Limits{}, []string{"ok", "ok"}, ""},
+		{"array", "[" + okRecord + "," + okRecord + "]", syndicate.Limits{}, []string{"ok", "ok"}, ""},
+		{"array with a byte order mark and white space", "\xEF\xBB\xBF \n[ " + okRecord + " ]\n", syndicate.Limits{}, []string{"ok"}, ""},
+		{"empty array", "[]", syndicate.Limits{}, nil, ""},
+		{"json lines with a broken line and blank lines", okRecord + "\n\n{\"id\":\n\r\n{\"id\":\"c\",\"tags\":7}\n", syndicate.Limits{}, []string{"ok", "body", "tags"}, ""},
+		{"json lines with CRLF", okRecord + "\r\n" + okRecord + "\r\n", syndicate.Limits{}, []string{"ok", "ok"}, ""},
+		{"json lines, a line not an object", okRecord + "\n[1]\n7\n" + okRecord, syndicate.Limits{}, []string{"ok", "body", "body", "ok"}, ""},
+		{"json lines, a line too large", okRecord + "\n" + big + "\n" + okRecord, small, []string{"ok", "body", "ok"}, ""},
+		{"array, an element too large", "[" + okRecord + "," + big + "," + okRecord + "]", small, []string{"ok", "body", "ok"}, ""},
+		{"array, an element too large to hold", "[" + okRecord + "," + huge + "," + okRecord + "]", small, []string{"ok", "body"}, "body"},
+		{"array, a syntax error stops it", "[" + okRecord + ",{\"id\":}," + okRecord + "]", syndicate.Limits{}, []string{"ok", "body"}, "body"},
+		{"array, cut off", "[" + okRecord + "," + okRecord, syndicate.Limits{}, []string{"ok", "ok", "body"}, "body"},
+		{"array, something after it", "[" + okRecord + "] x", syndicate.Limits{}, []string{"ok"}, "body"},
+		{"array of non-objects", `[1, "x", null]`, syndicate.Limits{}, []string{"body", "body", "body"}, ""},
+		{"bad time", `{"id":"a","published_at":"yesterday"}`, syndicate.Limits{}, []string{"published_at"}, ""},
+		{"unknown key", `{"id":"a","headline":"x"}`, syndicate.Limits{}, []string{"headline"}, ""},
+		{"invalid UTF-8 in a line names the field", okRecord + "\n{\"id\":\"b\",\"summary\":\"\xff\"}\n" + okRecord, syndicate.Limits{}, []string{"ok", "summary", "ok"}, ""},
+		{"invalid UTF-8 in an element names the field", "[{\"id\":\"b\",\"authors\":[\"\xc3\x28\"]}," + okRecord + "]", syndicate.Limits{}, []string{"authors", "ok"}, ""},
+		{"invalid UTF-8 in a key", "{\"\xff\":1}", syndicate.Limits{}, []string{"body"}, ""},
+		{"empty", "  \n ", syndicate.Limits{}, nil, "body"},
+		{"not JSON at all", "hello", syndicate.Limits{}, []string{"body"}, "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := syndicate.NewDecoder(strings.NewReader(tt.input), tt.lim)
+			var got []string
+			for r := range d.Records() {
+				if r.Index != len(got) {
+					t.Errorf("result %d has index %d", len(got), r.Index)
+				}
+				if r.Err == nil {
+					got = append(got, "ok")
+					continue
+				}
+				e, ok := r.Err.(*syndicate.Error)
+				if !ok {
+					t.Fatalf("record %d: %T %v", r.Index, r.Err, r.Err)
+				}
+				got = append(got, e.Field)
+			}
+			var errField string
+			if err := d.Err(); err != nil {
+				errField = err.(*syndicate.Error).Field
+			}
+			if !slices.Equal(got, tt.want) || errField != tt.wantErr {
+				t.Errorf("results %v, Err %q (%v); want %v, %q", got, errField, d.Err(), tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestDecoderYieldsAsItReads shows that a record is available before the next one was sent, the
+// property batched writes on top of the decoder (issue #16) need.
+func TestDecoderYieldsAsItReads(t *testing.T) {
+	for _, format := range []struct{ name, start, sep string }{{"lines", "", "\n"}, {"array", "[", ","}} {
+		t.Run(format.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			next, stop := iter.Pull(syndicate.NewDecoder(pr, syndicate.Limits{}).Records())
+			defer stop()
+			go pw.Write([]byte(format.start + okRecord + format.sep))
+			r, ok := next()
+			if !ok || r.Err != nil || r.Article.ID != "a" {
+				t.Fatalf("first record before the second was written: %+v %v", r, ok)
+			}
+			go func() { pw.Write([]byte(okRecord)); pw.Close() }()
+			if r, ok := next(); !ok || r.Index != 1 {
+				t.Fatalf("second record: %+v %v", r, ok)
+			}
+		})
+	}
+}
+
+// repeatReader gives unit n times without holding more than one copy.
+type repeatReader struct {
+	unit string
+	n    int
+	off  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 && r.n > 0 {
+		c := copy(p, r.unit[r.off:])
+		p, total, r.off = p[c:], total+c, r.off+c
+		if r.off == len(r.unit) {
+			r.off, r.n = 0, r.n-1
+		}
+	}
+	if total == 0 && r.n == 0 {
+		return 0, io.EOF
+	}
+	return total, nil
+}
+
+// TestDecoderMemoryIsBounded imports a million tiny records (each rejected: no id) through the
+// decoder and the import report, in both formats, and samples the heap as they go: it must not
+// grow with the number of records. The bound, 64 MiB, is the one README (Limits) documents.
+func TestDecoderMemoryIsBounded(t *testing.T) {
+	const n = 1_000_000
+	const bound = 64 << 20
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tree, err := syndicate.NewTree([]syndicate.Channel{{Slug: "x", Title: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []struct {
+		name string
+		body func() io.Reader
+	}{
+		{"json lines", func() io.Reader { return &repeatReader{unit: "{}\n", n: n} }},
+		{"array", func() io.Reader {
+			return io.MultiReader(strings.NewReader("["), &repeatReader{unit: "{},", n: n - 1}, strings.NewReader("{}]"))
+		}},
+	} {
+		t.Run(format.name, func(t *testing.T) {
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			base, peak := ms.HeapAlloc, ms.HeapAlloc
+			d := syndicate.NewDecoder(format.body(), syndicate.Limits{})
+			sampled := func(yield func(syndicate.DecodeResult) bool) {
+				for r := range d.Records() {
+					if r.Index%50_000 == 0 {
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapAlloc)
+					}
+					if !yield(r) {
+						return
+					}
+				}
+			}
+			rep, err := store.ImportRecords(context.Background(), st, tree, syndicate.Limits{}, sampled)
+			if err != nil || d.Err() != nil {
+				t.Fatal(err, d.Err())
+			}
+			if rep.Records != n || rep.RejectedCount != n || len(rep.Rejected) != 100 {
+				t.Errorf("report: %d records, %d rejected, %d listed; want %d, %d, 100", rep.Records, rep.RejectedCount, len(rep.Rejected), n, n)
+			}
+			if grew := peak - base; grew > bound {
+				t.Errorf("heap grew by %d MiB over %d records; bound %d MiB", grew>>20, n, bound>>20)
+			} else {
+				t.Logf("heap grew by at most %.1f MiB over %d records", float64(grew)/(1<<20), n)
+			}
+		})
+	}
+}
+
+// FuzzDecodeArticles feeds arbitrary bodies through decoding, normalising, validation and
+// hashing: none may panic, and every record that passes validation hashes. The seeds are the
+// adversarial corpus's troublemakers (testdata/fuzz/FuzzDecodeArticles adds more).
+func FuzzDecodeArticles(f *testing.F) {
+	for _, s := range []string{
+		okRecord,
+		`{"id":"a","channels":["x"],"published_at":"9999-12-31T23:59:59-08:00"}`,
+		`{"id":"a","channels":["x"],"published_at":"0000-01-01T00:00:00+08:00"}`,
+		`{"id":"a","channels":["x"],"published_at":"2022-11-16T08:00:00+24:00","updated_at":"9999-12-31T23:59:59+23:59"}`,
+		"[" + okRecord + ",{\"id\":\"b\",\"title\":\"\xff\"}]",
+		okRecord + "\n{\"id\":\n" + okRecord,
+		`{"id":"a","language":"<script>","image_url":"http://x/<"}`,
+		"\xEF\xBB\xBF[]",
+	} {
+		f.Add([]byte(s))
+	}
+	known := func(s string) bool { return s == "x" }
+	f.Fuzz(func(t *testing.T, body []byte) {
+		lim := syndicate.DefaultLimits()
+		lim.MaxRecordBytes = 4 << 10
+		d := syndicate.NewDecoder(strings.NewReader(string(body)), lim)
+		for r := range d.Records() {
+			a := r.Article
+			a.Hash()
+			if r.Err != nil {
+				continue
+			}
+			a.Normalize()
+			if err := a.Validate(known, lim); err == nil {
+				if _, err := a.PublishedAt.MarshalJSON(); err != nil {
+					t.Errorf("valid article with an unencodable date: %v", err)
+				}
+			}
+			a.Hash()
+		}
+	})
+}
+
+// TestDecoderManyKeys: a record of a million comment keys, just under max_record_bytes, is read
+// a key at a time; the heap, sampled while it is decoded, stays under the same 64 MiB bound.
+func TestDecoderManyKeys(t *testing.T) {
+	n := (8<<20 - 64) / len(`"_k":0,`)
+	body := io.MultiReader(strings.NewReader("{"), &repeatReader{unit: `"_k":0,`, n: n}, strings.NewReader(`"id":"x"}`+"\n"))
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	peak := make(chan uint64)
+	done := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		high := base
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				peak <- high
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&m)
+				high = max(high, m.HeapAlloc)
+			}
+		}
+	}()
+	var got []syndicate.DecodeResult
+	for r := range syndicate.NewDecoder(body, syndicate.Limits{}).Records() {
+		got = append(got, r)
+	}
+	close(done)
+	grew := <-peak - base
+	if len(got) != 1 || got[0].Err != nil || got[0].Article.ID != "x" {
+		t.Fatalf("results %+v", got)
+	}
+	if grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB for one record of %d keys; bound 64 MiB", grew>>20, n)
+	}
+	t.Logf("heap grew by at most %d MiB for one record of %d keys", grew>>20, n)
+}
