@@ -104,6 +104,8 @@ func (c *Config) checkSources(tree *syndicate.Tree) error {
 		return fmt.Errorf("ingest.max_redirects: must not be negative")
 	case in.BackoffMax.D() < time.Second:
 		return fmt.Errorf("ingest.backoff_max: must be at least 1s")
+	case in.FutureHorizon.D() < 0:
+		return fmt.Errorf("ingest.future_horizon: must not be negative")
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Sources {

@@ -1,0 +1,98 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// ClientOptions configure the HTTP client sources share.
+type ClientOptions struct {
+	Timeout      time.Duration // whole request, body included: a trickling body hits it too
+	MaxRedirects int
+	Policy       AddressPolicy
+}
+
+// DefaultMaxRedirects caps redirects unless configured.
+const DefaultMaxRedirects = 5
+
+// NewClient returns the HTTP client sources share. It dials only addresses its policy allows,
+// ignores HTTP_PROXY (a proxy would dial on our behalf, past the policy), follows at most
+// MaxRedirects redirects and only to http and https, and sends a source's own headers (and any
+// Authorization or Cookie) only to the origin the source names.
+func NewClient(o ClientOptions) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: o.Policy.control}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = dialer.DialContext
+	max := o.MaxRedirects
+	if max < 0 {
+		max = DefaultMaxRedirects
+	}
+	return &http.Client{
+		Timeout:   o.Timeout,
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > max {
+				return fmt.Errorf("upstream redirected more than %d times (last to %s)", max, req.URL.Redacted())
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("upstream redirect to %q refused: only http and https are followed", req.URL.Scheme+":")
+			}
+			if err := o.Policy.checkLiteral(req.URL.Hostname(), portOf(req.URL)); err != nil {
+				return err
+			}
+			// Go copies the first request's headers onto every hop and drops only a few of them
+			// between hosts, ignoring the port; a source's API key must not reach anyone else.
+			if origin(req.URL) != origin(via[0].URL) {
+				for _, name := range customHeaders(req.Context()) {
+					req.Header.Del(name)
+				}
+				req.Header.Del("Authorization")
+				req.Header.Del("Cookie")
+			}
+			return nil
+		},
+	}
+}
+
+// origin is scheme://host:port with the default port made explicit.
+func origin(u *url.URL) string {
+	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), portOf(u))
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+type headersKey struct{}
+
+// withCustomHeaders tells the client which request headers are the source's own.
+func withCustomHeaders(ctx context.Context, h map[string]string) context.Context {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	return context.WithValue(ctx, headersKey{}, names)
+}
+
+func customHeaders(ctx context.Context) []string {
+	names, _ := ctx.Value(headersKey{}).([]string)
+	return names
+}
+
+// refusal finds the policy's error in a failed request.
+func refusal(err error) (*RefusedError, bool) {
+	var re *RefusedError
+	return re, errors.As(err, &re)
+}
