@@ -17,7 +17,11 @@ type failure struct {
 }
 
 func (f failure) String() string {
-	s := fmt.Sprintf("until %s after %d failures; first error at %s: %s", f.until.Format(time.TimeOnly), f.count, f.firstAt.Format(time.TimeOnly), f.firstErr)
+	failures := "failures"
+	if f.count == 1 {
+		failures = "failure"
+	}
+	s := fmt.Sprintf("until %s after %d %s; first error at %s: %s", f.until.Format(time.TimeOnly), f.count, failures, f.firstAt.Format(time.TimeOnly), f.firstErr)
 	if f.count > 1 {
 		s += "; last error: " + f.lastErr
 	}
