@@ -48,8 +48,10 @@ func NewClient(o ClientOptions) *http.Client {
 			}
 			// Go copies the first request's headers onto every hop and drops only a few of them
 			// between hosts, ignoring the port; a source's API key must not reach anyone else.
+			info := infoOf(req.Context())
+			info.redirected = true
 			if origin(req.URL) != origin(via[0].URL) {
-				for _, name := range customHeaders(req.Context()) {
+				for _, name := range info.headers {
 					req.Header.Del(name)
 				}
 				req.Header.Del("Authorization")
@@ -75,20 +77,28 @@ func portOf(u *url.URL) string {
 	return "80"
 }
 
-type headersKey struct{}
+type requestKey struct{}
 
-// withCustomHeaders tells the client which request headers are the source's own.
-func withCustomHeaders(ctx context.Context, h map[string]string) context.Context {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	return context.WithValue(ctx, headersKey{}, names)
+// requestInfo passes what the client needs to know about a source's request, and what it
+// learned, between Poll and CheckRedirect.
+type requestInfo struct {
+	headers    []string // the source's own header names
+	redirected bool     // a redirect was followed
 }
 
-func customHeaders(ctx context.Context) []string {
-	names, _ := ctx.Value(headersKey{}).([]string)
-	return names
+func withRequestInfo(ctx context.Context, h map[string]string) (context.Context, *requestInfo) {
+	info := &requestInfo{headers: make([]string, 0, len(h))}
+	for k := range h {
+		info.headers = append(info.headers, k)
+	}
+	return context.WithValue(ctx, requestKey{}, info), info
+}
+
+func infoOf(ctx context.Context) *requestInfo {
+	if info, ok := ctx.Value(requestKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{}
 }
 
 // refusal finds the policy's error in a failed request.

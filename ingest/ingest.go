@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -218,7 +217,8 @@ func (p *Poller) convert(src Source, it *gofeed.Item, now time.Time) (a syndicat
 }
 
 func (p *Poller) get(ctx context.Context, src Source, state store.SourceState) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(withCustomHeaders(ctx, src.Header), http.MethodGet, src.URL, nil)
+	ctx, info := withRequestInfo(ctx, src.Header)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -235,9 +235,8 @@ func (p *Poller) get(ctx context.Context, src Source, state store.SourceState) (
 	}
 	resp, err := p.Client.Do(req)
 	if re, ok := refusal(err); ok {
-		// The dialler cannot tell a redirect's connection from the first one; the URL can.
-		var ue *url.Error
-		re.Redirect = re.Redirect || errors.As(err, &ue) && ue.URL != src.URL
+		// The dialler cannot tell a redirect's connection from the first one.
+		re.Redirect = re.Redirect || info.redirected
 		return nil, re
 	}
 	return resp, err
