@@ -38,12 +38,19 @@ var (
 	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
 	sharedCGNAT = netip.MustParsePrefix("100.64.0.0/10")
 	broadcast   = netip.MustParseAddr("255.255.255.255")
+	nat64       = netip.MustParsePrefix("64:ff9b::/96")
 )
 
 // reason says why addr is internal, or "" when it is a public address. IPv4-mapped IPv6
-// addresses (::ffff:127.0.0.1) are judged as the IPv4 address they carry.
+// addresses (::ffff:127.0.0.1) and NAT64 ones (64:ff9b::7f00:1) are judged as the IPv4 address
+// they carry.
 func reason(addr netip.Addr) string {
 	addr = addr.Unmap()
+	// A NAT64 gateway reaches the IPv4 address in the last 32 bits: judge that one.
+	if nat64.Contains(addr) {
+		b := addr.As16()
+		addr = netip.AddrFrom4([4]byte(b[12:]))
+	}
 	switch {
 	case addr.IsUnspecified() || thisNetwork.Contains(addr):
 		return "unspecified"

@@ -27,6 +27,8 @@ func TestAddressReasons(t *testing.T) {
 		{"::", "unspecified"},
 		{"100.64.0.1", "shared (CGNAT)"},
 		{"100.127.255.254", "shared (CGNAT)"},
+		{"64:ff9b::a9fe:a9fe", "link-local"},
+		{"64:ff9b::808:808", ""},
 		{"100.128.0.1", ""},
 		{"8.8.8.8", ""},
 		{"2606:4700::1111", ""},

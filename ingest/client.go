@@ -23,7 +23,7 @@ const DefaultMaxRedirects = 5
 // NewClient returns the HTTP client sources share. It dials only addresses its policy allows,
 // ignores HTTP_PROXY (a proxy would dial on our behalf, past the policy), follows at most
 // MaxRedirects redirects and only to http and https, and sends a source's own headers (and any
-// Authorization or Cookie) only to the origin the source names.
+// Authorization, Cookie or Referer) only to the origin the source names.
 func NewClient(o ClientOptions) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: o.Policy.control}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -56,6 +56,8 @@ func NewClient(o ClientOptions) *http.Client {
 				}
 				req.Header.Del("Authorization")
 				req.Header.Del("Cookie")
+				// The Referer is the previous URL, which may carry a key in its query.
+				req.Header.Del("Referer")
 			}
 			return nil
 		},

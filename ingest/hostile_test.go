@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -169,7 +170,7 @@ func TestSourceHeadersStayAtTheirOrigin(t *testing.T) {
 	header := map[string]string{"X-Api-Key": "secret-key", "Authorization": "Bearer secret-token"}
 	for _, path := range []string{"/moved", "/away"} {
 		p, _ := newPoller(t)
-		src := ingest.Source{Name: "h", URL: origin.URL + path, Channels: []string{"lingling"}, Header: header}
+		src := ingest.Source{Name: "h", URL: origin.URL + path + "?key=secret-query", Channels: []string{"lingling"}, Header: header}
 		if res, err := p.Poll(context.Background(), src); err != nil || res.Created != 1 {
 			t.Fatalf("poll %s: %+v, %v", path, res, err)
 		}
@@ -194,6 +195,9 @@ func TestSourceHeadersStayAtTheirOrigin(t *testing.T) {
 		}
 		if h.Get("User-Agent") == "" {
 			t.Errorf("%s got no User-Agent", tc.where)
+		}
+		if !tc.want && strings.Contains(h.Get("Referer"), "secret") {
+			t.Errorf("%s received Referer %q", tc.where, h.Get("Referer"))
 		}
 	}
 }
@@ -312,5 +316,39 @@ func TestSlowBodyHitsTheDeadline(t *testing.T) {
 	_, err := p.Poll(context.Background(), ingest.Source{Name: "slow", URL: srv.URL, Channels: []string{"lingling"}})
 	if err == nil || !strings.Contains(err.Error(), "Client.Timeout") {
 		t.Fatalf("a body trickling a byte a second: err = %v", err)
+	}
+}
+
+// Some servers label good feeds text/html: only a document that is not a feed is refused as HTML.
+func TestFeedLabelledHTMLIsAccepted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, oneItem)
+	}))
+	defer srv.Close()
+	p, _ := newPoller(t)
+	if res, err := p.Poll(context.Background(), ingest.Source{Name: "label", URL: srv.URL, Channels: []string{"lingling"}}); err != nil || res.Created != 1 {
+		t.Fatalf("RSS served as text/html: %+v, %v", res, err)
+	}
+}
+
+// A panic anywhere in a poll fails that poll, with its stack in the log, and counts as a failure.
+func TestPollRecoversFromPanics(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(serveFeed))
+	defer srv.Close()
+	p, _ := newPoller(t)
+	var logs bytes.Buffer
+	p.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	p.Store = nil // a poller wired without a store: its first call panics
+	src := ingest.Source{Name: "broken", URL: srv.URL, Channels: []string{"lingling"}}
+	_, err := p.Poll(context.Background(), src)
+	if err == nil || !strings.Contains(err.Error(), "ingest broken: panic:") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(logs.String(), "upstream poll panicked") || !strings.Contains(logs.String(), "goroutine") {
+		t.Errorf("log lacks the panic and its stack:\n%s", logs.String())
+	}
+	if _, err := p.Poll(context.Background(), src); !errors.Is(err, ingest.ErrBackingOff) {
+		t.Errorf("after a panic: %v; want the source backing off", err)
 	}
 }

@@ -150,8 +150,9 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 	}
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
 	if err != nil {
-		if looksLikeHTML(body) {
-			return res, fmt.Errorf("ingest %s: upstream returned text/html, not a feed (GET %s)", src.Name, src.URL)
+		// Judged only when the parse fails: some servers label good feeds text/html.
+		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" || looksLikeHTML(body) {
+			return res, fmt.Errorf("ingest %s: upstream returned text/html, not a feed (GET %s)", src.Name, resp.Request.URL.Redacted())
 		}
 		return res, fmt.Errorf("ingest %s: parse %s: %w", src.Name, src.URL, err)
 	}
@@ -242,12 +243,9 @@ func (p *Poller) get(ctx context.Context, src Source, state store.SourceState) (
 	return resp, err
 }
 
-// read takes the body whole, refusing what is not a feed or is too big. The transport
+// read takes the body whole, refusing what is too big or declares entities. The transport
 // decompresses gzip on the fly, so the cap counts decompressed bytes: a gzip bomb stops at it.
 func (p *Poller) read(resp *http.Response) ([]byte, error) {
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
-		return nil, fmt.Errorf("upstream returned text/html, not a feed (GET %s)", resp.Request.URL.Redacted())
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, p.maxBytes()+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", resp.Request.URL.Redacted(), err)
