@@ -62,3 +62,20 @@ func TestPolicyAllowList(t *testing.T) {
 		t.Errorf("allow_private: %v", err)
 	}
 }
+
+func TestDeclaresEntities(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want bool
+	}{
+		{`<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>`, true},
+		{`<?xml version="1.0"?><!DOCTYPE rss SYSTEM "x.dtd"><rss/>`, false},
+		{`<?xml version="1.0"?><rss><channel><description>&lt;!DOCTYPE x [<![CDATA[<!DOCTYPE x [<!ENTITY a "b">]>]]></description></channel></rss>`, false},
+		{`<?xml version="1.0"?><!-- c --><!DOCTYPE feed [<!ENTITY % p SYSTEM "http://169.254.169.254/">]><feed/>`, true},
+		{`<rss/>`, false},
+	} {
+		if got := declaresEntities([]byte(tc.doc)); got != tc.want {
+			t.Errorf("declaresEntities(%s) = %v, want %v", tc.doc, got, tc.want)
+		}
+	}
+}

@@ -261,13 +261,24 @@ func (p *Poller) read(resp *http.Response) ([]byte, error) {
 
 // declaresEntities reports whether an XML document's DOCTYPE declares entities. Go's XML decoder
 // expands none, so a billion-laughs document cannot blow up; but its references would end up as
-// text in articles, and no honest feed needs them.
+// text in articles, and no honest feed needs them. Only the prolog counts: an article may well
+// quote "<!ENTITY" in its text.
 func declaresEntities(body []byte) bool {
 	i := bytes.Index(body, []byte("<!DOCTYPE"))
-	if i < 0 {
+	if i < 0 || i > firstElement(body) {
 		return false
 	}
-	return bytes.Contains(body[i:], []byte("<!ENTITY"))
+	return bytes.Contains(body[i:i+firstElement(body[i:])], []byte("<!ENTITY"))
+}
+
+// firstElement is the offset of the first start tag, or len(body) without one.
+func firstElement(body []byte) int {
+	for i := 0; i+1 < len(body); i++ {
+		if c := body[i+1]; body[i] == '<' && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80) {
+			return i
+		}
+	}
+	return len(body)
 }
 
 // looksLikeHTML tells an HTML page sent with a feed's (or no) content type from a broken feed.
@@ -301,26 +312,38 @@ func (p *Poller) now() time.Time {
 // policy of itemDates.
 func toArticle(src Source, it *gofeed.Item, now time.Time, horizon time.Duration) (a syndicate.Article, fix dateFix) {
 	a = syndicate.Article{
-		ID: ArticleID(src.Name, it), Title: it.Title, Summary: it.Description, ContentHTML: it.Content,
-		URL: it.Link, Channels: src.Channels, Tags: it.Categories,
+		ID: ArticleID(src.Name, it), Title: noNUL(it.Title), Summary: noNUL(it.Description), ContentHTML: noNUL(it.Content),
+		URL: noNUL(it.Link), Channels: src.Channels, Tags: noNULs(it.Categories),
 	}
 	for _, p := range it.Authors {
 		if p != nil && strings.TrimSpace(p.Name) != "" {
-			a.Authors = append(a.Authors, p.Name)
+			a.Authors = append(a.Authors, noNUL(p.Name))
 		}
 	}
 	// gofeed's RSS translation keeps only the first dc:creator; an item may name several.
 	if dc := it.DublinCoreExt; dc != nil && len(dc.Creator) > len(a.Authors) {
-		a.Authors = dc.Creator
+		a.Authors = noNULs(dc.Creator)
 	}
 	if it.Image != nil {
-		a.ImageURL = it.Image.URL
+		a.ImageURL = noNUL(it.Image.URL)
 	}
 	for _, e := range it.Enclosures {
 		if e != nil && a.ImageURL == "" && strings.HasPrefix(e.Type, "image/") {
-			a.ImageURL = e.URL
+			a.ImageURL = noNUL(e.URL)
 		}
 	}
 	a.PublishedAt, a.UpdatedAt, fix = itemDates(it, now, horizon)
 	return a, fix
+}
+
+// noNUL drops NUL characters, which a JSON Feed may carry (XML cannot) and PostgreSQL refuses in
+// text: one such item would fail the import of every item after it.
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
+
+func noNULs(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, noNUL(s))
+	}
+	return out
 }

@@ -58,3 +58,21 @@ func TestArticleIDs(t *testing.T) {
 		}
 	}
 }
+
+// A JSON Feed may carry NUL characters, which PostgreSQL refuses in text; they are dropped.
+func TestJSONFeedNULsDropped(t *testing.T) {
+	body := `{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[` +
+		`{"id":"nul","title":"零\u0000陵","content_html":"<p>a\u0000b</p>","date_published":"2022-11-16T08:00:00+08:00"},` +
+		`{"id":"ok","title":"好","content_text":"x","date_published":"2022-11-16T08:00:00+08:00"}]}`
+	srv := serveString(&body)
+	defer srv.Close()
+	p, st := newPoller(t)
+	ctx := context.Background()
+	if res, err := p.Poll(ctx, ingest.Source{Name: "j", URL: srv.URL, Channels: []string{"lingling"}}); err != nil || res.Created != 2 {
+		t.Fatalf("poll: %+v, %v", res, err)
+	}
+	a, err := st.Article(ctx, ingest.ArticleID("j", &gofeed.Item{GUID: "nul"}))
+	if err != nil || a.Title != "零陵" || a.ContentHTML != "<p>ab</p>" {
+		t.Errorf("article %q %q, %v", a.Title, a.ContentHTML, err)
+	}
+}
