@@ -26,7 +26,7 @@ func TestBackoffKeepsTheFirstError(t *testing.T) {
 		t.Fatal("500 accepted")
 	}
 	_, err := p.Poll(ctx, src)
-	want := "ingest down: source is backing off after failures: until 10:01:00 after 1 failure; first error at 10:00:00: GET " + srv.URL + ": 500 Internal Server Error"
+	want := "ingest down: source is backing off until 10:01:00 after 1 failure; first error at 10:00:00: GET " + srv.URL + ": 500 Internal Server Error"
 	if !errors.Is(err, ingest.ErrBackingOff) || err.Error() != want {
 		t.Fatalf("after one failure:\n got %v\nwant %s", err, want)
 	}

@@ -55,7 +55,7 @@ type Result struct {
 }
 
 // ErrBackingOff is returned while a failing source waits before its next attempt.
-var ErrBackingOff = errors.New("source is backing off after failures")
+var ErrBackingOff = errors.New("source is backing off")
 
 // Poller fetches sources. Its fields must be set before the first Poll.
 type Poller struct {
@@ -111,7 +111,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 	}()
 	if f, waiting := p.backingOff(src.Name); waiting {
 		result = "backoff"
-		return res, fmt.Errorf("ingest %s: %w: %s", src.Name, ErrBackingOff, f)
+		return res, fmt.Errorf("ingest %s: %w %s", src.Name, ErrBackingOff, f)
 	}
 	defer func() {
 		if err != nil {
