@@ -17,11 +17,15 @@ var Version = "dev"
 // addIngestJobs schedules one poll job per configured source.
 func (a *App) addIngestJobs() error {
 	cfg := a.Config
+	client := ingest.NewClient(ingest.ClientOptions{
+		Timeout: cfg.Ingest.Timeout.D(), MaxRedirects: cfg.Ingest.MaxRedirects,
+		Policy: ingest.AddressPolicy{AllowPrivate: cfg.Ingest.AllowPrivate},
+	})
 	poller := &ingest.Poller{
-		Store: a.Store, Tree: a.Tree,
-		Client:    ingest.NewClient(cfg.Ingest.Timeout.D(), cfg.Ingest.MaxRedirects),
+		Store: a.Store, Tree: a.Tree, Client: client,
 		UserAgent: "Syndicate/" + Version + " (+" + a.Site.BaseURL + ")",
-		MaxBytes:  cfg.Ingest.MaxBytes, Log: a.Log.With(slog.String("component", "ingest")),
+		MaxBytes:  cfg.Ingest.MaxBytes, Limits: cfg.Limits.Article(),
+		Log:         a.Log.With(slog.String("component", "ingest")),
 		BackoffBase: defaultBackoffBase, BackoffMax: cfg.Ingest.BackoffMax.D(),
 		Fetched: func(source, result string) { a.Metrics.IngestFetches.WithLabelValues(source, result).Inc() },
 	}

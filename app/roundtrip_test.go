@@ -35,6 +35,7 @@ func TestUpstreamRoundTrip(t *testing.T) {
 			dir := t.TempDir()
 			cfgFile := filepath.Join(dir, "b.yaml")
 			os.WriteFile(cfgFile, []byte(`
+ingest: {allow_private: true} # instance A listens on 127.0.0.1
 sources:
   - name: instance-a
     url: "`+srvA.URL+`/feeds/lingling.`+format+`"

@@ -74,6 +74,9 @@ type Ingest struct {
 	MaxBytes     int64    `yaml:"max_bytes"`
 	MaxRedirects int      `yaml:"max_redirects"`
 	BackoffMax   Duration `yaml:"backoff_max"`
+	// AllowPrivate lets sources (and their redirects) reach loopback, private, link-local and
+	// other internal addresses; off, only public addresses are dialled.
+	AllowPrivate bool `yaml:"allow_private"`
 }
 
 // Source is an upstream feed polled on a schedule; its items become articles in Channels.

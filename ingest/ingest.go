@@ -1,10 +1,16 @@
 // Package ingest polls upstream feeds with gofeed and stores their items as articles. Each poll is
 // a conditional GET (gofeed does not do that itself): the source's ETag and Last-Modified from the
-// previous poll are sent back, and a 304 changes nothing. Responses are size- and time-capped, and
-// a failing source backs off without holding up any other job.
+// previous poll are sent back, and a 304 changes nothing.
+//
+// Upstreams are not trusted. Connections go only to public addresses unless allowed (see
+// AddressPolicy), redirects are capped and keep a source's credentials at its own origin, bodies
+// are capped after decompression and by one deadline, XML entity declarations are refused,
+// implausible dates are clamped (see itemDates), one bad item never costs the good ones, and
+// nothing in a poll may panic its job. A failing source backs off without holding up any other job.
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +18,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +37,7 @@ type Source struct {
 	Name     string            // used in the job name (ingest:<name>) and in article ids
 	URL      string            // RSS, Atom or JSON Feed
 	Channels []string          // channels its items are filed in
-	Header   map[string]string // extra request headers, e.g. Authorization
+	Header   map[string]string // extra request headers, e.g. Authorization; sent to URL's origin only
 }
 
 // Result says what one poll did.
@@ -38,21 +47,30 @@ type Result struct {
 	Created     int
 	Updated     int
 	Unchanged   int
-	Rejected    int
+	Rejected    int // items the store refused or that could not be converted, see the log
+	// FutureDated items were dated beyond the future horizon and clamped to the fetch time.
+	FutureDated int
+	// Undated items had no date, an unparseable one or one before 1900, and were dated with the
+	// time they were first seen.
+	Undated int
 }
 
 // ErrBackingOff is returned while a failing source waits before its next attempt.
-var ErrBackingOff = errors.New("source is backing off after failures")
+var ErrBackingOff = errors.New("source is backing off")
 
 // Poller fetches sources. Its fields must be set before the first Poll.
 type Poller struct {
 	Store store.Store
 	Tree  *syndicate.Tree
-	// Client is shared by every source: keep-alive connections, one timeout, one redirect cap.
+	// Client is shared by every source; make it with NewClient so the address policy and the
+	// redirect rules apply.
 	Client    *http.Client
 	UserAgent string
-	MaxBytes  int64 // response body cap
-	Log       *slog.Logger
+	MaxBytes  int64 // response body cap, after decompression
+	// Limits are the rules every door applies to an article (syndicate.Limits): items are
+	// validated by them, and dates are clamped by them before that (see itemDates).
+	Limits syndicate.Limits
+	Log    *slog.Logger
 	// Backoff bounds: after n consecutive failures a source waits min(Base·2ⁿ⁻¹, Max).
 	BackoffBase, BackoffMax time.Duration
 	// Fetched, when set, is called after every poll with "ok", "not_modified", "error" or "backoff".
@@ -63,36 +81,23 @@ type Poller struct {
 	failures map[string]failure
 }
 
-type failure struct {
-	count int
-	until time.Time
-}
-
 // DefaultMaxBytes caps a response body unless configured.
 const DefaultMaxBytes = 8 << 20
 
-// NewClient returns the HTTP client sources share: a timeout per request and at most
-// maxRedirects redirects.
-func NewClient(timeout time.Duration, maxRedirects int) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
-			}
-			return nil
-		},
-	}
-}
-
-// ArticleID derives a stable article id from the source and the item's guid (else its link).
+// ArticleID derives a stable article id from the source and the item's guid, else its link. An
+// item with neither is identified by its title, date and content, so that it keeps its id across
+// polls as long as it does not change.
 func ArticleID(source string, it *gofeed.Item) string {
 	key := it.GUID
 	if key == "" {
 		key = it.Link
 	}
 	if key == "" {
-		key = it.Title
+		date := it.Published
+		if date == "" {
+			date = it.Updated
+		}
+		key = "\x00" + it.Title + "\x00" + date + "\x00" + it.Description + "\x00" + it.Content
 	}
 	sum := sha256.Sum256([]byte(key))
 	return source + ":" + hex.EncodeToString(sum[:12])
@@ -106,15 +111,22 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 			p.Fetched(src.Name, result)
 		}
 	}()
-	if until, waiting := p.backingOff(src.Name); waiting {
+	if f, waiting := p.backingOff(src.Name); waiting {
 		result = "backoff"
-		return res, fmt.Errorf("ingest %s: %w until %s", src.Name, ErrBackingOff, until.Format(time.RFC3339))
+		return res, fmt.Errorf("ingest %s: %w %s", src.Name, ErrBackingOff, f)
 	}
 	defer func() {
 		if err != nil {
-			p.failed(src.Name)
+			p.failed(src.Name, err)
 		} else {
 			p.succeeded(src.Name)
+		}
+	}()
+	// Runs before the failure is recorded, so a panic counts as one.
+	defer func() {
+		if r := recover(); r != nil {
+			p.Log.Error("upstream poll panicked", slog.String("source", src.Name), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("ingest %s: panic: %v", src.Name, r)
 		}
 	}()
 
@@ -134,34 +146,49 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 	if resp.StatusCode != http.StatusOK {
 		return res, fmt.Errorf("ingest %s: GET %s: %s", src.Name, src.URL, resp.Status)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, p.maxBytes()+1))
+	body, err := p.read(resp)
 	if err != nil {
-		return res, fmt.Errorf("ingest %s: read %s: %w", src.Name, src.URL, err)
+		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
 	}
-	if int64(len(body)) > p.maxBytes() {
-		return res, fmt.Errorf("ingest %s: %s is larger than the %d-byte cap", src.Name, src.URL, p.maxBytes())
-	}
-	f, err := gofeed.NewParser().ParseString(string(body))
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
 	if err != nil {
+		// Judged only when the parse fails: some servers label good feeds text/html.
+		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" || looksLikeHTML(body) {
+			return res, fmt.Errorf("ingest %s: upstream returned text/html, not a feed (GET %s)", src.Name, resp.Request.URL.Redacted())
+		}
 		return res, fmt.Errorf("ingest %s: parse %s: %w", src.Name, src.URL, err)
 	}
 	res.Items = len(f.Items)
-	var records []syndicate.DecodeResult
+	now := p.now()
+	records := make([]syndicate.DecodeResult, 0, len(f.Items))
 	for i, it := range f.Items {
-		a, dated := toArticle(src, it, p.now())
-		if !dated {
-			// Keep the date it was first seen, or every poll would look like an edit.
+		a, fix, err := p.convert(src, it, now)
+		switch fix {
+		case dateClamped:
+			res.FutureDated++
+		case dateMissing:
+			res.Undated++
+		}
+		if err == nil && fix != dateKept {
+			// Keep the date it was first given, or every poll would look like an edit.
 			if old, err := p.Store.Article(ctx, a.ID); err == nil {
 				a.PublishedAt, a.UpdatedAt = old.PublishedAt, old.UpdatedAt
 			}
 		}
-		records = append(records, syndicate.DecodeResult{Index: i, Article: a})
+		records = append(records, syndicate.DecodeResult{Index: i, Article: a, Err: err})
 	}
-	rep, err := store.Import(ctx, p.Store, p.Tree, records)
+	if res.FutureDated+res.Undated > 0 {
+		p.Log.Warn("upstream items with implausible dates", slog.String("source", src.Name),
+			slog.Int("future_dated", res.FutureDated), slog.Int("undated", res.Undated),
+			slog.String("policy", "future dates clamped to the fetch time; missing, unparseable and pre-1901 dates replaced by the first-seen time"))
+	}
+	lim := p.Limits
+	lim.Now = p.now // the horizon counts from the poll, as the clamping did
+	rep, err := store.ImportRecords(ctx, p.Store, p.Tree, lim, slices.Values(records))
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
 	}
-	res.Created, res.Updated, res.Unchanged, res.Rejected = rep.Created, rep.Updated, rep.Unchanged, len(rep.Rejected)
+	res.Created, res.Updated, res.Unchanged, res.Rejected = rep.Created, rep.Updated, rep.Unchanged, rep.RejectedCount
 	for _, r := range rep.Rejected {
 		p.Log.Warn("upstream item rejected", slog.String("source", src.Name), slog.Int("index", r.Index), slog.String("error", r.Error))
 	}
@@ -174,7 +201,28 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 	return res, nil
 }
 
+// convert maps one item, turning a panic into that item's error so the others are still stored.
+// It hashes the article as the store will, since that is where a date outside what JSON can
+// encode used to panic.
+func (p *Poller) convert(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article, fix dateFix, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.Log.Error("upstream item panicked", slog.String("source", src.Name), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("item could not be converted: %v", r)
+		}
+	}()
+	if it == nil {
+		return a, dateKept, errors.New("empty item")
+	}
+	a, fix = toArticle(src, it, now, p.Limits)
+	c := a
+	c.Normalize()
+	c.Hash()
+	return a, fix, nil
+}
+
 func (p *Poller) get(ctx context.Context, src Source, state store.SourceState) (*http.Response, error) {
+	ctx, info := withRequestInfo(ctx, src.Header)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
 	if err != nil {
 		return nil, err
@@ -190,7 +238,57 @@ func (p *Poller) get(ctx context.Context, src Source, state store.SourceState) (
 	if state.LastModified != "" {
 		req.Header.Set("If-Modified-Since", state.LastModified)
 	}
-	return p.Client.Do(req)
+	resp, err := p.Client.Do(req)
+	if re, ok := refusal(err); ok {
+		// The dialler cannot tell a redirect's connection from the first one.
+		re.Redirect = re.Redirect || info.redirected
+		return nil, re
+	}
+	return resp, err
+}
+
+// read takes the body whole, refusing what is too big or declares entities. The transport
+// decompresses gzip on the fly, so the cap counts decompressed bytes: a gzip bomb stops at it.
+func (p *Poller) read(resp *http.Response) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, p.maxBytes()+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", resp.Request.URL.Redacted(), err)
+	}
+	if int64(len(body)) > p.maxBytes() {
+		return nil, fmt.Errorf("%s is larger than the %d-byte cap (after decompression)", resp.Request.URL.Redacted(), p.maxBytes())
+	}
+	if declaresEntities(body) {
+		return nil, fmt.Errorf("%s declares XML entities in its DOCTYPE: refused (entity expansion)", resp.Request.URL.Redacted())
+	}
+	return body, nil
+}
+
+// declaresEntities reports whether an XML document's DOCTYPE declares entities. Go's XML decoder
+// expands none, so a billion-laughs document cannot blow up; but its references would end up as
+// text in articles, and no honest feed needs them. Only the prolog counts: an article may well
+// quote "<!ENTITY" in its text.
+func declaresEntities(body []byte) bool {
+	i := bytes.Index(body, []byte("<!DOCTYPE"))
+	if i < 0 || i > firstElement(body) {
+		return false
+	}
+	return bytes.Contains(body[i:i+firstElement(body[i:])], []byte("<!ENTITY"))
+}
+
+// firstElement is the offset of the first start tag, or len(body) without one.
+func firstElement(body []byte) int {
+	for i := 0; i+1 < len(body); i++ {
+		if c := body[i+1]; body[i] == '<' && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80) {
+			return i
+		}
+	}
+	return len(body)
+}
+
+// looksLikeHTML tells an HTML page sent with a feed's (or no) content type from a broken feed.
+func looksLikeHTML(body []byte) bool {
+	head := bytes.ToLower(bytes.TrimSpace(body[:min(len(body), 512)]))
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html"))
 }
 
 func (p *Poller) maxBytes() int64 {
@@ -207,45 +305,16 @@ func (p *Poller) now() time.Time {
 	return time.Now()
 }
 
-func (p *Poller) backingOff(name string) (time.Time, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	f := p.failures[name]
-	return f.until, p.now().Before(f.until)
-}
-
-func (p *Poller) failed(name string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.failures == nil {
-		p.failures = map[string]failure{}
-	}
-	f := p.failures[name]
-	f.count++
-	wait := p.BackoffBase << min(f.count-1, 20)
-	if wait > p.BackoffMax || wait <= 0 {
-		wait = p.BackoffMax
-	}
-	f.until = p.now().Add(wait)
-	p.failures[name] = f
-}
-
-func (p *Poller) succeeded(name string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.failures, name)
-}
-
-// toArticle maps a feed item to an article filed in the source's channels; dated is false when
-// the item has no date and now was used.
-func toArticle(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article, dated bool) {
+// toArticle maps a feed item to an article filed in the source's channels, its dates under the
+// policy of itemDates.
+func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits) (a syndicate.Article, fix dateFix) {
 	a = syndicate.Article{
-		ID: ArticleID(src.Name, it), Title: it.Title, Summary: it.Description, ContentHTML: it.Content,
-		URL: it.Link, Channels: src.Channels, Tags: it.Categories,
+		ID: ArticleID(src.Name, it), Title: noNUL(it.Title), Summary: noNUL(it.Description), ContentHTML: noNUL(it.Content),
+		URL: noNUL(it.Link), Channels: src.Channels, Tags: noNULs(it.Categories),
 	}
 	for _, p := range it.Authors {
 		if p != nil && strings.TrimSpace(p.Name) != "" {
-			a.Authors = append(a.Authors, p.Name)
+			a.Authors = append(a.Authors, noNUL(p.Name))
 		}
 	}
 	// gofeed's RSS translation keeps only the first dc:creator; an item may name several, in
@@ -256,7 +325,7 @@ func toArticle(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article,
 		for _, c := range dc.Creator {
 			for _, n := range strings.Split(c, ", ") {
 				if n = strings.TrimSpace(n); n != "" {
-					names = append(names, n)
+					names = append(names, noNUL(n))
 				}
 			}
 		}
@@ -265,24 +334,25 @@ func toArticle(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article,
 		}
 	}
 	if it.Image != nil {
-		a.ImageURL = it.Image.URL
+		a.ImageURL = noNUL(it.Image.URL)
 	}
 	for _, e := range it.Enclosures {
-		if a.ImageURL == "" && strings.HasPrefix(e.Type, "image/") {
-			a.ImageURL = e.URL
+		if e != nil && a.ImageURL == "" && strings.HasPrefix(e.Type, "image/") {
+			a.ImageURL = noNUL(e.URL)
 		}
 	}
-	dated = true
-	switch {
-	case it.PublishedParsed != nil:
-		a.PublishedAt = *it.PublishedParsed
-	case it.UpdatedParsed != nil:
-		a.PublishedAt = *it.UpdatedParsed
-	default:
-		a.PublishedAt, dated = now, false
+	a.PublishedAt, a.UpdatedAt, fix = itemDates(it, now, lim)
+	return a, fix
+}
+
+// noNUL drops NUL characters, which a JSON Feed may carry (XML cannot) and PostgreSQL refuses in
+// text: one such item would fail the import of every item after it.
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
+
+func noNULs(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, noNUL(s))
 	}
-	if it.UpdatedParsed != nil && !it.UpdatedParsed.Before(a.PublishedAt) {
-		a.UpdatedAt = *it.UpdatedParsed
-	}
-	return a, dated
+	return out
 }

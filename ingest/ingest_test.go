@@ -72,7 +72,7 @@ func newPoller(t *testing.T) (*ingest.Poller, *sqlite.DB) {
 	t.Cleanup(func() { st.Close() })
 	tree, _ := syndicate.NewTree([]syndicate.Channel{{Slug: "lingling", Title: "零陵"}})
 	return &ingest.Poller{
-		Store: st, Tree: tree, Client: ingest.NewClient(5*time.Second, 3), UserAgent: "Syndicate/test",
+		Store: st, Tree: tree, Client: ingest.NewClient(ingest.ClientOptions{Timeout: 5 * time.Second, MaxRedirects: 3, Policy: ingest.AddressPolicy{AllowPrivate: true}}), UserAgent: "Syndicate/test",
 		MaxBytes: 1 << 20, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BackoffBase: time.Minute, BackoffMax: time.Hour,
 	}, st
