@@ -42,6 +42,7 @@ func TestJobRunAnswersAtOnce(t *testing.T) {
 channels:
   - {slug: lingling, title: 零陵, schedule: "@yearly"}
 defaults: {schedule: "@yearly"}
+ingest: {allow_private: true} # the upstream is a test server on loopback
 sources:
   - {name: slow, url: "`+upstream.URL+`/feed.xml", channels: [lingling], schedule: "@yearly"}
 `)

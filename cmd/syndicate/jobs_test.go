@@ -65,6 +65,7 @@ func TestJobsRunWaitsForTheOutcome(t *testing.T) {
 channels:
   - {slug: lingling, title: 零陵, schedule: "@yearly"}
 defaults: {schedule: "@yearly"}
+ingest: {allow_private: true} # the upstream is a test server on loopback
 sources:
   - {name: slow, url: "`+upstream.URL+`/slow.xml", channels: [lingling], schedule: "@yearly"}
   - {name: broken, url: "`+upstream.URL+`/broken.xml", channels: [lingling], schedule: "@yearly"}
