@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	gobuild "go/build"
 	"io"
 	"log/slog"
 	"net"
@@ -177,13 +178,17 @@ func TestEmbeddedNATSConfiguredPassword(t *testing.T) {
 func TestNATSCLIContext(t *testing.T) {
 	cli, err := exec.LookPath("nats")
 	if err != nil {
-		t.Skip("the nats CLI is not installed")
+		// Where bench/run.sh's `go install` puts it.
+		cli = filepath.Join(gobuild.Default.GOPATH, "bin", "nats")
+		if _, err := os.Stat(cli); err != nil {
+			t.Skip("the nats CLI is not installed (go install github.com/nats-io/natscli/nats@v0.5.0)")
+		}
 	}
 	dir := t.TempDir()
 	_, nc := listeningApp(t, dir)
 	ctxFile := filepath.Join(dir, app.NATSContextFile)
-	// HOME elsewhere: the CLI must not need a context of the user's own.
-	env := append(os.Environ(), "HOME="+t.TempDir(), "XDG_CONFIG_HOME=")
+	// An empty configuration directory: the CLI must need no saved or selected context.
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 	tests := []struct {
 		name string
 		args []string
@@ -191,6 +196,7 @@ func TestNATSCLIContext(t *testing.T) {
 	}{
 		{"--context", []string{"--context", ctxFile, "stream", "info", "SYNDICATE_ITEMS", "--json"}, nil},
 		{"NATS_CONTEXT", []string{"stream", "info", "SYNDICATE_ITEMS", "--json"}, []string{"NATS_CONTEXT=" + ctxFile}},
+		{"--user --password", []string{"--server", nc.URL, "--user", nc.User, "--password", nc.Password, "stream", "info", "SYNDICATE_ITEMS", "--json"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

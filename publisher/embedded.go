@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // embeddedStartTimeout bounds how long Start waits for the embedded server; recovering a large
@@ -35,7 +36,16 @@ func startEmbedded(ctx context.Context, o Options, log *slog.Logger) (*server.Se
 		// One user in the global account, which holds JetStream: enough to keep other local
 		// users out, which is all a loopback-only server needs.
 		Username: o.User,
-		Password: o.Password,
+	}
+	if o.Password != "" {
+		// The server warns at every start about a plaintext password. Lowest cost: the hash
+		// guards nothing the data dir's password file does not already hold, and every
+		// (re)connect pays for a comparison.
+		hash, err := bcrypt.GenerateFromPassword([]byte(o.Password), bcrypt.MinCost)
+		if err != nil {
+			return nil, fmt.Errorf("publisher: embedded nats-server password: %w", err)
+		}
+		sopts.Password = string(hash)
 	}
 	if o.Listen != "" {
 		host, port, err := loopbackHostPort(o.Listen)

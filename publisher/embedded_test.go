@@ -1,9 +1,12 @@
 package publisher
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +19,21 @@ import (
 func TestEmbeddedListenerRequiresCredentials(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := Start(ctx, Options{StoreDir: t.TempDir(), Listen: "127.0.0.1:-1", User: testUser, Password: testPassword}, testLog(t))
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := Start(ctx, Options{StoreDir: t.TempDir(), Listen: "127.0.0.1:-1", User: testUser, Password: testPassword}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
+	defer func() {
+		// The server holds a hash, so it neither warns about a plaintext password nor logs one.
+		for _, bad := range []string{"Plaintext", testPassword} {
+			if strings.Contains(logs.String(), bad) {
+				t.Errorf("the embedded server's log contains %q:\n%s", bad, logs.String())
+			}
+		}
+	}()
 	// The service's own in-process connection logged in and publishes.
 	if _, err := c.JetStream().Publish(ctx, "syndicate.items.a", []byte(`{}`)); err != nil {
 		t.Fatalf("in-process publish: %v", err)
@@ -99,4 +112,22 @@ func TestEmbeddedAuthOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedBuffer collects log output written from the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
