@@ -32,6 +32,12 @@ func listeningApp(t *testing.T, dataDir string, env ...string) (*app.App, app.NA
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return listeningAppOn(t, dataDir, addr, env...)
+}
+
+// listeningAppOn is listeningApp on a given address, for a restart on the same port.
+func listeningAppOn(t *testing.T, dataDir, addr string, env ...string) (*app.App, app.NATSContext) {
+	t.Helper()
 	cfg, err := config.Load("", append([]string{"SYNDICATE_DATA_DIR=" + dataDir, "SYNDICATE_NATS_LISTEN=" + addr,
 		"SYNDICATE_DEMO=false", "SYNDICATE_ADMIN_TOKEN=t"}, env...))
 	if err != nil {
@@ -128,7 +134,17 @@ func TestEmbeddedNATSCredentials(t *testing.T) {
 		}
 	}
 
-	// A restart on the same data dir: a copy or backup widened the files' mode meanwhile.
+	// A client that stays connected through the restart, and reconnects with its credentials.
+	reconnected := make(chan struct{}, 1)
+	kept, err := nats.Connect(first.URL, nats.UserInfo(first.User, first.Password),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+
+	// A restart on the same data dir and port: a copy or backup widened the files' mode meanwhile.
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +153,16 @@ func TestEmbeddedNATSCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, second := listeningApp(t, dir)
-	if second.User != first.User || second.Password != first.Password {
-		t.Error("the credentials changed across a restart on the same data dir")
+	_, second := listeningAppOn(t, dir, strings.TrimPrefix(first.URL, "nats://"))
+	if second != first {
+		t.Errorf("the context changed across a restart on the same data dir and port:\n%+v\n%+v", first, second)
 	}
-	// A client configured from the first start's context still logs in (at the new address).
-	first.URL = second.URL
+	select {
+	case <-reconnected:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("a client of the first start did not reconnect after the restart: %v", kept.LastError())
+	}
+	// A client configured from the first start's context still logs in.
 	if err := connectStream(t, first); err != nil {
 		t.Errorf("connect with the first start's credentials after the restart: %v", err)
 	}
