@@ -94,12 +94,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		if popts.Listen, err = a.embeddedListen(popts.Listen); err != nil {
 			return nil, err
 		}
+		if popts.User, popts.Password, err = a.embeddedCredentials(); err != nil {
+			return nil, err
+		}
 	}
 	if a.NATS, err = publisher.Start(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
 		if popts.URLs != "" {
 			return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURLs(popts.URLs), err)
 		}
 		return nil, fmt.Errorf("cannot start the embedded NATS server: %w", err)
+	}
+	if addr := a.NATS.EmbeddedAddr(); addr != "" {
+		if err := a.writeNATSContext(addr, popts.User, popts.Password); err != nil {
+			return nil, err
+		}
 	}
 	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
 		log.With(slog.String("component", "relay")))

@@ -13,7 +13,7 @@ import (
 )
 
 // NATSAddrFile names the file, in the data dir, that holds the embedded server's actual listen
-// address, for `syndicate events tail` and local tools.
+// address, for local scripts; `syndicate events tail` reads NATSContextFile, which has it too.
 const NATSAddrFile = "nats.addr"
 
 // embeddedListen returns the address the embedded server should listen on. When the configured
@@ -46,15 +46,6 @@ func (a *App) embeddedListen(listen string) (string, error) {
 		return "", fmt.Errorf("app: record the NATS address: %w", err)
 	}
 	return listen, nil
-}
-
-// EmbeddedNATSAddr returns the embedded server's address recorded in dataDir ("" if none).
-func EmbeddedNATSAddr(dataDir string) string {
-	b, err := os.ReadFile(filepath.Join(dataDir, NATSAddrFile))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // redactURLs hides the passwords of a comma-separated list of NATS URLs, for messages.

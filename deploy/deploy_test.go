@@ -155,7 +155,7 @@ func checkSingleHost(t *testing.T, name string, cfg *config.Config) {
 	if cfg.NATS.URL != "" || cfg.NATS.Replicas != 1 {
 		t.Errorf("%s: nats.url %q, replicas %d: want the embedded server (empty url, 1 replica)", name, cfg.NATS.URL, cfg.NATS.Replicas)
 	}
-	// publisher refuses any other listener at start-up: the embedded server has no authentication.
+	// publisher refuses any other listener at start-up: the embedded server has no TLS.
 	if cfg.NATS.Listen != "" {
 		host, _, err := net.SplitHostPort(cfg.NATS.Listen)
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {

@@ -43,8 +43,8 @@ type Conn struct {
 	closeErr  error
 }
 
-// Start connects to NATS: it starts the embedded server when opts.URLs is empty and connects to it
-// in-process, or dials the external servers and keeps reconnecting forever. Then it ensures the
+// Start connects to NATS: it starts the embedded server when opts.URLs is empty (requiring
+// opts.User and opts.Password of every client) and connects to it in-process, or dials the external servers and keeps reconnecting forever. Then it ensures the
 // item stream (see EnsureStream).
 func Start(ctx context.Context, opts Options, log *slog.Logger) (_ *Conn, err error) {
 	if log == nil {
@@ -124,6 +124,10 @@ func (c *Conn) clientOptions() ([]nats.Option, error) {
 		}),
 	}
 	if o.URLs == "" {
+		// The in-process connection logs in like any other client: the server has one user.
+		if o.User != "" {
+			nopts = append(nopts, nats.UserInfo(o.User, o.Password))
+		}
 		return nopts, nil
 	}
 	switch {
@@ -172,6 +176,18 @@ func (c *Conn) JetStream() jetstream.JetStream { return c.js }
 
 // NATS returns the core NATS connection.
 func (c *Conn) NATS() *nats.Conn { return c.nc }
+
+// EmbeddedAddr returns the address the embedded server's TCP listener is bound to (the port
+// chosen, if the options asked for a random one), or "" without an embedded listener.
+func (c *Conn) EmbeddedAddr() string {
+	if c.srv == nil {
+		return ""
+	}
+	if addr := c.srv.Addr(); addr != nil {
+		return addr.String()
+	}
+	return ""
+}
 
 // Options returns the options Start used, defaults filled in.
 func (c *Conn) Options() Options { return c.opts }

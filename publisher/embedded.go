@@ -2,27 +2,50 @@ package publisher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // embeddedStartTimeout bounds how long Start waits for the embedded server; recovering a large
 // store directory after a crash can take a while.
 const embeddedStartTimeout = time.Minute
 
-// startEmbedded runs a single-node JetStream server inside the process. It never installs signal
-// handlers (the service owns SIGTERM) and logs through log.
+// ErrEmbeddedNoCredentials means an embedded server was asked to listen without a user and
+// password: any local user could then publish forged events or delete the stream.
+var ErrEmbeddedNoCredentials = errors.New("publisher: the embedded server's listener needs a user and password")
+
+// startEmbedded runs a single-node JetStream server inside the process. Every client, in-process
+// ones included, must log in with o.User and o.Password. It never installs signal handlers (the
+// service owns SIGTERM) and logs through log.
 func startEmbedded(ctx context.Context, o Options, log *slog.Logger) (*server.Server, error) {
+	if err := embeddedAuth(o); err != nil {
+		return nil, err
+	}
 	sopts := &server.Options{
 		ServerName: o.Name,
 		JetStream:  true,
 		StoreDir:   o.StoreDir,
 		NoSigs:     true,
 		DontListen: o.Listen == "",
+		// One user in the global account, which holds JetStream: enough to keep other local
+		// users out, which is all a loopback-only server needs.
+		Username: o.User,
+	}
+	if o.Password != "" {
+		// The server warns at every start about a plaintext password. Lowest cost: the hash
+		// guards nothing the data dir's password file does not already hold, and every
+		// (re)connect pays for a comparison.
+		hash, err := bcrypt.GenerateFromPassword([]byte(o.Password), bcrypt.MinCost)
+		if err != nil {
+			return nil, fmt.Errorf("publisher: embedded nats-server password: %w", err)
+		}
+		sopts.Password = string(hash)
 	}
 	if o.Listen != "" {
 		host, port, err := loopbackHostPort(o.Listen)
@@ -61,6 +84,20 @@ func startEmbedded(ctx context.Context, o Options, log *slog.Logger) (*server.Se
 		return fail(fmt.Errorf("publisher: embedded nats-server started without JetStream (store %s)", o.StoreDir))
 	}
 	return s, nil
+}
+
+// embeddedAuth checks the embedded server's credentials: a listener needs a user and password,
+// and the external-only methods cannot configure a server.
+func embeddedAuth(o Options) error {
+	switch {
+	case o.CredsFile != "" || o.NKeySeedFile != "" || o.Token != "":
+		return errors.New("publisher: a creds file, nkey seed file or token is for an external NATS (nats.url); the embedded server takes a user and password")
+	case o.Listen != "" && (o.User == "" || o.Password == ""):
+		return ErrEmbeddedNoCredentials
+	case (o.User == "") != (o.Password == ""):
+		return errors.New("publisher: the embedded server needs both a user and a password, or neither")
+	}
+	return nil
 }
 
 // slogLogger routes nats-server's printf-style logging to slog.

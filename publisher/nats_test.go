@@ -20,6 +20,9 @@ import (
 // externalNATSEnv names an external server for the tests (CI: Debian's nats-server 2.9).
 const externalNATSEnv = "SYNDICATE_TEST_NATS_URL"
 
+// The credentials of the tests' embedded servers; the service generates its own.
+const testUser, testPassword = "syndicate", "test-password"
+
 // testNATS is the JetStream server of one test: the external server named by
 // SYNDICATE_TEST_NATS_URL, or an embedded one with its store in t.TempDir(). Each gets its own
 // stream name and subject prefix, so runs on a shared server do not collide.
@@ -46,6 +49,7 @@ func newEmbeddedNATS(t testing.TB) *testNATS {
 	t.Helper()
 	n := newNATS(t, "")
 	n.storeDir, n.listen = t.TempDir(), "127.0.0.1:-1"
+	n.opts.User, n.opts.Password = testUser, testPassword
 	n.start()
 	t.Cleanup(n.stop)
 	return n
@@ -66,7 +70,8 @@ func (n *testNATS) start() {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := startEmbedded(ctx, Options{Name: "syndicate-test", StoreDir: n.storeDir, Listen: n.listen}, discardLog())
+	s, err := startEmbedded(ctx, Options{Name: "syndicate-test", StoreDir: n.storeDir, Listen: n.listen,
+		User: testUser, Password: testPassword}, discardLog())
 	if err != nil {
 		n.t.Fatal(err)
 	}

@@ -35,7 +35,8 @@ type Options struct {
 	Duplicates    time.Duration // default DefaultDuplicates; at least MinDuplicates
 	Replicas      int           // default 1; the embedded server only supports 1
 
-	// External connection settings; all optional.
+	// Connection settings; all optional. With the embedded server, User and Password are the
+	// credentials it requires (needed when it listens) and the others must be empty.
 	Name         string // client connection name, shown by the server (default "syndicate")
 	CredsFile    string
 	NKeySeedFile string
@@ -117,8 +118,8 @@ func (o Options) validate() error {
 	return nil
 }
 
-// loopbackHostPort splits an embedded listen address. The embedded server has no authentication,
-// so it must never be reachable from outside the machine.
+// loopbackHostPort splits an embedded listen address. The embedded server has no TLS, so its
+// password would cross the network in clear: it must never be reachable from outside the machine.
 func loopbackHostPort(addr string) (string, int, error) {
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -131,7 +132,7 @@ func loopbackHostPort(addr string) (string, int, error) {
 	if host != "localhost" {
 		ip := net.ParseIP(host)
 		if ip == nil || !ip.IsLoopback() {
-			return "", 0, fmt.Errorf("publisher: embedded listen address %q is not a loopback address; the embedded server has no authentication", addr)
+			return "", 0, fmt.Errorf("publisher: embedded listen address %q is not a loopback address; the embedded server has no TLS", addr)
 		}
 	}
 	return host, port, nil

@@ -182,7 +182,7 @@ func TestStartEmbedded(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			for run := range 2 {
-				c, err := Start(ctx, Options{StoreDir: dir, Listen: tt.listen}, testLog(t))
+				c, err := Start(ctx, Options{StoreDir: dir, Listen: tt.listen, User: testUser, Password: testPassword}, testLog(t))
 				if err != nil {
 					t.Fatalf("run %d: %v", run, err)
 				}
@@ -207,7 +207,7 @@ func TestStartEmbedded(t *testing.T) {
 				}
 				if tt.listen != "" {
 					// Another process reaches the embedded server on its loopback listener.
-					nc, err := nats.Connect("nats://" + tt.listen)
+					nc, err := nats.Connect("nats://"+tt.listen, nats.UserInfo(testUser, testPassword))
 					if err != nil {
 						t.Fatalf("run %d: connect to listener: %v", run, err)
 					}
@@ -227,7 +227,8 @@ func TestStartEmbedded(t *testing.T) {
 func TestStartEmbeddedPortTaken(t *testing.T) {
 	n := newEmbeddedNATS(t) // holds a port
 	start := time.Now()
-	_, err := Start(context.Background(), Options{StoreDir: t.TempDir(), Listen: n.srv.Addr().String()}, discardLog())
+	_, err := Start(context.Background(), Options{StoreDir: t.TempDir(), Listen: n.srv.Addr().String(),
+		User: testUser, Password: testPassword}, discardLog())
 	if err == nil {
 		t.Fatal("Start succeeded on a taken port")
 	}

@@ -59,11 +59,12 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if cfg.NATS.Listen == "" {
 			return fmt.Errorf("events tail: nats.url is empty and the embedded server does not listen (nats.listen is empty)")
 		}
-		addr := cfg.NATS.Listen
-		if recorded := app.EmbeddedNATSAddr(cfg.DataDir); recorded != "" {
-			addr = recorded // where the running service's embedded server actually listens
+		// The running service wrote where it actually listens, and the password, in the data dir.
+		nc, err := app.EmbeddedNATS(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("events tail: %w (start `syndicate serve` with this data dir first)", err)
 		}
-		opts.URLs = "nats://" + addr
+		opts.URLs, opts.User, opts.Password = nc.URL, nc.User, nc.Password
 	}
 	if c.logLevel == "" {
 		cfg.Log.Level = "warn" // a command whose output is the events: keep stderr quiet
