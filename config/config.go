@@ -39,6 +39,7 @@ type Config struct {
 	Demo     bool      `yaml:"demo"`
 	Ingest   Ingest    `yaml:"ingest"`
 	WebSub   WebSub    `yaml:"websub"`
+	Jobs     Jobs      `yaml:"jobs"`
 	Channels []Channel `yaml:"channels" env:"-"`
 	Sources  []Source  `yaml:"sources" env:"-"`
 }
@@ -206,7 +207,7 @@ var unknownKeyPattern = regexp.MustCompile(`field (\S+) not found in type config
 
 var sections = map[string]string{
 	"Config": "", "Site": "site.", "Store": "store.", "NATS": "nats.", "HTTP": "http.", "Admin": "admin.",
-	"Log": "log.", "Defaults": "defaults.", "Ingest": "ingest.", "WebSub": "websub.",
+	"Log": "log.", "Defaults": "defaults.", "Ingest": "ingest.", "WebSub": "websub.", "Jobs": "jobs.", "JobsHistory": "jobs.history.",
 	"Channel": "channels[].", "Source": "sources[].",
 }
 

@@ -86,6 +86,9 @@ func (c *Config) finish() error {
 			return fmt.Errorf("websub.hubs: %q must be an absolute http(s) URL", h)
 		}
 	}
+	if err := c.Jobs.check(); err != nil {
+		return err
+	}
 	tree, err := c.Tree()
 	if err != nil {
 		return err
