@@ -6,18 +6,112 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // jobs is the web API's view of the scheduler: every change is saved in the store first, so it
-// survives restarts and wins over the configuration.
+// survives restarts and wins over the configuration. Run history is read from the store, so every
+// replica shows every replica's runs; counters are this process's.
 type jobs struct{ a *App }
 
-func (j jobs) Names() []string                             { return j.a.Scheduler.Names() }
-func (j jobs) Status(name string) (schedule.Status, error) { return j.a.Scheduler.Status(name) }
+// listHistory is how many runs of each job GET /api/jobs shows; GET /api/jobs/{name} shows every
+// run kept (jobs.history.keep).
+const listHistory = 20
+
+func (j jobs) List(ctx context.Context) ([]schedule.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	recent, err := j.a.Store.RecentRuns(ctx, listHistory)
+	if err != nil {
+		return nil, fmt.Errorf("app: job history: %w", err)
+	}
+	out := []schedule.Status{}
+	for _, name := range j.a.Scheduler.Names() {
+		st, err := j.a.Scheduler.Status(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j.a.withHistory(st, recent[name], listHistory))
+	}
+	return out, nil
+}
+
+func (j jobs) Status(ctx context.Context, name string) (schedule.Status, error) {
+	st, err := j.a.Scheduler.Status(name)
+	if err != nil {
+		return st, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	keep := j.a.Config.Jobs.History.Keep
+	runs, err := j.a.Store.JobRuns(ctx, name, keep)
+	if err != nil {
+		return st, fmt.Errorf("app: history of job %q: %w", name, err)
+	}
+	return j.a.withHistory(st, runs, keep), nil
+}
+
+// withHistory puts the stored runs, with this replica's not yet written ones over them, into the
+// job's status as its history (newest first, at most limit, without the run in progress here)
+// and its previous run, all in the job's zone.
+func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int) schedule.Status {
+	loc := a.jobLocation(st.Name)
+	byID := map[string]store.JobRun{}
+	for _, r := range stored {
+		byID[r.ID] = r
+	}
+	for id, r := range a.runs.pendingRuns(st.Name) {
+		byID[id] = r
+	}
+	if st.Current != nil {
+		delete(byID, st.Current.ID)
+		st.Current.Replica = a.Replica
+	}
+	runs := make([]store.JobRun, 0, len(byID))
+	for _, r := range byID {
+		runs = append(runs, r)
+	}
+	slices.SortFunc(runs, func(x, y store.JobRun) int {
+		if c := y.Start.Compare(x.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(y.ID, x.ID)
+	})
+	if len(runs) > limit {
+		runs = runs[:limit]
+	}
+	now := time.Now()
+	st.History = make([]schedule.Run, 0, len(runs))
+	st.Previous, st.LastStatus, st.LastError, st.LastDuration = nil, "", "", 0
+	for _, r := range runs {
+		run := scheduleRun(r, loc, now)
+		st.History = append(st.History, run)
+		if st.Previous == nil && run.Status != schedule.StatusRunning {
+			start := run.Start
+			st.Previous = &start
+			st.LastStatus, st.LastError = run.Status, run.Error
+			if !run.End.IsZero() {
+				st.LastDuration = run.End.Sub(run.Start).Seconds()
+			}
+		}
+	}
+	return st
+}
+
+// jobLocation is the zone of the job's schedule, in which the API gives its times.
+func (a *App) jobLocation(name string) *time.Location {
+	spec, err := a.Scheduler.Spec(name)
+	if err != nil || spec.Location == nil {
+		return time.UTC
+	}
+	return spec.Location
+}
 
 func (j jobs) Reschedule(r *http.Request, name, spec string) error {
 	st, err := j.a.Scheduler.Status(name)
@@ -62,10 +156,47 @@ func (j jobs) savedSpec(ctx context.Context, name, current string) string {
 
 // StartRun starts a run that goes on to the end even if the client hangs up.
 func (j jobs) StartRun(r *http.Request, name string) (schedule.Run, <-chan schedule.Run, error) {
-	return j.a.Scheduler.Launch(context.WithoutCancel(r.Context()), name)
+	run, done, err := j.a.Scheduler.Launch(context.WithoutCancel(r.Context()), name)
+	if err != nil {
+		return run, done, err
+	}
+	loc := j.a.jobLocation(name)
+	out := make(chan schedule.Run, 1)
+	go func() {
+		r := <-done
+		r.Replica = j.a.Replica
+		out <- r.In(loc)
+	}()
+	run.Replica = j.a.Replica
+	return run.In(loc), out, nil
 }
 
-func (j jobs) Run(name, id string) (schedule.Run, error) { return j.a.Scheduler.Run(name, id) }
+// Run finds a run by id: in progress here, written by this replica but not yet stored, or in the
+// store (any replica's).
+func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
+	st, err := j.a.Scheduler.Status(name)
+	if err != nil {
+		return schedule.Run{}, err
+	}
+	if st.Current != nil && st.Current.ID == id {
+		cur := *st.Current
+		cur.Replica = j.a.Replica
+		return cur, nil
+	}
+	loc := j.a.jobLocation(name)
+	if r, ok := j.a.runs.pendingRuns(name)[id]; ok {
+		return scheduleRun(r, loc, time.Now()), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	r, err := j.a.Store.JobRun(ctx, name, id)
+	if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
+		return schedule.Run{}, fmt.Errorf("app: job %q run %q: %w", name, id, schedule.ErrUnknownRun)
+	} else if err != nil {
+		return schedule.Run{}, fmt.Errorf("app: job %q run %q: %w", name, id, err)
+	}
+	return scheduleRun(r, loc, time.Now()), nil
+}
 
 // readTimeout bounds the store reads done in the background.
 const readTimeout = 10 * time.Second
@@ -74,6 +205,8 @@ const readTimeout = 10 * time.Second
 // runs at start-up and whenever another replica announces a change, so it also reverts a job
 // whose saved schedule was reset.
 func (a *App) applySavedJobStates(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	states, err := a.Store.JobStates(ctx)
 	if err != nil {
 		return fmt.Errorf("app: read job states: %w", err)
@@ -96,11 +229,9 @@ func (a *App) applySavedJobStates(ctx context.Context) error {
 	return nil
 }
 
-// recordRun persists each run's start, for catch-up after downtime.
-func (a *App) recordRun(name string, at time.Time) {
-	if err := a.Store.SaveJobRun(context.Background(), name, at); err != nil {
-		a.Log.Warn("record job run", slog.String("job", name), slog.Any("error", err))
-	}
+// historyRetention is how much run history the store keeps per job.
+func (a *App) historyRetention() store.Retention {
+	return store.Retention{Keep: a.Config.Jobs.History.Keep, MaxAge: a.Config.Jobs.History.MaxAge.D()}
 }
 
 // catchUp runs, once each, the jobs whose last scheduled tick passed while the service was down
@@ -108,7 +239,9 @@ func (a *App) recordRun(name string, at time.Time) {
 // serves feeds at once). Builds go children first, so a parent's first build sees their items,
 // and the site-wide feed last; polls come before builds, so their items are in the first feeds.
 func (a *App) catchUp(ctx context.Context) {
-	states, err := a.Store.JobStates(ctx)
+	rctx, cancel := context.WithTimeout(ctx, readTimeout)
+	states, err := a.Store.JobStates(rctx)
+	cancel()
 	if err != nil {
 		a.Log.Error("catch-up: read job states", slog.Any("error", err))
 		return
