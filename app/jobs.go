@@ -25,19 +25,19 @@ type jobs struct{ a *App }
 const listHistory = 20
 
 func (j jobs) List(ctx context.Context) ([]schedule.Status, error) {
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	ctx, cancel := context.WithTimeout(ctx, historyReadTimeout)
 	defer cancel()
 	recent, err := j.a.Store.RecentRuns(ctx, listHistory)
 	if err != nil {
-		return nil, fmt.Errorf("app: job history: %w", err)
+		j.a.Log.Warn("job history unavailable: answering with this replica's runs", slog.Any("error", err))
 	}
 	out := []schedule.Status{}
 	for _, name := range j.a.Scheduler.Names() {
-		st, err := j.a.Scheduler.Status(name)
-		if err != nil {
-			return nil, err
+		st, serr := j.a.Scheduler.Status(name)
+		if serr != nil {
+			return nil, serr
 		}
-		out = append(out, j.a.withHistory(st, recent[name], listHistory))
+		out = append(out, j.a.withHistory(st, recent[name], listHistory, err))
 	}
 	return out, nil
 }
@@ -47,20 +47,38 @@ func (j jobs) Status(ctx context.Context, name string) (schedule.Status, error) 
 	if err != nil {
 		return st, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	ctx, cancel := context.WithTimeout(ctx, historyReadTimeout)
 	defer cancel()
 	keep := j.a.Config.Jobs.History.Keep
 	runs, err := j.a.Store.JobRuns(ctx, name, keep)
 	if err != nil {
-		return st, fmt.Errorf("app: history of job %q: %w", name, err)
+		j.a.Log.Warn("job history unavailable: answering with this replica's runs", slog.String("job", name), slog.Any("error", err))
 	}
-	return j.a.withHistory(st, runs, keep), nil
+	return j.a.withHistory(st, runs, keep, err), nil
 }
+
+// historyReadTimeout bounds the history read of a jobs API request: past it, the answer is this
+// replica's own runs, with a note, rather than no answer while the store does not answer.
+const historyReadTimeout = 3 * time.Second
+
+// historyNote tells API readers that the history shown is not the stored one.
+const historyNote = "the store did not answer: history shows this replica's runs since it started"
 
 // withHistory puts the stored runs, with this replica's not yet written ones over them, into the
 // job's status as its history (newest first, at most limit, without the run in progress here)
-// and its previous run, all in the job's zone.
-func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int) schedule.Status {
+// and its previous run, all in the job's zone. When the store could not be read (readErr), the
+// scheduler's own history of this process stays, with a note.
+func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int, readErr error) schedule.Status {
+	if st.Current != nil {
+		st.Current.Replica = a.Replica
+	}
+	if readErr != nil {
+		st.HistoryNote = historyNote
+		for i := range st.History {
+			st.History[i].Replica = a.Replica
+		}
+		return st
+	}
 	loc := a.jobLocation(st.Name)
 	byID := map[string]store.JobRun{}
 	for _, r := range stored {
@@ -71,7 +89,6 @@ func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int) 
 	}
 	if st.Current != nil {
 		delete(byID, st.Current.ID)
-		st.Current.Replica = a.Replica
 	}
 	runs := make([]store.JobRun, 0, len(byID))
 	for _, r := range byID {

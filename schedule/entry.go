@@ -92,6 +92,8 @@ type Status struct {
 	// History is the runs of this process, newest first; a service fills it from the store
 	// with every replica's runs instead.
 	History []Run `json:"history"`
+	// HistoryNote says why History is not the stored one, when it is not.
+	HistoryNote string `json:"history_note,omitempty"`
 }
 
 type entry struct {
