@@ -369,3 +369,37 @@ defaults: {schedule: "@yearly"}
 		}
 	}
 }
+
+// A run another replica left running reads as running until its deadline, then as abandoned.
+func TestRunLeftRunningIsAbandonedAfterItsDeadline(t *testing.T) {
+	a, base := startService(t, t.TempDir(), jobsConfig)
+	ctx := context.Background()
+	now := time.Now()
+	keep := store.Retention{Keep: 100, MaxAge: time.Hour}
+	tests := []struct {
+		id       string
+		deadline time.Time
+		want     string
+	}{
+		{"01900000-0000-7000-8000-000000000001", now.Add(-time.Second), "abandoned"},
+		{"01900000-0000-7000-8000-000000000002", now.Add(time.Hour), "running"},
+	}
+	for _, tt := range tests {
+		r := store.JobRun{ID: tt.id, Job: "build:lingling", Trigger: "schedule", Replica: "dead-replica",
+			Start: now.Add(-time.Minute), Deadline: tt.deadline, Status: "running"}
+		if err := a.Store.SaveRun(ctx, r, keep, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st schedule.Status
+	api(t, "GET", base+"/api/jobs/build:lingling", token, "", &st)
+	for _, tt := range tests {
+		var got runReply
+		if code := api(t, "GET", base+"/api/jobs/build:lingling/runs/"+tt.id, token, "", &got); code != 200 || got.Status != tt.want || got.Replica != "dead-replica" {
+			t.Errorf("run %s: %d %+v, want %s", tt.id, code, got, tt.want)
+		}
+		if !slices.ContainsFunc(st.History, func(r schedule.Run) bool { return r.ID == tt.id && r.Status == tt.want }) {
+			t.Errorf("history has no %s run %s: %+v", tt.want, tt.id, st.History)
+		}
+	}
+}

@@ -135,7 +135,9 @@ func (j jobs) Reschedule(r *http.Request, name, spec string) error {
 	if err != nil {
 		return err
 	}
-	if err := j.a.Store.SaveJobSettings(r.Context(), name, spec, st.Paused, time.Now()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), writeTimeout)
+	defer cancel()
+	if err := j.a.Store.SaveJobSettings(ctx, name, spec, st.Paused, time.Now()); err != nil {
 		return err
 	}
 	if err := j.a.Scheduler.Reschedule(name, spec); err != nil {
@@ -151,7 +153,9 @@ func (j jobs) SetPaused(r *http.Request, name string, paused bool) error {
 	if err != nil {
 		return err
 	}
-	if err := j.a.Store.SaveJobSettings(r.Context(), name, j.savedSpec(r.Context(), name, st.Spec), paused, time.Now()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), writeTimeout)
+	defer cancel()
+	if err := j.a.Store.SaveJobSettings(ctx, name, j.savedSpec(ctx, name, st.Spec), paused, time.Now()); err != nil {
 		return err
 	}
 	if err := j.a.Scheduler.SetPaused(name, paused); err != nil {

@@ -12,7 +12,8 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// HistorySize is how many runs a job remembers.
+// HistorySize is how many runs a job remembers in this process (Status.History); a service keeps
+// its durable history elsewhere.
 const HistorySize = 20
 
 // Run is one run of a job.
