@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -21,6 +22,11 @@ const (
 	retryMax     = 30 * time.Second
 	// maxPending bounds what a long store outage keeps in memory: the oldest finished runs go.
 	maxPending = 10_000
+	// maxRefusals is how often the store may refuse one run (an error other than a timeout)
+	// before the run is dropped, so that one bad row cannot hold up the history for good.
+	maxRefusals = 10
+	// closeTimeout bounds the last writes at shutdown when the store does not answer.
+	closeTimeout = 2 * writeTimeout
 )
 
 // runLog writes job runs to the store behind the scheduler's back: record never waits on the
@@ -43,7 +49,8 @@ type runLog struct {
 type pendingRun struct {
 	run store.JobRun
 	// lastRun: the job's last start time (catch-up after downtime) is still to be saved.
-	lastRun bool
+	lastRun  bool
+	refusals int // failed writes that were not timeouts
 }
 
 func newRunLog(st store.Store, replica string, keep store.Retention, log *slog.Logger) *runLog {
@@ -60,7 +67,8 @@ func (l *runLog) record(job string, r schedule.Run) {
 	})
 	l.mu.Lock()
 	prev, known := l.pending[r.ID]
-	l.pending[r.ID] = pendingRun{run: storedRun(job, l.replica, r), lastRun: !known && r.Status == schedule.StatusRunning || prev.lastRun}
+	l.pending[r.ID] = pendingRun{run: storedRun(job, l.replica, r), lastRun: !known && r.Status == schedule.StatusRunning || prev.lastRun,
+		refusals: prev.refusals}
 	if len(l.pending) > maxPending {
 		l.dropOldest()
 	}
@@ -107,7 +115,8 @@ func (l *runLog) loop(ctx context.Context) {
 }
 
 // flush writes every pending run, oldest first, each under its own timeout; false when a
-// write failed (what is left stays pending).
+// write failed (what is left stays pending). A store that does not answer ends the pass; one
+// that refuses a run does not hold up the others.
 func (l *runLog) flush(ctx context.Context) bool {
 	l.mu.Lock()
 	batch := make([]pendingRun, 0, len(l.pending))
@@ -117,10 +126,16 @@ func (l *runLog) flush(ctx context.Context) bool {
 	l.mu.Unlock()
 	// UUIDv7 ids sort by start, so a job's history is pruned in run order.
 	slices.SortFunc(batch, func(a, b pendingRun) int { return strings.Compare(a.run.ID, b.run.ID) })
+	ok := true
 	for _, p := range batch {
 		if err := l.write(ctx, p); err != nil {
-			l.log.Warn("job run history: write deferred", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
-			return false
+			ok = false
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+				l.log.Warn("job run history: store not answering, write deferred", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
+				return false
+			}
+			l.refused(p, err)
+			continue
 		}
 		l.mu.Lock()
 		if cur, ok := l.pending[p.run.ID]; ok {
@@ -133,7 +148,25 @@ func (l *runLog) flush(ctx context.Context) bool {
 		}
 		l.mu.Unlock()
 	}
-	return true
+	return ok
+}
+
+// refused counts a write the store refused, and drops the run after maxRefusals.
+func (l *runLog) refused(p pendingRun, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur, ok := l.pending[p.run.ID]
+	if !ok {
+		return
+	}
+	cur.refusals++
+	if cur.refusals < maxRefusals {
+		l.pending[p.run.ID] = cur
+		l.log.Warn("job run history: write failed, will retry", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
+		return
+	}
+	delete(l.pending, p.run.ID)
+	l.log.Error("job run history: run not recorded, the store refused it", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
 }
 
 func (l *runLog) write(ctx context.Context, p pendingRun) error {
@@ -147,7 +180,7 @@ func (l *runLog) write(ctx context.Context, p pendingRun) error {
 	return l.store.SaveRun(ctx, p.run, l.keep, time.Now())
 }
 
-// close writes what is pending, until ctx ends, and stops the writer.
+// close stops the writer and writes what is pending, for at most closeTimeout or until ctx ends.
 func (l *runLog) close(ctx context.Context) {
 	l.start.Do(func() { close(l.done) }) // never started: nothing to write
 	if l.stop == nil {
@@ -156,6 +189,8 @@ func (l *runLog) close(ctx context.Context) {
 	// The writer stops first: a write it had in flight is cancelled and stays pending.
 	l.stop()
 	<-l.done
+	ctx, cancel := context.WithTimeout(ctx, closeTimeout)
+	defer cancel()
 	for !l.flush(ctx) && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
