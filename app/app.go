@@ -48,6 +48,7 @@ type App struct {
 
 	configuredSpecs   map[string]string        // job name → schedule from the configuration
 	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
+	runs              *runLog                  // job runs on their way to the store
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
 	closeOnce         sync.Once
@@ -128,6 +129,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		a.configuredSpecs[BuildJobName(slug)] = spec
 		if err := a.Scheduler.Add(schedule.Job{Name: BuildJobName(slug), Spec: spec, Run: func(ctx context.Context) (int, error) {
 			r, err := a.Builder.Build(ctx, slug)
+			schedule.Report(ctx, schedule.Changes{Documents: len(r.Documents), Events: r.Events})
 			return r.Items, err
 		}}); err != nil {
 			return nil, err
@@ -143,7 +145,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err := a.applySavedJobStates(ctx); err != nil {
 		return nil, err
 	}
-	a.Scheduler.Started = a.recordRun
+	a.runs = newRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
+	a.Scheduler.Record = a.runs.record
 	if cfg.NATS.URL != "" {
 		if err := a.joinCluster(ctx); err != nil {
 			return nil, err
@@ -278,6 +281,9 @@ func (a *App) Close(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		if a.Scheduler != nil {
 			errs = append(errs, a.Scheduler.Stop(ctx))
+		}
+		if a.runs != nil {
+			a.runs.close(ctx)
 		}
 		if a.Web != nil {
 			errs = append(errs, a.Web.Shutdown(ctx))

@@ -6,25 +6,145 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // jobs is the web API's view of the scheduler: every change is saved in the store first, so it
-// survives restarts and wins over the configuration.
+// survives restarts and wins over the configuration. Run history is read from the store, so every
+// replica shows every replica's runs; counters are this process's.
 type jobs struct{ a *App }
 
-func (j jobs) Names() []string                             { return j.a.Scheduler.Names() }
-func (j jobs) Status(name string) (schedule.Status, error) { return j.a.Scheduler.Status(name) }
+// listHistory is how many runs of each job GET /api/jobs shows; GET /api/jobs/{name} shows every
+// run kept (jobs.history.keep).
+const listHistory = 20
+
+func (j jobs) List(ctx context.Context) ([]schedule.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, historyReadTimeout)
+	defer cancel()
+	recent, err := j.a.Store.RecentRuns(ctx, listHistory)
+	if err != nil {
+		j.a.Log.Warn("job history unavailable: answering with this replica's runs", slog.Any("error", err))
+	}
+	out := []schedule.Status{}
+	for _, name := range j.a.Scheduler.Names() {
+		st, serr := j.a.Scheduler.Status(name)
+		if serr != nil {
+			return nil, serr
+		}
+		out = append(out, j.a.withHistory(st, recent[name], listHistory, err))
+	}
+	return out, nil
+}
+
+func (j jobs) Status(ctx context.Context, name string) (schedule.Status, error) {
+	st, err := j.a.Scheduler.Status(name)
+	if err != nil {
+		return st, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, historyReadTimeout)
+	defer cancel()
+	keep := j.a.Config.Jobs.History.Keep
+	runs, err := j.a.Store.JobRuns(ctx, name, keep)
+	if err != nil {
+		j.a.Log.Warn("job history unavailable: answering with this replica's runs", slog.String("job", name), slog.Any("error", err))
+	}
+	return j.a.withHistory(st, runs, keep, err), nil
+}
+
+// historyReadTimeout bounds the history read of a jobs API request: past it, the answer is this
+// replica's own runs, with a note, rather than no answer while the store does not answer.
+const historyReadTimeout = 3 * time.Second
+
+// historyNote tells API readers that the history shown is not the stored one.
+const historyNote = "the store did not answer: history shows this replica's runs since it started"
+
+// withHistory puts the stored runs, with this replica's not yet written ones over them, into the
+// job's status as its history (newest first, at most limit, without the run in progress here)
+// and its previous run, all in the job's zone. When the store could not be read (readErr), the
+// scheduler's own history of this process stays, with a note.
+func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int, readErr error) schedule.Status {
+	if st.Current != nil {
+		st.Current.Replica = a.Replica
+	}
+	if readErr != nil {
+		st.HistoryNote = historyNote
+		for i := range st.History {
+			st.History[i].Replica = a.Replica
+		}
+		return st
+	}
+	loc := a.jobLocation(st.Name)
+	byID := map[string]store.JobRun{}
+	for _, r := range stored {
+		byID[r.ID] = r
+	}
+	for id, r := range a.runs.pendingRuns(st.Name) {
+		byID[id] = r
+	}
+	// The scheduler's own finished runs win too: the writer may have stored a run's end and
+	// dropped it from pendingRuns between the store read and now, leaving the read's "running".
+	for _, r := range st.History {
+		if old, ok := byID[r.ID]; ok && old.Status == store.RunRunning && r.Status != schedule.StatusRunning {
+			byID[r.ID] = storedRun(st.Name, a.Replica, r)
+		}
+	}
+	if st.Current != nil {
+		delete(byID, st.Current.ID)
+	}
+	runs := make([]store.JobRun, 0, len(byID))
+	for _, r := range byID {
+		runs = append(runs, r)
+	}
+	slices.SortFunc(runs, func(x, y store.JobRun) int {
+		if c := y.Start.Compare(x.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(y.ID, x.ID)
+	})
+	if len(runs) > limit {
+		runs = runs[:limit]
+	}
+	now := time.Now()
+	st.History = make([]schedule.Run, 0, len(runs))
+	st.Previous, st.LastStatus, st.LastError, st.LastDuration = nil, "", "", 0
+	for _, r := range runs {
+		run := scheduleRun(r, loc, now)
+		st.History = append(st.History, run)
+		if st.Previous == nil && run.Status != schedule.StatusRunning {
+			start := run.Start
+			st.Previous = &start
+			st.LastStatus, st.LastError = run.Status, run.Error
+			if !run.End.IsZero() {
+				st.LastDuration = run.End.Sub(run.Start).Seconds()
+			}
+		}
+	}
+	return st
+}
+
+// jobLocation is the zone of the job's schedule, in which the API gives its times.
+func (a *App) jobLocation(name string) *time.Location {
+	spec, err := a.Scheduler.Spec(name)
+	if err != nil || spec.Location == nil {
+		return time.UTC
+	}
+	return spec.Location
+}
 
 func (j jobs) Reschedule(r *http.Request, name, spec string) error {
 	st, err := j.a.Scheduler.Status(name)
 	if err != nil {
 		return err
 	}
-	if err := j.a.Store.SaveJobSettings(r.Context(), name, spec, st.Paused, time.Now()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), writeTimeout)
+	defer cancel()
+	if err := j.a.Store.SaveJobSettings(ctx, name, spec, st.Paused, time.Now()); err != nil {
 		return err
 	}
 	if err := j.a.Scheduler.Reschedule(name, spec); err != nil {
@@ -40,7 +160,9 @@ func (j jobs) SetPaused(r *http.Request, name string, paused bool) error {
 	if err != nil {
 		return err
 	}
-	if err := j.a.Store.SaveJobSettings(r.Context(), name, j.savedSpec(r.Context(), name, st.Spec), paused, time.Now()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), writeTimeout)
+	defer cancel()
+	if err := j.a.Store.SaveJobSettings(ctx, name, j.savedSpec(ctx, name, st.Spec), paused, time.Now()); err != nil {
 		return err
 	}
 	if err := j.a.Scheduler.SetPaused(name, paused); err != nil {
@@ -62,10 +184,47 @@ func (j jobs) savedSpec(ctx context.Context, name, current string) string {
 
 // StartRun starts a run that goes on to the end even if the client hangs up.
 func (j jobs) StartRun(r *http.Request, name string) (schedule.Run, <-chan schedule.Run, error) {
-	return j.a.Scheduler.Launch(context.WithoutCancel(r.Context()), name)
+	run, done, err := j.a.Scheduler.Launch(context.WithoutCancel(r.Context()), name)
+	if err != nil {
+		return run, done, err
+	}
+	loc := j.a.jobLocation(name)
+	out := make(chan schedule.Run, 1)
+	go func() {
+		r := <-done
+		r.Replica = j.a.Replica
+		out <- r.In(loc)
+	}()
+	run.Replica = j.a.Replica
+	return run.In(loc), out, nil
 }
 
-func (j jobs) Run(name, id string) (schedule.Run, error) { return j.a.Scheduler.Run(name, id) }
+// Run finds a run by id: in progress here, written by this replica but not yet stored, or in the
+// store (any replica's).
+func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
+	st, err := j.a.Scheduler.Status(name)
+	if err != nil {
+		return schedule.Run{}, err
+	}
+	if st.Current != nil && st.Current.ID == id {
+		cur := *st.Current
+		cur.Replica = j.a.Replica
+		return cur, nil
+	}
+	loc := j.a.jobLocation(name)
+	if r, ok := j.a.runs.pendingRuns(name)[id]; ok {
+		return scheduleRun(r, loc, time.Now()), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	r, err := j.a.Store.JobRun(ctx, name, id)
+	if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
+		return schedule.Run{}, fmt.Errorf("app: job %q run %q: %w", name, id, schedule.ErrUnknownRun)
+	} else if err != nil {
+		return schedule.Run{}, fmt.Errorf("app: job %q run %q: %w", name, id, err)
+	}
+	return scheduleRun(r, loc, time.Now()), nil
+}
 
 // readTimeout bounds the store reads done in the background.
 const readTimeout = 10 * time.Second
@@ -74,6 +233,8 @@ const readTimeout = 10 * time.Second
 // runs at start-up and whenever another replica announces a change, so it also reverts a job
 // whose saved schedule was reset.
 func (a *App) applySavedJobStates(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	states, err := a.Store.JobStates(ctx)
 	if err != nil {
 		return fmt.Errorf("app: read job states: %w", err)
@@ -96,11 +257,9 @@ func (a *App) applySavedJobStates(ctx context.Context) error {
 	return nil
 }
 
-// recordRun persists each run's start, for catch-up after downtime.
-func (a *App) recordRun(name string, at time.Time) {
-	if err := a.Store.SaveJobRun(context.Background(), name, at); err != nil {
-		a.Log.Warn("record job run", slog.String("job", name), slog.Any("error", err))
-	}
+// historyRetention is how much run history the store keeps per job.
+func (a *App) historyRetention() store.Retention {
+	return store.Retention{Keep: a.Config.Jobs.History.Keep, MaxAge: a.Config.Jobs.History.MaxAge.D()}
 }
 
 // catchUp runs, once each, the jobs whose last scheduled tick passed while the service was down
@@ -108,7 +267,9 @@ func (a *App) recordRun(name string, at time.Time) {
 // serves feeds at once). Builds go children first, so a parent's first build sees their items,
 // and the site-wide feed last; polls come before builds, so their items are in the first feeds.
 func (a *App) catchUp(ctx context.Context) {
-	states, err := a.Store.JobStates(ctx)
+	rctx, cancel := context.WithTimeout(ctx, readTimeout)
+	states, err := a.Store.JobStates(rctx)
+	cancel()
 	if err != nil {
 		a.Log.Error("catch-up: read job states", slog.Any("error", err))
 		return

@@ -40,6 +40,7 @@ type Config struct {
 	Ingest   Ingest    `yaml:"ingest"`
 	WebSub   WebSub    `yaml:"websub"`
 	Limits   Limits    `yaml:"limits"`
+	Jobs     Jobs      `yaml:"jobs"`
 	Channels []Channel `yaml:"channels" env:"-"`
 	Sources  []Source  `yaml:"sources" env:"-"`
 }
@@ -218,7 +219,7 @@ var unknownKeyPattern = regexp.MustCompile(`field (\S+) not found in type config
 
 var sections = map[string]string{
 	"Config": "", "Site": "site.", "Store": "store.", "NATS": "nats.", "HTTP": "http.", "Admin": "admin.",
-	"Log": "log.", "Defaults": "defaults.", "Ingest": "ingest.", "WebSub": "websub.", "Limits": "limits.",
+	"Log": "log.", "Defaults": "defaults.", "Ingest": "ingest.", "WebSub": "websub.", "Limits": "limits.", "Jobs": "jobs.", "JobsHistory": "jobs.history.",
 	"Channel": "channels[].", "Source": "sources[].",
 }
 

@@ -89,6 +89,9 @@ func (c *Config) finish() error {
 	if err := c.WebSub.check(); err != nil {
 		return err
 	}
+	if err := c.Jobs.check(); err != nil {
+		return err
+	}
 	if err := c.checkLimits(); err != nil {
 		return err
 	}

@@ -12,20 +12,53 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// HistorySize is how many runs a job remembers.
+// HistorySize is how many runs a job remembers in this process (Status.History); a service keeps
+// its durable history elsewhere.
 const HistorySize = 20
 
 // Run is one run of a job.
 type Run struct {
-	// ID names the run among all runs of all jobs (a UUIDv7, so ids sort by start time); it is
-	// a string so that history can move to the store unchanged.
+	// ID names the run among all runs of all jobs (a UUIDv7, so ids sort by start time).
 	ID      string    `json:"id"`
 	Trigger string    `json:"trigger"` // schedule or manual
+	Replica string    `json:"replica,omitempty"`
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end,omitzero"`
-	Status  string    `json:"status"` // running, ok or failed
-	Count   int       `json:"count"`
-	Error   string    `json:"error,omitempty"`
+	// Deadline is when the run's context expires; a run still marked running after it was
+	// abandoned by a replica that died.
+	Deadline time.Time `json:"deadline,omitzero"`
+	Status   string    `json:"status"` // running, ok, failed, or abandoned (read from the store)
+	Count    int       `json:"count"`
+	Changes
+	Error string `json:"error,omitempty"`
+}
+
+// Changes is what a run wrote, as its job reports it with Report.
+type Changes struct {
+	Documents int `json:"documents"` // feed documents written
+	Events    int `json:"events"`    // events put in the outbox
+}
+
+// In returns the run with its times in loc, so that they read in the job's zone.
+func (r Run) In(loc *time.Location) Run {
+	r.Start = r.Start.In(loc)
+	if !r.End.IsZero() {
+		r.End = r.End.In(loc)
+	}
+	if !r.Deadline.IsZero() {
+		r.Deadline = r.Deadline.In(loc)
+	}
+	return r
+}
+
+type changesKey struct{}
+
+// Report records, for the run whose context ctx is, what the job wrote. A job calls it once,
+// before it returns; outside a run it does nothing.
+func Report(ctx context.Context, c Changes) {
+	if p, ok := ctx.Value(changesKey{}).(*Changes); ok {
+		*p = c
+	}
 }
 
 // Run statuses.
@@ -33,6 +66,9 @@ const (
 	StatusRunning = "running"
 	StatusOK      = "ok"
 	StatusFailed  = "failed"
+	// StatusAbandoned is a run its replica left running past its deadline (it died, or lost
+	// the store before it could record the end). Only stored history has it.
+	StatusAbandoned = "abandoned"
 )
 
 // Status is a snapshot of a job for operators.
@@ -53,8 +89,12 @@ type Status struct {
 	Panics       int64      `json:"panics"`
 	Elsewhere    int64      `json:"elsewhere"` // ticks left to another replica
 	// Current is the run in progress here, if any.
-	Current *Run  `json:"current_run,omitempty"`
-	History []Run `json:"history"` // finished runs, newest first
+	Current *Run `json:"current_run,omitempty"`
+	// History is the runs of this process, newest first; a service fills it from the store
+	// with every replica's runs instead.
+	History []Run `json:"history"`
+	// HistoryNote says why History is not the stored one, when it is not.
+	HistoryNote string `json:"history_note,omitempty"`
 }
 
 type entry struct {
@@ -148,17 +188,20 @@ func (e *entry) execute(parent context.Context, trigger string, tick time.Time, 
 	}
 
 	r = Run{ID: id, Trigger: trigger, Start: e.s.Now(), Status: StatusRunning}
+	r.Deadline = r.Start.Add(e.job.Timeout)
+	ctx, cancel := context.WithTimeout(parent, e.job.Timeout)
+	defer cancel()
+	var changes Changes
+	ctx = context.WithValue(ctx, changesKey{}, &changes)
 	e.mu.Lock()
 	cur := r
 	e.current = &cur
 	e.mu.Unlock()
-	if e.s.Started != nil {
-		e.s.Started(e.job.Name, r.Start)
+	if e.s.Record != nil {
+		e.s.Record(e.job.Name, r)
 	}
-	ctx, cancel := context.WithTimeout(parent, e.job.Timeout)
 	count, err, panicked := e.call(ctx)
-	cancel()
-	r.End, r.Count = e.s.Now(), count
+	r.End, r.Count, r.Changes = e.s.Now(), count, changes
 	r.Status = StatusOK
 	if err != nil {
 		r.Status, r.Error = StatusFailed, err.Error()
@@ -167,6 +210,10 @@ func (e *entry) execute(parent context.Context, trigger string, tick time.Time, 
 		e.s.log.Debug("job ran", slog.String("job", e.job.Name), slog.String("run", r.ID), slog.Int("count", count), slog.Duration("took", r.End.Sub(r.Start)))
 	}
 
+	// Recorded before it stops being current, so that readers always find it in one place.
+	if e.s.Record != nil {
+		e.s.Record(e.job.Name, r)
+	}
 	if e.s.Finished != nil {
 		e.s.Finished(e.job.Name, r, panicked)
 	}
@@ -239,14 +286,14 @@ func (e *entry) status(spec Spec, next time.Time) Status {
 	defer e.mu.Unlock()
 	st := Status{
 		Name: e.job.Name, Spec: spec.Raw, Timezone: spec.Location.String(), Paused: e.paused, Running: e.running,
-		Next: next, Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics, Elsewhere: e.elsewhere,
+		Next: next.In(spec.Location), Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics, Elsewhere: e.elsewhere,
 		History: make([]Run, 0, len(e.history)),
 	}
 	for i := len(e.history) - 1; i >= 0; i-- {
-		st.History = append(st.History, e.history[i])
+		st.History = append(st.History, e.history[i].In(spec.Location))
 	}
 	if e.current != nil {
-		cur := *e.current
+		cur := e.current.In(spec.Location)
 		st.Current = &cur
 	}
 	if len(st.History) > 0 {

@@ -63,9 +63,11 @@ type Scheduler struct {
 	stopped bool // no run starts after Stop
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// Hooks, set before Start: Started as each run starts (to persist the last run time),
-	// Finished after it ends, Skipped when a tick found the previous run still going.
-	Started  func(name string, at time.Time)
+	// Hooks, set before Start: Record as each run starts (status running) and again when it
+	// ends, Finished after it ends, Skipped when a tick found the previous run still going.
+	// They run on the scheduler's path and must not block: Record runs before the job does,
+	// and a hook that waits on a hung store would hang every later tick.
+	Record   func(name string, r Run)
 	Finished func(name string, r Run, panicked bool)
 	Skipped  func(name string)
 	// Coordinator, when set before Start, makes each tick run on one replica only.
@@ -173,6 +175,7 @@ func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, e
 		return Run{}, nil, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
 	}
 	r := Run{ID: newRunID(), Trigger: "manual", Start: s.Now(), Status: StatusRunning}
+	r.Deadline = r.Start.Add(e.job.Timeout)
 	// Findable by id from now on, also while it waits for a lease.
 	e.mu.Lock()
 	cur := r
@@ -185,6 +188,9 @@ func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, e
 			// Only a coordinator says no after a claim: the lease is another replica's.
 			out = r
 			out.End, out.Status, out.Error = s.Now(), StatusFailed, "not run: another replica is running this job"
+			if s.Record != nil {
+				s.Record(name, out)
+			}
 			e.mu.Lock()
 			e.current = nil
 			e.record(out)
@@ -203,7 +209,10 @@ func (s *Scheduler) Run(name, id string) (Run, error) {
 		return Run{}, err
 	}
 	if r, ok := e.find(id); ok {
-		return r, nil
+		s.mu.Lock()
+		loc := e.spec.Location
+		s.mu.Unlock()
+		return r.In(loc), nil
 	}
 	return Run{}, fmt.Errorf("schedule: %q run %q: %w", name, id, ErrUnknownRun)
 }

@@ -102,6 +102,7 @@ type Store interface {
 	SaveJobSettings(ctx context.Context, name, schedule string, paused bool, at time.Time) error
 	// SaveJobRun records when a job last started a run.
 	SaveJobRun(ctx context.Context, name string, started time.Time) error
+	RunHistory
 
 	// SourceState returns an upstream source's saved validators (zero value if none).
 	SourceState(ctx context.Context, name string) (SourceState, error)

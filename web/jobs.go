@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,17 +13,21 @@ import (
 	"github.com/yongzhou-news/syndicate/schedule"
 )
 
-// Jobs is what the jobs API controls: the scheduler, with changes persisted by the caller.
+// Jobs is what the jobs API controls: the scheduler, with changes persisted by the caller. Run
+// history comes from the store: every replica answers with every replica's runs, and their times
+// carry the offset of the job's zone.
 type Jobs interface {
-	Names() []string
-	Status(name string) (schedule.Status, error)
+	// List returns every job, sorted by name, each with its newest runs.
+	List(ctx context.Context) ([]schedule.Status, error)
+	// Status returns one job with every run kept.
+	Status(ctx context.Context, name string) (schedule.Status, error)
 	Reschedule(r *http.Request, name, spec string) error
 	SetPaused(r *http.Request, name string, paused bool) error
 	// StartRun starts a run of the job now and returns it (status running) with a channel that
 	// receives its outcome; the run goes on when the request ends.
 	StartRun(r *http.Request, name string) (schedule.Run, <-chan schedule.Run, error)
 	// Run returns a job's run, running or finished, by id.
-	Run(name, id string) (schedule.Run, error)
+	Run(ctx context.Context, name, id string) (schedule.Run, error)
 }
 
 // MaxRunWait bounds POST /api/jobs/{name}/run?wait=: below the server's write timeout
@@ -51,20 +56,16 @@ func jobError(err error) error {
 }
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
-	out := []schedule.Status{}
-	for _, n := range s.jobs.Names() {
-		st, err := s.jobs.Status(n)
-		if err != nil {
-			s.fail(w, r, jobError(err))
-			return
-		}
-		out = append(out, st)
+	out, err := s.jobs.List(r.Context())
+	if err != nil {
+		s.fail(w, r, jobError(err))
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
-	st, err := s.jobs.Status(r.PathValue("name"))
+	st, err := s.jobs.Status(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.fail(w, r, jobError(err))
 		return
@@ -76,7 +77,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 // schedule keeps running.
 func (s *Server) putJob(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if _, err := s.jobs.Status(name); err != nil {
+	if _, err := s.jobs.Status(r.Context(), name); err != nil {
 		s.fail(w, r, jobError(err))
 		return
 	}
@@ -152,7 +153,7 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return // the client left; the run goes on
 		}
-		if cur, err := s.jobs.Run(name, run.ID); err == nil {
+		if cur, err := s.jobs.Run(r.Context(), name, run.ID); err == nil {
 			run = cur
 		}
 	}
@@ -180,7 +181,7 @@ func parseWait(v string) (time.Duration, error) {
 // getRun answers a run by id: running, or finished with its outcome.
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	name, id := r.PathValue("name"), r.PathValue("id")
-	run, err := s.jobs.Run(name, id)
+	run, err := s.jobs.Run(r.Context(), name, id)
 	if err != nil {
 		s.fail(w, r, jobError(err))
 		return

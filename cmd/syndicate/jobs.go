@@ -22,7 +22,7 @@ import (
 const jobsUsage = `usage: syndicate jobs <list|show|set|pause|resume|run> [NAME] [SPEC] [flags]
 
   list                 every job: schedule, next and previous run, last status
-  show NAME            one job with its last 20 runs
+  show NAME            one job with its runs kept in the store (jobs.history.keep), all replicas'
   set NAME SPEC        change the schedule (e.g. "@every 2m", "CRON_TZ=Asia/Shanghai 0 8 * * *")
   pause NAME           stop scheduled runs
   resume NAME          start them again
@@ -226,11 +226,18 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	return nil
 }
 
-func when(t *time.Time) string {
+// timeLayout shows the offset, so that a time reads the same wherever the CLI runs.
+const timeLayout = "2006-01-02 15:04:05 -07:00"
+
+// when prints t in the job's zone (tz, as the API names it), e.g. 2026-11-30 18:00:02 +08:00.
+func when(t *time.Time, tz string) string {
 	if t == nil || t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	if loc, err := time.LoadLocation(tz); err == nil && tz != "" {
+		return t.In(loc).Format(timeLayout)
+	}
+	return t.Format(timeLayout) // the offset the API gave
 }
 
 func printJobs(w io.Writer, list []schedule.Status) error {
@@ -239,24 +246,26 @@ func printJobs(w io.Writer, list []schedule.Status) error {
 	for _, s := range list {
 		next := s.Next
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%.3fs\t%d\t%d\t%d\t%s\n", s.Name, s.Spec, s.Timezone, s.Paused,
-			when(&next), when(s.Previous), orDash(s.LastStatus), s.LastDuration, s.Runs, s.Failures, s.Skips, orDash(s.LastError))
+			when(&next, s.Timezone), when(s.Previous, s.Timezone), orDash(s.LastStatus), s.LastDuration, s.Runs, s.Failures, s.Skips, orDash(s.LastError))
 	}
 	return tw.Flush()
 }
 
+// printJob prints the job, then its runs (every replica's, from the store), newest first.
 func printJob(w io.Writer, s schedule.Status) error {
 	if err := printJobs(w, []schedule.Status{s}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTART\tEND\tTRIGGER\tSTATUS\tCOUNT\tERROR")
+	fmt.Fprintln(tw, "ID\tSTART\tEND\tTRIGGER\tREPLICA\tSTATUS\tCOUNT\tDOCUMENTS\tEVENTS\tERROR")
 	runs := s.History
 	if s.Current != nil {
 		runs = append([]schedule.Run{*s.Current}, runs...)
 	}
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", orDash(r.ID), when(&r.Start), when(&r.End), r.Trigger, r.Status, r.Count, orDash(r.Error))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", orDash(r.ID), when(&r.Start, s.Timezone), when(&r.End, s.Timezone),
+			r.Trigger, orDash(r.Replica), r.Status, r.Count, r.Documents, r.Events, orDash(r.Error))
 	}
 	return tw.Flush()
 }

@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"Outbox", testOutbox},
 		{"OutboxDeadLetters", testDeadLetters},
 		{"JobStates", testJobStates},
+		{"RunHistory", testRunHistory},
+		{"RunRetention", testRunRetention},
 		{"SourceState", testSourceState},
 		{"ChannelMarks", testChannelMarks},
 	}

@@ -1,0 +1,251 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// History write bounds. A write gets writeTimeout: the store may be the thing that hangs, and
+// the run it records must still end, and the next tick start, on time. A failed write is
+// retried after retryMin, doubling up to retryMax, while it stays pending here.
+const (
+	writeTimeout = 5 * time.Second
+	retryMin     = 250 * time.Millisecond
+	retryMax     = 30 * time.Second
+	// maxPending bounds what a long store outage keeps in memory: the oldest finished runs go.
+	maxPending = 10_000
+	// maxRefusals is how often the store may refuse one run (an error other than a timeout)
+	// before the run is dropped, so that one bad row cannot hold up the history for good.
+	maxRefusals = 10
+	// closeTimeout bounds the last writes at shutdown when the store does not answer.
+	closeTimeout = 2 * writeTimeout
+)
+
+// runLog writes job runs to the store behind the scheduler's back: record never waits on the
+// store, and a run's newest state waits in pending until a write of it succeeds. Readers see
+// pending runs over the stored ones, so this replica never shows less than it knows.
+type runLog struct {
+	store   store.Store
+	replica string
+	keep    store.Retention
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]pendingRun // by run id
+	wake    chan struct{}
+	start   sync.Once
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+type pendingRun struct {
+	run store.JobRun
+	// lastRun: the job's last start time (catch-up after downtime) is still to be saved.
+	lastRun  bool
+	refusals int // failed writes that were not timeouts
+}
+
+func newRunLog(st store.Store, replica string, keep store.Retention, log *slog.Logger) *runLog {
+	return &runLog{store: st, replica: replica, keep: keep, log: log,
+		pending: map[string]pendingRun{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// record is the scheduler's Record hook: it queues the run's state and returns at once.
+func (l *runLog) record(job string, r schedule.Run) {
+	l.start.Do(func() {
+		ctx, stop := context.WithCancel(context.Background())
+		l.stop = stop
+		go l.loop(ctx)
+	})
+	l.mu.Lock()
+	prev, known := l.pending[r.ID]
+	l.pending[r.ID] = pendingRun{run: storedRun(job, l.replica, r), lastRun: !known && r.Status == schedule.StatusRunning || prev.lastRun,
+		refusals: prev.refusals}
+	if len(l.pending) > maxPending {
+		l.dropOldest()
+	}
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dropOldest forgets the oldest finished run; l.mu must be held.
+func (l *runLog) dropOldest() {
+	var oldest string
+	for id, p := range l.pending {
+		if p.run.Status != store.RunRunning && (oldest == "" || id < oldest) {
+			oldest = id
+		}
+	}
+	if oldest != "" {
+		l.log.Warn("job run history: store unreachable too long, a run is not recorded", slog.String("job", l.pending[oldest].run.Job), slog.String("run", oldest))
+		delete(l.pending, oldest)
+	}
+}
+
+func (l *runLog) loop(ctx context.Context) {
+	defer close(l.done)
+	wait := retryMin
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		}
+		for !l.flush(ctx) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, retryMax)
+		}
+		wait = retryMin
+	}
+}
+
+// flush writes every pending run, oldest first, each under its own timeout; false when a
+// write failed (what is left stays pending). A store that does not answer ends the pass; one
+// that refuses a run does not hold up the others.
+func (l *runLog) flush(ctx context.Context) bool {
+	l.mu.Lock()
+	batch := make([]pendingRun, 0, len(l.pending))
+	for _, p := range l.pending {
+		batch = append(batch, p)
+	}
+	l.mu.Unlock()
+	// UUIDv7 ids sort by start, so a job's history is pruned in run order.
+	slices.SortFunc(batch, func(a, b pendingRun) int { return strings.Compare(a.run.ID, b.run.ID) })
+	ok := true
+	for _, p := range batch {
+		if err := l.write(ctx, p); err != nil {
+			ok = false
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+				l.log.Warn("job run history: store not answering, write deferred", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
+				return false
+			}
+			l.refused(p, err)
+			continue
+		}
+		l.mu.Lock()
+		if cur, ok := l.pending[p.run.ID]; ok {
+			if cur.run == p.run {
+				delete(l.pending, p.run.ID)
+			} else if p.lastRun {
+				cur.lastRun = false
+				l.pending[p.run.ID] = cur
+			}
+		}
+		l.mu.Unlock()
+	}
+	return ok
+}
+
+// refused counts a write the store refused, and drops the run after maxRefusals.
+func (l *runLog) refused(p pendingRun, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur, ok := l.pending[p.run.ID]
+	if !ok {
+		return
+	}
+	cur.refusals++
+	if cur.refusals < maxRefusals {
+		l.pending[p.run.ID] = cur
+		l.log.Warn("job run history: write failed, will retry", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
+		return
+	}
+	delete(l.pending, p.run.ID)
+	l.log.Error("job run history: run not recorded, the store refused it", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
+}
+
+func (l *runLog) write(ctx context.Context, p pendingRun) error {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if p.lastRun {
+		if err := l.store.SaveJobRun(ctx, p.run.Job, p.run.Start); err != nil {
+			return err
+		}
+	}
+	return l.store.SaveRun(ctx, p.run, l.keep, time.Now())
+}
+
+// close stops the writer and writes what is pending, for at most closeTimeout or until ctx ends.
+func (l *runLog) close(ctx context.Context) {
+	l.start.Do(func() { close(l.done) }) // never started: nothing to write
+	if l.stop == nil {
+		return
+	}
+	// The writer stops first: a write it had in flight is cancelled and stays pending.
+	l.stop()
+	<-l.done
+	ctx, cancel := context.WithTimeout(ctx, closeTimeout)
+	defer cancel()
+	for !l.flush(ctx) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(retryMin):
+		}
+	}
+	if n := l.pendingCount(); n > 0 {
+		l.log.Error("job run history: runs not recorded at shutdown", slog.Int("runs", n))
+	}
+}
+
+func (l *runLog) pendingCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending)
+}
+
+// pendingRuns returns the job's runs not yet written, by id.
+func (l *runLog) pendingRuns(job string) map[string]store.JobRun {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]store.JobRun{}
+	for id, p := range l.pending {
+		if p.run.Job == job {
+			out[id] = p.run
+		}
+	}
+	return out
+}
+
+func storedRun(job, replica string, r schedule.Run) store.JobRun {
+	return store.JobRun{
+		ID: r.ID, Job: job, Trigger: r.Trigger, Replica: replica,
+		Start: r.Start.UTC(), End: utcOrZero(r.End), Deadline: utcOrZero(r.Deadline), Status: r.Status,
+		Count: r.Count, Documents: r.Documents, Events: r.Events, Error: r.Error,
+	}
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
+}
+
+// scheduleRun turns a stored run into the API's, its times in loc; a run left running past its
+// deadline reads as abandoned.
+func scheduleRun(r store.JobRun, loc *time.Location, now time.Time) schedule.Run {
+	out := schedule.Run{
+		ID: r.ID, Trigger: r.Trigger, Replica: r.Replica, Start: r.Start, End: r.End, Deadline: r.Deadline,
+		Status: r.Status, Count: r.Count, Error: r.Error,
+		Changes: schedule.Changes{Documents: r.Documents, Events: r.Events},
+	}
+	if r.Abandoned(now) {
+		out.Status = schedule.StatusAbandoned
+	}
+	return out.In(loc)
+}

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
+)
+
+// The run log writes a run's newest state and the job's last start, and a store that refuses
+// every write neither blocks record nor holds shutdown past closeTimeout.
+func TestRunLogWrites(t *testing.T) {
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	keep := store.Retention{Keep: 10, MaxAge: time.Hour}
+	tests := []struct {
+		name   string
+		closed bool // the store is closed before the runs are recorded: every write fails
+	}{
+		{"store answers", false},
+		{"store refuses", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "syndicate.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if tt.closed {
+				st.Close()
+			}
+			l := newRunLog(st, "replica-1", keep, quiet)
+			start := time.Now().Truncate(time.Microsecond)
+			r := schedule.Run{ID: "01900000-0000-7000-8000-000000000001", Trigger: "schedule", Start: start, Deadline: start.Add(time.Minute), Status: schedule.StatusRunning}
+			began := time.Now()
+			l.record("build:lingling", r)
+			r.End, r.Status, r.Count, r.Changes = start.Add(time.Second), schedule.StatusOK, 4, schedule.Changes{Documents: 3, Events: 1}
+			l.record("build:lingling", r)
+			if took := time.Since(began); took > 100*time.Millisecond {
+				t.Errorf("record took %v", took)
+			}
+			began = time.Now()
+			l.close(ctx)
+			if took := time.Since(began); took > closeTimeout+time.Second {
+				t.Errorf("close took %v", took)
+			}
+			if tt.closed {
+				if n := l.pendingCount(); n != 0 {
+					t.Errorf("%d runs still pending: a refused run is dropped after %d tries", n, maxRefusals)
+				}
+				return
+			}
+			got, err := st.JobRun(ctx, "build:lingling", r.ID)
+			want := store.JobRun{ID: r.ID, Job: "build:lingling", Trigger: "schedule", Replica: "replica-1", Start: start.UTC(),
+				End: r.End.UTC(), Deadline: r.Deadline.UTC(), Status: "ok", Count: 4, Documents: 3, Events: 1}
+			if err != nil || got != want {
+				t.Errorf("stored %+v, %v; want %+v", got, err, want)
+			}
+			states, err := st.JobStates(ctx)
+			if err != nil || !states["build:lingling"].LastRun.Equal(start) {
+				t.Errorf("last run %v, %v; want %v", states["build:lingling"].LastRun, err, start)
+			}
+		})
+	}
+}

@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+const runColumns = `id, job, triggered_by, replica, started, ended, deadline, status, count, documents, events, error`
+
+// SaveRun implements store.Store. The upsert's WHERE leaves a finished row alone, whichever
+// replica's write comes last.
+func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO job_runs (`+runColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
+				count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
+			WHERE job_runs.status = 'running'`,
+			r.ID, r.Job, r.Trigger, r.Replica, r.Start, optTime(r.End), optTime(r.Deadline), r.Status,
+			r.Count, r.Documents, r.Events, r.Error); err != nil {
+			return err
+		}
+		if r.Status == store.RunRunning {
+			return nil
+		}
+		// Bounded by the index on (job, started): the subquery walks keep entries.
+		_, err := tx.Exec(ctx, `DELETE FROM job_runs WHERE job = $1 AND (started < $2 OR started <
+			(SELECT started FROM job_runs WHERE job = $1 ORDER BY started DESC, id DESC LIMIT 1 OFFSET $3))`,
+			r.Job, now.Add(-keep.MaxAge), max(keep.Keep-1, 0))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: save run %s of job %q: %w", r.ID, r.Job, err)
+	}
+	return nil
+}
+
+// JobRuns implements store.Store.
+func (s *DB) JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM job_runs WHERE job = $1
+		ORDER BY started DESC, id DESC LIMIT $2`, job, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: runs of job %q: %w", job, err)
+	}
+	out, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: runs of job %q: %w", job, err)
+	}
+	return out, nil
+}
+
+// RecentRuns implements store.Store.
+func (s *DB) RecentRuns(ctx context.Context, perJob int) (map[string][]store.JobRun, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM (SELECT *, row_number() OVER
+		(PARTITION BY job ORDER BY started DESC, id DESC) AS n FROM job_runs) r WHERE n <= $1
+		ORDER BY job, started DESC, id DESC`, perJob)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: recent runs: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: recent runs: %w", err)
+	}
+	out := map[string][]store.JobRun{}
+	for _, r := range runs {
+		out[r.Job] = append(out[r.Job], r)
+	}
+	return out, nil
+}
+
+// JobRun implements store.Store.
+func (s *DB) JobRun(ctx context.Context, job, id string) (store.JobRun, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM job_runs WHERE id = $1 AND job = $2`, id, job)
+	if err != nil {
+		return store.JobRun{}, fmt.Errorf("postgres: run %s of job %q: %w", id, job, err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return store.JobRun{}, fmt.Errorf("postgres: run %s of job %q: %w", id, job, err)
+	}
+	if len(runs) == 0 {
+		return store.JobRun{}, syndicate.Errorf(syndicate.ENOTFOUND, "job %q has no run %s", job, id)
+	}
+	return runs[0], nil
+}
+
+func scanRuns(rows pgx.Rows) ([]store.JobRun, error) {
+	defer rows.Close()
+	var out []store.JobRun
+	for rows.Next() {
+		var r store.JobRun
+		var end, deadline *time.Time
+		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Replica, &r.Start, &end, &deadline, &r.Status,
+			&r.Count, &r.Documents, &r.Events, &r.Error); err != nil {
+			return nil, err
+		}
+		r.Start = r.Start.UTC()
+		if end != nil {
+			r.End = end.UTC()
+		}
+		if deadline != nil {
+			r.Deadline = deadline.UTC()
+		}
+		out = append(out, r)
+	}
+	return out, errors.Join(rows.Err())
+}
+
+// optTime stores a zero time as NULL.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

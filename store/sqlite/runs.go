@@ -1,0 +1,120 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+const runColumns = `id, job, triggered_by, replica, started, ended, deadline, status, count, documents, events, error`
+
+// SaveRun implements store.Store. The upsert's WHERE leaves a finished row alone.
+func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO job_runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
+				count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
+			WHERE job_runs.status = 'running'`,
+			r.ID, r.Job, r.Trigger, r.Replica, micros(r.Start), optMicros(r.End), optMicros(r.Deadline), r.Status,
+			r.Count, r.Documents, r.Events, r.Error); err != nil {
+			return err
+		}
+		if r.Status == store.RunRunning {
+			return nil
+		}
+		// Bounded by the index on (job, started): the subquery walks keep entries.
+		_, err := tx.ExecContext(ctx, `DELETE FROM job_runs WHERE job = ? AND (started < ? OR started <
+			(SELECT started FROM job_runs WHERE job = ? ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?))`,
+			r.Job, micros(now.Add(-keep.MaxAge)), r.Job, max(keep.Keep-1, 0))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: save run %s of job %q: %w", r.ID, r.Job, err)
+	}
+	return nil
+}
+
+// JobRuns implements store.Store.
+func (s *DB) JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM job_runs WHERE job = ?
+		ORDER BY started DESC, id DESC LIMIT ?`, job, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: runs of job %q: %w", job, err)
+	}
+	out, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: runs of job %q: %w", job, err)
+	}
+	return out, nil
+}
+
+// RecentRuns implements store.Store.
+func (s *DB) RecentRuns(ctx context.Context, perJob int) (map[string][]store.JobRun, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM (SELECT *, row_number() OVER
+		(PARTITION BY job ORDER BY started DESC, id DESC) AS n FROM job_runs) WHERE n <= ?
+		ORDER BY job, started DESC, id DESC`, perJob)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recent runs: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recent runs: %w", err)
+	}
+	out := map[string][]store.JobRun{}
+	for _, r := range runs {
+		out[r.Job] = append(out[r.Job], r)
+	}
+	return out, nil
+}
+
+// JobRun implements store.Store.
+func (s *DB) JobRun(ctx context.Context, job, id string) (store.JobRun, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM job_runs WHERE id = ? AND job = ?`, id, job)
+	if err != nil {
+		return store.JobRun{}, fmt.Errorf("sqlite: run %s of job %q: %w", id, job, err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return store.JobRun{}, fmt.Errorf("sqlite: run %s of job %q: %w", id, job, err)
+	}
+	if len(runs) == 0 {
+		return store.JobRun{}, syndicate.Errorf(syndicate.ENOTFOUND, "job %q has no run %s", job, id)
+	}
+	return runs[0], nil
+}
+
+func scanRuns(rows *sql.Rows) ([]store.JobRun, error) {
+	defer rows.Close()
+	var out []store.JobRun
+	for rows.Next() {
+		var r store.JobRun
+		var start, end, deadline int64
+		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Replica, &start, &end, &deadline, &r.Status,
+			&r.Count, &r.Documents, &r.Events, &r.Error); err != nil {
+			return nil, err
+		}
+		r.Start, r.End, r.Deadline = fromMicros(start), fromOptMicros(end), fromOptMicros(deadline)
+		out = append(out, r)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
+}
+
+// optMicros stores a zero time as 0.
+func optMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
+}
+
+func fromOptMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMicros(v)
+}
