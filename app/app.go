@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 			return nil, err
 		}
 	}
-	if a.NATS, err = publisher.Start(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
+	if a.NATS, err = startNATS(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
 		return nil, err
 	}
 	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
@@ -126,8 +126,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err
 		return nil, err
 	}
 	a.Scheduler.Started = a.recordRun
+	a.coordinate()
 	if cfg.NATS.URL != "" {
-		if err := a.joinCluster(ctx); err != nil {
+		if err := a.joinCluster(); err != nil {
 			return nil, err
 		}
 	}

@@ -105,7 +105,7 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 	e.s.mu.Unlock()
 	defer e.s.wg.Done()
 	if c := e.s.Coordinator; c != nil {
-		release, ok, err := c.Acquire(parent, e.job.Name, tick)
+		leased, release, ok, err := c.Acquire(parent, e.job.Name, tick)
 		if err != nil || !ok {
 			if err != nil {
 				e.s.log.Error("job not run: cannot coordinate with other replicas", slog.String("job", e.job.Name), slog.Any("error", err))
@@ -117,6 +117,7 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 			return Run{}, false
 		}
 		defer release()
+		parent = leased
 	}
 
 	r = Run{Trigger: trigger, Start: e.s.Now()}
