@@ -175,3 +175,71 @@ defaults: {schedule: "@hourly"}
 		}
 	}
 }
+
+// Replicas miss each other's notifications while NATS is down; once it is back each rereads the
+// store, so a feed another replica rebuilt and a schedule it changed meanwhile reach it.
+func TestReplicasCatchUpAfterANATSOutage(t *testing.T) {
+	if _, err := os.Stat(natsServerBin); err != nil {
+		t.Skipf("%s not found: external NATS outage test skipped", natsServerBin)
+	}
+	postgrestest.DSN(t) // two replicas share a PostgreSQL store, or the test skips
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	natsDir := t.TempDir()
+	srv := natsProcess(t, port, natsDir)
+	c := newReplicaSet(t, fmt.Sprintf("nats://127.0.0.1:%d", port), `
+channels:
+  - {slug: lingling, title: 零陵, schedule: "@hourly"}
+`)
+	var as []*app.App
+	var bases []string
+	for i := range 2 {
+		a, err := c.open(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := a.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, bases = append(as, a), append(bases, "http://"+addr.String())
+	}
+	ctx := context.Background()
+	art := storetest.Article("outage", 1, "lingling")
+	if _, err := as[0].Store.UpsertArticle(ctx, art); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := srv.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Wait()
+	waitFor(t, "both replicas to notice the outage", func() bool {
+		return !as[0].NATS.NATS().IsConnected() && !as[1].NATS.NATS().IsConnected()
+	})
+	if _, err := as[0].Builder.Build(ctx, "lingling"); err != nil {
+		t.Fatal(err)
+	}
+	if code := apiCall(t, http.MethodPut, bases[0]+"/api/jobs/build:lingling", `{"schedule":"@every 7m"}`); code != http.StatusOK {
+		t.Fatalf("PUT schedule during the outage: %d", code)
+	}
+	if !feedTitles(t, bases[0])[art.Title] {
+		t.Fatal("the replica that built does not serve its own build")
+	}
+	if feedTitles(t, bases[1])[art.Title] {
+		t.Fatal("the other replica heard of the build during the outage; the test proves nothing")
+	}
+
+	natsProcess(t, port, natsDir)
+	waitFor(t, "the other replica to serve the build made during the outage", func() bool {
+		return feedTitles(t, bases[1])[art.Title]
+	})
+	waitFor(t, "the other replica to apply the schedule changed during the outage", func() bool {
+		st, _ := as[1].Scheduler.Status("build:lingling")
+		return st.Spec == "@every 7m"
+	})
+}
