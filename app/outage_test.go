@@ -243,3 +243,45 @@ channels:
 		return st.Spec == "@every 7m"
 	})
 }
+
+// A replica started before its NATS cluster is reachable keeps retrying and comes up when it is.
+func TestStartWaitsForNATS(t *testing.T) {
+	if _, err := os.Stat(natsServerBin); err != nil {
+		t.Skipf("%s not found: external NATS start-up test skipped", natsServerBin)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := t.TempDir()
+	cfg, err := config.Load("", []string{
+		"SYNDICATE_DATA_DIR=" + dir, "SYNDICATE_STORE_DSN=sqlite:" + filepath.Join(dir, "syndicate.db"),
+		fmt.Sprintf("SYNDICATE_NATS_URL=nats://127.0.0.1:%d", port), "SYNDICATE_HTTP_ADDR=127.0.0.1:0",
+		"SYNDICATE_DEMO=false", "SYNDICATE_ADMIN_TOKEN=" + token,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		a   *app.App
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		done <- result{a, err}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("start-up ended before NATS was up: %v", r.err)
+	case <-time.After(time.Second): // start-up is still retrying
+	}
+	natsProcess(t, port, t.TempDir())
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("start-up after NATS came up: %v", r.err)
+	}
+	r.a.Close(context.Background())
+}
