@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 			return nil, err
 		}
 	}
-	if a.NATS, err = publisher.Start(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
+	if a.NATS, err = startNATS(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
 		if popts.URLs != "" {
 			return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURLs(popts.URLs), err)
 		}
@@ -147,8 +147,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}
 	a.runs = newRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
 	a.Scheduler.Record = a.runs.record
+	a.coordinate()
 	if cfg.NATS.URL != "" {
-		if err := a.joinCluster(ctx); err != nil {
+		if err := a.joinCluster(); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
+	"github.com/yongzhou-news/syndicate/cluster"
 	"github.com/yongzhou-news/syndicate/config"
 	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/publisher"
@@ -28,35 +32,56 @@ import (
 // replicas starts n service instances sharing one PostgreSQL schema and one NATS server.
 func replicas(t *testing.T, n int, channelsYAML string) []*app.App {
 	t.Helper()
+	c := newReplicaSet(t, natstest.Start(t, "").ClientURL(), channelsYAML)
+	var out []*app.App
+	for i := range n {
+		a, err := c.open(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// replicaSet makes service instances that share one PostgreSQL schema, NATS and configuration.
+type replicaSet struct {
+	t                      *testing.T
+	dsn, natsURL, cfg, dir string
+	env                    []string
+}
+
+func newReplicaSet(t *testing.T, natsURL, channelsYAML string, env ...string) *replicaSet {
+	t.Helper()
 	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
-	natsURL := natstest.Start(t, "").ClientURL()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "cluster.yaml")
 	if err := os.WriteFile(cfgFile, []byte(channelsYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out []*app.App
-	for i := range n {
-		cfg, err := config.Load(cfgFile, []string{
-			"SYNDICATE_DATA_DIR=" + filepath.Join(dir, fmt.Sprint("r", i)),
-			"SYNDICATE_STORE_DSN=" + dsn,
-			"SYNDICATE_NATS_URL=" + natsURL,
-			"SYNDICATE_HTTP_ADDR=127.0.0.1:0",
-			"SYNDICATE_DEMO=false",
-			"SYNDICATE_ADMIN_TOKEN=" + token,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		a, err := app.New(context.Background(), cfg, log.With("replica", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close(context.Background()) })
-		out = append(out, a)
+	return &replicaSet{t: t, dsn: dsn, natsURL: natsURL, cfg: cfgFile, dir: dir, env: env}
+}
+
+// open makes replica i (not started); it is closed when the test ends.
+func (c *replicaSet) open(i int) (*app.App, error) {
+	cfg, err := config.Load(c.cfg, append([]string{
+		"SYNDICATE_DATA_DIR=" + filepath.Join(c.dir, fmt.Sprint("r", i)),
+		"SYNDICATE_STORE_DSN=" + c.dsn,
+		"SYNDICATE_NATS_URL=" + c.natsURL,
+		"SYNDICATE_HTTP_ADDR=127.0.0.1:0",
+		"SYNDICATE_DEMO=false",
+		"SYNDICATE_ADMIN_TOKEN=" + token,
+	}, c.env...))
+	if err != nil {
+		return nil, err
 	}
-	return out
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := app.New(context.Background(), cfg, log.With("replica", i))
+	if err != nil {
+		return nil, err
+	}
+	c.t.Cleanup(func() { a.Close(context.Background()) })
+	return a, nil
 }
 
 // runLog records every run of a job on every replica.
@@ -284,4 +309,222 @@ func TestTwoRelaysDrainOneOutbox(t *testing.T) {
 		}
 		last[m.Subject] = n
 	}
+}
+
+// total counts the scheduled runs recorded on every replica.
+func (l *runLog) total() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, runs := range l.runs {
+		n += len(runs)
+	}
+	return n
+}
+
+// perTick counts runs by the second they started in; ticks are whole seconds at least one apart,
+// and a run starts within milliseconds of its tick.
+func (l *runLog) perTick() map[int64]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[int64]int{}
+	for _, runs := range l.runs {
+		for _, r := range runs {
+			out[r.Start.Unix()]++
+		}
+	}
+	return out
+}
+
+func (l *runLog) waitForRuns(t *testing.T, n int, what string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d scheduled runs (%s)", n, what), func() bool { return l.total() >= n })
+}
+
+func apiCall(t *testing.T, method, url, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Three replicas started at the same instant on a three-node NATS cluster with a stream of three
+// copies all come up, and an @every 2s build runs once per tick cluster-wide across a replica
+// restart and a schedule change.
+func TestReplicasStartTogetherOnNATSCluster(t *testing.T) {
+	postgrestest.DSN(t) // skips before starting a cluster for nothing
+	urls, _ := natstest.Cluster(t, 3)
+	c := newReplicaSet(t, urls, `
+channels:
+  - {slug: lingling, title: 零陵, schedule: "@every 2s"}
+defaults: {schedule: "@hourly"}
+`, "SYNDICATE_NATS_REPLICAS=3")
+	const job = "build:lingling"
+	runs := &runLog{runs: map[int][]schedule.Run{}}
+	as := make([]*app.App, 3)
+	addrs := make([]string, 3)
+	errs := make(chan error, 3)
+	gate := make(chan struct{})
+	for i := range 3 {
+		go func() {
+			<-gate
+			a, err := c.open(i)
+			if err == nil {
+				runs.hook(i, a, job)
+				var addr net.Addr
+				if addr, err = a.Start(context.Background()); err == nil {
+					as[i], addrs[i] = a, addr.String()
+				}
+			}
+			errs <- err
+		}()
+	}
+	close(gate)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a replica did not come up: %v", err)
+		}
+	}
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := as[0].Store.UpsertArticle(ctx, storetest.Article(fmt.Sprint("a", i), i, "lingling")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs.waitForRuns(t, 3, "three replicas")
+
+	// A replica restarts under a new identity.
+	if err := as[0].Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.open(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs.hook(3, a, job)
+	if _, err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	as[0] = a
+	runs.waitForRuns(t, runs.total()+3, "after a restart")
+
+	// The schedule changes on one replica and reaches the others.
+	if code := apiCall(t, http.MethodPut, "http://"+addrs[1]+"/api/jobs/"+job, `{"schedule":"@every 3s"}`); code != http.StatusOK {
+		t.Fatalf("PUT schedule: %d", code)
+	}
+	for _, a := range as {
+		waitFor(t, "the new schedule on every replica", func() bool {
+			st, _ := a.Scheduler.Status(job)
+			return st.Spec == "@every 3s"
+		})
+	}
+	runs.waitForRuns(t, runs.total()+3, "after a schedule change")
+
+	// Every event once, then the replicas stop so that every run they started is recorded.
+	waitFor(t, "the outbox to drain", func() bool {
+		n, _, err := as[1].Store.OutboxStats(ctx)
+		return err == nil && n == 0
+	})
+	ids := map[string]int{}
+	for _, evs := range streamMessages(t, as[1]) {
+		for _, ev := range evs {
+			ids[ev.Data.ArticleID]++
+		}
+	}
+	if len(ids) != 3 {
+		t.Errorf("events for %d articles, want 3", len(ids))
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("article %s announced %d times", id, n)
+		}
+	}
+	for _, a := range as {
+		a.Close(ctx)
+	}
+	for sec, n := range runs.perTick() {
+		if n > 1 {
+			t.Errorf("tick %s ran %d times across replicas", time.Unix(sec, 0).Format(time.TimeOnly), n)
+		}
+	}
+	// The store agrees: one claimed tick per scheduled run.
+	conn, err := pgx.Connect(ctx, c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var ticks int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM job_ticks WHERE job = $1`, job).Scan(&ticks); err != nil {
+		t.Fatal(err)
+	}
+	if total := runs.total(); ticks != total {
+		t.Errorf("%d ticks claimed in the store, %d scheduled runs", ticks, total)
+	}
+}
+
+// A replica that died holding a job's lease blocks the job no longer than the lease TTL: the
+// others run it within 10 s, and POST /run answers 409 only while the dead lease is live.
+func TestFailoverAfterAReplicaDiesHoldingALease(t *testing.T) {
+	as := replicas(t, 2, `
+channels:
+  - {slug: lingling, title: 零陵, schedule: "@every 1s"}
+defaults: {schedule: "@hourly"}
+`)
+	const job = "build:lingling"
+	runs := &runLog{runs: map[int][]schedule.Run{}}
+	var addr string
+	for i, a := range as {
+		runs.hook(i, a, job)
+		at, err := a.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = at.String()
+	}
+	runs.waitForRuns(t, 2, "before the death")
+	// A replica takes the lease as a run starts and dies: nothing renews or releases it.
+	leaser := as[0].Store.(store.Leaser)
+	ctx := context.Background()
+	var died time.Time
+	waitFor(t, "the dead replica's lease", func() bool {
+		_, ok, err := leaser.AcquireLease(ctx, job, "dead-replica", time.Time{}, cluster.DefaultLeaseTTL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		died = time.Now()
+		return ok
+	})
+	if code := apiCall(t, http.MethodPost, "http://"+addr+"/api/jobs/"+job+"/run", ""); code != http.StatusConflict {
+		t.Errorf("POST /run while the dead lease is live: %d, want 409", code)
+	}
+	var first time.Time
+	waitFor(t, "a run after the death", func() bool {
+		runs.mu.Lock()
+		defer runs.mu.Unlock()
+		for _, rs := range runs.runs {
+			for _, r := range rs {
+				if r.Start.After(died) && (first.IsZero() || r.Start.Before(first)) {
+					first = r.Start
+				}
+			}
+		}
+		return !first.IsZero()
+	})
+	after := first.Sub(died)
+	t.Logf("the job ran again %v after its holder died (lease TTL %v)", after, cluster.DefaultLeaseTTL)
+	if after > 10*time.Second {
+		t.Errorf("failover took %v, want under 10 s", after)
+	}
+	if after < cluster.DefaultLeaseTTL-time.Second {
+		t.Errorf("the job ran %v after the death, while the dead replica's lease was live", after)
+	}
+	// A manual run goes through now (a tick's run may hold the lease for a moment).
+	waitFor(t, "POST /run to succeed", func() bool {
+		return apiCall(t, http.MethodPost, "http://"+addr+"/api/jobs/"+job+"/run", "") == http.StatusOK
+	})
 }

@@ -1,14 +1,18 @@
-// Package cluster makes a job tick run on exactly one replica when several share a NATS
-// JetStream cluster, using JetStream KeyValue buckets (no lock service of our own):
+// Package cluster makes a job tick run on exactly one replica when several share a PostgreSQL
+// store, using the store's lease table (store.Leaser) rather than anything in NATS: builds need the
+// store and nothing else, so their coordination lives where their work does, and a NATS outage
+// costs no build.
 //
-//   - a tick claim: create-if-absent of "<job>.<tick>" in a bucket whose entries live for
-//     TickTTL, so the replicas whose cron fires a little later find the tick taken;
-//   - a running lease: create-if-absent of "<job>" in a bucket whose entries expire after
-//     LeaseTTL unless renewed (revision-checked) every LeaseTTL/3 while the run lasts.
+//   - a tick claim: a row per (job, tick), so the replicas whose cron fires a little later find the
+//     tick taken;
+//   - a running lease with a fencing token: held for LeaseTTL, renewed every Renew while the run
+//     lasts. The run's context ends when the lease is lost (a renewal refused, or none succeeding
+//     before the lease would expire), and the store refuses the build's commit unless the token
+//     still holds a live lease, checked inside the commit's own transaction.
 //
-// A replica that dies mid-run stops renewing; its lease expires within LeaseTTL and the next tick
-// runs elsewhere. A tick whose claim or lease cannot be had (taken, or NATS unreachable) is
-// skipped on this replica, never run twice.
+// Expiry is judged by the database's clock. A replica that dies mid-run stops renewing; its lease
+// expires within LeaseTTL and the next tick runs elsewhere. A SQLite store has no Leaser: it is
+// single-replica by design, and the scheduler's no-overlap rule is the only lease it needs.
 package cluster
 
 import (
@@ -16,140 +20,116 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// Defaults: a dead replica's jobs run elsewhere within DefaultLeaseTTL, and a renewal has
+// DefaultLeaseTTL/3 to succeed twice before the run gives up.
+const (
+	DefaultLeaseTTL = 6 * time.Second
 )
 
 // Options configure the leases.
 type Options struct {
-	Prefix   string        // bucket name prefix, e.g. SYNDICATE
 	Replica  string        // this replica's id, stored as the lease holder
-	LeaseTTL time.Duration // default 30s
-	TickTTL  time.Duration // default 1h: longer than any clock skew between replicas
-	Replicas int           // copies of each bucket in the NATS cluster (nats.replicas); default 1
+	LeaseTTL time.Duration // default DefaultLeaseTTL
+	Renew    time.Duration // time between renewals; default LeaseTTL/3
 }
 
-// Leases coordinates job runs across replicas.
+// Leases coordinates job runs across replicas; it implements schedule.Coordinator.
 type Leases struct {
-	ticks, running jetstream.KeyValue
-	opts           Options
-	log            *slog.Logger
+	store store.Leaser
+	opts  Options
+	log   *slog.Logger
 }
 
-// New creates (or binds to) the two buckets. Both use only what nats-server 2.9 supports.
-func New(ctx context.Context, js jetstream.JetStream, o Options, log *slog.Logger) (*Leases, error) {
+// New returns leases kept in s.
+func New(s store.Leaser, o Options, log *slog.Logger) *Leases {
 	if o.LeaseTTL <= 0 {
-		o.LeaseTTL = 30 * time.Second
+		o.LeaseTTL = DefaultLeaseTTL
 	}
-	if o.TickTTL <= 0 {
-		o.TickTTL = time.Hour
+	if o.Renew <= 0 || o.Renew >= o.LeaseTTL {
+		o.Renew = o.LeaseTTL / 3
 	}
-	if o.Replicas <= 0 {
-		o.Replicas = 1
-	}
-	ticks, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Prefix + "_TICKS", Description: "Syndicate job tick claims", History: 1, TTL: o.TickTTL, Replicas: o.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cluster: tick bucket: %w", err)
-	}
-	running, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: o.Prefix + "_LEASES", Description: "Syndicate running-job leases", History: 1, TTL: o.LeaseTTL, Replicas: o.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cluster: lease bucket: %w", err)
-	}
-	return &Leases{ticks: ticks, running: running, opts: o, log: log}, nil
+	return &Leases{store: s, opts: o, log: log}
 }
-
-// key turns a job name (build:lingling) into a valid KV key (build.lingling).
-func key(job string) string { return strings.NewReplacer(":", ".", " ", "_").Replace(job) }
 
 // Acquire claims the job's tick (skipped when tick is zero, for manual runs) and its running
-// lease. ok is false when another replica has either. release must be called when the run ends.
-func (l *Leases) Acquire(ctx context.Context, job string, tick time.Time) (release func(), ok bool, err error) {
-	k := key(job)
-	if !tick.IsZero() {
-		_, err := l.ticks.Create(ctx, k+"."+strconv.FormatInt(tick.Unix(), 10), []byte(l.opts.Replica))
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("cluster: claim %s tick %s: %w", job, tick.Format(time.RFC3339), err)
-		}
-	}
-	rev, err := l.running.Create(ctx, k, []byte(l.opts.Replica))
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, false, nil
-	}
+// lease. ok is false when another replica has either. The returned context carries the fence
+// (store.WithFence) and is cancelled with store.ErrLeaseLost as its cause when the lease is lost.
+// release must be called when the run ends.
+func (l *Leases) Acquire(ctx context.Context, job string, tick time.Time) (run context.Context, release func(), ok bool, err error) {
+	// The lease may expire LeaseTTL after the database granted it, which is after this moment:
+	// counting from here keeps the local deadline on the safe side.
+	sent := time.Now()
+	token, ok, err := l.store.AcquireLease(ctx, job, l.opts.Replica, tick, l.opts.LeaseTTL)
 	if err != nil {
-		return nil, false, fmt.Errorf("cluster: lease %s: %w", job, err)
+		return nil, nil, false, fmt.Errorf("cluster: lease of %s: %w", job, err)
 	}
+	if !ok {
+		return nil, nil, false, nil
+	}
+	run, cancel := context.WithCancelCause(store.WithFence(ctx, job, token))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		l.renew(job, k, rev, stop)
+		l.renew(job, token, sent.Add(l.opts.LeaseTTL), cancel, stop)
 	}()
 	var once sync.Once
-	return func() {
+	return run, func() {
 		once.Do(func() {
 			close(stop)
 			wg.Wait()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			// If the lease was lost, the revision check keeps us from deleting someone else's.
-			if err := l.running.Delete(ctx, k, jetstream.LastRevision(l.lastRev(k, rev))); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-				l.log.Warn("cluster: release lease", slog.String("job", job), slog.Any("error", err))
+			cancel(context.Canceled)
+			ctx, cancelRelease := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancelRelease()
+			if err := l.store.ReleaseLease(ctx, job, token); err != nil {
+				// It expires by itself within LeaseTTL.
+				l.log.Warn("release lease", slog.String("job", job), slog.Any("error", err))
 			}
 		})
 	}, true, nil
 }
 
-// lastRev returns the newest revision this replica holds for k.
-func (l *Leases) lastRev(k string, fallback uint64) uint64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	e, err := l.running.Get(ctx, k)
-	if err != nil || string(e.Value()) != l.opts.Replica {
-		return fallback
-	}
-	return e.Revision()
-}
-
-func (l *Leases) renew(job, k string, rev uint64, stop <-chan struct{}) {
-	t := time.NewTicker(l.opts.LeaseTTL / 3)
+// renew extends the lease every Renew until stop. It cancels the run when the store refuses a
+// renewal, or when a failed one leaves too little time for the next before the lease expires:
+// the run then ends before a successor can take the job.
+func (l *Leases) renew(job string, token int64, valid time.Time, cancel context.CancelCauseFunc, stop <-chan struct{}) {
+	t := time.NewTicker(l.opts.Renew)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.opts.LeaseTTL/3)
-			next, err := l.running.Update(ctx, k, []byte(l.opts.Replica), rev)
-			cancel()
-			if err != nil {
-				l.log.Error("cluster: lease lost while running", slog.String("job", job), slog.Any("error", err))
-				return
-			}
-			rev = next
 		}
+		sent := time.Now()
+		ctx, done := context.WithTimeout(context.Background(), min(l.opts.Renew, max(time.Until(valid), time.Millisecond)))
+		err := l.store.RenewLease(ctx, job, token, l.opts.LeaseTTL)
+		done()
+		if err == nil {
+			valid = sent.Add(l.opts.LeaseTTL)
+			continue
+		}
+		if errors.Is(err, store.ErrLeaseLost) || time.Until(valid) <= l.opts.Renew {
+			l.log.Error("lease lost while running: run cancelled", slog.String("job", job), slog.Any("error", err))
+			cancel(fmt.Errorf("cluster: job %s: %w", job, store.ErrLeaseLost))
+			return
+		}
+		l.log.Warn("renew lease", slog.String("job", job), slog.Any("error", err))
 	}
 }
 
-// Holder returns the replica holding the job's running lease, "" if none.
+// Holder returns the replica holding the job's live lease, "" if none.
 func (l *Leases) Holder(ctx context.Context, job string) (string, error) {
-	e, err := l.running.Get(ctx, key(job))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return "", nil
-	}
+	h, err := l.store.LeaseHolder(ctx, job)
 	if err != nil {
-		return "", fmt.Errorf("cluster: lease holder of %s: %w", job, err)
+		return "", fmt.Errorf("cluster: %w", err)
 	}
-	return string(e.Value()), nil
+	return h, nil
 }

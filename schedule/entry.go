@@ -173,7 +173,7 @@ func (e *entry) claim(trigger string) bool {
 func (e *entry) execute(parent context.Context, trigger string, tick time.Time, id string) (r Run, ran bool) {
 	defer e.s.wg.Done()
 	if c := e.s.Coordinator; c != nil {
-		release, ok, err := c.Acquire(parent, e.job.Name, tick)
+		leased, release, ok, err := c.Acquire(parent, e.job.Name, tick)
 		if err != nil || !ok {
 			if err != nil {
 				e.s.log.Error("job not run: cannot coordinate with other replicas", slog.String("job", e.job.Name), slog.Any("error", err))
@@ -185,6 +185,7 @@ func (e *entry) execute(parent context.Context, trigger string, tick time.Time, 
 			return Run{}, false
 		}
 		defer release()
+		parent = leased
 	}
 
 	r = Run{ID: id, Trigger: trigger, Start: e.s.Now(), Status: StatusRunning}

@@ -43,8 +43,10 @@ var ErrUnknownRun = errors.New("no such run")
 
 // Coordinator decides which of several replicas runs a job. Acquire claims the tick (zero for a
 // manual run) and a lease held until release is called; ok is false when another replica has it.
+// The run's work uses the returned context: it ends when the lease is lost, and it carries the
+// lease to the store, which refuses a commit under a lease that is no longer held.
 type Coordinator interface {
-	Acquire(ctx context.Context, job string, tick time.Time) (release func(), ok bool, err error)
+	Acquire(ctx context.Context, job string, tick time.Time) (run context.Context, release func(), ok bool, err error)
 }
 
 // Scheduler runs jobs on their specs. Its methods are safe for concurrent use.

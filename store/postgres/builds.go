@@ -84,6 +84,9 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 	batch, what := buildBatch(b)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx); err != nil {
+			return err
+		}
 		br := tx.SendBatch(ctx, batch)
 		for _, w := range what {
 			if _, err := br.Exec(); err != nil {

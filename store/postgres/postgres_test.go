@@ -257,3 +257,7 @@ func TestOutboxClaimsKeepChannelsApart(t *testing.T) {
 		t.Fatalf("B after A's claims expired: %v", c)
 	}
 }
+
+func TestLeases(t *testing.T) {
+	storetest.Leases(t, postgrestest.Open(t))
+}
