@@ -65,7 +65,11 @@ func (l *Leases) Acquire(ctx context.Context, job string, tick time.Time) (run c
 	// The lease may expire LeaseTTL after the database granted it, which is after this moment:
 	// counting from here keeps the local deadline on the safe side.
 	sent := time.Now()
-	token, ok, err := l.store.AcquireLease(ctx, job, l.opts.Replica, tick, l.opts.LeaseTTL)
+	// A database that does not answer must not hold the tick (and every later one) forever: the
+	// claim gets the lease's own span, after which this replica skips the tick like a lost claim.
+	actx, cancelAcquire := context.WithTimeout(ctx, l.opts.LeaseTTL)
+	token, ok, err := l.store.AcquireLease(actx, job, l.opts.Replica, tick, l.opts.LeaseTTL)
+	cancelAcquire()
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("cluster: lease of %s: %w", job, err)
 	}
