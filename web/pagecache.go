@@ -30,6 +30,12 @@ var (
 	pageContentType  = []string{"text/html; charset=utf-8"}
 	pageCacheControl = []string{"public, max-age=60"}
 	pageVary         = []string{"Accept-Encoding"}
+	// pageSecurity is what setPageHeaders sets, built once: assigning the slices costs nothing.
+	pageSecurity = func() http.Header {
+		h := http.Header{}
+		setPageHeaders(h)
+		return h
+	}()
 )
 
 // newPage prepares body for serving. The ETag is the body's digest, so servers that render the
@@ -51,6 +57,13 @@ func newPage(body []byte, modified time.Time) *page {
 	return p
 }
 
+// pageCacheBytes bounds the bodies the page cache keeps. A crawler can ask for every channel
+// page; a thousand channels of 50 items take about 20 MB. Past the bound the cache starts over.
+const pageCacheBytes = 32 << 20
+
+// memory is roughly what a page keeps alive.
+func (p *page) memory() int { return len(p.body) + len(p.gzipped) }
+
 // pageCache keeps the rendered directory and channel pages until a build changes what they
 // show. Cache.Put, which every build's documents go through (on this replica after its own
 // build, on the others when it is announced), invalidates them; the next request renders again.
@@ -59,6 +72,7 @@ type pageCache struct {
 
 	mu    sync.RWMutex
 	pages map[string]*page
+	bytes int    // the pages' memory
 	epoch uint64 // grows with every invalidation
 
 	// Renders take turns: the burst of requests that follows a build renders each page once,
@@ -98,7 +112,13 @@ func (c *pageCache) get(key string, render func() (*page, error)) (*page, error)
 	// A build that landed during the render may have changed what the page shows: the render
 	// still answers this request, but the next one renders again.
 	if c.epoch == epoch {
+		if c.bytes+p.memory() > pageCacheBytes {
+			// Rare and cheap: every page renders again on its next request.
+			clear(c.pages)
+			c.bytes = 0
+		}
 		c.pages[key] = p
+		c.bytes += p.memory()
 	}
 	c.mu.Unlock()
 	return p, nil
@@ -110,9 +130,9 @@ func (c *pageCache) get(key string, render func() (*page, error)) (*page, error)
 func (c *pageCache) changed(docs []syndicate.Document) {
 	c.mu.Lock()
 	c.epoch++
-	delete(c.pages, directoryKey)
+	c.forget(directoryKey)
 	for _, d := range docs {
-		delete(c.pages, d.Channel)
+		c.forget(d.Channel)
 	}
 	c.mu.Unlock()
 }
@@ -120,7 +140,9 @@ func (c *pageCache) changed(docs []syndicate.Document) {
 // writePage answers GET or HEAD with p: validators and 304, gzip when accepted.
 func writePage(w http.ResponseWriter, r *http.Request, p *page) {
 	h := w.Header()
-	setPageHeaders(h)
+	for k, v := range pageSecurity {
+		h[k] = v
+	}
 	useGzip := p.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag, etagHeader, body, length := p.etag, p.etagHeader, p.body, p.length
 	if useGzip {
@@ -149,3 +171,11 @@ func writePage(w http.ResponseWriter, r *http.Request, p *page) {
 
 // pagesChanged is the Cache's hook: documents were put, the pages showing them are stale.
 func (s *Server) pagesChanged(docs []syndicate.Document) { s.pages.changed(docs) }
+
+// forget drops a page; c.mu is held.
+func (c *pageCache) forget(key string) {
+	if p, ok := c.pages[key]; ok {
+		c.bytes -= p.memory()
+		delete(c.pages, key)
+	}
+}
