@@ -429,3 +429,14 @@ func TestPageValidatorsAndEncoding(t *testing.T) {
 		}
 	}
 }
+
+// The directory skips making a request id, as feeds do, but keeps a proxy's.
+func TestDirectoryRequestID(t *testing.T) {
+	f := newPagesFixture(t)
+	if r, _ := do(t, "GET", f.replicas[0].url+"/", ""); r.StatusCode != 200 || r.Header.Get(web.RequestIDHeader) != "" {
+		t.Errorf("GET /: %d, request id %q made", r.StatusCode, r.Header.Get(web.RequestIDHeader))
+	}
+	if r, _ := do(t, "GET", f.replicas[0].url+"/", "", web.RequestIDHeader, "proxy-7"); r.Header.Get(web.RequestIDHeader) != "proxy-7" {
+		t.Errorf("proxy's id not kept: %q", r.Header.Get(web.RequestIDHeader))
+	}
+}
