@@ -369,6 +369,10 @@ func TestPageValidatorsAndEncoding(t *testing.T) {
 		if gz.Header.Get("Content-Encoding") != "gzip" {
 			t.Fatalf("%s: no gzip when accepted", path)
 		}
+		// The referrer policy travels in the page, not a header (pagecache.go).
+		if !strings.Contains(identity, `<meta name="referrer" content="strict-origin-when-cross-origin">`) {
+			t.Errorf("%s: no referrer policy", path)
+		}
 		zr, err := gzip.NewReader(strings.NewReader(gzBody))
 		if err != nil {
 			t.Fatal(err)
