@@ -6,7 +6,8 @@
 # Knobs (environment): BENCH_DURATION (3s a round), BENCH_ROUNDS (5), BENCH_WARMUP (1s), BENCH_THREADS (2),
 # BENCH_CONNECTIONS (64), BENCH_CHANNELS (1000, memory), BENCH_PIN (1: server on CPU 0, load
 # generator on CPU 1), BENCH_NICE (-10 as root), BENCH_OUT (BENCHMARKS.md), BENCH_KEEP (0: 1 keeps
-# the work directory with every output), GO (go).
+# the work directory with every output), BENCH_ONLY (serve: only the wrk runs, feeds and GET /,
+# printed and not written to BENCHMARKS.md), GO (go).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +22,9 @@ CHANNELS=${BENCH_CHANNELS:-1000}
 OUT=${BENCH_OUT:-BENCHMARKS.md}
 PIN=${BENCH_PIN:-1}
 FEED=/feeds/lingling.rss
+PAGE=/ # the directory, served from the page cache (web/pagecache.go)
+ONLY=${BENCH_ONLY:-}
+[[ -z $ONLY || $ONLY == serve ]] || { echo "bench: BENCH_ONLY must be empty or serve" >&2; exit 2; }
 NATS_MSGS=100000
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/syndicate-bench.XXXXXX")
@@ -127,7 +131,7 @@ NATS_CLI=$(command -v nats || echo "$GOBIN_DIR/nats")
 NATS_CLI_NOTE=""
 # A named version: the module proxy this machine uses serves v0.5.0 and advises against v0.5.1.
 NATSCLI_VERSION=${BENCH_NATSCLI_VERSION:-v0.5.0}
-if [[ ! -x $NATS_CLI ]]; then
+if [[ ! -x $NATS_CLI && -z $ONLY ]]; then
 	say "go install github.com/nats-io/natscli/nats@$NATSCLI_VERSION"
 	if ! (cd "$WORK" && GOFLAGS= $GO install github.com/nats-io/natscli/nats@$NATSCLI_VERSION) >"$WORK/natscli-install.log" 2>&1; then
 		NATS_CLI_NOTE="natscli install failed: $(tail -n 1 "$WORK/natscli-install.log")"
@@ -159,8 +163,8 @@ start_go() { # label, flags...: starts a feedserver on CPU 0 and sets PORT_<labe
 
 say "starting the servers"
 DEBUG_PORT=$(free_port)
-start_go syndicate -mode syndicate -debug "127.0.0.1:$DEBUG_PORT"
-start_go syndicate-nometrics -mode syndicate -metrics=false
+start_go syndicate -mode syndicate -pages -debug "127.0.0.1:$DEBUG_PORT"
+start_go syndicate-nometrics -mode syndicate -pages -metrics=false
 start_go bare -mode bare
 
 PORT_nginx=$(free_port)
@@ -221,6 +225,22 @@ for s in "${SERVERS[@]}"; do
 	read -r code size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "$url")
 	[[ $code == 200 && $size == "$IDENTITY_BYTES" ]] || die "$s identity: $code $size (want 200 $IDENTITY_BYTES)"
 done
+# GET /, the directory: only Syndicate has one. Both servers must send the same page.
+PAGE_SERVERS=(syndicate syndicate-nometrics)
+declare -A PAGE_ETAG
+for s in "${PAGE_SERVERS[@]}"; do
+	port_var="PORT_${s//-/_}"
+	url="http://127.0.0.1:${!port_var}$PAGE"
+	read -r code size enc etag < <(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{http_code} %{size_download} %header{content-encoding} %header{etag}\n' "$url")
+	[[ $code == 200 && $enc == gzip ]] || die "$s GET $PAGE gzip: $code $enc (want 200 gzip)"
+	PAGE_ETAG[$s]=$etag
+	PAGE_GZIP_BYTES=$size
+	code=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -H "If-None-Match: $etag" -w '%{http_code}' "$url")
+	[[ $code == 304 ]] || die "$s GET $PAGE If-None-Match: $code (want 304)"
+	read -r code PAGE_IDENTITY_BYTES < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "$url")
+	[[ $code == 200 ]] || die "$s GET $PAGE identity: $code (want 200)"
+done
+[[ ${PAGE_ETAG[syndicate]} == "${PAGE_ETAG[syndicate-nometrics]}" ]] || die "the two Syndicate servers send different directories"
 
 declare -A RPS P50 P99 SPREAD CPU PERREQ
 # to_ms converts a wrk latency (850.00us, 1.20ms, 1.05s, 2.00m) to milliseconds.
@@ -232,8 +252,15 @@ to_ms() {
 }
 headers_for() { # server, mode: wrk's -H arguments, one a line
 	case $2 in
-	gzip) printf '%s\n' -H 'Accept-Encoding: gzip' ;;
+	gzip | page-gzip) printf '%s\n' -H 'Accept-Encoding: gzip' ;;
 	304) printf '%s\n' -H 'Accept-Encoding: gzip' -H "If-None-Match: ${ETAG[$1]}" ;;
+	page-304) printf '%s\n' -H 'Accept-Encoding: gzip' -H "If-None-Match: ${PAGE_ETAG[$1]}" ;;
+	esac
+}
+path_for() { # mode: the path it requests
+	case $1 in
+	page-*) echo "$PAGE" ;;
+	*) echo "$FEED" ;;
 	esac
 }
 # server_pids prints the processes serving for $1: a feedserver, or nginx's master and worker.
@@ -255,7 +282,7 @@ HZ=$(getconf CLK_TCK)
 load() { # server, mode, round
 	local s=$1 mode=$2 round=$3 port_var="PORT_${1//-/_}" hdr=()
 	mapfile -t hdr < <(headers_for "$s" "$mode")
-	local url="http://127.0.0.1:${!port_var}$FEED" f=$WORK/wrk-$s-$mode-$round.txt
+	local url="http://127.0.0.1:${!port_var}$(path_for "$mode")" f=$WORK/wrk-$s-$mode-$round.txt
 	if [[ $round == 1 ]]; then
 		"${CLI[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${hdr[@]}" "$url" >/dev/null
 	fi
@@ -279,25 +306,99 @@ load() { # server, mode, round
 	say "$(printf '%-20s %-8s round %d %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %3d %%, %5.1f µs/req' "$s" "$mode" "$round" "$rps" "$p50" "$p99" "$cpu" "$per")"
 }
 MODES=(gzip 304 identity)
+PAGE_MODES=(page-gzip page-304 page-identity)
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$WORK/serve.txt"
 # Rounds interleave the servers, each round starting with the next one, so load from outside
-# the benchmark falls on all of them alike; the median round (by req/s) is reported.
-for mode in "${MODES[@]}"; do
+# the benchmark falls on all of them alike; the median round (by req/s) is reported. GET / runs
+# in the same rounds as the feed, right after it on the same server, so the two rates compare.
+for i in "${!MODES[@]}"; do
+	mode=${MODES[$i]} page_mode=${PAGE_MODES[$i]}
 	for round in $(seq "$ROUNDS"); do
 		n=${#SERVERS[@]}
-		for i in $(seq 0 $((n - 1))); do load "${SERVERS[$(((i + round - 1) % n))]}" "$mode" "$round"; done
+		for j in $(seq 0 $((n - 1))); do
+			s=${SERVERS[$(((j + round - 1) % n))]}
+			load "$s" "$mode" "$round"
+			if [[ " ${PAGE_SERVERS[*]} " == *" $s "* ]]; then load "$s" "$page_mode" "$round"; fi
+		done
 	done
 done
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-for mode in "${MODES[@]}"; do
+for mode in "${MODES[@]}" "${PAGE_MODES[@]}"; do
 	for s in "${SERVERS[@]}"; do
+		[[ $mode != page-* || " ${PAGE_SERVERS[*]} " == *" $s "* ]] || continue
 		read -r rps p50 p99 cpu per lo hi < <(awk -v s="$s" -v m="$mode" '$1 == s && $2 == m' "$WORK/serve.txt" | sort -k4,4g |
 			awk '{r[NR] = $4; a[NR] = $5; b[NR] = $6; c[NR] = $7; u[NR] = $8} END {m = int((NR + 1) / 2); print r[m], a[m], b[m], c[m], u[m], r[1], r[NR]}')
 		RPS[$s.$mode]=$rps P50[$s.$mode]=$p50 P99[$s.$mode]=$p99 CPU[$s.$mode]=$cpu PERREQ[$s.$mode]=$per
 		SPREAD[$s.$mode]="$(fmt_int "$lo")–$(fmt_int "$hi")"
 	done
 done
+
+# The Serve rows of the table, and how GET / compares with the feed.
+TABLE=$WORK/table.md
+row() {
+	local out="|" c
+	for c in "$@"; do out+=" $c |"; done
+	echo "$out" >>"$TABLE"
+}
+{
+	echo "| Area | Case | Result | × nginx | p50 ms | × nginx | p99 ms | × nginx |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+} >"$TABLE"
+label_of() {
+	case $1 in
+	nginx) echo "nginx (static files, gzip_static)" ;;
+	bare) echo "bare net/http" ;;
+	syndicate) echo "Syndicate (metrics on)" ;;
+	syndicate-nometrics) echo "Syndicate (metrics off)" ;;
+	esac
+}
+for mode in "${MODES[@]}"; do
+	case $mode in
+	gzip) what="gzip 200 ($(fmt_int "$GZIP_BYTES") B)" ;;
+	304) what="If-None-Match 304" ;;
+	identity) what="identity 200 ($(fmt_int "$IDENTITY_BYTES") B)" ;;
+	esac
+	for s in "${SERVERS[@]}"; do
+		k=$s.$mode
+		row "Serve" "$what: $(label_of "$s")" "$(fmt_int "${RPS[$k]}") req/s (${SPREAD[$k]}); server CPU ${CPU[$k]} %, ${PERREQ[$k]} µs/req" "$(ratio "${RPS[$k]}" "${RPS[nginx.$mode]}")" \
+			"${P50[$k]}" "$(ratio "${P50[$k]}" "${P50[nginx.$mode]}")" "${P99[$k]}" "$(ratio "${P99[$k]}" "${P99[nginx.$mode]}")"
+	done
+done
+for mode in "${MODES[@]}"; do
+	case $mode in
+	gzip) what="gzip 200 ($(fmt_int "$PAGE_GZIP_BYTES") B)" ;;
+	304) what="If-None-Match 304" ;;
+	identity) what="identity 200 ($(fmt_int "$PAGE_IDENTITY_BYTES") B)" ;;
+	esac
+	for s in "${PAGE_SERVERS[@]}"; do
+		k=$s.page-$mode
+		# No nginx counterpart: the ratio column compares with the same server's feed rate.
+		row "Serve GET $PAGE" "$what: $(label_of "$s")" "$(fmt_int "${RPS[$k]}") req/s (${SPREAD[$k]}); server CPU ${CPU[$k]} %, ${PERREQ[$k]} µs/req" "$(ratio "${RPS[$k]}" "${RPS[$s.$mode]}") × feed" \
+			"${P50[$k]}" "" "${P99[$k]}" ""
+	done
+done
+# page_targets: GET / at ≥ 50 % of the feed-serving rate (issue 14), judged like the feed targets
+# on the median of the per-round ratios, Syndicate with metrics on.
+page_targets() {
+	local mode r
+	for mode in "${MODES[@]}"; do
+		r=$(awk -v m="$mode" -v pm="page-$mode" '$1 == "syndicate" && $2 == pm {p[$3] = $4} $1 == "syndicate" && $2 == m {f[$3] = $4}
+			END {for (k in p) if (f[k] > 0) print p[k] / f[k]}' "$WORK/serve.txt" | sort -g |
+			awk '{r[NR] = $1} END {printf "%.3f", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2}')
+		echo "- GET $PAGE, $mode: Syndicate served $(awk -v r="$r" 'BEGIN {printf "%.0f", 100 * r}') % of its feed-serving rate (median of the per-round ratios; target ≥ 50 %): $(verdict "$r" ">=" 0.50)." \
+			"$(fmt_int "${RPS[syndicate.page-$mode]}") req/s against $(fmt_int "${RPS[syndicate.$mode]}") req/s; p99 ${P99[syndicate.page-$mode]} ms."
+	done
+}
+verdict() { if awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { exit !(op == ">=" ? a >= b : a < b) }'; then echo "met"; else echo "**missed**"; fi; }
+if [[ $ONLY == serve ]]; then
+	echo
+	cat "$TABLE"
+	echo
+	page_targets
+	say "BENCH_ONLY=serve: done, $OUT not written"
+	exit 0
+fi
 
 # Where the time goes: a CPU profile of the Syndicate server under the same load.
 PROFILE_SHOW='syndicate/web|syndicate/metrics|ServeMux|Header.Clone|chunkWriter..writeHeader$|linux.Syscall6$|runtime.mallocgc$|gcBgMarkWorker$|conn..serve$|conn..readRequest$'
@@ -346,7 +447,7 @@ gobench() { # out, args...
 field() { awk -v n="$3" -v c="$2" '$1 == n {print $c}' "$WORK/$1.txt"; }
 
 say "handler benchmarks (web)"
-gobench handler -bench 'ServeFeed' ./web/
+gobench handler -bench 'Serve(Feed|Directory)' ./web/
 
 say "render benchmarks (feed)"
 gobench render -bench 'Benchmark(Render|Encode|Hygiene)' ./feed/
@@ -424,12 +525,6 @@ mem bare
 
 # --- report ------------------------------------------------------------------------------------
 
-TABLE=$WORK/table.md
-row() {
-	local out="|" c
-	for c in "$@"; do out+=" $c |"; done
-	echo "$out" >>"$TABLE"
-}
 # bcell formats benchmark $2 of run $1 as "µs per $3, allocs (, B)", or says why it is missing.
 bcell() {
 	local ns
@@ -443,32 +538,8 @@ bcell() {
 	echo
 }
 
-{
-	echo "| Area | Case | Result | × nginx | p50 ms | × nginx | p99 ms | × nginx |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-} >"$TABLE"
-label_of() {
-	case $1 in
-	nginx) echo "nginx (static files, gzip_static)" ;;
-	bare) echo "bare net/http" ;;
-	syndicate) echo "Syndicate (metrics on)" ;;
-	syndicate-nometrics) echo "Syndicate (metrics off)" ;;
-	esac
-}
 for mode in "${MODES[@]}"; do
-	case $mode in
-	gzip) what="gzip 200 ($(fmt_int "$GZIP_BYTES") B)" ;;
-	304) what="If-None-Match 304" ;;
-	identity) what="identity 200 ($(fmt_int "$IDENTITY_BYTES") B)" ;;
-	esac
-	for s in "${SERVERS[@]}"; do
-		k=$s.$mode
-		row "Serve" "$what: $(label_of "$s")" "$(fmt_int "${RPS[$k]}") req/s (${SPREAD[$k]}); server CPU ${CPU[$k]} %, ${PERREQ[$k]} µs/req" "$(ratio "${RPS[$k]}" "${RPS[nginx.$mode]}")" \
-			"${P50[$k]}" "$(ratio "${P50[$k]}" "${P50[nginx.$mode]}")" "${P99[$k]}" "$(ratio "${P99[$k]}" "${P99[nginx.$mode]}")"
-	done
-done
-for mode in "${MODES[@]}"; do
-	for variant in ServeFeed ServeFeedNoMetrics ServeFeedBare; do
+	for variant in ServeFeed ServeFeedNoMetrics ServeFeedBare ServeDirectory; do
 		n=Benchmark$variant/$mode
 		row "Handler" "$n" "$(bcell handler "$n" req bytes)" "" "" "" "" ""
 	done
@@ -503,7 +574,6 @@ done
 
 # Targets (issue 8): Syndicate ≥ 90 % of bare for gzip 200 and 304, p99 < 20 ms, ≤ 150 MB.
 TARGETS=$WORK/targets.md
-verdict() { if awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { exit !(op == ">=" ? a >= b : a < b) }'; then echo "met"; else echo "**missed**"; fi; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "–"; else printf "%.0f", 100 * a / b }'; }
 {
 	for mode in gzip 304; do
@@ -525,6 +595,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "–"; else print
 		echo "- p99 at $CONNS connections, $mode: Syndicate ${P99[syndicate.$mode]} ms (target < 20 ms): $(verdict "${P99[syndicate.$mode]}" "<" 20)." \
 			"bare ${P99[bare.$mode]} ms, nginx ${P99[nginx.$mode]} ms."
 	done
+	page_targets
 	mb=$(($(memval syndicate vmhwm_kb) / 1024))
 	echo "- memory for $CHANNELS channels: peak RSS $mb MB (target ≤ 150 MB): $(if ((mb <= 150)); then echo met; else echo "**missed**"; fi)."
 	# Issue 6: full rebuild ≤ 5 s, incremental ≤ 50 ms, per engine.
@@ -558,6 +629,9 @@ ELAPSED=$(($(date +%s) - STARTED))
 	echo "- Feed: 50 full-text items of the 零陵 story (demo/lingling-article.json) with distinct ids, rendered by"
 	echo "  feed.RenderAll (bench/feeddata): $FEED is $(fmt_int "$IDENTITY_BYTES") B, $(fmt_int "$GZIP_BYTES") B gzipped (syndicate.GzipOf,"
 	echo "  once, as builds do). The three servers send the same bytes: nginx reads the files bench/feedserver -write produced."
+	echo "- GET $PAGE: Syndicate's directory of the same tree, its articles in a SQLite store (bench/feedserver -pages),"
+	echo "  $(fmt_int "$PAGE_IDENTITY_BYTES") B, $(fmt_int "$PAGE_GZIP_BYTES") B gzipped, rendered once and served from the page cache; run right after"
+	echo "  the feed on the same server in every round, its ratio column is against that server's feed rate."
 	echo "- Load: wrk -t$THREADS -c$CONNS -d$DURATION --latency, one server at a time, $ROUNDS rounds interleaving the servers"
 	echo "  (a $WARMUP warm-up before the first); the median round by req/s is shown with its latencies, and the range"
 	echo "  of all rounds in brackets. $PINNING; $NICE_NOTE."

@@ -1,14 +1,19 @@
 package web_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/bench/bare"
 	"github.com/yongzhou-news/syndicate/bench/feeddata"
 	"github.com/yongzhou-news/syndicate/metrics"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/web"
 )
 
@@ -60,6 +65,11 @@ func benchDocs(b *testing.B) (*syndicate.Tree, []syndicate.Document) {
 // benchHandler runs the three requests a feed reader makes against h: a first fetch with gzip, a
 // revalidation that matches (304), and a fetch without gzip.
 func benchHandler(b *testing.B, h http.Handler, gzipETag string) {
+	benchPath(b, h, "/feeds/lingling.rss", gzipETag)
+}
+
+// benchPath runs the three requests against path.
+func benchPath(b *testing.B, h http.Handler, path, gzipETag string) {
 	cases := []struct {
 		name   string
 		header map[string]string
@@ -71,7 +81,7 @@ func benchHandler(b *testing.B, h http.Handler, gzipETag string) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			r := httptest.NewRequest(http.MethodGet, "/feeds/lingling.rss", nil)
+			r := httptest.NewRequest(http.MethodGet, path, nil)
 			for k, v := range c.header {
 				r.Header.Set(k, v)
 			}
@@ -109,6 +119,34 @@ func newBenchServer(b *testing.B, m *metrics.Metrics) (http.Handler, string) {
 func BenchmarkServeFeed(b *testing.B) {
 	h, etag := newBenchServer(b, metrics.New())
 	benchHandler(b, h, etag)
+}
+
+// BenchmarkServeDirectory is GET / as production serves it, behind the same layers as a feed:
+// the directory of the benchmark tree (县市区 and 零陵 with its 50 articles in a real SQLite
+// store), rendered once after the documents were put and served from the page cache.
+func BenchmarkServeDirectory(b *testing.B) {
+	tree, docs := benchDocs(b)
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "s.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := feeddata.StoreArticles(context.Background(), st, tree, 1); err != nil {
+		b.Fatal(err)
+	}
+	s := web.New(web.Options{Store: st, Tree: tree, Site: feeddata.Site, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := s.Cache().Put(docs...); err != nil {
+		b.Fatal(err)
+	}
+	w := &sink{}
+	w.reset()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Accept-Encoding", "gzip")
+	s.Handler().ServeHTTP(w, r)
+	if w.status != http.StatusOK {
+		b.Fatalf("GET /: %d", w.status)
+	}
+	benchPath(b, s.Handler(), "/", w.h.Get("Etag"))
 }
 
 // BenchmarkServeFeedNoMetrics is the same without metrics: the difference is their price.

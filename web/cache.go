@@ -55,6 +55,8 @@ type Cache struct {
 	identity *identityCache
 	// links returns a document's Link header value, computed once per build.
 	links func(channel, format string) []string
+	// changed, when set, learns of every Put: the pages showing these channels are out of date.
+	changed func(docs []syndicate.Document)
 }
 
 // NewCache returns an empty cache that keeps up to identityBytes of identity bodies.
@@ -86,6 +88,9 @@ func (c *Cache) Put(docs ...syndicate.Document) error {
 	c.mu.Unlock()
 	for _, old := range replaced {
 		c.identity.forget(old)
+	}
+	if c.changed != nil {
+		c.changed(docs)
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -67,12 +69,14 @@ func (s *Server) feedLinks(slug, title string) []link {
 	return out
 }
 
-// items returns the newest n items of a channel's subtree for display.
-func (s *Server) items(r *http.Request, slug string, n int) ([]item, error) {
-	arts, err := s.store.NewestItems(r.Context(), s.tree.Subtree(slug), n)
+// items returns the newest n items of a channel's subtree for display, and the newest change
+// among them.
+func (s *Server) items(ctx context.Context, slug string, n int) ([]item, time.Time, error) {
+	arts, err := s.store.NewestItems(ctx, s.tree.Subtree(slug), n)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
+	var newest time.Time
 	out := make([]item, 0, len(arts))
 	for i := range arts {
 		a := &arts[i]
@@ -81,50 +85,83 @@ func (s *Server) items(r *http.Request, slug string, n int) ([]item, error) {
 			title = "(无标题)"
 		}
 		out = append(out, item{Title: title, URL: s.site.ArticleURL(a), Summary: sanitize.Line(a.Summary),
-			Date: a.PublishedAt.In(s.loc())})
+			Date: a.PublishedAt.In(s.pages.zone)})
+		newest = latest(newest, a.PublishedAt, a.UpdatedAt)
 	}
-	return out, nil
+	return out, newest, nil
 }
 
-func (s *Server) loc() *time.Location {
-	if l, err := time.LoadLocation(s.site.Timezone); err == nil {
-		return l
-	}
-	return time.UTC
-}
-
-func (s *Server) nodes(r *http.Request, parent string) ([]node, error) {
+// nodes returns parent's children, each with its newest items and its own children, and the
+// newest change among all their items.
+func (s *Server) nodes(ctx context.Context, parent string) ([]node, time.Time, error) {
 	var out []node
+	var newest time.Time
 	for _, slug := range s.tree.Children(parent) {
 		c, _ := s.tree.Channel(slug)
-		items, err := s.items(r, slug, DirectoryItems)
+		items, t, err := s.items(ctx, slug, DirectoryItems)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
-		children, err := s.nodes(r, slug)
+		children, tc, err := s.nodes(ctx, slug)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
+		newest = latest(newest, t, tc, s.documentsModified(slug))
 		out = append(out, node{Channel: plainChannel(c), Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items, Children: children})
 	}
-	return out, nil
+	return out, newest, nil
 }
 
-// directoryPage answers GET /: the channel tree in configuration order, each channel with its
-// newest items and subscribe links, and autodiscovery of the site-wide feed.
+// documentsModified is when the channel's served feed documents last changed (zero before its
+// first build): a page's Last-Modified moves with the builds that change it, as the feeds' does.
+func (s *Server) documentsModified(slug string) time.Time {
+	var t time.Time
+	for _, f := range syndicate.Formats {
+		if e, ok := s.cache.get(slug + "." + f); ok {
+			t = latest(t, time.Unix(e.modUnix, 0))
+		}
+	}
+	return t
+}
+
+func latest(ts ...time.Time) time.Time {
+	var t time.Time
+	for _, v := range ts {
+		if v.After(t) {
+			t = v
+		}
+	}
+	return t
+}
+
+// renderTimeout bounds a page render, which outlives the request that started it: the page is
+// cached for the requests that follow, and they must not fail because the first client left.
+const renderTimeout = 10 * time.Second
+
+// directoryPage answers GET and HEAD /: the channel tree in configuration order, each channel
+// with its newest items and subscribe links, and autodiscovery of the site-wide feed. It is
+// rendered once per build that changes it (pagecache.go), from stored data only, so every
+// replica serves the same bytes for the same store state.
 func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
-	nodes, err := s.nodes(r, "")
+	p, err := s.pages.get(directoryKey, func() (*page, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
+		defer cancel()
+		nodes, newest, err := s.nodes(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		title := sanitize.Line(s.site.Title)
+		return s.renderPage("directory.html", pageData{Title: title, Nodes: nodes, SiteFeeds: s.feedLinks(syndicate.SiteFeed, ""),
+			Alternates: s.feedLinks(syndicate.SiteFeed, title+" ")}, latest(newest, s.documentsModified(syndicate.SiteFeed)))
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	site := s.feedLinks(syndicate.SiteFeed, "")
-	title := sanitize.Line(s.site.Title)
-	s.render(w, r, "directory.html", pageData{Title: title, Nodes: nodes, SiteFeeds: site,
-		Alternates: s.feedLinks(syndicate.SiteFeed, title+" ")})
+	writePage(w, r, p)
 }
 
-// channelPage answers GET /channels/{slug}.
+// channelPage answers GET and HEAD /channels/{slug}, cached like the directory.
 func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
 	c, ok := s.tree.Channel(slug)
@@ -132,15 +169,23 @@ func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	items, err := s.items(r, slug, c.Limit)
+	p, err := s.pages.get(slug, func() (*page, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
+		defer cancel()
+		items, newest, err := s.items(ctx, slug, c.Limit)
+		if err != nil {
+			return nil, err
+		}
+		c := plainChannel(c)
+		n := node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items}
+		return s.renderPage("channel.html", pageData{Title: pageTitle(c.Title, s.site.Title), Node: n,
+			Alternates: s.feedLinks(slug, c.Title+" ")}, latest(newest, s.documentsModified(slug)))
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c = plainChannel(c)
-	n := node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items}
-	s.render(w, r, "channel.html", pageData{Title: pageTitle(c.Title, s.site.Title), Node: n,
-		Alternates: s.feedLinks(slug, c.Title+" ")})
+	writePage(w, r, p)
 }
 
 // articlePage answers GET /articles/{id}, the link of items whose article has no URL of its own.
@@ -214,12 +259,31 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data pageData) {
+// execute runs a page template with the site's plain-text title and description.
+func (s *Server) execute(name string, data pageData) ([]byte, error) {
 	data.Site = s.site
 	data.Site.Title = sanitize.Line(s.site.Title)
 	data.Site.Description = sanitize.Line(s.site.Description)
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// renderPage renders a cacheable page; modified is the newest change it shows.
+func (s *Server) renderPage(name string, data pageData, modified time.Time) (*page, error) {
+	body, err := s.execute(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return newPage(trim(body), modified), nil
+}
+
+// render answers with a page rendered for this request alone.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data pageData) {
+	body, err := s.execute(name, data)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -227,5 +291,5 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	setPageHeaders(h)
 	h.Set("Cache-Control", "public, max-age=60")
-	w.Write(buf.Bytes())
+	w.Write(body)
 }

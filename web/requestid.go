@@ -22,7 +22,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
 		if id == "" || len(id) > 128 {
-			if isFeedPath(r.URL.Path) {
+			if isFeedPath(r.URL.Path) || r.URL.Path == "/" { // the directory too: served from memory (pagecache.go)
 				next.ServeHTTP(w, r)
 				return
 			}

@@ -71,6 +71,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	cc      *cacheControl
 	cache   *Cache
+	pages   *pageCache // rendered directory and channel pages (pagecache.go)
 	mux     *http.ServeMux
 	http    *http.Server
 }
@@ -85,6 +86,7 @@ func New(o Options) *Server {
 		o.IdentityCacheBytes = DefaultIdentityCacheBytes
 	}
 	s.cache = NewCache(o.IdentityCacheBytes)
+	s.pages, s.cache.changed = newPageCache(o.Site.Timezone), s.pagesChanged
 	if o.Cache.Min <= 0 {
 		o.Cache.Min = time.Minute
 	}

@@ -4,12 +4,14 @@
 package feeddata
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/demo"
 	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // Items is the number of items of every benchmark feed, the default channel limit.
@@ -50,9 +52,9 @@ func Tree(n int) (*syndicate.Tree, error) {
 	return t, nil
 }
 
-// Documents renders channel i's feed in every format. Item ids and publication times differ
+// Articles returns channel i's 50 articles, newest first. Item ids and publication times differ
 // between channels, so no two channels share bytes.
-func Documents(tree *syndicate.Tree, i int) ([]syndicate.Document, error) {
+func Articles(tree *syndicate.Tree, i int) ([]syndicate.Article, error) {
 	recs, err := demo.Articles()
 	if err != nil {
 		return nil, fmt.Errorf("feeddata: %w", err)
@@ -60,8 +62,7 @@ func Documents(tree *syndicate.Tree, i int) ([]syndicate.Document, error) {
 	a := recs[0].Article
 	a.Normalize()
 	slug := Slug(i)
-	ch, ok := tree.Channel(slug)
-	if !ok {
+	if !tree.Has(slug) {
 		return nil, fmt.Errorf("feeddata: channel %q is not in the tree", slug)
 	}
 	items := make([]syndicate.Article, Items)
@@ -73,6 +74,17 @@ func Documents(tree *syndicate.Tree, i int) ([]syndicate.Document, error) {
 		items[j].UpdatedAt = items[j].PublishedAt
 		items[j].ImageURL = fmt.Sprintf("/images/%04d-%02d.jpg", i, j)
 	}
+	return items, nil
+}
+
+// Documents renders channel i's feed of Articles(tree, i) in every format.
+func Documents(tree *syndicate.Tree, i int) ([]syndicate.Document, error) {
+	items, err := Articles(tree, i)
+	if err != nil {
+		return nil, err
+	}
+	slug := Slug(i)
+	ch, _ := tree.Channel(slug)
 	in := feed.Input{
 		Site: Site, Tree: tree, Channel: ch, Items: items, Updated: items[0].UpdatedAt,
 		TTL: 10 * time.Minute, Hubs: []string{"https://websub.example.org/hub"},
@@ -91,4 +103,21 @@ func Documents(tree *syndicate.Tree, i int) ([]syndicate.Document, error) {
 		docs = append(docs, syndicate.Document{Channel: slug, Format: f, Body: b, ETag: syndicate.ETagOf(b), Modified: Modified})
 	}
 	return docs, nil
+}
+
+// StoreArticles saves the articles of channels 0 to n-1 in st, for what reads the store rather
+// than the documents: the directory and channel pages.
+func StoreArticles(ctx context.Context, st store.Store, tree *syndicate.Tree, n int) error {
+	for i := range n {
+		items, err := Articles(tree, i)
+		if err != nil {
+			return err
+		}
+		for _, a := range items {
+			if _, err := st.UpsertArticle(ctx, a); err != nil {
+				return fmt.Errorf("feeddata: store %s: %w", a.ID, err)
+			}
+		}
+	}
+	return nil
 }

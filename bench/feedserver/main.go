@@ -1,7 +1,7 @@
 // Command feedserver serves benchmark feeds for bench/run.sh: 50-item full-text documents rendered
 // by feed.RenderAll (see bench/feeddata), either through Syndicate's real web.Server (-mode
-// syndicate, metrics on as in production) or through the minimal handler of bench/bare (-mode
-// bare). It can also write the same bytes as static files for nginx (-write) and report the
+// syndicate, metrics on as in production; with -pages also the directory, GET /, from the same
+// articles in a SQLite store) or through the minimal handler of bench/bare (-mode bare). It can also write the same bytes as static files for nginx (-write) and report the
 // memory a server holding many channels needs (-mem).
 package main
 
@@ -28,6 +28,7 @@ import (
 	"github.com/yongzhou-news/syndicate/bench/bare"
 	"github.com/yongzhou-news/syndicate/bench/feeddata"
 	"github.com/yongzhou-news/syndicate/metrics"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/web"
 )
 
@@ -48,6 +49,7 @@ func run() error {
 	mem := flag.Bool("mem", false, "load, warm up, print memory figures and exit")
 	memProfile := flag.String("memprofile", "", "with -mem: write a heap profile here")
 	debugAddr := flag.String("debug", "", "serve net/http/pprof on this address (a listener of its own)")
+	withPages := flag.Bool("pages", false, "syndicate mode: store the channels' articles in a temporary SQLite store, so the directory (GET /) and channel pages have something to show")
 	flag.Parse()
 
 	tree, err := feeddata.Tree(*channels)
@@ -65,6 +67,14 @@ func run() error {
 		o := web.Options{Tree: tree, Site: feeddata.Site, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		if *withMetrics {
 			o.Metrics = metrics.New()
+		}
+		if *withPages {
+			st, cleanup, err := pageStore(tree, *channels)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			o.Store = st
 		}
 		s := web.New(o)
 		h = s.Handler()
@@ -134,6 +144,31 @@ func load(tree *syndicate.Tree, n int, put func([]syndicate.Document) error) err
 		}
 	}
 	return first
+}
+
+// pageStore is a SQLite store in a temporary directory holding the channels' articles, and the
+// function that removes it.
+func pageStore(tree *syndicate.Tree, channels int) (*sqlite.DB, func(), error) {
+	dir, err := os.MkdirTemp("", "feedserver-pages-")
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "pages.db"))
+	if err == nil {
+		err = feeddata.StoreArticles(ctx, st, tree, channels)
+	}
+	cleanup := func() {
+		if st != nil {
+			st.Close()
+		}
+		os.RemoveAll(dir)
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return st, cleanup, nil
 }
 
 // serve listens on addr with the timeouts web.Server.Listen uses, until SIGINT or SIGTERM.

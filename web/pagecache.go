@@ -1,0 +1,189 @@
+package web
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+)
+
+// directoryKey is the page cache's key for GET /; channel pages are keyed by their slug, which
+// is never empty.
+const directoryKey = ""
+
+// page is a rendered directory or channel page with everything a request needs, computed once
+// per render, like a feed document in the Cache.
+type page struct {
+	body, gzipped          []byte
+	etag, gzipETag         string
+	modUnix                int64 // math.MaxInt64 when the page has no Last-Modified
+	etagHeader, gzipHeader []string
+	lmHeader               []string // nil: no Last-Modified
+	length, gzipLength     []string
+}
+
+// Header values every page shares; never modified.
+var (
+	pageContentType  = []string{"text/html; charset=utf-8"}
+	pageCacheControl = []string{"public, max-age=60"}
+	pageVary         = []string{"Accept-Encoding"}
+	// pageSecurity is what setPageHeaders sets, built once: assigning the slices costs nothing.
+	// Referrer-Policy is left to the page's <meta name="referrer"> (layout.html), which says the
+	// same: a ninth header key makes net/http's header map outgrow its small form, and that
+	// growth was half the cost of serving a cached page.
+	pageSecurity = func() http.Header {
+		h := http.Header{}
+		setPageHeaders(h)
+		h.Del("Referrer-Policy")
+		return h
+	}()
+)
+
+// newPage prepares body for serving. The ETag is the body's digest, so servers that render the
+// same store state send the same validators; modified is the newest change the page shows.
+func newPage(body []byte, modified time.Time) *page {
+	p := &page{body: body, etag: syndicate.ETagOf(body), modUnix: math.MaxInt64}
+	p.etagHeader = []string{p.etag}
+	p.length = []string{strconv.Itoa(len(body))}
+	if !modified.IsZero() {
+		p.modUnix = modified.Unix()
+		p.lmHeader = []string{modified.UTC().Format(http.TimeFormat)}
+	}
+	if gz := syndicate.GzipOf(body); len(gz) < len(body) {
+		p.gzipped = trim(gz)
+		p.gzipETag = p.etag[:len(p.etag)-1] + `-gz"`
+		p.gzipHeader = []string{p.gzipETag}
+		p.gzipLength = []string{strconv.Itoa(len(p.gzipped))}
+	}
+	return p
+}
+
+// pageCacheBytes bounds the bodies the page cache keeps. A crawler can ask for every channel
+// page; a thousand channels of 50 items take about 20 MB. Past the bound the cache starts over.
+const pageCacheBytes = 32 << 20
+
+// memory is roughly what a page keeps alive.
+func (p *page) memory() int { return len(p.body) + len(p.gzipped) }
+
+// pageCache keeps the rendered directory and channel pages until a build changes what they
+// show. Cache.Put, which every build's documents go through (on this replica after its own
+// build, on the others when it is announced), invalidates them; the next request renders again.
+type pageCache struct {
+	zone *time.Location // the site's time zone, loaded once
+
+	mu    sync.RWMutex
+	pages map[string]*page
+	bytes int    // the pages' memory
+	epoch uint64 // grows with every invalidation
+
+	// Renders take turns: the burst of requests that follows a build renders each page once,
+	// and the store sees one render's queries at a time.
+	render sync.Mutex
+}
+
+func newPageCache(timezone string) *pageCache {
+	zone, err := time.LoadLocation(timezone)
+	if err != nil {
+		zone = time.UTC
+	}
+	return &pageCache{zone: zone, pages: map[string]*page{}}
+}
+
+// get returns the cached page for key, rendering it if there is none.
+func (c *pageCache) get(key string, render func() (*page, error)) (*page, error) {
+	c.mu.RLock()
+	p := c.pages[key]
+	c.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	c.render.Lock()
+	defer c.render.Unlock()
+	c.mu.RLock()
+	p, epoch := c.pages[key], c.epoch
+	c.mu.RUnlock()
+	if p != nil { // rendered while this request waited its turn
+		return p, nil
+	}
+	p, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	// A build that landed during the render may have changed what the page shows: the render
+	// still answers this request, but the next one renders again.
+	if c.epoch == epoch {
+		if c.bytes+p.memory() > pageCacheBytes {
+			// Rare and cheap: every page renders again on its next request.
+			clear(c.pages)
+			c.bytes = 0
+		}
+		c.pages[key] = p
+		c.bytes += p.memory()
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// changed forgets the pages that documents of these channels change: the directory, which
+// shows every channel, and each channel's own page. A parent's page shows its subtree's items
+// too, but a change there changes the parent's feed as well, whose build comes through here.
+func (c *pageCache) changed(docs []syndicate.Document) {
+	c.mu.Lock()
+	c.epoch++
+	c.forget(directoryKey)
+	for _, d := range docs {
+		c.forget(d.Channel)
+	}
+	c.mu.Unlock()
+}
+
+// writePage answers GET or HEAD with p: validators and 304, gzip when accepted.
+func writePage(w http.ResponseWriter, r *http.Request, p *page) {
+	h := w.Header()
+	for k, v := range pageSecurity {
+		h[k] = v
+	}
+	useGzip, acceptable := chooseGzip(r, p.gzipped != nil)
+	if !acceptable {
+		notAcceptable(w)
+		return
+	}
+	etag, etagHeader, body, length := p.etag, p.etagHeader, p.body, p.length
+	if useGzip {
+		etag, etagHeader, body, length = p.gzipETag, p.gzipHeader, p.gzipped, p.gzipLength
+	}
+	h["Etag"] = etagHeader
+	if p.lmHeader != nil {
+		h["Last-Modified"] = p.lmHeader
+	}
+	h["Vary"] = pageVary
+	h["Cache-Control"] = pageCacheControl
+	if notModified(r, etag, p.etag, p.modUnix) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = pageContentType
+	if useGzip {
+		h["Content-Encoding"] = gzipValue
+	}
+	h["Content-Length"] = length
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
+
+// pagesChanged is the Cache's hook: documents were put, the pages showing them are stale.
+func (s *Server) pagesChanged(docs []syndicate.Document) { s.pages.changed(docs) }
+
+// forget drops a page; c.mu is held.
+func (c *pageCache) forget(key string) {
+	if p, ok := c.pages[key]; ok {
+		c.bytes -= p.memory()
+		delete(c.pages, key)
+	}
+}
