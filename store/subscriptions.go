@@ -24,8 +24,9 @@ type Subscriptions interface {
 	// ListSubscriptions lists every subscription not expired at now, by topic then callback.
 	ListSubscriptions(ctx context.Context, now time.Time) ([]Subscription, error)
 	// CountSubscriptions counts the subscriptions not expired at now to topic, and those whose
-	// callback is on host, for the hub's limits.
-	CountSubscriptions(ctx context.Context, topic, host string, now time.Time) (byTopic, byHost int, err error)
+	// callback is on host, leaving out callback's own subscription to topic (a renewal adds
+	// none), for the hub's limits.
+	CountSubscriptions(ctx context.Context, callback, topic, host string, now time.Time) (byTopic, byHost int, err error)
 	// PurgeSubscriptions deletes the subscriptions expired at now and reports how many.
 	PurgeSubscriptions(ctx context.Context, now time.Time) (int64, error)
 }

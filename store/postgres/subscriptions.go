@@ -93,12 +93,12 @@ func (s *DB) ListSubscriptions(ctx context.Context, now time.Time) ([]store.Subs
 }
 
 // CountSubscriptions implements store.Subscriptions.
-func (s *DB) CountSubscriptions(ctx context.Context, topic, host string, now time.Time) (int, int, error) {
+func (s *DB) CountSubscriptions(ctx context.Context, callback, topic, host string, now time.Time) (int, int, error) {
 	var byTopic, byHost int
 	err := s.pool.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM websub_subscriptions WHERE topic = $1 AND expires_at > $3),
-			(SELECT count(*) FROM websub_subscriptions WHERE host = $2 AND expires_at > $3)`,
-		topic, host, now).Scan(&byTopic, &byHost)
+			(SELECT count(*) FROM websub_subscriptions WHERE topic = $2 AND expires_at > $4 AND callback <> $1),
+			(SELECT count(*) FROM websub_subscriptions WHERE host = $3 AND expires_at > $4 AND NOT (callback = $1 AND topic = $2))`,
+		callback, topic, host, now).Scan(&byTopic, &byHost)
 	if err != nil {
 		return 0, 0, fmt.Errorf("postgres: count subscriptions of %q and on %q: %w", topic, host, err)
 	}

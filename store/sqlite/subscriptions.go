@@ -105,12 +105,12 @@ func (s *DB) ListSubscriptions(ctx context.Context, now time.Time) ([]store.Subs
 }
 
 // CountSubscriptions implements store.Subscriptions.
-func (s *DB) CountSubscriptions(ctx context.Context, topic, host string, now time.Time) (int, int, error) {
+func (s *DB) CountSubscriptions(ctx context.Context, callback, topic, host string, now time.Time) (int, int, error) {
 	var byTopic, byHost int
 	err := s.db.QueryRowContext(ctx, `SELECT
-			(SELECT count(*) FROM websub_subscriptions WHERE topic = ? AND expires_at > ?),
-			(SELECT count(*) FROM websub_subscriptions WHERE host = ? AND expires_at > ?)`,
-		topic, micros(now), host, micros(now)).Scan(&byTopic, &byHost)
+			(SELECT count(*) FROM websub_subscriptions WHERE topic = ? AND expires_at > ? AND callback <> ?),
+			(SELECT count(*) FROM websub_subscriptions WHERE host = ? AND expires_at > ? AND NOT (callback = ? AND topic = ?))`,
+		topic, micros(now), callback, host, micros(now), callback, topic).Scan(&byTopic, &byHost)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: count subscriptions of %q and on %q: %w", topic, host, err)
 	}

@@ -132,16 +132,17 @@ func testSubscriptionCounts(t *testing.T, s store.Subscriptions) {
 	save(t, s, sub("https://a.example/3", "a.example", topicB, qnow, time.Hour))
 	save(t, s, sub("https://b.example/1", "b.example", topicA, qnow, time.Minute))
 	for _, tc := range []struct {
-		topic, host     string
-		now             time.Time
-		byTopic, byHost int
+		callback, topic, host string
+		now                   time.Time
+		byTopic, byHost       int
 	}{
-		{topicA, "a.example", qnow, 3, 3},
-		{topicB, "b.example", qnow, 1, 1},
-		{topicA, "b.example", qnow.Add(time.Minute), 2, 0}, // expired leases do not count
-		{"https://news.example/feeds/none.rss", "none.example", qnow, 0, 0},
+		{"https://c.example/", topicA, "a.example", qnow, 3, 3},
+		{"https://c.example/", topicB, "b.example", qnow, 1, 1},
+		{"https://c.example/", topicA, "b.example", qnow.Add(time.Minute), 2, 0}, // expired leases do not count
+		{"https://c.example/", "https://news.example/feeds/none.rss", "none.example", qnow, 0, 0},
+		{"https://a.example/1", topicA, "a.example", qnow, 2, 2}, // a renewal counts the others only
 	} {
-		bt, bh, err := s.CountSubscriptions(context.Background(), tc.topic, tc.host, tc.now)
+		bt, bh, err := s.CountSubscriptions(context.Background(), tc.callback, tc.topic, tc.host, tc.now)
 		if err != nil {
 			t.Fatal(err)
 		}
