@@ -213,16 +213,20 @@ func (h *Hub) purge(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if n, err := h.opt.Store.PurgeSubscriptions(ctx, h.opt.Now()); err != nil && ctx.Err() == nil {
-			h.opt.Log.Error("websub hub: purge expired subscriptions", slog.Any("error", err))
-		} else if n > 0 {
-			h.opt.Log.Info("websub hub: expired subscriptions purged", slog.Int64("subscriptions", n))
-		}
+		h.purgeOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func (h *Hub) purgeOnce(ctx context.Context) {
+	if n, err := h.opt.Store.PurgeSubscriptions(ctx, h.opt.Now()); err != nil && ctx.Err() == nil {
+		h.opt.Log.Error("websub hub: purge expired subscriptions", slog.Any("error", err))
+	} else if n > 0 {
+		h.opt.Log.Info("websub hub: expired subscriptions purged", slog.Int64("subscriptions", n))
 	}
 }
 

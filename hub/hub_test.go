@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,7 +59,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // fast returns options whose retries come within milliseconds; callbacks are test servers on
 // 127.0.0.1, so internal addresses are allowed unless a test says otherwise.
 func fast(st Store, tree *syndicate.Tree) Options {
-	return Options{Store: st, Site: site, Tree: tree, Policy: ingest.AddressPolicy{AllowPrivate: true}, Timeout: 2 * time.Second,
+	return Options{Store: st, Site: site, Tree: tree, Log: slog.New(slog.DiscardHandler), Policy: ingest.AddressPolicy{AllowPrivate: true}, Timeout: 2 * time.Second,
 		Rate: 1000, Burst: 1000,
 		Delivery: websub.Options{BackoffBase: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond, Poll: 20 * time.Millisecond, MaxAttempts: 10}}
 }
