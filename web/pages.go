@@ -53,6 +53,7 @@ type pageData struct {
 	Node       node
 	Article    syndicate.Article
 	Content    template.HTML
+	Hubs       []string // WebSub hubs, advertised as <link rel="hub">
 }
 
 var formatNames = map[string]string{syndicate.FormatRSS: "RSS", syndicate.FormatAtom: "Atom", syndicate.FormatJSON: "JSON Feed"}
@@ -216,6 +217,7 @@ func firstNonEmpty(s ...string) string {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data pageData) {
 	data.Site = s.site
+	data.Hubs = s.hubs
 	data.Site.Title = sanitize.Line(s.site.Title)
 	data.Site.Description = sanitize.Line(s.site.Description)
 	var buf bytes.Buffer
