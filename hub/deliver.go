@@ -40,18 +40,13 @@ func (h *Hub) Publish(docs ...syndicate.Document) {
 		if !h.Topic(topic) {
 			continue
 		}
-		h.pending[topic] = struct{}{}
+		h.pending[topic] = d
 		n++
 	}
 	h.mu.Unlock()
 	if n == 0 {
 		return
 	}
-	h.docMu.Lock()
-	for _, d := range docs {
-		h.docs[feedRef{channel: d.Channel, format: d.Format}] = d
-	}
-	h.docMu.Unlock()
 	select {
 	case h.dirty <- struct{}{}:
 	default:
@@ -76,21 +71,22 @@ func (h *Hub) Flush() { h.flush() }
 
 func (h *Hub) flush() {
 	h.mu.Lock()
-	topics := make([]string, 0, len(h.pending))
-	for t := range h.pending {
-		topics = append(topics, t)
+	changed := make(map[string]syndicate.Document, len(h.pending))
+	for t, d := range h.pending {
+		changed[t] = d
 	}
 	clear(h.pending)
 	h.mu.Unlock()
-	for _, topic := range topics {
-		if err := h.distribute(topic); err != nil {
+	for topic, doc := range changed {
+		if err := h.distribute(topic, doc); err != nil {
 			h.opt.Log.Error("websub hub: queue deliveries; they are dropped", slog.String("topic", topic), slog.Any("error", err))
 		}
 	}
 }
 
-// distribute queues one delivery of topic's current document per subscriber.
-func (h *Hub) distribute(topic string) error {
+// distribute queues one delivery of doc, topic's new document, per subscriber. Only documents
+// of feeds with subscribers are kept in memory, for their deliveries.
+func (h *Hub) distribute(topic string, doc syndicate.Document) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := h.opt.Now()
@@ -98,10 +94,9 @@ func (h *Hub) distribute(topic string) error {
 	if err != nil || len(subs) == 0 {
 		return err
 	}
-	doc, err := h.document(ctx, h.topics[topic], "")
-	if err != nil {
-		return err
-	}
+	h.docMu.Lock()
+	h.docs[h.topics[topic]] = doc
+	h.docMu.Unlock()
 	p, err := json.Marshal(payload{Topic: topic, ETag: doc.ETag, Queued: time.Now().UnixNano()})
 	if err != nil {
 		return err
@@ -113,13 +108,14 @@ func (h *Hub) distribute(topic string) error {
 	return h.out.Enqueue(ctx, items)
 }
 
-// document returns feed's newest document known here, from the store unless it is cached with
-// etag ("" takes any cached one); a newer document than the one queued is as good or better.
+// document returns feed's document, from memory when it is the one with etag, else from the
+// store (queued by another replica, or before a restart): a newer document than the one queued
+// is as good or better.
 func (h *Hub) document(ctx context.Context, f feedRef, etag string) (syndicate.Document, error) {
 	h.docMu.Lock()
 	d, ok := h.docs[f]
 	h.docMu.Unlock()
-	if ok && (etag == "" || d.ETag == etag) {
+	if ok && d.ETag == etag {
 		return d, nil
 	}
 	d, err := h.opt.Store.Document(ctx, f.channel, f.format)

@@ -141,10 +141,10 @@ type Hub struct {
 	limits *limiter
 
 	docMu sync.Mutex
-	docs  map[feedRef]syndicate.Document // newest document sent, per feed
+	docs  map[feedRef]syndicate.Document // newest document of each feed with subscribers
 
 	mu      sync.Mutex
-	pending map[string]struct{} // topics Publish took and the fan-out has not queued
+	pending map[string]syndicate.Document // by topic: changes Publish took and the fan-out has not queued
 	dirty   chan struct{}
 
 	verifySlots chan struct{}
@@ -160,7 +160,7 @@ type Hub struct {
 func New(opt Options) *Hub {
 	opt.defaults()
 	h := &Hub{opt: opt, url: opt.Site.BaseURL + Path, topics: map[string]feedRef{}, docs: map[feedRef]syndicate.Document{},
-		pending: map[string]struct{}{}, dirty: make(chan struct{}, 1), verifySlots: make(chan struct{}, opt.Verifying)}
+		pending: map[string]syndicate.Document{}, dirty: make(chan struct{}, 1), verifySlots: make(chan struct{}, opt.Verifying)}
 	// The site-wide feed is left out: its items are every channel's, already pushed to their
 	// subscribers. Archive pages never change once complete.
 	for _, slug := range opt.Tree.Slugs() {
