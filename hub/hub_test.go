@@ -28,7 +28,7 @@ import (
 
 var site = syndicate.Site{Title: "News", BaseURL: "https://news.example", TagDate: "2026-01-01"}
 
-func testTree(t *testing.T) *syndicate.Tree {
+func testTree(t testing.TB) *syndicate.Tree {
 	t.Helper()
 	tree, err := syndicate.NewTree([]syndicate.Channel{{Slug: "local", Title: "Local"}, {Slug: "sports", Title: "Sports"}})
 	if err != nil {
@@ -37,7 +37,7 @@ func testTree(t *testing.T) *syndicate.Tree {
 	return tree
 }
 
-func openSQLite(t *testing.T) *sqlite.DB {
+func openSQLite(t testing.TB) *sqlite.DB {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
@@ -79,7 +79,7 @@ func startHub(t *testing.T, opt Options) (*Hub, *httptest.Server) {
 }
 
 // commitDoc saves a new document of channel's feed in format, as a build would, and returns it.
-func commitDoc(t *testing.T, st store.Store, channel, format, body string) syndicate.Document {
+func commitDoc(t testing.TB, st store.Store, channel, format, body string) syndicate.Document {
 	t.Helper()
 	d := syndicate.Document{Channel: channel, Format: format, Body: []byte(body), ETag: syndicate.ETagOf([]byte(body)), Modified: time.Now().Truncate(time.Second)}
 	if err := st.CommitBuild(context.Background(), store.Build{Channel: channel, Documents: []syndicate.Document{d}}); err != nil {
