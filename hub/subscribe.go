@@ -79,14 +79,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, req.mode, http.StatusServiceUnavailable, "too many verifications in progress")
 		return
 	}
+	h.m.requests.WithLabelValues(req.mode, "accepted").Inc()
+	w.WriteHeader(http.StatusAccepted)
+	// Verification begins once the subscriber has its 202 (§5.1: the request "will now be verified"), so a
+	// subscriber that records its pending request on 202 knows the challenge that follows.
+	http.NewResponseController(w).Flush()
 	h.verifying.Add(1)
 	go func() {
 		defer h.verifying.Done()
 		defer func() { <-h.verifySlots }()
 		h.verify(h.ctx, req)
 	}()
-	h.m.requests.WithLabelValues(req.mode, "accepted").Inc()
-	w.WriteHeader(http.StatusAccepted)
 }
 
 func (h *Hub) refuse(w http.ResponseWriter, mode string, status int, reason string) {
