@@ -27,7 +27,9 @@ func TestWebSubHubKeys(t *testing.T) {
 		err        string
 	}{
 		{"file", "websub:\n  builtin: false\n  lease_default: 1h\n  lease_max: 2d\n", nil,
-			func(w config.WebSub) bool { return !w.Builtin && w.LeaseDefault.D() == time.Hour && w.LeaseMax.D() == 48*time.Hour }, ""},
+			func(w config.WebSub) bool {
+				return !w.Builtin && w.LeaseDefault.D() == time.Hour && w.LeaseMax.D() == 48*time.Hour
+			}, ""},
 		{"env", "", []string{"SYNDICATE_WEBSUB_ALLOW_PRIVATE=true", "SYNDICATE_WEBSUB_MAX_PER_HOST=3"},
 			func(w config.WebSub) bool { return w.AllowPrivate && w.MaxPerHost == 3 }, ""},
 		{"default over max", "websub:\n  lease_default: 40d\n", nil, nil, "websub.lease_default"},
