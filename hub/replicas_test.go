@@ -81,6 +81,11 @@ func TestOneDeliveryPerChangeAcrossReplicas(t *testing.T) {
 
 // delivered sums the hub's successful deliveries as /metrics shows them.
 func delivered(t *testing.T, h *Hub) float64 {
+	return sumCounter(t, h, "syndicate_websub_hub_notifications_total", "outcome", "delivered")
+}
+
+// sumCounter sums the counter name of the hub's collectors over the series whose label is value.
+func sumCounter(t *testing.T, h *Hub, name, label, value string) float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(h.Collectors()...)
@@ -90,12 +95,12 @@ func delivered(t *testing.T, h *Hub) float64 {
 	}
 	sum := 0.0
 	for _, mf := range mfs {
-		if mf.GetName() != "syndicate_websub_hub_notifications_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "outcome" && l.GetValue() == "delivered" {
+				if l.GetName() == label && l.GetValue() == value {
 					sum += m.GetCounter().GetValue()
 				}
 			}
