@@ -19,6 +19,7 @@ import (
 	"github.com/yongzhou-news/syndicate/config"
 	"github.com/yongzhou-news/syndicate/demo"
 	"github.com/yongzhou-news/syndicate/feed"
+	"github.com/yongzhou-news/syndicate/hub"
 	"github.com/yongzhou-news/syndicate/metrics"
 	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/schedule"
@@ -41,6 +42,7 @@ type App struct {
 	Web       *web.Server
 	Metrics   *metrics.Metrics
 	WebSub    *websub.Notifier
+	Hub       *hub.Hub // the built-in WebSub hub; nil when websub.builtin is off
 	// TokenFile is where a generated admin token was saved ("" when configured).
 	TokenFile string
 	// Replica names this process among the replicas sharing a store and NATS.
@@ -114,6 +116,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		log.With(slog.String("component", "relay")))
 	hubs := cfg.WebSub.HubList()
 	a.WebSub = websub.New(a.Store, WebSubOptions(cfg, log.With(slog.String("component", "websub"))))
+	if a.Hub = newHub(cfg, a.Site, tree, a.Store, log.With(slog.String("component", "hub"))); a.Hub != nil {
+		hubs = append([]string{a.Hub.URL()}, hubs...) // advertised, not pinged: it hears of changes directly
+	}
 	a.Builder = &build.Builder{
 		Store: a.Store, Site: a.Site, Tree: tree, SubjectPrefix: cfg.NATS.SubjectPrefix, Hubs: hubs,
 		Stylesheets: cfg.HTTP.Stylesheet, Committed: a.committed,
@@ -139,6 +144,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	a.Metrics.Observe(a.Scheduler)
 	a.Metrics.Register(a.outboxGauges()...)
 	a.Metrics.Register(a.WebSub.Collectors()...)
+	if a.Hub != nil {
+		a.Metrics.Register(a.Hub.Collectors()...)
+	}
 	if err := a.addIngestJobs(); err != nil {
 		return nil, err
 	}
@@ -166,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		Checks:      map[string]func(context.Context) error{"store": a.Store.Ping, "nats": a.NATS.Ping},
 		Stylesheets: stylesheets, Jobs: jobs{a}, Metrics: a.Metrics,
 		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
-		Hubs:  hubs, MaxInFlight: cfg.HTTP.MaxInFlight,
+		Hubs:  hubs, Hub: webHub(a.Hub), MaxInFlight: cfg.HTTP.MaxInFlight,
 		IdentityCacheBytes: identityBudget(cfg.HTTP.IdentityCacheBytes),
 		Limits:             cfg.Limits.Article(),
 	})
@@ -201,6 +209,9 @@ func (a *App) committed(r build.Result) {
 			topics = append(topics, a.Site.FeedURL(d.Channel, d.Format))
 		}
 		a.WebSub.Publish(topics...)
+		if a.Hub != nil {
+			a.Hub.Publish(r.Documents...)
+		}
 		a.announce("documents", r.Channel)
 	}
 	if r.Events > 0 {
@@ -269,6 +280,9 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 		a.runRelay(relayCtx)
 	}()
 	a.WebSub.Start()
+	if a.Hub != nil {
+		a.Hub.Start()
+	}
 	a.Scheduler.Start()
 	go a.catchUp(context.WithoutCancel(ctx))
 	a.Log.Info("syndicate started", slog.String("http", addr.String()), slog.Int("channels", len(a.Tree.Slugs())))
@@ -300,6 +314,9 @@ func (a *App) Close(ctx context.Context) error {
 		}
 		if a.WebSub != nil {
 			errs = append(errs, a.WebSub.Close(ctx))
+		}
+		if a.Hub != nil {
+			errs = append(errs, a.Hub.Close(ctx))
 		}
 		if a.NATS != nil {
 			errs = append(errs, a.NATS.Close(ctx))

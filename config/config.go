@@ -56,6 +56,17 @@ type WebSub struct {
 	BackoffBase Duration `yaml:"backoff_base"` // wait after the first failure, doubled after each
 	BackoffMax  Duration `yaml:"backoff_max"`  // longest wait between attempts
 	Timeout     Duration `yaml:"timeout"`      // one attempt
+
+	// The built-in hub (package hub, issue #18).
+	Builtin          bool     `yaml:"builtin"`             // serve POST /websub and advertise it
+	LeaseDefault     Duration `yaml:"lease_default"`       // lease when a subscriber asks for none
+	LeaseMax         Duration `yaml:"lease_max"`           // longest lease granted
+	AllowPrivate     bool     `yaml:"allow_private"`       // callbacks may be internal addresses
+	MaxPerTopic      int      `yaml:"max_per_topic"`       // subscriptions to one feed
+	MaxPerHost       int      `yaml:"max_per_host"`        // subscriptions whose callback is on one host
+	HubRatePerMinute int      `yaml:"hub_rate_per_minute"` // hub requests per client address
+	HubBurst         int      `yaml:"hub_burst"`           // hub requests per client address at once
+	HubInFlight      int      `yaml:"hub_in_flight"`       // content deliveries in flight, per replica
 }
 
 // HubList returns the configured hubs.

@@ -265,6 +265,20 @@ func (w WebSub) check() error {
 		return fmt.Errorf("websub.backoff_max: must be at least websub.backoff_base")
 	case w.Timeout.D() <= 0:
 		return fmt.Errorf("websub.timeout: must be positive")
+	case w.LeaseMax.D() < time.Minute:
+		return fmt.Errorf("websub.lease_max: must be at least 1m")
+	case w.LeaseDefault.D() < time.Minute || w.LeaseDefault.D() > w.LeaseMax.D():
+		return fmt.Errorf("websub.lease_default: must be between 1m and websub.lease_max")
+	case w.MaxPerTopic < 1:
+		return fmt.Errorf("websub.max_per_topic: must be at least 1")
+	case w.MaxPerHost < 1:
+		return fmt.Errorf("websub.max_per_host: must be at least 1")
+	case w.HubRatePerMinute < 1:
+		return fmt.Errorf("websub.hub_rate_per_minute: must be at least 1")
+	case w.HubBurst < 1:
+		return fmt.Errorf("websub.hub_burst: must be at least 1")
+	case w.HubInFlight < 1:
+		return fmt.Errorf("websub.hub_in_flight: must be at least 1")
 	}
 	return nil
 }

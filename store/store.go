@@ -111,6 +111,8 @@ type Store interface {
 
 	// Queue is the durable queue of WebSub notifications (queue.go).
 	Queue
+	// Subscriptions are the built-in WebSub hub's subscribers (subscriptions.go).
+	Subscriptions
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

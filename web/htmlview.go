@@ -88,6 +88,7 @@ type feedView struct {
 	Alternates  []link
 	Feeds       []link
 	Items       []item
+	Hubs        []string // none: the layout's <link rel="hub"> is for the site's pages
 }
 
 func (v *htmlView) render(e *cached, name string) {

@@ -55,6 +55,7 @@ type pageData struct {
 	Node       node
 	Article    syndicate.Article
 	Content    template.HTML
+	Hubs       []string // WebSub hubs, advertised as <link rel="hub">
 }
 
 var formatNames = map[string]string{syndicate.FormatRSS: "RSS", syndicate.FormatAtom: "Atom", syndicate.FormatJSON: "JSON Feed"}
@@ -262,6 +263,7 @@ func firstNonEmpty(s ...string) string {
 // execute runs a page template with the site's plain-text title and description.
 func (s *Server) execute(name string, data pageData) ([]byte, error) {
 	data.Site = s.site
+	data.Hubs = s.hubs
 	data.Site.Title = sanitize.Line(s.site.Title)
 	data.Site.Description = sanitize.Line(s.site.Description)
 	var buf bytes.Buffer

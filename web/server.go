@@ -42,8 +42,10 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Cache bounds the max-age of feeds; zero Min/Max mean one minute and one hour.
 	Cache CachePolicy
-	// Hubs are WebSub hubs announced in feeds' Link headers.
+	// Hubs are WebSub hubs announced in feeds' Link headers and in pages.
 	Hubs []string
+	// Hub, when set, is the built-in WebSub hub, served at POST /websub (websub.go).
+	Hub Hub
 	// MaxInFlight caps concurrent requests (0: DefaultMaxInFlight); past it requests get 503.
 	MaxInFlight int
 	// IdentityCacheBytes bounds the uncompressed feed bodies kept for clients without gzip
@@ -67,6 +69,8 @@ type Server struct {
 	changed func([]string)
 	limits  syndicate.Limits
 	jobs    Jobs
+	hub     Hub
+	hubs    []string
 	limit   int
 	metrics *metrics.Metrics
 	cc      *cacheControl
@@ -80,7 +84,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
-		changed: o.Changed, limits: o.Limits, jobs: o.Jobs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
+		changed: o.Changed, limits: o.Limits, jobs: o.Jobs, hub: o.Hub, hubs: o.Hubs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
 	}
 	if o.IdentityCacheBytes == 0 {
 		o.IdentityCacheBytes = DefaultIdentityCacheBytes
@@ -132,6 +136,9 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /{$}", s.directoryPage)
 	if s.jobs != nil {
 		s.jobRoutes()
+	}
+	if s.hub != nil {
+		s.websubRoutes()
 	}
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics.Handler())

@@ -29,17 +29,21 @@ type metrics struct {
 }
 
 func newMetrics(n *Notifier) *metrics {
+	p := n.metricPrefix
+	if p == "" {
+		p = "syndicate_websub"
+	}
 	m := &metrics{
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syndicate_websub_notifications_total",
+			Name: p + "_notifications_total",
 			Help: "WebSub publish attempts by hub and outcome (delivered; retried: failed, tried again later; dropped: failed and given up).",
 		}, []string{"hub", "outcome"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syndicate_websub_dropped_total",
+			Name: p + "_dropped_total",
 			Help: "WebSub notifications never delivered, by reason (attempts, age: given up; store: the queue write failed; overflow: too many changes waiting to be queued; unconfigured: queued for a hub no longer configured).",
 		}, []string{"reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "syndicate_websub_attempt_duration_seconds", Help: "Duration of WebSub publish attempts, by hub.",
+			Name: p + "_attempt_duration_seconds", Help: "Duration of WebSub publish attempts, by hub.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"hub"}),
 	}
@@ -57,10 +61,10 @@ func newMetrics(n *Notifier) *metrics {
 	}
 	m.collectors = []prometheus.Collector{m.outcomes, m.dropped, m.latency,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_websub_queue_depth", Help: "WebSub notifications queued in the store, in flight ones included (-1: store unreachable).",
+			Name: p + "_queue_depth", Help: "WebSub notifications queued in the store, in flight ones included (-1: store unreachable).",
 		}, func() float64 { d, _ := stats(); return float64(d) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_websub_queue_oldest_seconds", Help: "Age of the oldest queued WebSub notification; 0 when none is queued.",
+			Name: p + "_queue_oldest_seconds", Help: "Age of the oldest queued WebSub notification; 0 when none is queued.",
 		}, func() float64 {
 			_, oldest := stats()
 			if oldest.IsZero() {

@@ -115,6 +115,8 @@ type Notifier struct {
 	// distribution is another kind with another send.
 	kind string
 	send func(ctx context.Context, d store.Delivery) error
+	// metricPrefix names the metrics ["syndicate_websub"] (see NewDeliverer).
+	metricPrefix string
 
 	mu      sync.Mutex
 	pending map[pingKey]struct{}     // changes Publish took and the writer has not saved

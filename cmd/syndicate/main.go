@@ -8,6 +8,7 @@
 //	syndicate events tail [--config FILE] [--subject S]... [--since 2h|RFC3339] [--follow]
 //	syndicate events dead|resend [--config FILE] [SEQ...|--all]
 //	syndicate jobs list|show|set|pause|resume|run [NAME] [SPEC]
+//	syndicate websub list [--config FILE]
 //	syndicate version
 package main
 
@@ -31,6 +32,7 @@ commands:
   events dead    list events NATS refused for good (dead letters)
   events resend  make dead letters pending again (SEQ... or --all)
   jobs           list, reschedule, pause, resume or run build jobs of a running service
+  websub list    list the built-in WebSub hub's subscriptions
   version        print the version
 
 Run "syndicate <command> -h" for the flags of a command. Every setting can also be given as
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = eventsCmd(ctx, args[1:], stdout, stderr)
 	case "jobs":
 		err = jobsCmd(ctx, args[1:], stdout, stderr)
+	case "websub":
+		err = websubCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "syndicate", Version)
 	case "help", "-h", "--help":

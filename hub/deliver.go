@@ -1,0 +1,201 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// maxAnswerBytes is how much of a subscriber's answer to a delivery is read before the
+// connection is given up; the body means nothing to the hub.
+const maxAnswerBytes = 64 << 10
+
+// payload is what a queued delivery holds: which document, not the document itself, so that a
+// thousand subscribers of a feed do not make a thousand copies of it in the queue.
+type payload struct {
+	Topic  string `json:"topic"`
+	ETag   string `json:"etag"`   // of the document when the change was queued
+	Queued int64  `json:"queued"` // Unix nanoseconds, for the delivery latency
+}
+
+// Publish takes the documents a build changed and queues their delivery to every subscriber
+// of their topics. It never blocks on the store or a subscriber.
+func (h *Hub) Publish(docs ...syndicate.Document) {
+	h.mu.Lock()
+	n := 0
+	for _, d := range docs {
+		topic := h.opt.Site.FeedURL(d.Channel, d.Format)
+		if !h.Topic(topic) {
+			continue
+		}
+		h.pending[topic] = d
+		n++
+	}
+	h.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	select {
+	case h.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// fanOut queues the changes Publish took, until ctx ends.
+func (h *Hub) fanOut(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.dirty:
+		}
+		h.flush()
+	}
+}
+
+// Flush queues the deliveries of every change Publish took so far. Close calls it; tests call
+// it to know the queue holds them.
+func (h *Hub) Flush() { h.flush() }
+
+func (h *Hub) flush() {
+	h.mu.Lock()
+	changed := make(map[string]syndicate.Document, len(h.pending))
+	for t, d := range h.pending {
+		changed[t] = d
+	}
+	clear(h.pending)
+	h.mu.Unlock()
+	for topic, doc := range changed {
+		if err := h.distribute(topic, doc); err != nil {
+			h.opt.Log.Error("websub hub: queue deliveries; they are dropped", slog.String("topic", topic), slog.Any("error", err))
+		}
+	}
+}
+
+// distribute queues one delivery of doc, topic's new document, per subscriber. Only documents
+// of feeds with subscribers are kept in memory, for their deliveries.
+func (h *Hub) distribute(topic string, doc syndicate.Document) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := h.opt.Now()
+	subs, err := h.opt.Store.SubscribersOf(ctx, topic, now)
+	if err != nil || len(subs) == 0 {
+		return err
+	}
+	h.docMu.Lock()
+	h.docs[h.topics[topic]] = doc
+	h.docMu.Unlock()
+	p, err := json.Marshal(payload{Topic: topic, ETag: doc.ETag, Queued: time.Now().UnixNano()})
+	if err != nil {
+		return err
+	}
+	items := make([]store.QueueItem, 0, len(subs))
+	for _, s := range subs {
+		items = append(items, store.QueueItem{Target: h.lane(s.Host), Topic: strconv.FormatInt(s.ID, 10), Payload: p})
+	}
+	return h.out.Enqueue(ctx, items)
+}
+
+// document returns feed's document, from memory when it is the one with etag, else from the
+// store (queued by another replica, or before a restart): a newer document than the one queued
+// is as good or better.
+func (h *Hub) document(ctx context.Context, f feedRef, etag string) (syndicate.Document, error) {
+	h.docMu.Lock()
+	d, ok := h.docs[f]
+	h.docMu.Unlock()
+	if ok && d.ETag == etag {
+		return d, nil
+	}
+	d, err := h.opt.Store.Document(ctx, f.channel, f.format)
+	if err != nil {
+		return d, fmt.Errorf("websub hub: load %s.%s: %w", f.channel, f.format, err)
+	}
+	h.docMu.Lock()
+	h.docs[f] = d
+	h.docMu.Unlock()
+	return d, nil
+}
+
+// send makes one content distribution (WebSub §7): the topic's document POSTed to the
+// subscriber's callback, signed with its secret. A subscription gone since the row was queued
+// gets nothing; one whose callback answers 410 Gone is ended (§7: the hub MAY).
+func (h *Hub) send(ctx context.Context, d store.Delivery) error {
+	id, err := strconv.ParseInt(d.Topic, 10, 64)
+	if err != nil {
+		return nil // not a row this hub queued: nothing to send it to
+	}
+	var p payload
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		return nil
+	}
+	f, ok := h.topics[p.Topic]
+	if !ok {
+		return nil // a channel removed since
+	}
+	sub, err := h.opt.Store.SubscriptionByID(ctx, id)
+	if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !sub.ExpiresAt.After(h.opt.Now()) {
+		return nil
+	}
+	doc, err := h.document(ctx, f, p.ETag)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Callback, bytes.NewReader(doc.Body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", syndicate.ContentTypes[f.format])
+	req.Header.Set("Link", "<"+h.url+`>; rel="hub", <`+sub.Topic+`>; rel="self"`)
+	req.Header.Set("User-Agent", userAgent)
+	if sub.Secret != "" {
+		req.Header.Set("X-Hub-Signature", Signature(sub.Secret, doc.Body))
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusGone:
+		if _, err := h.opt.Store.DeleteSubscription(ctx, sub.Callback, sub.Topic); err != nil {
+			return err
+		}
+		h.opt.Log.Info("websub hub: subscriber answered 410 Gone; subscription ended", slog.String("callback", sub.Callback), slog.String("topic", sub.Topic))
+		return nil
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("subscriber answered %s", resp.Status)
+	}
+	if p.Queued > 0 {
+		h.m.latency.Observe(time.Since(time.Unix(0, p.Queued)).Seconds())
+	}
+	return nil
+}
+
+// Signature is the X-Hub-Signature of body under secret (WebSub §7.1): sha256, the strongest of
+// the methods the Recommendation names; sha1 is never used.
+func Signature(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}

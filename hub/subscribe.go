@@ -1,0 +1,243 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yongzhou-news/syndicate/ingest"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+// Request limits: a subscription request is a small form.
+const (
+	maxRequestBytes  = 16 << 10
+	maxURLBytes      = 2048
+	maxSecretBytes   = 199 // WebSub §5.1: hub.secret "MUST be less than 200 bytes"
+	maxChallengeEcho = 1 << 10
+)
+
+// request is one valid subscription request.
+type request struct {
+	mode     string // "subscribe" or "unsubscribe"
+	callback string
+	host     string
+	topic    string
+	secret   string
+	lease    time.Duration
+}
+
+// ServeHTTP is the hub endpoint (POST /websub, WebSub §5.1). It checks the request and answers
+// 202 Accepted, then verifies the subscriber's intent in the background; problems it can tell at
+// once get a 4xx with a plain-text reason.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.limits.allow(clientIP(r)) {
+		h.m.requests.WithLabelValues("", "rate_limited").Inc()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if err := r.ParseForm(); err != nil {
+		h.refuse(w, "", http.StatusBadRequest, "malformed form: "+err.Error())
+		return
+	}
+	req, err := h.parse(r.PostForm)
+	if err != nil {
+		h.refuse(w, r.PostForm.Get("hub.mode"), http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.mode == "subscribe" && h.Topic(req.topic) {
+		byTopic, byHost, err := h.opt.Store.CountSubscriptions(r.Context(), req.callback, req.topic, req.host, h.opt.Now())
+		if err != nil {
+			h.opt.Log.Error("websub hub: count subscriptions", slog.Any("error", err))
+			h.refuse(w, req.mode, http.StatusInternalServerError, "internal error")
+			return
+		}
+		switch {
+		case byTopic >= h.opt.MaxPerTopic:
+			h.refuse(w, req.mode, http.StatusForbidden, "too many subscriptions to this topic")
+			return
+		case byHost >= h.opt.MaxPerHost:
+			h.refuse(w, req.mode, http.StatusForbidden, "too many subscriptions for callbacks on "+req.host)
+			return
+		}
+	}
+	select {
+	case h.verifySlots <- struct{}{}:
+	default:
+		w.Header().Set("Retry-After", "5")
+		h.refuse(w, req.mode, http.StatusServiceUnavailable, "too many verifications in progress")
+		return
+	}
+	h.m.requests.WithLabelValues(req.mode, "accepted").Inc()
+	w.WriteHeader(http.StatusAccepted)
+	// Verification begins once the subscriber has its 202 (§5.1: the request "will now be verified"), so a
+	// subscriber that records its pending request on 202 knows the challenge that follows.
+	http.NewResponseController(w).Flush()
+	h.verifying.Add(1)
+	go func() {
+		defer h.verifying.Done()
+		defer func() { <-h.verifySlots }()
+		h.verify(h.ctx, req)
+	}()
+}
+
+func (h *Hub) refuse(w http.ResponseWriter, mode string, status int, reason string) {
+	switch mode {
+	case "subscribe", "unsubscribe":
+	default:
+		mode = ""
+	}
+	h.m.requests.WithLabelValues(mode, "refused").Inc()
+	http.Error(w, reason, status)
+}
+
+// parse checks a request's parameters (WebSub §5.1).
+func (h *Hub) parse(form url.Values) (request, error) {
+	req := request{mode: form.Get("hub.mode"), callback: form.Get("hub.callback"), topic: form.Get("hub.topic"), secret: form.Get("hub.secret")}
+	switch req.mode {
+	case "subscribe", "unsubscribe":
+	case "publish":
+		return req, errors.New("hub.mode=publish: this hub distributes this service's own feeds, which it publishes itself")
+	default:
+		return req, fmt.Errorf("hub.mode must be subscribe or unsubscribe")
+	}
+	switch {
+	case req.callback == "":
+		return req, errors.New("hub.callback is required")
+	case len(req.callback) > maxURLBytes:
+		return req, fmt.Errorf("hub.callback is longer than %d bytes", maxURLBytes)
+	case req.topic == "":
+		return req, errors.New("hub.topic is required")
+	case len(req.topic) > maxURLBytes:
+		return req, fmt.Errorf("hub.topic is longer than %d bytes", maxURLBytes)
+	case len(req.secret) > maxSecretBytes:
+		return req, fmt.Errorf("hub.secret must be less than 200 bytes")
+	}
+	u, err := url.Parse(req.callback)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Fragment != "" {
+		return req, errors.New("hub.callback must be an absolute http or https URL, without user information or fragment")
+	}
+	req.host = strings.ToLower(u.Hostname())
+	if v := form.Get("hub.lease_seconds"); v != "" && req.mode == "subscribe" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return req, errors.New("hub.lease_seconds must be a positive integer")
+		}
+		req.lease = time.Duration(min(n, int64(h.opt.LeaseMax/time.Second))) * time.Second
+	}
+	if req.mode == "subscribe" {
+		if req.lease == 0 {
+			req.lease = h.opt.LeaseDefault
+		}
+		req.lease = min(max(req.lease, h.opt.LeaseMin), h.opt.LeaseMax)
+	}
+	return req, nil
+}
+
+// verify validates a request (§5.2) and verifies the subscriber's intent (§5.3); only a
+// verified subscription is saved or deleted.
+func (h *Hub) verify(ctx context.Context, req request) {
+	log := h.opt.Log.With(slog.String("mode", req.mode), slog.String("callback", req.callback), slog.String("topic", req.topic))
+	if req.mode == "subscribe" && !h.Topic(req.topic) {
+		reason := "hub.topic is not a channel feed of this service"
+		err := h.callbackGET(ctx, req.callback, url.Values{"hub.mode": {"denied"}, "hub.topic": {req.topic}, "hub.reason": {reason}}, "")
+		h.m.verifications.WithLabelValues(req.mode, "denied").Inc()
+		log.Info("websub hub: subscription denied", slog.String("reason", reason), slog.Any("notify_error", err))
+		return
+	}
+	challenge := rand.Text()
+	q := url.Values{"hub.mode": {req.mode}, "hub.topic": {req.topic}, "hub.challenge": {challenge}}
+	if req.mode == "subscribe" {
+		q.Set("hub.lease_seconds", strconv.Itoa(int(req.lease/time.Second)))
+	}
+	if err := h.callbackGET(ctx, req.callback, q, challenge); err != nil {
+		outcome := "failed"
+		var re *ingest.RefusedError
+		if errors.As(err, &re) {
+			outcome = "refused_address"
+			err = fmt.Errorf("callback address %s refused: %s address; set websub.allow_private to allow", re.Addr, re.Reason)
+		}
+		h.m.verifications.WithLabelValues(req.mode, outcome).Inc()
+		log.Info("websub hub: intent not verified", slog.Any("error", err))
+		return
+	}
+	now := h.opt.Now()
+	if req.mode == "unsubscribe" {
+		if _, err := h.opt.Store.DeleteSubscription(ctx, req.callback, req.topic); err != nil {
+			h.m.verifications.WithLabelValues(req.mode, "failed").Inc()
+			log.Error("websub hub: unsubscribe", slog.Any("error", err))
+			return
+		}
+		h.m.verifications.WithLabelValues(req.mode, "verified").Inc()
+		log.Info("websub hub: unsubscribed")
+		return
+	}
+	_, err := h.opt.Store.SaveSubscription(ctx, store.Subscription{Callback: req.callback, Topic: req.topic, Host: req.host,
+		Secret: req.secret, LeaseSeconds: int(req.lease / time.Second), ExpiresAt: now.Add(req.lease), RenewedAt: now})
+	if err != nil {
+		h.m.verifications.WithLabelValues(req.mode, "failed").Inc()
+		log.Error("websub hub: save subscription", slog.Any("error", err))
+		return
+	}
+	h.m.verifications.WithLabelValues(req.mode, "verified").Inc()
+	log.Info("websub hub: subscribed", slog.Duration("lease", req.lease))
+}
+
+// callbackGET sends a GET to callback with params added to its query (§5.2, §5.3). With a
+// challenge, the answer must be 2xx and its body exactly the challenge.
+func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Values, challenge string) error {
+	u, err := url.Parse(callback)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxChallengeEcho+1))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("subscriber answered %s", resp.Status)
+	}
+	if challenge != "" && string(body) != challenge {
+		return errors.New("subscriber did not echo hub.challenge")
+	}
+	return nil
+}
+
+const userAgent = "Syndicate-WebSub-Hub/1 (+https://www.w3.org/TR/websub/)"
+
+// clientIP is the address rate limits are kept by: the connection's peer.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

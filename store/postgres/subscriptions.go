@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+var _ store.Subscriptions = (*DB)(nil)
+
+const subscriptionColumns = `id, callback, topic, host, secret, lease_seconds, expires_at, created_at, renewed_at`
+
+func scanSubscription(r pgx.Row) (store.Subscription, error) {
+	var s store.Subscription
+	if err := r.Scan(&s.ID, &s.Callback, &s.Topic, &s.Host, &s.Secret, &s.LeaseSeconds, &s.ExpiresAt, &s.CreatedAt, &s.RenewedAt); err != nil {
+		return s, err
+	}
+	s.ExpiresAt, s.CreatedAt, s.RenewedAt = s.ExpiresAt.UTC(), s.CreatedAt.UTC(), s.RenewedAt.UTC()
+	return s, nil
+}
+
+// SaveSubscription implements store.Subscriptions.
+func (s *DB) SaveSubscription(ctx context.Context, sub store.Subscription) (store.Subscription, error) {
+	out, err := scanSubscription(s.pool.QueryRow(ctx, `INSERT INTO websub_subscriptions
+			(callback, topic, host, secret, lease_seconds, expires_at, created_at, renewed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+		ON CONFLICT (callback, topic) DO UPDATE SET host = excluded.host, secret = excluded.secret,
+			lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
+		RETURNING `+subscriptionColumns,
+		sub.Callback, sub.Topic, sub.Host, sub.Secret, sub.LeaseSeconds, sub.ExpiresAt, sub.RenewedAt))
+	if err != nil {
+		return out, fmt.Errorf("postgres: save subscription of %q to %q: %w", sub.Callback, sub.Topic, err)
+	}
+	return out, nil
+}
+
+// DeleteSubscription implements store.Subscriptions.
+func (s *DB) DeleteSubscription(ctx context.Context, callback, topic string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM websub_subscriptions WHERE callback = $1 AND topic = $2`, callback, topic)
+	if err != nil {
+		return false, fmt.Errorf("postgres: delete subscription of %q to %q: %w", callback, topic, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// SubscriptionByID implements store.Subscriptions.
+func (s *DB) SubscriptionByID(ctx context.Context, id int64) (store.Subscription, error) {
+	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sub, syndicate.Errorf(syndicate.ENOTFOUND, "subscription %d not found", id)
+	}
+	if err != nil {
+		return sub, fmt.Errorf("postgres: subscription %d: %w", id, err)
+	}
+	return sub, nil
+}
+
+func (s *DB) subscriptions(ctx context.Context, what, query string, args ...any) ([]store.Subscription, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions `+query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []store.Subscription
+	for rows.Next() {
+		sub, err := scanSubscription(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %s: %w", what, err)
+		}
+		out = append(out, sub)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// SubscribersOf implements store.Subscriptions.
+func (s *DB) SubscribersOf(ctx context.Context, topic string, now time.Time) ([]store.Subscription, error) {
+	return s.subscriptions(ctx, fmt.Sprintf("subscribers of %q", topic),
+		`WHERE topic = $1 AND expires_at > $2 ORDER BY id`, topic, now)
+}
+
+// ListSubscriptions implements store.Subscriptions.
+func (s *DB) ListSubscriptions(ctx context.Context, now time.Time) ([]store.Subscription, error) {
+	return s.subscriptions(ctx, "list subscriptions", `WHERE expires_at > $1 ORDER BY topic, callback`, now)
+}
+
+// CountSubscriptions implements store.Subscriptions.
+func (s *DB) CountSubscriptions(ctx context.Context, callback, topic, host string, now time.Time) (int, int, error) {
+	var byTopic, byHost int
+	err := s.pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM websub_subscriptions WHERE topic = $2 AND expires_at > $4 AND callback <> $1),
+			(SELECT count(*) FROM websub_subscriptions WHERE host = $3 AND expires_at > $4 AND NOT (callback = $1 AND topic = $2))`,
+		callback, topic, host, now).Scan(&byTopic, &byHost)
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres: count subscriptions of %q and on %q: %w", topic, host, err)
+	}
+	return byTopic, byHost, nil
+}
+
+// PurgeSubscriptions implements store.Subscriptions.
+func (s *DB) PurgeSubscriptions(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM websub_subscriptions WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: purge expired subscriptions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

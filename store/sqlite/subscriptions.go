@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
+)
+
+var _ store.Subscriptions = (*DB)(nil)
+
+const subscriptionColumns = `id, callback, topic, host, secret, lease_seconds, expires_at, created_at, renewed_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanSubscription(r scanner) (store.Subscription, error) {
+	var s store.Subscription
+	var exp, created, renewed int64
+	if err := r.Scan(&s.ID, &s.Callback, &s.Topic, &s.Host, &s.Secret, &s.LeaseSeconds, &exp, &created, &renewed); err != nil {
+		return s, err
+	}
+	s.ExpiresAt, s.CreatedAt, s.RenewedAt = fromMicros(exp), fromMicros(created), fromMicros(renewed)
+	return s, nil
+}
+
+// SaveSubscription implements store.Subscriptions.
+func (s *DB) SaveSubscription(ctx context.Context, sub store.Subscription) (store.Subscription, error) {
+	var out store.Subscription
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		row := tx.QueryRowContext(ctx, `INSERT INTO websub_subscriptions
+				(callback, topic, host, secret, lease_seconds, expires_at, created_at, renewed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (callback, topic) DO UPDATE SET host = excluded.host, secret = excluded.secret,
+				lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
+			RETURNING `+subscriptionColumns,
+			sub.Callback, sub.Topic, sub.Host, sub.Secret, sub.LeaseSeconds, micros(sub.ExpiresAt), micros(sub.RenewedAt), micros(sub.RenewedAt))
+		var err error
+		if out, err = scanSubscription(row); err != nil {
+			return fmt.Errorf("sqlite: save subscription of %q to %q: %w", sub.Callback, sub.Topic, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteSubscription implements store.Subscriptions.
+func (s *DB) DeleteSubscription(ctx context.Context, callback, topic string) (bool, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM websub_subscriptions WHERE callback = ? AND topic = ?`, callback, topic)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete subscription of %q to %q: %w", callback, topic, err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n > 0, err
+}
+
+// SubscriptionByID implements store.Subscriptions.
+func (s *DB) SubscriptionByID(ctx context.Context, id int64) (store.Subscription, error) {
+	sub, err := scanSubscription(s.db.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return sub, syndicate.Errorf(syndicate.ENOTFOUND, "subscription %d not found", id)
+	}
+	if err != nil {
+		return sub, fmt.Errorf("sqlite: subscription %d: %w", id, err)
+	}
+	return sub, nil
+}
+
+func (s *DB) subscriptions(ctx context.Context, what, query string, args ...any) ([]store.Subscription, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions `+query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []store.Subscription
+	for rows.Next() {
+		sub, err := scanSubscription(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		out = append(out, sub)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// SubscribersOf implements store.Subscriptions.
+func (s *DB) SubscribersOf(ctx context.Context, topic string, now time.Time) ([]store.Subscription, error) {
+	return s.subscriptions(ctx, fmt.Sprintf("subscribers of %q", topic),
+		`WHERE topic = ? AND expires_at > ? ORDER BY id`, topic, micros(now))
+}
+
+// ListSubscriptions implements store.Subscriptions.
+func (s *DB) ListSubscriptions(ctx context.Context, now time.Time) ([]store.Subscription, error) {
+	return s.subscriptions(ctx, "list subscriptions", `WHERE expires_at > ? ORDER BY topic, callback`, micros(now))
+}
+
+// CountSubscriptions implements store.Subscriptions.
+func (s *DB) CountSubscriptions(ctx context.Context, callback, topic, host string, now time.Time) (int, int, error) {
+	var byTopic, byHost int
+	err := s.db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM websub_subscriptions WHERE topic = ? AND expires_at > ? AND callback <> ?),
+			(SELECT count(*) FROM websub_subscriptions WHERE host = ? AND expires_at > ? AND NOT (callback = ? AND topic = ?))`,
+		topic, micros(now), callback, host, micros(now), callback, topic).Scan(&byTopic, &byHost)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlite: count subscriptions of %q and on %q: %w", topic, host, err)
+	}
+	return byTopic, byHost, nil
+}
+
+// PurgeSubscriptions implements store.Subscriptions.
+func (s *DB) PurgeSubscriptions(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM websub_subscriptions WHERE expires_at <= ?`, micros(now))
+		if err != nil {
+			return fmt.Errorf("sqlite: purge expired subscriptions: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
