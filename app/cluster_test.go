@@ -525,6 +525,6 @@ defaults: {schedule: "@hourly"}
 	}
 	// A manual run goes through now (a tick's run may hold the lease for a moment).
 	waitFor(t, "POST /run to succeed", func() bool {
-		return apiCall(t, http.MethodPost, "http://"+addr+"/api/jobs/"+job+"/run", "") == http.StatusOK
+		return apiCall(t, http.MethodPost, "http://"+addr+"/api/jobs/"+job+"/run?wait=30s", "") == http.StatusOK
 	})
 }

@@ -141,7 +141,7 @@ defaults: {schedule: "@hourly"}
 		}
 		return true
 	})
-	if code := apiCall(t, http.MethodPost, base+"/api/jobs/build:lingling/run", ""); code != http.StatusOK {
+	if code := apiCall(t, http.MethodPost, base+"/api/jobs/build:lingling/run?wait=30s", ""); code != http.StatusOK {
 		t.Errorf("POST /run during the outage: %d, want 200", code)
 	}
 	// The outage outlasts several ticks: builds ran through it, not just before it.

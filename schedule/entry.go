@@ -169,25 +169,50 @@ func (e *entry) claim(trigger string) bool {
 	return true
 }
 
-// execute runs a claimed run with the given id and records it.
-func (e *entry) execute(parent context.Context, trigger string, tick time.Time, id string) (r Run, ran bool) {
-	defer e.s.wg.Done()
-	if c := e.s.Coordinator; c != nil {
-		leased, release, ok, err := c.Acquire(parent, e.job.Name, tick)
-		if err != nil || !ok {
-			if err != nil {
-				e.s.log.Error("job not run: cannot coordinate with other replicas", slog.String("job", e.job.Name), slog.Any("error", err))
-			}
-			e.mu.Lock()
-			e.running = false
-			e.elsewhere++
-			e.mu.Unlock()
-			return Run{}, false
-		}
-		defer release()
-		parent = leased
-	}
+// lease is a claimed run's permission to go ahead: its context (which carries the coordinator's
+// fence and ends when the lease is lost) and what gives the lease back.
+type lease struct {
+	ctx     context.Context
+	release func()
+}
 
+// acquire takes the job's lease from the coordinator, if there is one, for a claimed run. When
+// another replica holds it (ok false, err nil) or the coordinator cannot answer (err), the claim
+// is given up: the run does not happen here.
+func (e *entry) acquire(parent context.Context, tick time.Time) (l lease, ok bool, err error) {
+	c := e.s.Coordinator
+	if c == nil {
+		return lease{ctx: parent, release: func() {}}, true, nil
+	}
+	leased, release, ok, err := c.Acquire(parent, e.job.Name, tick)
+	if err != nil || !ok {
+		if err != nil {
+			e.s.log.Error("job not run: cannot coordinate with other replicas", slog.String("job", e.job.Name), slog.Any("error", err))
+		}
+		e.mu.Lock()
+		e.running = false
+		e.elsewhere++
+		e.mu.Unlock()
+		e.s.wg.Done()
+		return lease{}, false, err
+	}
+	return lease{ctx: leased, release: release}, true, nil
+}
+
+// execute runs a claimed run with the given id and records it, once it has the job's lease.
+func (e *entry) execute(parent context.Context, trigger string, tick time.Time, id string) (r Run, ran bool) {
+	l, ok, _ := e.acquire(parent, tick)
+	if !ok {
+		return Run{}, false
+	}
+	return e.executeLeased(l, trigger, id), true
+}
+
+// executeLeased runs a claimed run that holds its lease, and records it.
+func (e *entry) executeLeased(l lease, trigger string, id string) (r Run) {
+	defer e.s.wg.Done()
+	defer l.release()
+	parent := l.ctx
 	r = Run{ID: id, Trigger: trigger, Start: e.s.Now(), Status: StatusRunning}
 	r.Deadline = r.Start.Add(e.job.Timeout)
 	ctx, cancel := context.WithTimeout(parent, e.job.Timeout)
@@ -229,7 +254,7 @@ func (e *entry) execute(parent context.Context, trigger string, tick time.Time, 
 		e.panics++
 	}
 	e.record(r)
-	return r, true
+	return r
 }
 
 // record adds a finished run to the history; e.mu must be held.

@@ -160,7 +160,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 
 // Launch starts a manual run of the job and returns at once with the run (status running) and
 // a channel that receives the finished run. It does not overlap a running run: then it returns
-// ErrBusy. A run that another replica holds the lease for is reported on the channel as failed.
+// ErrBusy, as it does while another replica holds the job's lease.
 // ctx is the run's parent: cancelling it cancels the run.
 func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, error) {
 	e, err := s.get(name)
@@ -176,30 +176,23 @@ func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, e
 		}
 		return Run{}, nil, fmt.Errorf("schedule: %q: %w", name, ErrBusy)
 	}
+	// The lease is taken before answering, so that a caller learns at once that another
+	// replica is running the job (ErrBusy, 409 in the API) rather than from a failed run later.
+	l, ok, err := e.acquire(ctx, time.Time{})
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("schedule: %q: cannot coordinate with other replicas: %w", name, err)
+	}
+	if !ok {
+		return Run{}, nil, fmt.Errorf("schedule: %q: another replica is running it: %w", name, ErrBusy)
+	}
 	r := Run{ID: newRunID(), Trigger: "manual", Start: s.Now(), Status: StatusRunning}
 	r.Deadline = r.Start.Add(e.job.Timeout)
-	// Findable by id from now on, also while it waits for a lease.
 	e.mu.Lock()
-	cur := r
+	cur := r // findable by id from now on
 	e.current = &cur
 	e.mu.Unlock()
 	done := make(chan Run, 1)
-	go func() {
-		out, ran := e.execute(ctx, r.Trigger, time.Time{}, r.ID)
-		if !ran {
-			// Only a coordinator says no after a claim: the lease is another replica's.
-			out = r
-			out.End, out.Status, out.Error = s.Now(), StatusFailed, "not run: another replica is running this job"
-			if s.Record != nil {
-				s.Record(name, out)
-			}
-			e.mu.Lock()
-			e.current = nil
-			e.record(out)
-			e.mu.Unlock()
-		}
-		done <- out
-	}()
+	go func() { done <- e.executeLeased(l, r.Trigger, r.ID) }()
 	return r, done, nil
 }
 
