@@ -14,6 +14,9 @@ import (
 // worth recording at shutdown: each unrecorded one is published again on the next start.
 const markTimeout = 5 * time.Second
 
+// storeTimeout bounds the relay's other store calls (reading pending rows, pruning sent ones).
+const storeTimeout = 30 * time.Second
+
 // outboxOp is one outbox read or MarkSent, run beside the pass's loop. Only one runs at a time:
 // on SQLite a transaction on one connection right after a commit on another throws that
 // connection's page cache away, which cost more than running the two side by side gained.
@@ -61,7 +64,11 @@ func (p *passRun) startOutboxOp(ctx context.Context) {
 		go func() {
 			defer func() { p.opDone <- op }()
 			defer p.r.recoverOp(op, "PendingEvents")
-			op.rows, op.err = p.r.outbox.PendingEvents(ctx, op.limit)
+			// A store that stops answering fails the pass, which is retried with back-off,
+			// instead of holding the relay in a read forever.
+			rctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			defer cancel()
+			op.rows, op.err = p.r.outbox.PendingEvents(rctx, op.limit)
 		}()
 	}
 }

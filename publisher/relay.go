@@ -269,7 +269,9 @@ func (r *Relay) maybePrune(ctx context.Context) {
 	if !due {
 		return
 	}
-	n, err := r.outbox.PruneSent(ctx, now.Add(-r.opts.Retention))
+	pctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	n, err := r.outbox.PruneSent(pctx, now.Add(-r.opts.Retention))
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("prune sent outbox rows", slog.Any("error", err))
