@@ -407,6 +407,9 @@ defaults: {schedule: "@hourly"}
 		t.Fatal(err)
 	}
 	runs.hook(3, a, job)
+	// At an odd second: robfig counted @every from the scheduler's start, so a replica started
+	// then ticked on odd seconds while the others ticked on even ones, and both ran.
+	waitFor(t, "an odd second", func() bool { return time.Now().Second()%2 == 1 })
 	if _, err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
