@@ -6,32 +6,63 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
+	"net"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/cluster"
+	"github.com/yongzhou-news/syndicate/proxytest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 )
 
-// cuttable is a real store whose lease renewals can be cut, as by a partition between one
-// replica and the database.
-type cuttable struct {
-	*postgres.DB
-	cut atomic.Bool
-}
-
-func (c *cuttable) RenewLease(ctx context.Context, job string, token int64, ttl time.Duration) error {
-	if c.cut.Load() {
-		return errors.New("connection refused (renewal cut by the test)")
-	}
-	return c.DB.RenewLease(ctx, job, token, ttl)
-}
-
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// server returns the address of the PostgreSQL server dsn names, skipping t when it is not TCP.
+func server(t *testing.T, dsn string) string {
+	t.Helper()
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		t.Fatalf("parse %s: %v", postgrestest.EnvDSN, err)
+	}
+	if strings.HasPrefix(cfg.Host, "/") {
+		t.Skipf("%s names a Unix socket (%s): the partition tests need a TCP server to proxy", postgrestest.EnvDSN, cfg.Host)
+	}
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+}
+
+// viaProxy returns dsn with the server's address replaced by addr (host:port).
+func viaProxy(t *testing.T, dsn, addr string) string {
+	t.Helper()
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Keyword/value form: a repeated keyword overrides the earlier one.
+		return dsn + " host=" + host + " port=" + port
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("parse %s: %v", postgrestest.EnvDSN, err)
+	}
+	u.Host = addr
+	return u.String()
+}
+
+// eventID names the outbox row of tick's build committed by replica, so the outbox tells which
+// ticks committed and how often.
+func eventID(replica string, tick time.Time) string {
+	return tick.Format(time.RFC3339) + " " + replica
+}
 
 // commitBuild saves one build of lingling with one outbox row, as a build job would.
 func commitBuild(ctx context.Context, s store.Store, id string) error {
@@ -40,82 +71,162 @@ func commitBuild(ctx context.Context, s store.Store, id string) error {
 	}}})
 }
 
-// A replica that loses its lease mid-run has its run cancelled before the lease expires, a
-// successor takes the job, and the stale run can never commit: one commit per tick.
-func TestLostLeaseCancelsRunAndFencesItsCommit(t *testing.T) {
-	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	open := func() *cuttable {
-		db, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return &cuttable{DB: db}
-	}
-	sa, sb := open(), open()
-	opts := func(r string) cluster.Options {
-		return cluster.Options{Replica: r, LeaseTTL: 1500 * time.Millisecond, Renew: 300 * time.Millisecond}
-	}
-	a, b := cluster.New(sa, opts("a"), quiet()), cluster.New(sb, opts("b"), quiet())
-	tick := time.Date(2026, 11, 29, 3, 10, 0, 0, time.UTC)
-	const job = "build:lingling"
+// answer is how a stale commit ended: the database's answer, and the attempts that never got one.
+type answer struct {
+	err      error
+	failures []error
+}
 
-	runA, releaseA, ok, err := a.Acquire(ctx, job, tick)
-	if err != nil || !ok {
-		t.Fatalf("a: ok=%v err=%v", ok, err)
+// commitUntilAnswered commits until the database answers (nil, or the fence's ErrLeaseLost),
+// retrying what failed to reach it, or until give ends.
+func commitUntilAnswered(give, ctx context.Context, s store.Store, id string) answer {
+	var failures []error
+	for {
+		err := commitBuild(ctx, s, id)
+		if err == nil || errors.Is(err, store.ErrLeaseLost) || give.Err() != nil {
+			return answer{err: err, failures: failures}
+		}
+		failures = append(failures, err)
+		select {
+		case <-give.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	defer releaseA()
-	// Renewals keep the lease well past its TTL while the run lasts.
-	time.Sleep(2 * opts("a").LeaseTTL) // the thing under test is the passing of time itself
-	if runA.Err() != nil {
-		t.Fatalf("a's run ended while renewing: %v", context.Cause(runA))
-	}
-	if _, _, ok, _ := b.Acquire(ctx, job, tick.Add(time.Minute)); ok {
-		t.Fatal("b took a renewed lease")
-	}
+}
 
-	sa.cut.Store(true)
-	var runB context.Context
-	var releaseB func()
-	for runB == nil {
-		if ctx.Err() != nil {
-			t.Fatal("b never took the job over")
-		}
-		r, rel, ok, err := b.Acquire(ctx, job, tick.Add(2*time.Minute))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			runB, releaseB = r, rel
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	defer releaseB()
-	select {
-	case <-runA.Done():
-	default:
-		t.Fatal("b took over while a's run still went on")
-	}
-	if !errors.Is(context.Cause(runA), store.ErrLeaseLost) {
-		t.Fatalf("a's run ended with %v, want ErrLeaseLost", context.Cause(runA))
-	}
+// A replica partitioned from the database while it holds a job's lease has its run cancelled
+// before the lease expires, a successor takes the job over, and the partitioned replica's build,
+// which commits anyway, is refused by the fence inside its own transaction once the partition
+// heals and the commit reaches the database: one commit per tick, never two. Replica a reaches
+// PostgreSQL through a proxy the test cuts (the link dies: connections reset, dials refused) or
+// pauses (a black hole, or a replica frozen by SIGSTOP: what a sends is held and delivered late).
+func TestPartitionedHolderIsFencedOut(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		partition, heal func(*proxytest.Proxy)
+		// held: a's commit waits in the partition and reaches the database on healing; otherwise
+		// its attempts fail while the link is down and a retry reaches the database.
+		held bool
+	}{
+		{name: "cut", partition: (*proxytest.Proxy).Cut, heal: (*proxytest.Proxy).Restore},
+		{name: "pause", partition: (*proxytest.Proxy).Pause, heal: (*proxytest.Proxy).Resume, held: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			p := proxytest.Start(t, server(t, dsn))
+			proxied := viaProxy(t, dsn, p.Addr())
+			open := func(dsn string) *postgres.DB {
+				db, err := postgres.Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			sa, sb := open(proxied), open(dsn)
+			opts := func(r string) cluster.Options {
+				return cluster.Options{Replica: r, LeaseTTL: 1500 * time.Millisecond, Renew: 300 * time.Millisecond}
+			}
+			a, b := cluster.New(sa, opts("a"), quiet()), cluster.New(sb, opts("b"), quiet())
+			tickA := time.Date(2026, 11, 29, 3, 10, 0, 0, time.UTC)
+			tickB := tickA.Add(time.Minute)
+			const job = "build:lingling"
 
-	// a's build ignored its context and tries to commit: the fence in its transaction refuses.
-	if err := commitBuild(context.WithoutCancel(runA), sa, "a"); !errors.Is(err, store.ErrLeaseLost) {
-		t.Fatalf("stale commit: %v, want ErrLeaseLost", err)
-	}
-	if err := commitBuild(runB, sb, "b"); err != nil {
-		t.Fatalf("successor's commit: %v", err)
-	}
-	rows, err := sb.PendingEvents(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 1 || rows[0].EventID != "b" {
-		t.Fatalf("outbox holds %v, want the successor's row only", rows)
+			runA, releaseA, ok, err := a.Acquire(ctx, job, tickA)
+			if err != nil || !ok {
+				t.Fatalf("a: ok=%v err=%v", ok, err)
+			}
+			defer releaseA()
+			// Runs before releaseA: a partitioned replica's release is not left waiting on the link.
+			defer p.Close()
+			// Renewals through the proxy keep the lease well past its TTL while the run lasts.
+			time.Sleep(2 * opts("a").LeaseTTL) // the thing under test is the passing of time itself
+			if runA.Err() != nil {
+				t.Fatalf("a's run ended while renewing: %v", context.Cause(runA))
+			}
+			if _, _, ok, _ := b.Acquire(ctx, job, tickB); ok {
+				t.Fatal("b took a renewed lease")
+			}
+
+			tc.partition(p)
+			// a's build finishes as the partition starts and commits with its run's fence. It
+			// ignores the run's cancellation, as a frozen replica could not see it, and retries
+			// what fails to reach the database.
+			stale := make(chan answer, 1)
+			go func() { stale <- commitUntilAnswered(ctx, context.WithoutCancel(runA), sa, eventID("a", tickA)) }()
+
+			var runB context.Context
+			var releaseB func()
+			for runB == nil {
+				if ctx.Err() != nil {
+					t.Fatal("b never took the job over")
+				}
+				r, rel, ok, err := b.Acquire(ctx, job, tickB)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok {
+					runB, releaseB = r, rel
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			defer releaseB()
+			select {
+			case <-runA.Done():
+			default:
+				t.Fatal("b took over while a's run still went on")
+			}
+			if !errors.Is(context.Cause(runA), store.ErrLeaseLost) {
+				t.Fatalf("a's run ended with %v, want ErrLeaseLost", context.Cause(runA))
+			}
+			if err := commitBuild(runB, sb, eventID("b", tickB)); err != nil {
+				t.Fatalf("successor's commit: %v", err)
+			}
+			select {
+			case r := <-stale:
+				t.Fatalf("a's commit got an answer across the partition: %v", r.err)
+			default:
+			}
+
+			tc.heal(p)
+			var r answer
+			select {
+			case r = <-stale:
+			case <-ctx.Done():
+				t.Fatal("a's commit never reached the database after the partition healed")
+			}
+			if !errors.Is(r.err, store.ErrLeaseLost) {
+				t.Fatalf("a's stale commit: %v, want ErrLeaseLost from the fence", r.err)
+			}
+			if tc.held && len(r.failures) > 0 {
+				t.Fatalf("a's commit failed during a pause (%v); want it held and delivered", r.failures)
+			}
+			if !tc.held && len(r.failures) == 0 {
+				t.Fatal("a's commit never failed while the link was cut: the cut did not partition a")
+			}
+
+			// What a sent before and during the partition has now reached the database too
+			// (renewals of its old token, in the pause): none of it took the lease back.
+			if h, err := b.Holder(ctx, job); err != nil || h != "b" {
+				t.Fatalf("holder after healing: %q, %v; want b", h, err)
+			}
+			rows, err := sb.PendingEvents(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			commits := map[string][]string{} // tick -> replicas that committed its build
+			for _, row := range rows {
+				tick, replica, _ := strings.Cut(row.EventID, " ")
+				commits[tick] = append(commits[tick], replica)
+			}
+			want := map[string][]string{tickB.Format(time.RFC3339): {"b"}}
+			if !reflect.DeepEqual(commits, want) {
+				t.Fatalf("commits per tick: %v, want %v", commits, want)
+			}
+		})
 	}
 }
 
