@@ -39,6 +39,15 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
+// IdleInTransactionTimeout ends a session whose client stops talking in the middle of a
+// transaction: a replica frozen (SIGSTOP, a partition that drops packets) after its build's fence
+// check holds the lease row's share lock, and no other replica could take the job over until the
+// server noticed the dead connection, which can take hours. No transaction of ours waits on its
+// client that long. A DSN that sets idle_in_transaction_session_timeout itself wins.
+const IdleInTransactionTimeout = "15s"
+
+const idleInTxParam = "idle_in_transaction_session_timeout"
+
 // Open connects to the database named by dsn (postgres://…, with any pgx or pgxpool parameter,
 // e.g. search_path or pool_max_conns) and applies pending migrations.
 func Open(ctx context.Context, dsn string) (*DB, error) {
@@ -46,6 +55,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		// pgconn redacts the password from its parse errors; the DSN itself is not repeated.
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams[idleInTxParam]; !set {
+		cfg.ConnConfig.RuntimeParams[idleInTxParam] = IdleInTransactionTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
