@@ -44,7 +44,7 @@ const feedViewItems = 100
 // same document in the other formats.
 func writeHTMLView(w http.ResponseWriter, r *http.Request, e *cached, name string, cacheControl []string) (int, int) {
 	v := &e.view
-	v.once.Do(func() { v.render(e, name) })
+	v.once.Do(func() { v.render(e, name, strings.Contains(r.URL.Path, "/archive/")) })
 	h := w.Header()
 	h["Vary"] = varyNegotiated
 	h["Cache-Control"] = cacheControl
@@ -84,6 +84,7 @@ type feedView struct {
 	Description string
 	Format      string // "RSS", "Atom" or "JSON Feed"
 	Self        string // the feed's own URL, to copy into a reader
+	Archive     bool   // the document is an archive page: Self is its feed's URL, not the page's
 	Home        string // the channel's page
 	Alternates  []link
 	Feeds       []link
@@ -91,7 +92,7 @@ type feedView struct {
 	Hubs        []string // none: the layout's <link rel="hub"> is for the site's pages
 }
 
-func (v *htmlView) render(e *cached, name string) {
+func (v *htmlView) render(e *cached, name string, archive bool) {
 	body, err := e.identityBody()
 	if err != nil {
 		v.err = err
@@ -108,6 +109,10 @@ func (v *htmlView) render(e *cached, name string) {
 		Description: viewText(f.Description, false),
 		Self:        f.FeedLink,
 		Home:        f.Link,
+		Archive:     archive,
+	}
+	if archive {
+		data.Self = subscribeURL(f.FeedLink)
 	}
 	// Links to the same document in every format, relative to the requested one, so they
 	// hold for feeds (/feeds/lingling.rss) and archive pages (/feeds/lingling/archive/2.rss).
@@ -166,4 +171,16 @@ func itemDate(it *gofeed.Item) time.Time {
 		return *it.UpdatedParsed
 	}
 	return time.Time{}
+}
+
+// subscribeURL is the address a reader should subscribe to for the document whose self link is
+// self. An archive page (/feeds/lingling/archive/3.atom) never changes: subscribed to, it would
+// never show a new story, so its page names the feed it belongs to (/feeds/lingling.atom).
+// JSON Feed archive pages already carry the feed's URL as feed_url.
+func subscribeURL(self string) string {
+	i := strings.LastIndex(self, "/archive/")
+	if i < 0 {
+		return self
+	}
+	return self[:i] + path.Ext(self)
 }
