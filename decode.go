@@ -50,6 +50,27 @@ var articleFields = func() map[string]int {
 // Invalid UTF-8 is an error naming the field that holds it: encoding/json would otherwise turn
 // it into U+FFFD and store an article nobody sent.
 func DecodeArticle(raw []byte) (Article, error) {
+	a, err := decodeArticle(raw)
+	if err != nil {
+		// The report names the record by its id too, when one can be read: the field at fault
+		// may come before it, or be the only thing wrong with an otherwise good record.
+		return Article{ID: recordID(raw)}, err
+	}
+	return a, nil
+}
+
+// recordID is the id of a record that did not decode, or "" when it has none that can be read.
+func recordID(raw []byte) string {
+	var r struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &r) != nil || !utf8.ValidString(r.ID) || len(r.ID) > MaxArticleIDLen {
+		return ""
+	}
+	return r.ID
+}
+
+func decodeArticle(raw []byte) (Article, error) {
 	// A token at a time, each value straight into its field: a record of a million keys costs
 	// one value at a time, not a map of them all, and is never encoded a second time.
 	var a Article

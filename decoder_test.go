@@ -2,6 +2,7 @@ package syndicate_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"iter"
 	"path/filepath"
@@ -263,4 +264,28 @@ func TestDecoderManyKeys(t *testing.T) {
 		t.Errorf("heap grew by %d MiB for one record of %d keys; bound 64 MiB", grew>>20, n)
 	}
 	t.Logf("heap grew by at most %d MiB for one record of %d keys", grew>>20, n)
+}
+
+// A record that fails to decode is still named by its id in the report, wherever the id stands.
+func TestRejectedRecordKeepsItsID(t *testing.T) {
+	for _, tc := range []struct{ name, record, id, field string }{
+		{"bad date after the id", `{"id":"a-1","published_at":"16/11/2022","channels":["lingling"]}`, "a-1", "published_at"},
+		{"bad date before the id", `{"published_at":"16/11/2022","id":"a-2"}`, "a-2", "published_at"},
+		{"wrong type", `{"title":7,"id":"a-3"}`, "a-3", "title"},
+		{"unknown field", `{"id":"a-4","titel":"x"}`, "a-4", "titel"},
+		{"no id", `{"published_at":"x"}`, "", "published_at"},
+		{"id not a string", `{"id":5,"title":7}`, "", "id"},
+		{"not JSON", `{"id":"a-5",`, "", "body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := syndicate.DecodeArticle([]byte(tc.record))
+			var e *syndicate.Error
+			if !errors.As(err, &e) || e.Field != tc.field {
+				t.Fatalf("err = %v, want one naming %q", err, tc.field)
+			}
+			if a.ID != tc.id {
+				t.Errorf("id = %q, want %q", a.ID, tc.id)
+			}
+		})
+	}
 }
