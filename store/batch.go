@@ -73,12 +73,12 @@ type ChannelMark struct {
 // it has the effects UpsertArticle has when called on each article in turn, with change numbers
 // from last+1 up: revisions and change times, filings, archive slots and channel marks.
 type BatchPlan struct {
-	Results     []Upserted
-	Rows        []ArticleRow // one per article changed, as the batch leaves it
+	Results []Upserted
+	Rows    []ArticleRow // one per article changed, as the batch leaves it
 	// Resanitized are unchanged articles with new sanitised content (ID, Safe* only), written
 	// before Rows so that a later version in the batch wins.
 	Resanitized []ArticleRow
-	Unfile      []string     // changed articles whose stored filings are replaced
+	Unfile      []string // changed articles whose stored filings are replaced
 	Filings     []Filing
 	Slots       []Slot
 	Marks       []ChannelMark
