@@ -134,3 +134,24 @@ func writePlan(ctx context.Context, tx pgx.Tx, p *store.BatchPlan, last int64) e
 	}
 	return nil
 }
+
+// ArticleHashes implements store.Store.
+func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, hash FROM articles WHERE NOT deleted AND id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read article hashes: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]string, len(ids))
+	for rows.Next() {
+		var id, hash string
+		if err := rows.Scan(&id, &hash); err != nil {
+			return nil, fmt.Errorf("postgres: scan article hash: %w", err)
+		}
+		out[id] = hash
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read article hashes: %w", err)
+	}
+	return out, nil
+}

@@ -176,3 +176,31 @@ func chunks(list []any, n int) func(yield func([]any) bool) {
 		}
 	}
 }
+
+// ArticleHashes implements store.Store.
+func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	out := make(map[string]string, len(ids))
+	for chunk := range chunks(args, 500) {
+		rows, err := s.db.QueryContext(ctx, `SELECT id, hash FROM articles WHERE deleted = 0 AND id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read article hashes: %w", err)
+		}
+		for rows.Next() {
+			var id, hash string
+			if err := rows.Scan(&id, &hash); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: scan article hash: %w", err)
+			}
+			out[id] = hash
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite: read article hashes: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -86,6 +86,14 @@ func RunBatch(t *testing.T, open Opener) {
 	if res, err := batched.UpsertArticles(ctx, nil); err != nil || len(res) != 0 {
 		t.Errorf("empty batch = %v, %v", res, err)
 	}
+
+	if err := batched.DeleteArticle(ctx, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	hashes, err := batched.ArticleHashes(ctx, []string{"kept", "edited", "missing", "edited"})
+	if want := map[string]string{"edited": edited.Hash()}; err != nil || !reflect.DeepEqual(hashes, want) {
+		t.Errorf("ArticleHashes = %v, %v; want %v (deleted and missing ones left out)", hashes, err, want)
+	}
 }
 
 func sanitized(a syndicate.Article, policy string) syndicate.Article {
