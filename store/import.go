@@ -67,7 +67,7 @@ const batchLinger = 100 * time.Millisecond
 // stays within a small multiple of it (the heap bounds of TestImportHeapIsBounded and
 // TestPostArticlesLargestBody).
 const (
-	maxBatchBytes    = 8 << 20
+	maxBatchBytes    = 2 << 20
 	maxInFlightBytes = 3 * maxBatchBytes
 )
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -266,4 +268,51 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("%d articles stored (%v), want %d", c, err, spec.N)
 	}
 	wantPublishedOnce(t, buildAll(t, st), spec)
+}
+
+// TestImportHeapIsBounded streams a generated input of about 57 MB through the decoder and the
+// importer into SQLite, never on disk or whole in memory, and samples the heap after every
+// batch: it stays within a bound well under the input's size.
+func TestImportHeapIsBounded(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "syndicate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg, err := config.Load("", os.Environ())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := cfg.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := importdata.Spec{N: 1_000, Channels: bulkChannels, SummaryBytes: 60_000}
+	in := &countingReader{r: spec.Reader()}
+	const bound = 24 << 20
+	// HeapAlloc counts garbage not yet collected too, up to GOGC percent of the live heap: a
+	// lower GOGC makes the samples closer to what the import holds, so a smaller input shows it.
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, uint64(0)
+	lim := cfg.Limits.Article()
+	im := store.Importer{Store: st, Tree: tree, Limits: lim, Progress: func(store.ImportReport) {
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc)
+	}}
+	rep, err := im.Import(ctx, syndicate.NewDecoder(in, lim).Records())
+	if err != nil || rep.Created != spec.N {
+		t.Fatalf("import: %+v, %v", rep, err)
+	}
+	grew := int64(peak) - int64(base)
+	t.Logf("%d MiB read, heap grew by at most %d MiB", in.n.Load()>>20, grew>>20)
+	if in.n.Load() < 2*bound {
+		t.Fatalf("only %d bytes read: the input must be well over the bound", in.n.Load())
+	}
+	if grew > bound {
+		t.Errorf("heap grew by %d MiB importing %d MiB; bound %d MiB", grew>>20, in.n.Load()>>20, bound>>20)
+	}
 }
