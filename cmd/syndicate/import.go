@@ -11,6 +11,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
 // importCmd stores articles from a file straight into the configured store; the service's next
@@ -64,6 +65,10 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer st.Close()
+	if db, ok := st.(*sqlite.DB); ok {
+		// SQLite's page caches would otherwise grow with the file, to 64 MiB per connection.
+		db.ForgetPages()
+	}
 	lim := cfg.Limits.Article()
 	dec := syndicate.NewDecoder(in, lim)
 	im := store.Importer{Store: st, Tree: tree, Limits: lim, BatchSize: cfg.Import.BatchSize}

@@ -204,3 +204,12 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 	}
 	return out, nil
 }
+
+// ForgetPages closes connections as soon as they are done with, so that no connection keeps a
+// page cache (up to 64 MiB each, cache_size) between transactions. `syndicate import` is a process
+// of its own and calls it so that its memory stays bounded whatever the size of the file and the
+// database (the import's RSS target in BENCHMARKS.md); what a batch reads again comes from the
+// operating system's cache. The service keeps its connections and their caches.
+func (s *DB) ForgetPages() {
+	s.db.SetMaxIdleConns(0)
+}
