@@ -10,11 +10,22 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 )
 
-// Write is one article of a batch (Store.UpsertArticles) with its content hash, which the caller
-// computes on all CPUs rather than the store's one writer.
+// Write is one article of a batch (Store.UpsertArticles) with its content hash and its JSON, which
+// the caller computes (NewWrite) on all CPUs rather than on the store's one writer: together they
+// are a good share of an import's work.
 type Write struct {
 	Article syndicate.Article
 	Hash    string // Article.Hash()
+	Data    []byte // the article as JSON, as stores keep it
+}
+
+// NewWrite returns the write of a.
+func NewWrite(a syndicate.Article) (Write, error) {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return Write{}, fmt.Errorf("store: encode article %q: %w", a.ID, err)
+	}
+	return Write{Article: a, Hash: a.Hash(), Data: data}, nil
 }
 
 // Upserted is what a batch write did with one article: the outcome, and the channels the
@@ -88,7 +99,7 @@ type BatchPlan struct {
 // PlanBatch works out the rows a batch writes, given what the store holds of its articles (by
 // id, absent when new) and the newest change number handed out. An article appearing twice sees
 // its first version as the stored one, as it would if upserted in turn.
-func PlanBatch(ws []Write, stored map[string]Stored, last int64) (BatchPlan, error) {
+func PlanBatch(ws []Write, stored map[string]Stored, last int64) BatchPlan {
 	p := BatchPlan{Results: make([]Upserted, len(ws)), LastSeq: last}
 	type state struct {
 		Stored
@@ -137,10 +148,6 @@ func PlanBatch(ws []Write, stored map[string]Stored, last int64) (BatchPlan, err
 		default:
 			outcome = UpsertUpdated
 		}
-		data, err := json.Marshal(a)
-		if err != nil {
-			return BatchPlan{}, fmt.Errorf("store: encode article %q: %w", a.ID, err)
-		}
 		p.LastSeq++
 		seq := p.LastSeq
 		before := st.Channels
@@ -152,7 +159,7 @@ func PlanBatch(ws []Write, stored map[string]Stored, last int64) (BatchPlan, err
 		if outcome == UpsertCreated {
 			st.FirstSeq = seq // an update keeps it; archive pages follow archive slots
 		}
-		row := ArticleRow{ID: a.ID, Seq: seq, FirstSeq: st.FirstSeq, Hash: w.Hash, PublishedAt: a.PublishedAt, Data: data,
+		row := ArticleRow{ID: a.ID, Seq: seq, FirstSeq: st.FirstSeq, Hash: w.Hash, PublishedAt: a.PublishedAt, Data: w.Data,
 			SafeHash: SanitizedHash(w.Hash, a.Sanitized), SafePolicy: a.Sanitized.Policy,
 			SafeHTML: SanitizedHTML(a.ContentHTML, a.Sanitized), Revision: revision}
 		if st.row >= 0 {
@@ -187,5 +194,5 @@ func PlanBatch(ws []Write, stored map[string]Stored, last int64) (BatchPlan, err
 		p.Marks = append(p.Marks, *m)
 	}
 	slices.SortFunc(p.Marks, func(a, b ChannelMark) int { return strings.Compare(a.Channel, b.Channel) })
-	return p, nil
+	return p
 }

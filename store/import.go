@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -98,6 +99,7 @@ type Importer struct {
 type item struct {
 	rec      syndicate.DecodeResult
 	hash     string
+	write    Write // once sanitised
 	err      error
 	outcome  UpsertOutcome
 	before   []string
@@ -298,9 +300,20 @@ func (im *Importer) prepare(ctx context.Context, b *batch, workers int) {
 		it.sanitise = it.err == nil && (err != nil || stored[it.rec.Article.ID] != it.hash)
 	}
 	parallel(len(b.items), workers, func(i int) {
-		if it := &b.items[i]; it.sanitise {
+		it := &b.items[i]
+		if it.err != nil {
+			return
+		}
+		if it.sanitise {
 			it.rec.Article.Sanitized = sanitize.HTML(it.rec.Article.ContentHTML)
 		}
+		// Hash reads no sanitised content: the one computed before stands.
+		data, err := json.Marshal(it.rec.Article)
+		if err != nil {
+			it.err = fmt.Errorf("store: encode article %q: %w", it.rec.Article.ID, err)
+			return
+		}
+		it.write = Write{Article: it.rec.Article, Hash: it.hash, Data: data}
 	})
 }
 
@@ -312,7 +325,7 @@ func (im *Importer) store(ctx context.Context, b *batch) (int, error) {
 	ws := make([]Write, 0, len(b.items))
 	for i := range b.items {
 		if it := &b.items[i]; it.err == nil {
-			ws = append(ws, Write{Article: it.rec.Article, Hash: it.hash})
+			ws = append(ws, it.write)
 		}
 	}
 	if len(ws) == 0 {

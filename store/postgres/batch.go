@@ -27,9 +27,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 		if err != nil {
 			return err
 		}
-		if plan, err = store.PlanBatch(ws, stored, last); err != nil {
-			return err
-		}
+		plan = store.PlanBatch(ws, stored, last)
 		return writePlan(ctx, tx, &plan, last)
 	})
 	if err != nil {

@@ -30,9 +30,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 		if err != nil {
 			return err
 		}
-		if plan, err = store.PlanBatch(ws, stored, seq-1); err != nil {
-			return err
-		}
+		plan = store.PlanBatch(ws, stored, seq-1)
 		return writePlan(ctx, tx, &plan, micros(s.Now()))
 	})
 	if err != nil {

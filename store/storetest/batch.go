@@ -61,7 +61,7 @@ func RunBatch(t *testing.T, open Opener) {
 		}
 		ws := make([]store.Write, len(batch))
 		for j, a := range batch {
-			ws[j] = store.Write{Article: a, Hash: a.Hash()}
+			ws[j] = write(t, a)
 		}
 		res, err := batched.UpsertArticles(ctx, ws)
 		if err != nil {
@@ -79,7 +79,7 @@ func RunBatch(t *testing.T, open Opener) {
 		}
 	}
 	moved := Article("moved", 2, "qiyang")
-	res, err := batched.UpsertArticles(ctx, []store.Write{{Article: moved, Hash: moved.Hash()}})
+	res, err := batched.UpsertArticles(ctx, []store.Write{write(t, moved)})
 	if err != nil || len(res) != 1 || !slices.Equal(res[0].Before, []string{"lingling"}) {
 		t.Errorf("UpsertArticles reports before = %+v, %v; want [lingling]", res, err)
 	}
@@ -94,6 +94,14 @@ func RunBatch(t *testing.T, open Opener) {
 	if want := map[string]string{"edited": edited.Hash()}; err != nil || !reflect.DeepEqual(hashes, want) {
 		t.Errorf("ArticleHashes = %v, %v; want %v (deleted and missing ones left out)", hashes, err, want)
 	}
+}
+
+func write(t *testing.T, a syndicate.Article) store.Write {
+	w, err := store.NewWrite(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 func sanitized(a syndicate.Article, policy string) syndicate.Article {
