@@ -123,7 +123,7 @@ metric() { # benchmark, unit
 }
 for engine in sqlite postgres; do
 	r=$(metric "BenchmarkImport/$engine" "articles/s")
-	[[ -n $r ]] && irow "BenchmarkImport/$engine (in process, $(fmt_int 100000) articles)" "$(fmt_int "$r")" "" "" "" ""
+	if [[ -n $r ]]; then irow "BenchmarkImport/$engine (in process, $(fmt_int 100000) articles)" "$(fmt_int "$r")" "" "" "" ""; fi
 done
 r=$(metric BenchmarkPostArticles "articles/s")
 if [[ -n $r ]]; then

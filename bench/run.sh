@@ -380,6 +380,10 @@ else
 	RELAY_NOTE="BenchmarkRelay does not exist yet in ./publisher/"
 fi
 
+# --- import (issue 16): bench/import.sh writes $WORK/import.md ------------------------------------
+
+source bench/import.sh
+
 # --- JetStream publish rate --------------------------------------------------------------------
 
 NATS_RESULT=""
@@ -570,6 +574,8 @@ ELAPSED=$(($(date +%s) - STARTED))
 	echo "## Targets"
 	echo
 	cat "$TARGETS"
+	echo
+	cat "$WORK/import.md"
 	echo
 	echo "## Commands"
 	echo
