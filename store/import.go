@@ -110,6 +110,7 @@ type item struct {
 type batch struct {
 	items  []item
 	weight int64 // of its records
+	last   bool  // the input's last batch: every record was read
 }
 
 // weight is what a record counts for in maxInFlightBytes: its text, which is what a large record
@@ -135,6 +136,7 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 	read := make(chan *batch, 1)
 	prepared := make(chan *batch, 1)
 	inFlight := semaphore.NewWeighted(maxInFlightBytes)
+	var readAll atomic.Bool // the records ran out, rather than the import stopping
 	wg.Go(func() {
 		defer close(recs)
 		for rec := range records {
@@ -147,6 +149,7 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 				return
 			}
 		}
+		readAll.Store(true)
 	})
 	wg.Go(func() {
 		defer close(read)
@@ -174,9 +177,9 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 				}
 			}
 			if !ok && !flush {
-				if len(b.items) > 0 {
-					send(b)
-				}
+				// The last batch says whether the input was read to its end, even when empty.
+				b.last = readAll.Load()
+				send(b)
 				return
 			}
 			if !flush {
@@ -217,6 +220,7 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 
 	rep := ImportReport{Rejected: []Rejection{}}
 	touched := map[string]bool{}
+	complete := false
 	for b := range prepared {
 		done, err := im.store(ctx, b)
 		inFlight.Release(b.weight)
@@ -247,9 +251,19 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 			rep.Error = fmt.Sprintf("the store failed at record %d; the records before it are reported, the rest were not stored", b.items[done].rec.Index)
 			return rep, err
 		}
-		if im.Progress != nil {
+		complete = b.last
+		if im.Progress != nil && len(b.items) > 0 {
 			im.Progress(rep)
 		}
+	}
+	if !complete {
+		// The context ended while records were still coming: those not reported were not stored.
+		err := context.Cause(ctx)
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		rep.Error = fmt.Sprintf("the import stopped after record %d; the records before it are reported, the rest were not stored", rep.Records-1)
+		return rep, fmt.Errorf("store: import: %w", err)
 	}
 	return rep, nil
 }
@@ -291,6 +305,9 @@ func (im *Importer) prepare(ctx context.Context, b *batch, workers int) {
 		if b.items[i].err == nil {
 			ids = append(ids, b.items[i].rec.Article.ID)
 		}
+	}
+	if len(ids) == 0 {
+		return
 	}
 	// Without the stored hashes every record is sanitised: the store, if it is down, says so
 	// when the batch is written.

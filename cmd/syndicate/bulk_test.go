@@ -316,3 +316,33 @@ func TestImportHeapIsBounded(t *testing.T) {
 		t.Errorf("heap grew by %d MiB importing %d MiB; bound %d MiB", grew>>20, in.n.Load()>>20, bound>>20)
 	}
 }
+
+// TestImportCancelledSaysWhereItStopped: an import whose context ends part-way returns an error
+// and a report of the batches it stored, never a report that looks complete.
+func TestImportCancelledSaysWhereItStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "syndicate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg, err := config.Load("", os.Environ())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := cfg.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := importdata.Spec{N: 5000, Channels: bulkChannels}
+	im := store.Importer{Store: st, Tree: tree, Limits: cfg.Limits.Article(), BatchSize: 100,
+		Progress: func(store.ImportReport) { cancel() }}
+	rep, err := im.Import(ctx, syndicate.NewDecoder(spec.Reader(), im.Limits).Records())
+	if err == nil || rep.Error == "" || rep.Records == 0 || rep.Records >= spec.N || rep.Created != rep.Records {
+		t.Fatalf("cancelled import: %+v, %v; want an error and the batches stored before", rep, err)
+	}
+	if n, err := st.ArticleCount(context.Background()); err != nil || n != int64(rep.Created) {
+		t.Errorf("store holds %d articles (%v), report says %d", n, err, rep.Created)
+	}
+}
