@@ -346,3 +346,32 @@ func TestImportCancelledSaysWhereItStopped(t *testing.T) {
 		t.Errorf("store holds %d articles (%v), report says %d", n, err, rep.Created)
 	}
 }
+
+// TestImportLogsProgress: without a terminal, progress is a log line per interval counting
+// committed batches; --quiet silences it and leaves the final report.
+func TestImportLogsProgress(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SYNDICATE_DATA_DIR", dir)
+	t.Setenv("SYNDICATE_LOG_FORMAT", "text")
+	file := writeInput(t, dir, importdata.Spec{N: 2000, Channels: bulkChannels})
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"import", "--batch", "500", "--progress-every", "1ns", file}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"msg=\"import progress\" records=500 created=500", "records=2000", "bytes_total=", "eta=", "msg=\"import done\""} {
+		if !bytes.Contains(errOut.Bytes(), []byte(want)) {
+			t.Errorf("log lacks %q:\n%s", want, errOut.String())
+		}
+	}
+	if !bytes.Contains(out.Bytes(), []byte("created 2000, updated 0")) {
+		t.Errorf("report: %s", out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"import", "--quiet", file}, nil, &out, &errOut); code != 0 || errOut.Len() != 0 {
+		t.Errorf("--quiet: exit %d, stderr %q", code, errOut.String())
+	}
+	if !bytes.Contains(out.Bytes(), []byte("unchanged 2000")) {
+		t.Errorf("report: %s", out.String())
+	}
+}

@@ -80,7 +80,7 @@ func (p *progress) update(rep store.ImportReport) {
 		attrs = append(attrs, slog.Int64("bytes_total", p.in.total))
 		if read > 0 {
 			left := time.Duration(float64(now.Sub(p.start)) * float64(p.in.total-read) / float64(read))
-			attrs = append(attrs, slog.Duration("eta", left.Round(time.Second)))
+			attrs = append(attrs, slog.String("eta", left.Round(time.Second).String())) // "1m5s", in JSON logs too
 		}
 	}
 	p.log.Info("import progress", attrs...)
