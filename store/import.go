@@ -11,37 +11,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/sync/semaphore"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/sanitize"
 )
-
-// ImportReport says what an import did with each record. It stays small whatever the input:
-// Rejected lists only the first Limits.MaxRejections rejections, RejectedCount counts them all.
-type ImportReport struct {
-	Records       int         `json:"records"`
-	Created       int         `json:"created"`
-	Updated       int         `json:"updated"`
-	Unchanged     int         `json:"unchanged"`
-	RejectedCount int         `json:"rejected_count"`
-	Rejected      []Rejection `json:"rejected"`
-	// Error says why the import stopped before the end of its input, when it did.
-	Error string `json:"error,omitempty"`
-	// Channels lists the channels whose articles changed, for callers that rebuild at once.
-	Channels []string `json:"-"`
-}
-
-// Rejection is one record that was not stored, and why.
-type Rejection struct {
-	Index int    `json:"index"` // position in the input, from 0
-	ID    string `json:"id,omitempty"`
-	Field string `json:"field,omitempty"`
-	Error string `json:"error"` // safe to show to a client
-	Err   error  `json:"-"`     // the whole error, internal details included
-}
 
 // Import validates and stores records with the default limits; see ImportRecords.
 func Import(ctx context.Context, s Store, tree *syndicate.Tree, records []syndicate.DecodeResult) (ImportReport, error) {
@@ -268,22 +243,6 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 	return rep, nil
 }
 
-// reject records a rejection; the report lists the first max of them.
-func (rep *ImportReport) reject(index int, id string, err error, max int) {
-	rep.RejectedCount++
-	if len(rep.Rejected) >= max {
-		return
-	}
-	r := Rejection{Index: index, ID: shorten(id), Error: syndicate.ErrorMessage(err), Err: err}
-	var e *syndicate.Error
-	if errors.As(err, &e) {
-		r.Field = e.Field
-	} else {
-		r.Error = "could not be stored: internal error"
-	}
-	rep.Rejected = append(rep.Rejected, r)
-}
-
 // prepare validates and hashes a batch's records on all workers, reads the stored hashes of the
 // valid ones at once, and sanitises those that changed, again on all workers: once here, not in
 // every build that renders them, and not at all for the unchanged records an upstream poll or a
@@ -401,17 +360,4 @@ func storeDown(ctx context.Context, s Store) error {
 		return err
 	}
 	return s.Ping(ctx)
-}
-
-// shorten keeps an over-long id (rejected for its length) from filling the report; it cuts on
-// a rune boundary.
-func shorten(id string) string {
-	n := syndicate.MaxArticleIDLen
-	if len(id) <= n {
-		return id
-	}
-	for n > 0 && !utf8.RuneStart(id[n]) {
-		n--
-	}
-	return id[:n] + "…"
 }
