@@ -43,7 +43,7 @@ const batchLinger = 100 * time.Millisecond
 // stays within a small multiple of it (the heap bounds of TestImportHeapIsBounded and
 // TestPostArticlesLargestBody).
 const (
-	maxBatchBytes    = 2 << 20
+	maxBatchBytes    = 1 << 20
 	maxInFlightBytes = 3 * maxBatchBytes
 )
 

@@ -209,8 +209,9 @@ func TestImportBatchesRejectOnlyBadRecords(t *testing.T) {
 }
 
 // TestImportSurvivesSIGKILL kills an import part-way with SIGKILL and runs it again: the store
-// holds whole batches only, the second run stores the rest, and builds publish every article
-// once.
+// holds the records of the batches committed before, in order, the second run stores the rest,
+// and builds publish every article once. The killed import reads its input from a pipe that
+// holds back the last records until it is dead, so it is always killed while importing.
 func TestImportSurvivesSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("SYNDICATE_DATA_DIR", dir)
@@ -219,40 +220,53 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 	const batch = 20
 	file := writeInput(t, dir, spec)
 
-	cmd := exec.Command(os.Args[0], "import", "--quiet", "--batch", fmt.Sprint(batch), file)
+	cmd := exec.Command(os.Args[0], "import", "--quiet", "--batch", fmt.Sprint(batch), "-")
 	cmd.Env = append(os.Environ(), "SYNDICATE_TEST_MAIN=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stored := func() int {
-		db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
-		if err != nil {
-			return 0
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		var b []byte
+		for i := range spec.N - 100 {
+			b = spec.Record(b, i)
 		}
-		defer db.Close()
-		var n int
-		if db.QueryRow(`SELECT count(*) FROM articles`).Scan(&n) != nil {
-			return 0
-		}
-		return n
+		stdin.Write(b) // fails once the process is killed; the last 100 records are never sent
+	}()
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stored := func() (n int, last string) {
+		db.QueryRow(`SELECT count(*), coalesce(max(id), '') FROM articles`).Scan(&n, &last)
+		return n, last
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for stored() < 10*batch && time.Now().Before(deadline) {
+	for n, _ := stored(); n < 10*batch && time.Now().Before(deadline); n, _ = stored() {
 		time.Sleep(time.Millisecond) // polling another process's file: nothing to wait on
 	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	n := stored()
+	stdin.Close()
+	<-fed
+	n, last := stored()
+	db.Close()
 	t.Logf("%d of %d records stored when the import was killed", n, spec.N)
 	switch {
 	case n == 0:
 		t.Fatal("nothing stored within 30 s")
-	case n >= spec.N:
-		t.Fatalf("the import finished (%d records) before it was killed; raise N", n)
-	case n%batch != 0:
-		t.Errorf("%d records stored after SIGKILL: not whole batches of %d", n, batch)
+	case n > spec.N-100:
+		t.Fatalf("%d records stored, more than the import was sent", n)
+	case last != importdata.ID(n-1):
+		t.Errorf("%d records stored, the last %s: not the first %d", n, last, n)
 	}
 
 	rep := importJSON(t, file)
@@ -270,7 +284,7 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 	wantPublishedOnce(t, buildAll(t, st), spec)
 }
 
-// TestImportHeapIsBounded streams a generated input of about 57 MB through the decoder and the
+// TestImportHeapIsBounded streams a generated input of about 69 MB through the decoder and the
 // importer into SQLite, never on disk or whole in memory, and samples the heap after every
 // batch: it stays within a bound well under the input's size.
 func TestImportHeapIsBounded(t *testing.T) {
@@ -288,9 +302,9 @@ func TestImportHeapIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := importdata.Spec{N: 1_000, Channels: bulkChannels, SummaryBytes: 60_000}
+	spec := importdata.Spec{N: 1_200, Channels: bulkChannels, SummaryBytes: 60_000}
 	in := &countingReader{r: spec.Reader()}
-	const bound = 24 << 20
+	const bound = 32 << 20
 	// HeapAlloc counts garbage not yet collected too, up to GOGC percent of the live heap: a
 	// lower GOGC makes the samples closer to what the import holds, so a smaller input shows it.
 	defer debug.SetGCPercent(debug.SetGCPercent(25))
