@@ -372,7 +372,12 @@ func TestImportLogsProgress(t *testing.T) {
 	if code := run(context.Background(), []string{"import", "--batch", "500", "--progress-every", "1ns", file}, nil, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"msg=\"import progress\" records=500 created=500", "records=2000", "bytes_total=", "eta=", "msg=\"import done\""} {
+	// Batches end at 500 records, or earlier when the decoder is slow (a loaded machine, -race):
+	// every batch is a line here, the last one at 2000.
+	if n := bytes.Count(errOut.Bytes(), []byte(`msg="import progress"`)); n < 4 {
+		t.Errorf("%d progress lines for 4 batches or more:\n%s", n, errOut.String())
+	}
+	for _, want := range []string{"msg=\"import progress\" records=2000 created=2000", "bytes_total=470140", "eta=0s", "msg=\"import done\" records=2000"} {
 		if !bytes.Contains(errOut.Bytes(), []byte(want)) {
 			t.Errorf("log lacks %q:\n%s", want, errOut.String())
 		}
