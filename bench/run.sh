@@ -481,6 +481,10 @@ else
 	RELAY_NOTE="BenchmarkRelay does not exist yet in ./publisher/"
 fi
 
+# --- import (issue 16): bench/import.sh writes $WORK/import.md ------------------------------------
+
+source bench/import.sh
+
 # --- JetStream publish rate --------------------------------------------------------------------
 
 NATS_RESULT=""
@@ -644,6 +648,8 @@ ELAPSED=$(($(date +%s) - STARTED))
 	echo "## Targets"
 	echo
 	cat "$TARGETS"
+	echo
+	cat "$WORK/import.md"
 	echo
 	echo "## Commands"
 	echo

@@ -41,6 +41,7 @@ type Config struct {
 	WebSub   WebSub    `yaml:"websub"`
 	Limits   Limits    `yaml:"limits"`
 	Jobs     Jobs      `yaml:"jobs"`
+	Import   Import    `yaml:"import"`
 	Channels []Channel `yaml:"channels" env:"-"`
 	Sources  []Source  `yaml:"sources" env:"-"`
 }
@@ -78,6 +79,11 @@ func (w WebSub) HubList() []string {
 		}
 	}
 	return out
+}
+
+// Import configures how `syndicate import` stores records.
+type Import struct {
+	BatchSize int `yaml:"batch_size"` // records per transaction
 }
 
 // Ingest configures how upstream sources are fetched.
@@ -231,6 +237,7 @@ var unknownKeyPattern = regexp.MustCompile(`field (\S+) not found in type config
 var sections = map[string]string{
 	"Config": "", "Site": "site.", "Store": "store.", "NATS": "nats.", "HTTP": "http.", "Admin": "admin.",
 	"Log": "log.", "Defaults": "defaults.", "Ingest": "ingest.", "WebSub": "websub.", "Limits": "limits.", "Jobs": "jobs.", "JobsHistory": "jobs.history.",
+	"Import":  "import.",
 	"Channel": "channels[].", "Source": "sources[].",
 }
 

@@ -86,6 +86,9 @@ func (c *Config) finish() error {
 			return fmt.Errorf("websub.hubs: %q must be an absolute http(s) URL", h)
 		}
 	}
+	if c.Import.BatchSize < 1 {
+		return fmt.Errorf("import.batch_size: must be at least 1")
+	}
 	if err := c.WebSub.check(); err != nil {
 		return err
 	}

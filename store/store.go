@@ -19,6 +19,13 @@ type Store interface {
 	// UpsertArticle creates or updates an article by id. An update whose content hash equals the
 	// stored one changes nothing and reports UpsertUnchanged.
 	UpsertArticle(ctx context.Context, a syndicate.Article) (UpsertOutcome, error)
+	// UpsertArticles stores a batch in one transaction, all or nothing, with the effects of
+	// UpsertArticle on each article in turn (a later write of an id sees the earlier one). It reads
+	// what is stored of the whole batch at once and writes many rows per statement, for imports.
+	UpsertArticles(ctx context.Context, ws []Write) ([]Upserted, error)
+	// ArticleHashes returns the content hashes of those of the articles that are stored and not
+	// deleted, by id: an import compares them before sanitising and writing anything.
+	ArticleHashes(ctx context.Context, ids []string) (map[string]string, error)
 	// DeleteArticle removes an article from every feed; its removal events are written by the
 	// next build of each channel it was in. ENOTFOUND if there is no such article.
 	DeleteArticle(ctx context.Context, id string) error

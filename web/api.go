@@ -18,7 +18,8 @@ const MaxBodyBytes = 32 << 20
 // postArticles answers POST /api/articles: one JSON object, an array or JSON Lines; each record is
 // created or updated by id. A single bad record gives 400 naming its field; in a batch the good
 // records are stored and the bad ones listed (207), the first Limits.MaxRejections of them, so the
-// answer stays small whatever the body holds. The body is read one record at a time.
+// answer stays small whatever the body holds. The body is read one record at a time and stored in
+// batches (store.ImportRecords), so a large body costs few transactions and little memory.
 func (s *Server) postArticles(w http.ResponseWriter, r *http.Request) {
 	if err := checkArticlesType(r.Header.Get("Content-Type")); err != nil {
 		s.fail(w, r, err)

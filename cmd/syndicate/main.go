@@ -4,7 +4,7 @@
 // Usage:
 //
 //	syndicate serve [--config FILE]
-//	syndicate import [--config FILE] FILE
+//	syndicate import [--config FILE] [--batch N] [--quiet] [--json] FILE
 //	syndicate events tail [--config FILE] [--subject S]... [--since 2h|RFC3339] [--follow]
 //	syndicate events dead|resend [--config FILE] [SEQ...|--all]
 //	syndicate jobs list|show|set|pause|resume|run [NAME] [SPEC]

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, s)
 		})
 	}
+	t.Run("UpsertArticlesAsOneByOne", func(t *testing.T) { RunBatch(t, open) })
 }
 
 var base = time.Date(2022, 11, 16, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))
