@@ -177,6 +177,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		Hubs:  hubs, Hub: webHub(a.Hub), MaxInFlight: cfg.HTTP.MaxInFlight,
 		IdentityCacheBytes: identityBudget(cfg.HTTP.IdentityCacheBytes),
 		Limits:             cfg.Limits.Article(),
+		ImportBatch:        cfg.Import.BatchSize,
 	})
 	if err := a.Web.LoadDocuments(ctx); err != nil {
 		return nil, err

@@ -26,7 +26,8 @@ func (s *Server) postArticles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dec := syndicate.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes), s.limits)
-	rep, err := store.ImportRecords(r.Context(), s.store, s.tree, s.limits, dec.Records())
+	im := store.Importer{Store: s.store, Tree: s.tree, Limits: s.limits, BatchSize: s.batch}
+	rep, err := im.Import(r.Context(), dec.Records())
 	if len(rep.Channels) > 0 && s.changed != nil {
 		s.changed(rep.Channels)
 	}

@@ -53,6 +53,9 @@ type Options struct {
 	IdentityCacheBytes int
 	// Limits bound the articles POST /api/articles accepts; zero fields mean their defaults.
 	Limits syndicate.Limits
+	// ImportBatch is how many records POST /api/articles stores per transaction
+	// (import.batch_size; 0: store.DefaultBatchSize).
+	ImportBatch int
 }
 
 // DefaultMaxInFlight is the default cap on concurrent requests.
@@ -68,6 +71,7 @@ type Server struct {
 	checks  map[string]func(context.Context) error
 	changed func([]string)
 	limits  syndicate.Limits
+	batch   int
 	jobs    Jobs
 	hub     Hub
 	hubs    []string
@@ -84,7 +88,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		store: o.Store, tree: o.Tree, site: o.Site, log: o.Log, checks: o.Checks,
-		changed: o.Changed, limits: o.Limits, jobs: o.Jobs, hub: o.Hub, hubs: o.Hubs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
+		changed: o.Changed, limits: o.Limits, batch: o.ImportBatch, jobs: o.Jobs, hub: o.Hub, hubs: o.Hubs, metrics: o.Metrics, limit: o.MaxInFlight, mux: http.NewServeMux(),
 	}
 	if o.IdentityCacheBytes == 0 {
 		o.IdentityCacheBytes = DefaultIdentityCacheBytes
