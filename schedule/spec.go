@@ -73,6 +73,11 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 		if !ok || strings.TrimSpace(body) == "" {
 			return Spec{}, fmt.Errorf("invalid cron spec %q: a time zone prefix needs a schedule after it", spec)
 		}
+		// An empty name would be UTC and "Local" each replica's own zone: neither is what
+		// an operator who wrote a prefix meant, and replicas could disagree.
+		if name == "" || name == "Local" {
+			return Spec{}, fmt.Errorf("invalid cron spec %q: time zone %q: name an IANA zone such as Asia/Shanghai or UTC", spec, name)
+		}
 		tz = name
 	} else {
 		full = "CRON_TZ=" + defaultTZ + " " + raw
@@ -85,9 +90,17 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 	if err := checkSteps(fields); err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
 	}
+	if err := checkEvery(fields); err != nil {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
+	}
 	sched, err := parser.Parse(full)
 	if err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
+	}
+	// robfig looks five years ahead and returns the zero time when nothing matches ("0 0 30 2 *"):
+	// a job that would never run, and show year 1 as its next run.
+	if sched.Next(time.Now()).IsZero() {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: never runs (no matching time in the next five years)", spec)
 	}
 	switch s := sched.(type) {
 	case *cron.SpecSchedule:
@@ -102,4 +115,21 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 func (s Spec) Interval(t time.Time) time.Duration {
 	next := s.Next(t)
 	return s.Next(next).Sub(next)
+}
+
+// checkEvery rejects "@every D" under a second, which robfig/cron would run every second, zero and
+// negatives included. (It rounds longer ones down to whole seconds; every_test.go keeps that.)
+func checkEvery(fields string) error {
+	rest, ok := strings.CutPrefix(fields, "@every ")
+	if !ok {
+		return nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(rest))
+	if err != nil {
+		return nil // the parser names it
+	}
+	if d < time.Second {
+		return fmt.Errorf("@every %s: the interval must be at least 1s", d)
+	}
+	return nil
 }
