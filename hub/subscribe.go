@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -233,11 +234,21 @@ func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Value
 
 const userAgent = "Syndicate-WebSub-Hub/1 (+https://www.w3.org/TR/websub/)"
 
-// clientIP is the address rate limits are kept by: the connection's peer.
+// clientIP is what rate limits are kept by: the connection's peer address, or for IPv6 its /64.
+// A host is routinely given a whole /64, so limiting each IPv6 address alone would let one
+// client rotate through 2^64 buckets (and past maxClients, which then forgets every bucket).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
 }

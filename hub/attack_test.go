@@ -1,0 +1,48 @@
+package hub
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The rate limit holds against a client that rotates IPv6 addresses: a host is routinely given
+// a /64, 2^64 addresses, so limits are kept per /64. IPv4 addresses (mapped ones included) are
+// still limited one by one.
+func TestRateLimitPerIPv6Prefix(t *testing.T) {
+	opt := fast(openSQLite(t), testTree(t))
+	opt.Rate, opt.Burst = 0.001, 2
+	h := New(opt)
+	post := func(remote string) int {
+		form := url.Values{"hub.mode": {"nonsense"}} // refused at once, after taking a token
+		r := httptest.NewRequest("POST", "/websub", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i, remote := range []string{"[2001:db8:1:2::1]:4000", "[2001:db8:1:2::2]:4000"} {
+		if code := post(remote); code != http.StatusBadRequest {
+			t.Fatalf("request %d from %s: %d, want 400 within the burst", i, remote, code)
+		}
+	}
+	for _, remote := range []string{"[2001:db8:1:2::3]:4000", "[2001:db8:1:2:ffff:ffff:ffff:ffff]:1", "[2001:db8:1:2::1%eth0]:4000"} {
+		if code := post(remote); code != http.StatusTooManyRequests {
+			t.Errorf("from %s, same /64 past its burst: %d, want 429", remote, code)
+		}
+	}
+	if code := post("[2001:db8:1:3::1]:4000"); code != http.StatusBadRequest {
+		t.Errorf("from another /64: %d, want 400", code)
+	}
+	for _, remote := range []string{"192.0.2.1:1", "192.0.2.1:2", "[::ffff:192.0.2.2]:1", "192.0.2.2:1"} {
+		if code := post(remote); code != http.StatusBadRequest {
+			t.Errorf("from %s: %d, want 400 (IPv4 addresses have a burst each)", remote, code)
+		}
+	}
+	if code := post("[::ffff:192.0.2.1]:3"); code != http.StatusTooManyRequests {
+		t.Errorf("a mapped IPv4 address past its burst: %d, want 429", code)
+	}
+}
