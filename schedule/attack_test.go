@@ -24,6 +24,7 @@ func TestParseSpecRefusesWhatWouldNotRunAsWritten(t *testing.T) {
 		{"CRON_TZ=Local * * * * *", "time zone"},
 		{"CRON_TZ= * * * * *", "time zone"},
 		{"TZ= @hourly", "time zone"},
+		{strings.Repeat("0,", 128) + "0 * * * *", "at most 256"},
 	}
 	for _, tt := range tests {
 		_, err := schedule.ParseSpec(tt.spec, "Asia/Shanghai")

@@ -30,6 +30,11 @@ var parsed struct {
 
 const maxParsed = 4096
 
+// MaxSpecBytes bounds a cron spec. The longest sensible one (a zone and five lists) is about
+// 200 bytes; a spec is stored, kept parsed and listed in every job status, so a 60 KB list of
+// the same minute must not be accepted just because robfig/cron parses it.
+const MaxSpecBytes = 256
+
 // ParseSpec parses a five-field cron spec, a descriptor (@hourly, @every 90s) or either behind a
 // CRON_TZ= (or TZ=) prefix. Without a prefix the spec runs in defaultTZ. robfig/cron v3 is
 // unmaintained and panics on some inputs (e.g. "TZ=0", "TZ=TZ="), so a panic becomes an error.
@@ -65,6 +70,9 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 	raw := strings.TrimSpace(spec)
 	if raw == "" {
 		return Spec{}, fmt.Errorf("empty cron spec")
+	}
+	if len(raw) > MaxSpecBytes {
+		return Spec{}, fmt.Errorf("cron spec of %d bytes: at most %d", len(raw), MaxSpecBytes)
 	}
 	full, tz := raw, defaultTZ
 	if strings.HasPrefix(raw, "TZ=") || strings.HasPrefix(raw, "CRON_TZ=") {

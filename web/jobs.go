@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -88,6 +89,10 @@ func (s *Server) putJob(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		s.fail(w, r, syndicate.FieldError("body", `must be {"schedule": "<cron spec>"}: %v`, err))
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF { // a second object: which schedule was meant?
+		s.fail(w, r, syndicate.FieldError("body", `must be one {"schedule": "<cron spec>"} and nothing after it`))
 		return
 	}
 	if _, err := schedule.ParseSpec(body.Schedule, s.site.Timezone); err != nil {
