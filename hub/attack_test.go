@@ -46,3 +46,24 @@ func TestRateLimitPerIPv6Prefix(t *testing.T) {
 		t.Errorf("a mapped IPv4 address past its burst: %d, want 429", code)
 	}
 }
+
+// hub.lease_seconds is "a positive decimal integer" (WebSub §5.1); one too large for int64 is
+// still one, and gets the longest lease like any other past LeaseMax, not a 400.
+func TestHugeLeaseIsClamped(t *testing.T) {
+	h := New(fast(openSQLite(t), testTree(t)))
+	form := func(lease string) url.Values {
+		return url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/cb"},
+			"hub.topic": {site.FeedURL("local", "rss")}, "hub.lease_seconds": {lease}}
+	}
+	for _, lease := range []string{"99999999999999999999999", "9223372036854775808", "9223372036854775807"} {
+		req, err := h.parse(form(lease))
+		if err != nil || req.lease != h.opt.LeaseMax {
+			t.Errorf("lease_seconds=%s: lease %v, %v; want %v", lease, req.lease, err, h.opt.LeaseMax)
+		}
+	}
+	for _, lease := range []string{"-5", "0", "+5", "1e9", "abc", "-99999999999999999999999", " 5"} {
+		if _, err := h.parse(form(lease)); err == nil {
+			t.Errorf("lease_seconds=%q accepted", lease)
+		}
+	}
+}

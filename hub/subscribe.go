@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -131,8 +132,13 @@ func (h *Hub) parse(form url.Values) (request, error) {
 	}
 	req.host = strings.ToLower(u.Hostname())
 	if v := form.Get("hub.lease_seconds"); v != "" && req.mode == "subscribe" {
+		// A positive decimal integer (§5.1): digits only, and one past int64 is still one,
+		// clamped to LeaseMax like any long lease.
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
+		if errors.Is(err, strconv.ErrRange) && strings.Trim(v, "0123456789") == "" {
+			n, err = math.MaxInt64, nil
+		}
+		if err != nil || n <= 0 || v[0] == '+' {
 			return req, errors.New("hub.lease_seconds must be a positive integer")
 		}
 		req.lease = time.Duration(min(n, int64(h.opt.LeaseMax/time.Second))) * time.Second
