@@ -1,11 +1,20 @@
 package hub
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
 // The rate limit holds against a client that rotates IPv6 addresses: a host is routinely given
@@ -65,5 +74,69 @@ func TestHugeLeaseIsClamped(t *testing.T) {
 		if _, err := h.parse(form(lease)); err == nil {
 			t.Errorf("lease_seconds=%q accepted", lease)
 		}
+	}
+}
+
+// countingStore is the real SQLite store, counting the reads of every subscription.
+type countingStore struct {
+	*sqlite.DB
+	lists atomic.Int64
+}
+
+func (c *countingStore) ListSubscriptions(ctx context.Context, now time.Time) ([]store.Subscription, error) {
+	c.lists.Add(1)
+	return c.DB.ListSubscriptions(ctx, now)
+}
+
+// GET /metrics is open to anyone: a client polling it must not make every request read every
+// subscription. Scrapes within subscriptionGaugeTTL share one read, and a later one sees changes.
+func TestSubscriptionGaugeReadsTheStoreOncePerTTL(t *testing.T) {
+	st := &countingStore{DB: openSQLite(t)}
+	clk := &clock{t: time.Now()}
+	opt := fast(st, testTree(t))
+	opt.Now = clk.Now
+	h := New(opt)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h.Collectors()...)
+	save := func(cb string) {
+		now := clk.Now()
+		_, err := st.SaveSubscription(context.Background(), store.Subscription{Callback: cb, Topic: site.FeedURL("local", "rss"),
+			Host: "r.example", LeaseSeconds: 3600, ExpiresAt: now.Add(time.Hour), RenewedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	gauge := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "syndicate_websub_hub_subscriptions" && len(mf.GetMetric()) == 1 {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		return 0
+	}
+	save("https://r.example/1")
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() { defer wg.Done(); reg.Gather() }()
+	}
+	wg.Wait()
+	if n := gauge(); n != 1 {
+		t.Errorf("gauge %v, want 1", n)
+	}
+	if n := st.lists.Load(); n != 1 {
+		t.Errorf("51 scrapes read every subscription %d times, want 1", n)
+	}
+	save("https://r.example/2")
+	clk.Add(subscriptionGaugeTTL)
+	if n := gauge(); n != 2 {
+		t.Errorf("after the TTL: gauge %v, want 2", n)
+	}
+	if n := st.lists.Load(); n != 2 {
+		t.Errorf("after the TTL: %d reads, want 2", n)
 	}
 }
