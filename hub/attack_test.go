@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -138,5 +139,34 @@ func TestSubscriptionGaugeReadsTheStoreOncePerTTL(t *testing.T) {
 	}
 	if n := st.lists.Load(); n != 2 {
 		t.Errorf("after the TTL: %d reads, want 2", n)
+	}
+}
+
+// The hub keeps the callback's query string as the subscriber wrote it and appends its own
+// parameters (WebSub §5.3: "Hubs MUST preserve the query string during subscription
+// verification by appending new parameters to the end of the list"). Re-encoding it sorted the
+// keys, turned "flag" into "flag=" and changed escapes, which breaks callbacks that carry a
+// signed or opaque query.
+func TestVerificationKeepsTheCallbackQuery(t *testing.T) {
+	var mu sync.Mutex
+	var raws []string
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		raws = append(raws, r.URL.RawQuery)
+		mu.Unlock()
+		io.WriteString(w, r.URL.Query().Get("hub.challenge"))
+	}))
+	t.Cleanup(cb.Close)
+	_, srv := startHub(t, fast(openSQLite(t), testTree(t)))
+	const query = "z=1&a=%2f&flag&sig=x%3By"
+	subscribe(t, srv.URL, cb.URL+"/cb?"+query, site.FeedURL("local", "rss"))
+	subscribe(t, srv.URL, cb.URL+"/cb?"+query, "https://elsewhere.example/feed") // denied
+	waitFor(t, "the verification and the denial", func() bool { mu.Lock(); defer mu.Unlock(); return len(raws) == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, raw := range raws {
+		if !strings.HasPrefix(raw, query+"&hub.") {
+			t.Errorf("callback query %q does not start with the subscriber's %q", raw, query)
+		}
 	}
 }

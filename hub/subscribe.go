@@ -201,18 +201,19 @@ func (h *Hub) verify(ctx context.Context, req request) {
 	log.Info("websub hub: subscribed", slog.Duration("lease", req.lease))
 }
 
-// callbackGET sends a GET to callback with params added to its query (§5.2, §5.3). With a
+// callbackGET sends a GET to callback with params appended to its query (§5.2, §5.3). With a
 // challenge, the answer must be 2xx and its body exactly the challenge.
 func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Values, challenge string) error {
 	u, err := url.Parse(callback)
 	if err != nil {
 		return err
 	}
-	q := u.Query()
-	for k, vs := range params {
-		q[k] = vs
+	// §5.3: the subscriber's query string is kept as written, ours appended after it.
+	if u.RawQuery == "" {
+		u.RawQuery = params.Encode()
+	} else {
+		u.RawQuery += "&" + params.Encode()
 	}
-	u.RawQuery = q.Encode()
 	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
