@@ -37,3 +37,22 @@ func TestJobScheduleHostileInput(t *testing.T) {
 		t.Errorf("a refused PUT changed the schedule to %.60q", st.Spec)
 	}
 }
+
+// ?wait= in seconds past what a time.Duration holds is a long wait, shortened to MaxRunWait as
+// documented, not "negative" (the float overflowed); NaN and infinities are not durations.
+func TestRunWaitHugeSeconds(t *testing.T) {
+	_, base := startService(t, t.TempDir(), jobsConfig)
+	run := base + "/api/jobs/build:all/run?wait=" // @hourly: no scheduled run in the way
+	for _, v := range []string{"1e300", "9223372036.854775807", "1e12"} {
+		var got schedule.Run
+		code := api(t, "POST", run+v, token, "", &got)
+		if code != 200 || got.Status != "ok" {
+			t.Errorf("wait=%s: %d %+v, want 200 with the outcome", v, code, got)
+		}
+	}
+	for _, v := range []string{"NaN", "Inf", "-Inf", "infinity", "-1e300", "-1"} {
+		if code := api(t, "POST", run+v, token, "", nil); code != 400 {
+			t.Errorf("wait=%s: %d, want 400", v, code)
+		}
+	}
+}

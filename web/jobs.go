@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -172,8 +173,11 @@ func parseWait(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		n, nerr := strconv.ParseFloat(v, 64)
-		if nerr != nil {
+		if nerr != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return 0, err
+		}
+		if n >= MaxRunWait.Seconds() { // before converting: past ~292 years the Duration overflows
+			return MaxRunWait, nil
 		}
 		d = time.Duration(n * float64(time.Second))
 	}
