@@ -19,7 +19,7 @@
 //     client: its AddressPolicy refuses loopback, private, link-local and multicast addresses
 //     when dialling (after DNS resolution), it follows no redirect and uses no proxy, and
 //     requests time out and read bounded answers. The endpoint is rate limited per client
-//     address, and subscriptions are limited per topic and per callback host.
+//     address (per /64 for IPv6), and subscriptions are limited per topic and per callback host.
 package hub
 
 import (

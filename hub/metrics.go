@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,24 +42,51 @@ func (h *Hub) Collectors() []prometheus.Collector { return h.m.collectors }
 var subscriptionsDesc = prometheus.NewDesc("syndicate_websub_hub_subscriptions",
 	"Subscriptions to the built-in WebSub hub whose lease has not run out, by topic.", []string{"topic"}, nil)
 
-// subscriptionGauge reads the store at every scrape: subscriptions change on every replica.
-type subscriptionGauge struct{ h *Hub }
+// subscriptionGauge reads the store's subscriptions (they change on every replica), at most once
+// per subscriptionGaugeTTL: /metrics is open to anyone, and reading every subscription on each
+// scrape would let a client that polls it turn each request into a scan of up to MaxPerTopic
+// rows per topic. Scrapes that come together wait for one read.
+type subscriptionGauge struct {
+	h *Hub
+
+	mu  sync.Mutex
+	at  time.Time // of the last read; zero before the first
+	by  map[string]int
+	err error
+}
+
+// subscriptionGaugeTTL is well under any scrape interval a Prometheus server uses (15 s and up).
+const subscriptionGaugeTTL = 5 * time.Second
 
 func (g *subscriptionGauge) Describe(ch chan<- *prometheus.Desc) { ch <- subscriptionsDesc }
 
 func (g *subscriptionGauge) Collect(ch chan<- prometheus.Metric) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.h.opt.Now()
+	if g.at.IsZero() || now.Sub(g.at) >= subscriptionGaugeTTL || now.Before(g.at) {
+		g.by, g.err = g.read(now)
+		g.at = now
+	}
+	if g.err != nil {
+		ch <- prometheus.NewInvalidMetric(subscriptionsDesc, g.err)
+		return
+	}
+	for t, n := range g.by {
+		ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, float64(n), t)
+	}
+}
+
+func (g *subscriptionGauge) read(now time.Time) (map[string]int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	subs, err := g.h.opt.Store.ListSubscriptions(ctx, g.h.opt.Now())
+	subs, err := g.h.opt.Store.ListSubscriptions(ctx, now)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(subscriptionsDesc, err)
-		return
+		return nil, err
 	}
 	by := map[string]int{}
 	for _, s := range subs {
 		by[s.Topic]++
 	}
-	for t, n := range by {
-		ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, float64(n), t)
-	}
+	return by, nil
 }

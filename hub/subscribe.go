@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -130,8 +132,13 @@ func (h *Hub) parse(form url.Values) (request, error) {
 	}
 	req.host = strings.ToLower(u.Hostname())
 	if v := form.Get("hub.lease_seconds"); v != "" && req.mode == "subscribe" {
+		// A positive decimal integer (§5.1): digits only, and one past int64 is still one,
+		// clamped to LeaseMax like any long lease.
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
+		if errors.Is(err, strconv.ErrRange) && strings.Trim(v, "0123456789") == "" {
+			n, err = math.MaxInt64, nil
+		}
+		if err != nil || n <= 0 || v[0] == '+' {
 			return req, errors.New("hub.lease_seconds must be a positive integer")
 		}
 		req.lease = time.Duration(min(n, int64(h.opt.LeaseMax/time.Second))) * time.Second
@@ -194,18 +201,19 @@ func (h *Hub) verify(ctx context.Context, req request) {
 	log.Info("websub hub: subscribed", slog.Duration("lease", req.lease))
 }
 
-// callbackGET sends a GET to callback with params added to its query (§5.2, §5.3). With a
+// callbackGET sends a GET to callback with params appended to its query (§5.2, §5.3). With a
 // challenge, the answer must be 2xx and its body exactly the challenge.
 func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Values, challenge string) error {
 	u, err := url.Parse(callback)
 	if err != nil {
 		return err
 	}
-	q := u.Query()
-	for k, vs := range params {
-		q[k] = vs
+	// §5.3: the subscriber's query string is kept as written, ours appended after it.
+	if u.RawQuery == "" {
+		u.RawQuery = params.Encode()
+	} else {
+		u.RawQuery += "&" + params.Encode()
 	}
-	u.RawQuery = q.Encode()
 	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -233,11 +241,21 @@ func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Value
 
 const userAgent = "Syndicate-WebSub-Hub/1 (+https://www.w3.org/TR/websub/)"
 
-// clientIP is the address rate limits are kept by: the connection's peer.
+// clientIP is what rate limits are kept by: the connection's peer address, or for IPv6 its /64.
+// A host is routinely given a whole /64, so limiting each IPv6 address alone would let one
+// client rotate through 2^64 buckets (and past maxClients, which then forgets every bucket).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
 }

@@ -30,6 +30,11 @@ var parsed struct {
 
 const maxParsed = 4096
 
+// MaxSpecBytes bounds a cron spec. The longest sensible one (a zone and five lists) is about
+// 200 bytes; a spec is stored, kept parsed and listed in every job status, so a 60 KB list of
+// the same minute must not be accepted just because robfig/cron parses it.
+const MaxSpecBytes = 256
+
 // ParseSpec parses a five-field cron spec, a descriptor (@hourly, @every 90s) or either behind a
 // CRON_TZ= (or TZ=) prefix. Without a prefix the spec runs in defaultTZ. robfig/cron v3 is
 // unmaintained and panics on some inputs (e.g. "TZ=0", "TZ=TZ="), so a panic becomes an error.
@@ -66,12 +71,20 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 	if raw == "" {
 		return Spec{}, fmt.Errorf("empty cron spec")
 	}
+	if len(raw) > MaxSpecBytes {
+		return Spec{}, fmt.Errorf("cron spec of %d bytes: at most %d", len(raw), MaxSpecBytes)
+	}
 	full, tz := raw, defaultTZ
 	if strings.HasPrefix(raw, "TZ=") || strings.HasPrefix(raw, "CRON_TZ=") {
 		_, rest, _ := strings.Cut(raw, "=")
 		name, body, ok := strings.Cut(rest, " ")
 		if !ok || strings.TrimSpace(body) == "" {
 			return Spec{}, fmt.Errorf("invalid cron spec %q: a time zone prefix needs a schedule after it", spec)
+		}
+		// An empty name would be UTC and "Local" each replica's own zone: neither is what
+		// an operator who wrote a prefix meant, and replicas could disagree.
+		if name == "" || name == "Local" {
+			return Spec{}, fmt.Errorf("invalid cron spec %q: time zone %q: name an IANA zone such as Asia/Shanghai or UTC", spec, name)
 		}
 		tz = name
 	} else {
@@ -85,9 +98,17 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 	if err := checkSteps(fields); err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
 	}
+	if err := checkEvery(fields); err != nil {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
+	}
 	sched, err := parser.Parse(full)
 	if err != nil {
 		return Spec{}, fmt.Errorf("invalid cron spec %q: %w", spec, err)
+	}
+	// robfig looks five years ahead and returns the zero time when nothing matches ("0 0 30 2 *"):
+	// a job that would never run, and show year 1 as its next run.
+	if sched.Next(time.Now()).IsZero() {
+		return Spec{}, fmt.Errorf("invalid cron spec %q: never runs (no matching time in the next five years)", spec)
 	}
 	switch s := sched.(type) {
 	case *cron.SpecSchedule:
@@ -102,4 +123,21 @@ func parseSpec(spec, defaultTZ string) (s Spec, err error) {
 func (s Spec) Interval(t time.Time) time.Duration {
 	next := s.Next(t)
 	return s.Next(next).Sub(next)
+}
+
+// checkEvery rejects "@every D" under a second, which robfig/cron would run every second, zero and
+// negatives included. (It rounds longer ones down to whole seconds; every_test.go keeps that.)
+func checkEvery(fields string) error {
+	rest, ok := strings.CutPrefix(fields, "@every ")
+	if !ok {
+		return nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(rest))
+	if err != nil {
+		return nil // the parser names it
+	}
+	if d < time.Second {
+		return fmt.Errorf("@every %s: the interval must be at least 1s", d)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,7 +57,8 @@ func (s *Server) answerFeed(w http.ResponseWriter, r *http.Request, file string)
 	}
 	e, ok := s.cache.get(file)
 	if !ok {
-		if s.tree.Has(file[:dot]) || file[:dot] == syndicate.SiteFeed {
+		// Only a feed that will exist is "not built yet": 503 tells clients to come back.
+		if (s.tree.Has(file[:dot]) || file[:dot] == syndicate.SiteFeed) && slices.Contains(syndicate.Formats, file[dot+1:]) {
 			http.Error(w, "This feed has not been built yet; try again after the channel's next build.", http.StatusServiceUnavailable)
 			return http.StatusServiceUnavailable
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -90,6 +92,10 @@ func (s *Server) putJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, syndicate.FieldError("body", `must be {"schedule": "<cron spec>"}: %v`, err))
 		return
 	}
+	if _, err := dec.Token(); err != io.EOF { // a second object: which schedule was meant?
+		s.fail(w, r, syndicate.FieldError("body", `must be one {"schedule": "<cron spec>"} and nothing after it`))
+		return
+	}
 	if _, err := schedule.ParseSpec(body.Schedule, s.site.Timezone); err != nil {
 		s.fail(w, r, syndicate.FieldError("schedule", "%v", err))
 		return
@@ -167,8 +173,11 @@ func parseWait(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		n, nerr := strconv.ParseFloat(v, 64)
-		if nerr != nil {
+		if nerr != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return 0, err
+		}
+		if n >= MaxRunWait.Seconds() { // before converting: past ~292 years the Duration overflows
+			return MaxRunWait, nil
 		}
 		d = time.Duration(n * float64(time.Second))
 	}

@@ -127,7 +127,7 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.HandleFunc("POST /api/articles", s.requireAdmin(s.postArticles))
+	s.mux.HandleFunc("POST /api/articles", s.requireAdmin(identityBodyOnly(s.postArticles)))
 	s.mux.HandleFunc("GET /api/articles/{id}", s.requireAdmin(s.getArticle))
 	s.mux.HandleFunc("DELETE /api/articles/{id}", s.requireAdmin(s.deleteArticle))
 	s.mux.HandleFunc("GET /articles/{id}", s.articlePage)
