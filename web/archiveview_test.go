@@ -16,7 +16,7 @@ func TestArchivePageViewOffersTheFeedToSubscribe(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			page := fmt.Sprintf("%s/feeds/lingling/archive/1.%s", publicBase, format)
 			feed := fmt.Sprintf("%s/feeds/lingling.%s", publicBase, format)
-			resp, body := e.get(page, "Accept", "text/html")
+			resp, body := e.get(page, "Accept", "text/html", "Sec-Fetch-Dest", "document")
 			if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 				t.Fatalf("Content-Type %q, want the HTML view", ct)
 			}
@@ -32,7 +32,7 @@ func TestArchivePageViewOffersTheFeedToSubscribe(t *testing.T) {
 		})
 	}
 	// The feed's own view still offers itself, without the archive note.
-	_, body := e.get(publicBase+"/feeds/lingling.atom", "Accept", "text/html")
+	_, body := e.get(publicBase+"/feeds/lingling.atom", "Accept", "text/html", "Sec-Fetch-Dest", "document")
 	if html := string(body); !strings.Contains(html, "<code>"+publicBase+"/feeds/lingling.atom</code>") || strings.Contains(html, "归档") {
 		t.Errorf("the feed's view changed:\n%.600s", html)
 	}

@@ -62,6 +62,10 @@ func TestFeedReadersGetTheFeed(t *testing.T) {
 		{"html and xml tied", "text/html, application/xml", ""},
 		{"JSON Feed reader", "application/feed+json, application/json;q=0.9", ""},
 		{"extension's fetch()", "*/*", "cors"},
+		// Some readers copy a browser's Accept to get past bot filters; without Fetch Metadata
+		// they are no navigation (an old browser gets the feed too, with its XSL stylesheet).
+		{"reader with a browser's Accept", firefoxAccept, ""},
+		{"reader with Chrome's Accept", chromeAccept, ""},
 	}
 	for _, f := range syndicate.Formats {
 		d := docs[f]
@@ -103,7 +107,7 @@ func TestBrowsersGetTheHTMLView(t *testing.T) {
 		header []string
 	}{
 		{"Chrome navigation", []string{"Accept", chromeAccept, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}},
-		{"Firefox without fetch metadata", []string{"Accept", firefoxAccept}},
+		{"Firefox navigation", []string{"Accept", firefoxAccept, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}},
 		{"navigation with plain html", []string{"Accept", "text/html", "Sec-Fetch-Dest", "document"}},
 	}
 	for _, f := range syndicate.Formats {

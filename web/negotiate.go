@@ -23,19 +23,18 @@ var (
 
 // wantsHTML reports whether a request for a feed comes from a person navigating a browser to it.
 //
-// A browser navigation says so in Fetch Metadata (Sec-Fetch-Dest: document or Sec-Fetch-Mode:
-// navigate), and its Accept puts text/html above XML (Chrome: "text/html,…,application/xml;
-// q=0.9,…"). A feed reader sends feed types, */*, or no Accept at all. Ties go to the feed, so a
-// client that names text/html and a feed type at equal weight keeps getting the feed.
+// Only a browser navigation says so, in Fetch Metadata (Sec-Fetch-Dest: document or
+// Sec-Fetch-Mode: navigate, sent by every current browser), with an Accept that puts text/html at
+// least as high as XML (Chrome: "text/html,…,application/xml;q=0.9,…"). Accept alone decides
+// nothing: some feed readers copy a browser's Accept header to get past bot filters, and they
+// must keep getting the feed. A browser too old to send Fetch Metadata gets the feed, which still
+// names its XSL stylesheet.
 func wantsHTML(h http.Header) bool {
-	html, feed := acceptWeights(h.Get("Accept"))
-	if html == 0 {
+	if !navigation(h) {
 		return false
 	}
-	if navigation(h) {
-		return html >= feed
-	}
-	return html > feed
+	html, feed := acceptWeights(h.Get("Accept"))
+	return html > 0 && html >= feed
 }
 
 func navigation(h http.Header) bool {
