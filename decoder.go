@@ -95,13 +95,25 @@ func (d *Decoder) lines(yield func(DecodeResult) bool, line []byte, tooLong bool
 	}
 }
 
+// maxSkip is how many times limits.max_record_bytes a line too long to be a record may run
+// before the input is given up.
+const maxSkip = 4
+
 // readLine returns the next line in d.buf, or tooLong without keeping it when it is larger
 // than a record may be; err is io.EOF with the last line.
 func (d *Decoder) readLine() (line []byte, tooLong bool, err error) {
 	d.buf = d.buf[:0]
+	skipped := 0
 	for {
 		chunk, err := d.r.ReadSlice('\n')
-		if !tooLong {
+		if tooLong {
+			// A line is skipped to its end so that the next record can be read, but not
+			// forever: an endless source without a newline (a device, a stuck pipe) would hold
+			// the import at flat memory until someone noticed.
+			if skipped += len(chunk); skipped > maxSkip*d.lim.MaxRecordBytes {
+				return nil, true, errRecordTooLarge
+			}
+		} else {
 			if len(d.buf)+len(chunk) > d.lim.MaxRecordBytes+2 { // +2: the line's own "\r\n"
 				tooLong, d.buf = true, d.buf[:0]
 			} else {

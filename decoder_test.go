@@ -289,3 +289,28 @@ func TestRejectedRecordKeepsItsID(t *testing.T) {
 		})
 	}
 }
+
+// zeros is an endless source without a newline, like /dev/zero.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// An endless line is given up after a few times the record limit, with an error, instead of
+// being skipped forever.
+func TestDecoderGivesUpAnEndlessLine(t *testing.T) {
+	lim := syndicate.DefaultLimits()
+	lim.MaxRecordBytes = 1 << 10
+	src := io.MultiReader(strings.NewReader(okRecord+"\n"), zeros{})
+	dec := syndicate.NewDecoder(src, lim)
+	var got []syndicate.DecodeResult
+	for rec := range dec.Records() {
+		got = append(got, rec)
+	}
+	if len(got) != 2 || got[0].Err != nil || got[1].Err == nil || dec.Err() == nil ||
+		!strings.Contains(dec.Err().Error(), "larger than 1024 bytes") {
+		t.Fatalf("records %+v, err %v; want the good record, then the endless line refused", got, dec.Err())
+	}
+}
