@@ -22,6 +22,7 @@ import (
 	"github.com/yongzhou-news/syndicate/hub"
 	"github.com/yongzhou-news/syndicate/metrics"
 	"github.com/yongzhou-news/syndicate/publisher"
+	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/web"
@@ -36,7 +37,7 @@ type App struct {
 	Tree      *syndicate.Tree
 	Store     store.Store
 	NATS      *publisher.Conn
-	Relay     *publisher.Relay
+	Relay     *relay.Relay
 	Builder   *build.Builder
 	Scheduler *schedule.Scheduler
 	Web       *web.Server
@@ -112,7 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 			return nil, err
 		}
 	}
-	a.Relay = publisher.NewRelay(a.NATS.JetStream(), a.Store, publisher.RelayOptions{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
+	a.Relay = relay.New(a.NATS.JetStream(), a.Store, relay.Options{Stream: cfg.NATS.Stream, Retention: cfg.NATS.Retention.D()},
 		log.With(slog.String("component", "relay")))
 	hubs := cfg.WebSub.HubList()
 	a.WebSub = websub.New(a.Store, WebSubOptions(cfg, log.With(slog.String("component", "websub"))))

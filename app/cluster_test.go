@@ -22,6 +22,7 @@ import (
 	"github.com/yongzhou-news/syndicate/config"
 	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/publisher"
+	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
@@ -271,9 +272,9 @@ func TestTwoRelaysDrainOneOutbox(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, db := range outboxes {
 		_, js := natstest.Connect(t, url)
-		relay := publisher.NewRelay(js, db, publisher.RelayOptions{Stream: "ITEMS", PollInterval: 50 * time.Millisecond}, log)
+		rl := relay.New(js, db, relay.Options{Stream: "ITEMS", PollInterval: 50 * time.Millisecond}, log)
 		wg.Add(1)
-		go func() { defer wg.Done(); relay.Run(runCtx) }()
+		go func() { defer wg.Done(); rl.Run(runCtx) }()
 	}
 	waitFor(t, "the outbox to drain", func() bool {
 		n, _, err := outboxes[0].OutboxStats(ctx)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yongzhou-news/syndicate/publisher"
+	"github.com/yongzhou-news/syndicate/relay"
 )
 
 // outboxGauges reads the outbox at scrape time: pending rows and the age of the oldest, which is
@@ -21,26 +21,26 @@ func (a *App) outboxGauges() []prometheus.Collector {
 		}
 		return n, oldest
 	}
-	relay := func() publisher.RelayStats { return a.Relay.Stats() }
+	relayStats := func() relay.Stats { return a.Relay.Stats() }
 	return []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_published_total", Help: "Events JetStream stored as new messages.",
-		}, func() float64 { return float64(relay().Published) }),
+		}, func() float64 { return float64(relayStats().Published) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_duplicates_total", Help: "Republished events JetStream acknowledged as duplicates (counted as sent).",
-		}, func() float64 { return float64(relay().Duplicates) }),
+		}, func() float64 { return float64(relayStats().Duplicates) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_failures_total", Help: "Publish attempts that failed (error, timeout, disconnect); the rows are retried.",
-		}, func() float64 { return float64(relay().Failures) }),
+		}, func() float64 { return float64(relayStats().Failures) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_refused_total", Help: "Chained publishes the stream refused because the one before was not stored; they are sent again in order.",
-		}, func() float64 { return float64(relay().Refused) }),
+		}, func() float64 { return float64(relayStats().Refused) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_conflicts_total", Help: "Times another publisher wrote to the stream between two chained publishes (the relay then publishes unchained for a while).",
-		}, func() float64 { return float64(relay().Conflicts) }),
+		}, func() float64 { return float64(relayStats().Conflicts) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_dead_lettered_total", Help: "Events NATS refused for good (too large, bad subject), parked as dead letters; their channels went on.",
-		}, func() float64 { return float64(relay().DeadLettered) }),
+		}, func() float64 { return float64(relayStats().DeadLettered) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "syndicate_outbox_dead_rows", Help: "Events parked as dead letters, waiting for `syndicate events resend` (-1: store unreachable).",
 		}, func() float64 {

@@ -18,7 +18,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
-	"github.com/yongzhou-news/syndicate/publisher"
+	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 )
@@ -135,7 +135,7 @@ func TestJobPanicIsAFailedRun(t *testing.T) {
 // is retried: events still reach the stream.
 func TestRelayRestartsAfterPanic(t *testing.T) {
 	a, _, logs := newLoggedApp(t)
-	a.Relay = publisher.NewRelay(a.NATS.JetStream(), &panicOnce{Store: a.Store}, publisher.RelayOptions{Stream: a.Config.NATS.Stream},
+	a.Relay = relay.New(a.NATS.JetStream(), &panicOnce{Store: a.Store}, relay.Options{Stream: a.Config.NATS.Stream},
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if _, err := a.Store.UpsertArticle(context.Background(), storetest.Article("l1", 1, "lingling")); err != nil {
 		t.Fatal(err)

@@ -473,12 +473,12 @@ if [[ -s $WORK/build.pprof ]]; then
 		"$WORK/app.test" "$WORK/build.pprof" 2>/dev/null | sed -n '/^Showing nodes/,$p' >"$WORK/top-build.txt"
 fi
 RELAY_NOTE=""
-if [[ -n $(list_benchmarks '^BenchmarkRelay' ./publisher/) ]]; then
+if [[ -n $(list_benchmarks '^BenchmarkRelay' ./relay/) ]]; then
 	say "relay benchmark"
-	gobench relay -bench '^BenchmarkRelay' ./publisher/
+	gobench relay -bench '^BenchmarkRelay' ./relay/
 else
 	: >"$WORK/relay.txt"
-	RELAY_NOTE="BenchmarkRelay does not exist yet in ./publisher/"
+	RELAY_NOTE="BenchmarkRelay does not exist yet in ./relay/"
 fi
 
 # --- import (issue 16): bench/import.sh writes $WORK/import.md ------------------------------------
@@ -564,7 +564,7 @@ fi
 if [[ -s $WORK/relay.txt ]]; then
 	while read -r n _; do row "Relay" "$n" "$(bcell relay "$n" op)" "" "" "" "" ""; done <"$WORK/relay.txt"
 else
-	row "Relay" "BenchmarkRelay (./publisher/)" "not measured: ${RELAY_NOTE:-${FAILED[relay]:-no result}}" "" "" "" "" ""
+	row "Relay" "BenchmarkRelay (./relay/)" "not measured: ${RELAY_NOTE:-${FAILED[relay]:-no result}}" "" "" "" "" ""
 fi
 if [[ -n $NATS_RESULT ]]; then
 	row "Relay" "nats bench js pub async --dedup, 1 KB, $(fmt_int $NATS_MSGS) msgs, file storage" "$NATS_RESULT" "" "" "" "" ""

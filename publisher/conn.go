@@ -1,6 +1,6 @@
 // Package publisher connects Syndicate to NATS JetStream: it runs the embedded server or dials an
-// external one, keeps the item stream configured, relays the store's outbox rows to the stream
-// exactly once per event id (the transactional-outbox pattern), and tails the stream for people.
+// external one, with the configured authentication, and keeps the item stream configured. The
+// relay package publishes into that stream and the tail package reads it.
 package publisher
 
 import (
@@ -24,7 +24,7 @@ const (
 	// DefaultAckWait is how long a publish waits for its ack before counting as failed.
 	DefaultAckWait = 5 * time.Second
 	// reconnectBufSize holds publishes made while reconnecting. The relay itself stops publishing
-	// while disconnected (see Relay), so this only serves other publishers on the connection.
+	// while disconnected (see relay.Relay), so this only serves other publishers on the connection.
 	reconnectBufSize = 8 << 20
 )
 

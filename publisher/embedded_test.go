@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongzhou-news/syndicate/natstest"
 )
 
 // TestEmbeddedListenerRequiresCredentials: a local process without the password can neither
@@ -100,7 +102,7 @@ func TestEmbeddedAuthOptions(t *testing.T) {
 			tt.opts.StoreDir = t.TempDir()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			c, err := Start(ctx, tt.opts, testLog(t))
+			c, err := Start(ctx, tt.opts, natstest.Log(t))
 			if err == nil {
 				c.Close(ctx)
 			}

@@ -18,7 +18,7 @@ const (
 	DefaultDuplicates    = 10 * time.Minute
 
 	// MinDuplicates is the shortest duplicate window Start accepts. The relay retries a row at most
-	// MaxRetryGap after its previous attempt, and the retry only deduplicates while JetStream still
+	// relay.MaxRetryGap after its previous attempt, and the retry only deduplicates while JetStream still
 	// remembers the first attempt's Nats-Msg-Id, so the window must outlast that gap with room to spare.
 	MinDuplicates = time.Minute
 )

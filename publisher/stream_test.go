@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongzhou-news/syndicate/natstest"
 )
 
 func TestStreamConfigDefaults(t *testing.T) {
@@ -71,20 +73,19 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestEnsureStreamCreatesWithDefaults(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect() // Start ensures the stream
+	c := connect(t, natstest.URL(t)) // Start ensures the stream
 	ctx := context.Background()
-	s, err := c.JetStream().Stream(ctx, n.opts.Stream)
+	s, err := c.JetStream().Stream(ctx, c.Options().Stream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := StreamConfig(n.opts)
+	want, _ := StreamConfig(c.Options())
 	if got := s.CachedInfo().Config; !streamConfigEqual(got, want) {
 		t.Errorf("stream config = %+v\nwant %+v", got, want)
 	}
 	// A second call finds the stream as it should be and leaves it alone.
 	created := s.CachedInfo().Created
-	s, err = EnsureStream(ctx, c.JetStream(), n.opts)
+	s, err = EnsureStream(ctx, c.JetStream(), c.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +112,13 @@ func TestEnsureStreamExisting(t *testing.T) {
 		{"byte limit and discard new", func(c *jetstream.StreamConfig) { c.MaxBytes = 1 << 20; c.Discard = jetstream.DiscardNew }, false},
 		{"longer duplicate window", func(c *jetstream.StreamConfig) { c.Duplicates = time.Hour }, false},
 	}
-	n := newTestNATS(t)
-	c := n.connect()
+	c := connect(t, natstest.URL(t))
 	ctx := context.Background()
 	js := c.JetStream()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A second stream beside the test's own, on subjects that do not overlap it.
-			opts := n.opts
+			opts := c.Options()
 			opts.Stream += "_X"
 			opts.SubjectPrefix = "pre." + opts.SubjectPrefix
 			want, _ := StreamConfig(opts)
@@ -127,7 +127,7 @@ func TestEnsureStreamExisting(t *testing.T) {
 			if _, err := js.CreateStream(ctx, pre); err != nil {
 				t.Fatal(err)
 			}
-			defer n.deleteStream(ctx, js, opts.Stream)
+			natstest.DeleteStream(t, js, opts.Stream)
 
 			s, err := EnsureStream(ctx, js, opts)
 			if tt.conflict {
@@ -154,9 +154,8 @@ func TestEnsureStreamExisting(t *testing.T) {
 }
 
 func TestEnsureStreamSubjectsTaken(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
-	opts := n.opts
+	c := connect(t, natstest.URL(t))
+	opts := c.Options()
 	opts.Stream += "_OTHER" // same subjects as the test's stream
 	if _, err := EnsureStream(context.Background(), c.JetStream(), opts); err == nil {
 		t.Fatal("EnsureStream created a second stream on the same subjects")
@@ -182,7 +181,7 @@ func TestStartEmbedded(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			for run := range 2 {
-				c, err := Start(ctx, Options{StoreDir: dir, Listen: tt.listen, User: testUser, Password: testPassword}, testLog(t))
+				c, err := Start(ctx, Options{StoreDir: dir, Listen: tt.listen, User: testUser, Password: testPassword}, natstest.Log(t))
 				if err != nil {
 					t.Fatalf("run %d: %v", run, err)
 				}
@@ -225,9 +224,9 @@ func TestStartEmbedded(t *testing.T) {
 }
 
 func TestStartEmbeddedPortTaken(t *testing.T) {
-	n := newEmbeddedNATS(t) // holds a port
+	taken := natstest.Start(t, "").Addr().String()
 	start := time.Now()
-	_, err := Start(context.Background(), Options{StoreDir: t.TempDir(), Listen: n.srv.Addr().String(),
+	_, err := Start(context.Background(), Options{StoreDir: t.TempDir(), Listen: taken,
 		User: testUser, Password: testPassword}, discardLog())
 	if err == nil {
 		t.Fatal("Start succeeded on a taken port")

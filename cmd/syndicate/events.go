@@ -12,6 +12,7 @@ import (
 
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/publisher"
+	"github.com/yongzhou-news/syndicate/tail"
 )
 
 const eventsUsage = `usage: syndicate events tail [--subject S]... [--since 2h|RFC3339] [--follow]
@@ -80,7 +81,7 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer conn.Close(context.Background())
-	return publisher.Tail(ctx, conn.JetStream(), cfg.NATS.Stream, subjects, start, follow, stdout)
+	return tail.Events(ctx, conn.JetStream(), cfg.NATS.Stream, subjects, start, follow, stdout)
 }
 
 // parseSince accepts a duration back from now or an RFC 3339 time; "" is the zero time.

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -47,7 +47,6 @@ func (r *Relay) pass(ctx context.Context) (err error) {
 	p := &passRun{r: r, byKey: map[string]*channelQueue{}, active: map[int64]bool{}, marked: map[int64]bool{},
 		results: make(chan pubResult, r.opts.MaxInFlight), opDone: make(chan *outboxOp, 1)}
 	defer func() {
-		p.countOvertaken()
 		p.noteUnmarked()
 		r.endPass(p.left(), p.known, err)
 	}()
@@ -122,7 +121,7 @@ func (r *Relay) endPass(left []syndicate.OutboxRow, known bool, err error) {
 }
 
 // count updates the counters.
-func (r *Relay) count(f func(*RelayStats)) {
+func (r *Relay) count(f func(*Stats)) {
 	r.mu.Lock()
 	f(&r.stats)
 	r.mu.Unlock()

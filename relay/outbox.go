@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -105,7 +105,7 @@ func (p *passRun) outboxOpDone(ctx context.Context, op *outboxOp) {
 // readDone adds the rows read to their channels' queues.
 func (p *passRun) readDone(ctx context.Context, op *outboxOp) {
 	if op.err != nil {
-		p.stop(fmt.Errorf("publisher: read outbox: %w", op.err))
+		p.stop(fmt.Errorf("relay: read outbox: %w", op.err))
 		return
 	}
 	p.known = true
@@ -119,7 +119,7 @@ func (p *passRun) readDone(ctx context.Context, op *outboxOp) {
 		}
 		// A store whose MarkSent silently did nothing would make Flush loop forever.
 		if p.marked[row.Seq] {
-			p.stop(fmt.Errorf("publisher: outbox returned row %d again after it was marked sent", row.Seq))
+			p.stop(fmt.Errorf("relay: outbox returned row %d again after it was marked sent", row.Seq))
 			break
 		}
 		p.active[row.Seq] = true
@@ -143,7 +143,7 @@ func (p *passRun) readDone(ctx context.Context, op *outboxOp) {
 func (p *passRun) markDone(op *outboxOp) {
 	if op.err != nil {
 		p.markFailed = true
-		p.stop(fmt.Errorf("publisher: mark %d outbox rows sent and park %d (JetStream has the sent ones; they will be republished as duplicates): %w",
+		p.stop(fmt.Errorf("relay: mark %d outbox rows sent and park %d (JetStream has the sent ones; they will be republished as duplicates): %w",
 			len(op.seqs), len(op.dead), op.err))
 		return
 	}

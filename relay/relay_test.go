@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -9,30 +9,27 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/natstest"
+	"github.com/yongzhou-news/syndicate/publisher"
 )
 
 func TestRelayExactlyOnceInChannelOrder(t *testing.T) {
 	tests := []struct {
 		name string
-		opts RelayOptions
+		opts Options
 	}{
-		{"defaults", RelayOptions{}},
-		{"small pages, few in flight", RelayOptions{BatchSize: 37, MaxInFlight: 5}},
-		{"unchained", RelayOptions{Unchained: true}},
-		{"unchained, pipelined channels", RelayOptions{Unchained: true, ChannelWindow: 16, MaxInFlight: 64}},
+		{"defaults", Options{}},
+		{"small pages, few in flight", Options{BatchSize: 37, MaxInFlight: 5}},
 	}
-	n := newTestNATS(t)
-	for i, tt := range tests {
+	url := natstest.URL(t)
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := n.connect(func(o *Options) {
-				o.Stream += "_" + string(rune('A'+i))
-				o.SubjectPrefix += "." + string(rune('a'+i))
-			})
+			c := connect(t, url)
 			opts := c.Options()
 			ob, gen := newMemOutbox(), newEventGen(opts)
 			ob.add(gen.rows(t, 10, 1000)...)
 			tt.opts.Stream = opts.Stream
-			r := NewRelay(c.JetStream(), ob, tt.opts, testLog(t))
+			r := New(c.JetStream(), ob, tt.opts, natstest.Log(t))
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -60,17 +57,17 @@ func TestRelayExactlyOnceInChannelOrder(t *testing.T) {
 }
 
 func TestRelayHeaders(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
 	rows := gen.rows(t, 1, 1)
 	ob.add(rows...)
-	r := NewRelay(c.JetStream(), ob, RelayOptions{Stream: n.opts.Stream}, testLog(t))
+	r := New(c.JetStream(), ob, Options{Stream: c.Options().Stream}, natstest.Log(t))
 	ctx := context.Background()
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.JetStream().Stream(ctx, n.opts.Stream)
+	s, err := c.JetStream().Stream(ctx, c.Options().Stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,16 +91,16 @@ func TestRelayHeaders(t *testing.T) {
 // published after them; a chained publish after a duplicate may be refused, which is not another
 // publisher's doing.
 func TestRelayCrashBetweenAckAndMark(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
 	ob.add(gen.rows(t, 4, 100)...)
 	ob.failMark = 1
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ropts := RelayOptions{Stream: n.opts.Stream}
+	ropts := Options{Stream: c.Options().Stream}
 
-	first := NewRelay(c.JetStream(), ob, ropts, testLog(t))
+	first := New(c.JetStream(), ob, ropts, natstest.Log(t))
 	if err := first.Flush(ctx); !errors.Is(err, errMarkFailed) {
 		t.Fatalf("first run: error %v, want the MarkSent failure", err)
 	}
@@ -112,7 +109,7 @@ func TestRelayCrashBetweenAckAndMark(t *testing.T) {
 	}
 
 	ob.add(gen.rows(t, 4, 50)...)
-	next := NewRelay(c.JetStream(), ob, ropts, testLog(t))
+	next := New(c.JetStream(), ob, ropts, natstest.Log(t))
 	if err := next.Flush(ctx); err != nil {
 		t.Fatalf("next run: %v", err)
 	}
@@ -122,28 +119,19 @@ func TestRelayCrashBetweenAckAndMark(t *testing.T) {
 	if p := ob.pending(); p != 0 {
 		t.Errorf("%d rows still pending", p)
 	}
-	checkExactlyOnce(t, readStream(t, c.JetStream(), n.opts.Stream), gen)
+	checkExactlyOnce(t, readStream(t, c.JetStream(), c.Options().Stream), gen)
 }
 
 // TestRelayOutage stops the embedded server while rows keep arriving and in-flight publishes are
-// lost, then starts it again on the same store: every event must arrive once, in channel order,
-// chained (many rows of a channel in flight) and unchained (one at a time).
+// lost, then starts it again on the same store: every event must arrive once, in channel order.
 func TestRelayOutage(t *testing.T) {
-	for _, unchained := range []bool{false, true} {
-		t.Run(map[bool]string{false: "chained", true: "unchained"}[unchained], func(t *testing.T) {
-			testRelayOutage(t, unchained)
-		})
-	}
-}
-
-func testRelayOutage(t *testing.T, unchained bool) {
-	n := newEmbeddedNATS(t)
-	c := n.connect()
+	n := natstest.Restartable(t)
+	c := connect(t, n.URL)
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
-	r := NewRelay(c.JetStream(), ob, RelayOptions{
-		Stream: n.opts.Stream, Unchained: unchained, PollInterval: 10 * time.Millisecond, MinBackoff: 10 * time.Millisecond,
+	r := New(c.JetStream(), ob, Options{
+		Stream: c.Options().Stream, PollInterval: 10 * time.Millisecond, MinBackoff: 10 * time.Millisecond,
 		MaxBackoff: 100 * time.Millisecond, AckWait: time.Second,
-	}, testLog(t))
+	}, natstest.Log(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -158,39 +146,39 @@ func testRelayOutage(t *testing.T, unchained bool) {
 	// Stop the server while a backlog is being published, so acks are lost in flight.
 	ob.add(gen.rows(t, 10, 5000)...)
 	r.Notify()
-	eventually(t, 10*time.Second, "the first rows to be sent", func() bool { return sent() > 0 })
-	n.stop()
+	natstest.WaitFor(t, 10*time.Second, "the first rows to be sent", func() bool { return sent() > 0 })
+	n.Stop()
 	outageStart := r.Stats().FailedPasses
 	ob.add(gen.rows(t, 10, 200)...) // written while NATS is down
 	r.Notify()
-	eventually(t, 10*time.Second, "the relay to notice the outage", func() bool { return r.Stats().FailedPasses > outageStart })
+	natstest.WaitFor(t, 10*time.Second, "the relay to notice the outage", func() bool { return r.Stats().FailedPasses > outageStart })
 	ob.add(gen.rows(t, 10, 100)...)
 
-	n.start()
+	n.Start()
 	ob.add(gen.rows(t, 10, 200)...)
 	r.Notify()
-	eventually(t, 20*time.Second, "every row to be sent", func() bool { return ob.pending() == 0 })
+	natstest.WaitFor(t, 20*time.Second, "every row to be sent", func() bool { return ob.pending() == 0 })
 
-	checkExactlyOnce(t, readStream(t, c.JetStream(), n.opts.Stream), gen)
+	checkExactlyOnce(t, readStream(t, c.JetStream(), c.Options().Stream), gen)
 	st := r.Stats()
 	t.Logf("stats after the outage: %+v", st)
 	// A publish whose ack was lost in the shutdown comes back as a duplicate when retried.
 	if got := st.Published + st.Duplicates + st.FoundStored; got != uint64(gen.total()) {
 		t.Errorf("published %d + duplicates %d + found %d = %d, want %d", st.Published, st.Duplicates, st.FoundStored, got, gen.total())
 	}
-	if st.Overtaken != 0 || st.Conflicts != 0 {
-		t.Errorf("overtaken = %d, conflicts = %d: with chained publishes or a channel window of 1 there can be none", st.Overtaken, st.Conflicts)
+	if st.Conflicts != 0 {
+		t.Errorf("conflicts = %d: the relay is the stream's only publisher", st.Conflicts)
 	}
 }
 
 func TestRelayPrune(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
 	ob.add(gen.rows(t, 2, 10)...)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	r := NewRelay(c.JetStream(), ob, RelayOptions{Stream: n.opts.Stream, Retention: 24 * time.Hour, Now: clock}, testLog(t))
+	r := New(c.JetStream(), ob, Options{Stream: c.Options().Stream, Retention: 24 * time.Hour, Now: clock}, natstest.Log(t))
 	ctx := context.Background()
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -223,13 +211,10 @@ func TestRelayUncertainAfterLongOutage(t *testing.T) {
 		{"lost, window may have passed", false, true, 6 * time.Minute, 0, 0, 1},
 		{"lost, nothing in the channel yet", false, false, 6 * time.Minute, 0, 0, 1},
 	}
-	n := newTestNATS(t)
-	for i, tt := range tests {
+	url := natstest.URL(t)
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := n.connect(func(o *Options) {
-				o.Stream += "_" + string(rune('A'+i))
-				o.SubjectPrefix += "." + string(rune('a'+i))
-			})
+			c := connect(t, url)
 			ctx := context.Background()
 			js, stream := c.JetStream(), c.Options().Stream
 			ob, gen := newMemOutbox(), newEventGen(c.Options())
@@ -248,7 +233,7 @@ func TestRelayUncertainAfterLongOutage(t *testing.T) {
 				publishRow(row[0])
 			}
 			now := time.Now()
-			r := NewRelay(js, ob, RelayOptions{Stream: stream, Now: func() time.Time { return now }}, testLog(t))
+			r := New(js, ob, Options{Stream: stream, Now: func() time.Time { return now }}, natstest.Log(t))
 			r.uncertain[row[0].Seq] = uncertainRow{first: now.Add(-tt.after), id: row[0].EventID, channel: row[0].Channel}
 
 			if err := r.Flush(ctx); err != nil {
@@ -274,18 +259,18 @@ func TestRelayUncertainAfterLongOutage(t *testing.T) {
 
 // TestRelayRunNotify: with a poll interval far beyond the test, only Notify can get rows out.
 func TestRelayRunNotify(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
-	r := NewRelay(c.JetStream(), ob, RelayOptions{Stream: n.opts.Stream, PollInterval: time.Hour}, testLog(t))
+	r := New(c.JetStream(), ob, Options{Stream: c.Options().Stream, PollInterval: time.Hour}, natstest.Log(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	eventually(t, 5*time.Second, "the first (empty) pass", func() bool { return r.Stats().Passes > 0 })
+	natstest.WaitFor(t, 5*time.Second, "the first (empty) pass", func() bool { return r.Stats().Passes > 0 })
 	for round := range 3 {
 		ob.add(gen.rows(t, 3, 10)...)
 		r.Notify()
-		eventually(t, 5*time.Second, "notified rows to be sent", func() bool { return ob.pending() == 0 })
+		natstest.WaitFor(t, 5*time.Second, "notified rows to be sent", func() bool { return ob.pending() == 0 })
 		if got := r.Stats().Published; got != uint64(10*(round+1)) {
 			t.Errorf("round %d: published %d", round, got)
 		}
@@ -294,11 +279,11 @@ func TestRelayRunNotify(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run returned %v after cancel", err)
 	}
-	checkExactlyOnce(t, readStream(t, c.JetStream(), n.opts.Stream), gen)
+	checkExactlyOnce(t, readStream(t, c.JetStream(), c.Options().Stream), gen)
 }
 
 func TestRelayBackoff(t *testing.T) {
-	r := NewRelay(nil, nil, RelayOptions{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Hour}, nil)
+	r := New(nil, nil, Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Hour}, nil)
 	if r.opts.MaxBackoff != maxBackoffCap {
 		t.Errorf("MaxBackoff = %s, want it capped at %s", r.opts.MaxBackoff, maxBackoffCap)
 	}
@@ -319,8 +304,8 @@ func TestRelayBackoff(t *testing.T) {
 			}
 		}
 	}
-	if MaxRetryGap >= MinDuplicates {
-		t.Errorf("MaxRetryGap %s must stay below MinDuplicates %s", MaxRetryGap, MinDuplicates)
+	if MaxRetryGap >= publisher.MinDuplicates {
+		t.Errorf("MaxRetryGap %s must stay below MinDuplicates %s", MaxRetryGap, publisher.MinDuplicates)
 	}
 }
 
@@ -328,8 +313,8 @@ func TestRelayBackoff(t *testing.T) {
 // after a long outage must find the channel's last event whatever its type. Two uncertain rows, a
 // publish then a removal, both reached the stream: both are found, neither is stored twice.
 func TestRelayUncertainAcrossTypes(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ctx := context.Background()
 	js, stream := c.JetStream(), c.Options().Stream
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
@@ -339,7 +324,7 @@ func TestRelayUncertainAcrossTypes(t *testing.T) {
 	ob.add(rows[0], removal)
 	pending, _ := ob.PendingEvents(ctx, 2)
 	now := time.Now()
-	r := NewRelay(js, ob, RelayOptions{Stream: stream, Now: func() time.Time { return now }}, testLog(t))
+	r := New(js, ob, Options{Stream: stream, Now: func() time.Time { return now }}, natstest.Log(t))
 	for _, row := range pending {
 		if _, err := js.Publish(ctx, row.Subject, row.Payload, jetstream.WithMsgID(row.EventID)); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -20,13 +20,12 @@ import (
 // such a failure in their channel are not marked yet either, and face the same risk.
 //
 // So once half the window has passed since the first attempt, the relay looks instead. A channel's
-// rows reach the stream only in order, with nothing of the channel missing before them: unchained
-// with one row in flight per channel (ChannelWindow 1), a row is only sent after the one before
-// it was acked, and chained, a row is only stored right after the one sent before it (chain.go).
-// So the last message on the channel's subjects (one per event type, channelSubjects) tells: if it is one of the rows the relay sent and
-// did not mark, that row and every pending row of the channel before it are stored; otherwise
-// none is. With a larger unchained window (Unchained and ChannelWindow above 1) that reasoning
-// fails, and the relay republishes as usual.
+// rows reach the stream only in order, with nothing of the channel missing before them: chained, a
+// row is only stored right after the one sent before it (chain.go), and unchained during
+// ChainPause, a row is only sent after the one before it was acked. So the last message on the
+// channel's subjects (one per event type, channelSubjects) tells: if it is one of the rows the
+// relay sent and did not mark, that row and every pending row of the channel before it are
+// stored; otherwise none is.
 
 // uncertainRow is a row sent in an attempt that may have stored it, and not marked sent.
 type uncertainRow struct {
@@ -55,7 +54,7 @@ func (r *Relay) noteSent(row syndicate.OutboxRow) {
 // stream already holds are marked found, now or as later reads bring them (takeFound).
 func (p *passRun) resolveUncertain(ctx context.Context, fresh []*channelQueue) {
 	r := p.r
-	if len(r.uncertain) == 0 || len(fresh) == 0 || r.window() != 1 || r.js.Conn().Status() != nats.CONNECTED {
+	if len(r.uncertain) == 0 || len(fresh) == 0 || r.js.Conn().Status() != nats.CONNECTED {
 		return
 	}
 	var stream jetstream.Stream
@@ -128,7 +127,7 @@ func (p *passRun) takeFound(q *channelQueue) int {
 			q.foundThrough = 0
 		}
 	}
-	p.r.count(func(s *RelayStats) { s.FoundStored += uint64(n) })
+	p.r.count(func(s *Stats) { s.FoundStored += uint64(n) })
 	return n
 }
 

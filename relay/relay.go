@@ -1,4 +1,8 @@
-package publisher
+// Package relay copies the store's outbox rows to the JetStream item stream exactly once per
+// event id, in each channel's order (the transactional-outbox pattern). The connection, the
+// embedded server and the stream's configuration are the publisher package's; the relay needs only
+// a JetStream handle and an Outbox.
+package relay
 
 import (
 	"context"
@@ -12,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/publisher"
 )
 
 // Outbox is what the relay needs from the store.
@@ -32,7 +37,7 @@ type Outbox interface {
 const ContentType = "application/cloudevents+json"
 
 // MaxRetryGap is the longest the relay waits between two attempts at the same row: the largest
-// backoff plus the ack wait (up to a sixteenth late, see ackDeadlines). MinDuplicates is chosen to
+// backoff plus the ack wait (up to a sixteenth late, see ackDeadlines). publisher.MinDuplicates is chosen to
 // exceed it, so a retried row always falls inside JetStream's duplicate window.
 const MaxRetryGap = maxBackoffCap + maxAckWait + maxAckWait/16
 
@@ -41,16 +46,12 @@ const (
 	maxAckWait    = 15 * time.Second
 )
 
-// RelayOptions tunes the relay; the zero value is ready to use.
-type RelayOptions struct {
-	Stream      string // expected stream (Nats-Expected-Stream); default DefaultStream
-	BatchSize   int    // rows read from the outbox at once; default 2000
-	MaxInFlight int    // unacknowledged publishes at once; default DefaultMaxInFlight
-	// Unchained turns chained publishing off (see Relay): for a stream that other publishers
-	// write to all the time. Then ChannelWindow bounds each channel's unacknowledged publishes.
-	Unchained     bool
-	ChannelWindow int           // with Unchained: publishes in flight per channel; default 1 (see Relay)
-	AckWait       time.Duration // wait for one ack; default DefaultAckWait, at most 15s
+// Options tunes the relay; the zero value is ready to use.
+type Options struct {
+	Stream        string        // expected stream (Nats-Expected-Stream); default publisher.DefaultStream
+	BatchSize     int           // rows read from the outbox at once; default 2000
+	MaxInFlight   int           // unacknowledged publishes at once; default publisher.DefaultMaxInFlight
+	AckWait       time.Duration // wait for one ack; default publisher.DefaultAckWait, at most 15s
 	PollInterval  time.Duration // look for rows nobody announced with Notify; default 2s
 	MinBackoff    time.Duration // first wait after a failed pass; default 200ms
 	MaxBackoff    time.Duration // longest wait; default and at most 30s
@@ -59,9 +60,9 @@ type RelayOptions struct {
 	Now           func() time.Time
 }
 
-func (o RelayOptions) withDefaults() RelayOptions {
+func (o Options) withDefaults() Options {
 	if o.Stream == "" {
-		o.Stream = DefaultStream
+		o.Stream = publisher.DefaultStream
 	}
 	if o.BatchSize <= 0 {
 		// Fewer, larger reads and marks: each outbox transaction has a fixed cost, and reads also
@@ -69,13 +70,10 @@ func (o RelayOptions) withDefaults() RelayOptions {
 		o.BatchSize = 2000
 	}
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = DefaultMaxInFlight
-	}
-	if o.ChannelWindow <= 0 {
-		o.ChannelWindow = 1
+		o.MaxInFlight = publisher.DefaultMaxInFlight
 	}
 	if o.AckWait <= 0 {
-		o.AckWait = DefaultAckWait
+		o.AckWait = publisher.DefaultAckWait
 	}
 	o.AckWait = min(o.AckWait, maxAckWait)
 	if o.PollInterval <= 0 {
@@ -100,8 +98,8 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	return o
 }
 
-// RelayStats are the relay's counters since NewRelay, plus the outbox backlog it last saw.
-type RelayStats struct {
+// Stats are the relay's counters since New, plus the outbox backlog it last saw.
+type Stats struct {
 	Pending      int           // unsent rows after the last pass (a lower bound when a pass failed)
 	Lag          time.Duration // age of the oldest row left unsent by the last pass; 0 when none
 	Published    uint64        // rows JetStream stored as new messages
@@ -110,7 +108,6 @@ type RelayStats struct {
 	Failures     uint64        // publish attempts that failed: error, timeout or disconnect
 	Refused      uint64        // chained publishes the stream refused because the one before was not stored last; sent again
 	Conflicts    uint64        // times another publisher broke the chain; the relay then publishes unchained for ChainPause
-	Overtaken    uint64        // unchained only: rows stored while an earlier row of their channel failed
 	DeadLettered uint64        // rows the server refused for good, parked as dead letters (dead.go)
 	Pruned       uint64        // sent rows deleted after the retention
 	Passes       uint64        // passes over the outbox
@@ -125,17 +122,14 @@ type RelayStats struct {
 //
 // Per-channel order: rows of one channel are published in Seq order, and after the first failure
 // in a channel no later row of that channel is published or marked until the failed one is
-// stored. By default publishes are chained (chain.go): each carries Nats-Expected-Last-Msg-Id
+// stored. Publishes are chained (chain.go): each carries Nats-Expected-Last-Msg-Id
 // naming the publish sent just before it, so the stream stores it only right after that one. What
 // the stream holds of a chain is therefore always a prefix of it, whatever fails (a lost ack, a
 // refused message, a stream leader change, the client library's own no-responders retry), and a
 // channel's rows can be pipelined without ever being stored out of order. Another publisher
 // writing to the stream breaks the chain; the relay notices, resends what was refused and
-// publishes unchained, one row per channel in flight, for ChainPause. With Unchained set, at most
-// ChannelWindow rows of a channel are in flight: with the default of 1 a later row is only sent
-// after the earlier one's ack, so the stream keeps channel order even across failures; a larger
-// window can let a later row be stored before an earlier one that failed (Stats().Overtaken
-// counts those cases).
+// publishes unchained for ChainPause, one row per channel in flight: a later row is only sent
+// after the earlier one's ack, so the stream keeps channel order across failures then too.
 //
 // While the connection is down the relay publishes nothing (the outbox is the buffer, not the
 // client's reconnect buffer), backs off with jitter, and resumes as soon as NATS reconnects. Rows
@@ -153,7 +147,7 @@ type RelayStats struct {
 type Relay struct {
 	js     jetstream.JetStream
 	outbox Outbox
-	opts   RelayOptions
+	opts   Options
 	log    *slog.Logger
 	notify chan struct{}
 	// streamHdr is the Nats-Expected-Stream header value, shared by every message.
@@ -167,13 +161,13 @@ type Relay struct {
 	chainPause time.Time // publish unchained until then: another publisher broke the chain
 
 	mu        sync.Mutex
-	stats     RelayStats
+	stats     Stats
 	oldest    time.Time // CreatedAt of the oldest row left unsent by the last pass
 	lastPrune time.Time
 }
 
-// NewRelay returns a relay from outbox to the stream behind js; it does nothing until Run or Flush.
-func NewRelay(js jetstream.JetStream, outbox Outbox, opts RelayOptions, log *slog.Logger) *Relay {
+// New returns a relay from outbox to the stream behind js; it does nothing until Run or Flush.
+func New(js jetstream.JetStream, outbox Outbox, opts Options, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -287,7 +281,7 @@ func (r *Relay) maybePrune(ctx context.Context) {
 }
 
 // Stats returns a snapshot of the counters.
-func (r *Relay) Stats() RelayStats {
+func (r *Relay) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.stats
@@ -298,4 +292,4 @@ func (r *Relay) Stats() RelayStats {
 }
 
 // errNotConnected ends a pass while NATS is down; the rows stay in the outbox.
-var errNotConnected = errors.New("publisher: nats is not connected")
+var errNotConnected = errors.New("relay: nats is not connected")

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"errors"
@@ -28,7 +28,7 @@ import (
 // The relay publishes a channel's rows in Seq order, so each channel's part of the stream is in
 // Seq order too. A refused row was not stored: once the segment has drained, the refused rows are
 // sent again, each channel from its first refused row, in a new segment. A row that failed in any
-// other way holds back the rest of its channel as when unchained.
+// other way holds back the rest of its channel for the pass.
 //
 // The header names the stream's last message, not the channel's, so the chain assumes the relay
 // is the stream's only publisher. Another publisher's message between two chained publishes makes
@@ -85,17 +85,7 @@ func refused(err error) bool {
 
 // chained says whether a new segment should be chained.
 func (r *Relay) chained() bool {
-	return !r.opts.Unchained && !r.opts.Now().Before(r.chainPause)
-}
-
-// window is the unchained limit of publishes in flight per channel: ChannelWindow when the
-// options turn the chain off, and 1 while a conflict paused it, so that the pause costs
-// throughput, never order.
-func (r *Relay) window() int {
-	if r.opts.Unchained {
-		return r.opts.ChannelWindow
-	}
-	return 1
+	return !r.opts.Now().Before(r.chainPause)
 }
 
 // endSegment closes the current segment once nothing is in flight: every publish of it has an
@@ -147,7 +137,7 @@ func (p *passRun) settleSegment() {
 	if conflict {
 		r := p.r
 		r.chainPause = r.opts.Now().Add(ChainPause)
-		r.count(func(s *RelayStats) { s.Conflicts++ })
+		r.count(func(s *Stats) { s.Conflicts++ })
 		r.log.Warn("another publisher wrote to the stream between two chained publishes; publishing unchained for a while",
 			slog.String("stream", r.opts.Stream), slog.Duration("for", ChainPause))
 	}

@@ -1,4 +1,6 @@
-package publisher
+// Package tail prints the events of the item stream for people (`syndicate events tail`): one JSON
+// document per line, in stream order, optionally following new events.
+package tail
 
 import (
 	"bufio"
@@ -16,10 +18,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// tailRetry is the wait before Tail recreates its consumer after losing it while following.
+// tailRetry is the wait before Events recreates its consumer after losing it while following.
 const tailRetry = time.Second
 
-// Tail writes the events of stream to w, one JSON document per line, oldest first. It starts at the
+// Events writes the events of stream to w, one JSON document per line, oldest first. It starts at the
 // beginning of the stream, or at since when that is not zero; subjects are filters (none: all). Without
 // follow it returns after the last event stored when it started; with follow it waits for new
 // events until ctx ends, which is not an error.
@@ -27,21 +29,21 @@ const tailRetry = time.Second
 // An ordered consumer delivers each event once and in stream order, and is recreated from the last
 // printed event when it is lost (a reconnect, a server restart). Several filters go to the server
 // as one consumer's FilterSubjects when it is nats-server 2.10 or later (MultiFilter); an older
-// server reads the whole stream and Tail keeps the events that match, still in stream order.
-func Tail(ctx context.Context, js jetstream.JetStream, stream string, subjects []string, since time.Time, follow bool, w io.Writer) error {
+// server reads the whole stream and Events keeps the events that match, still in stream order.
+func Events(ctx context.Context, js jetstream.JetStream, stream string, subjects []string, since time.Time, follow bool, w io.Writer) error {
 	// Check first: the ordered consumer would retry a missing stream or a bad filter forever.
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
-		return fmt.Errorf("publisher: tail stream %s: %w", stream, err)
+		return fmt.Errorf("tail: stream %s: %w", stream, err)
 	}
 	have := s.CachedInfo().Config.Subjects
 	for _, subject := range subjects {
-		if !validSubject(subject, true) {
-			return fmt.Errorf("publisher: tail stream %s: bad subject filter %q", stream, subject)
+		if !server.IsValidSubject(subject) {
+			return fmt.Errorf("tail: stream %s: bad subject filter %q", stream, subject)
 		}
 		// nats-server 2.9 refuses such a filter and 2.10+ accepts it and waits forever: say so at once.
 		if !slices.ContainsFunc(have, func(ss string) bool { return server.SubjectsCollide(ss, subject) }) {
-			return fmt.Errorf("publisher: tail stream %s: subject filter %q matches none of its subjects %v", stream, subject, have)
+			return fmt.Errorf("tail: stream %s: subject filter %q matches none of its subjects %v", stream, subject, have)
 		}
 	}
 	if !follow && s.CachedInfo().State.Msgs == 0 {
@@ -65,7 +67,7 @@ func Tail(ctx context.Context, js jetstream.JetStream, stream string, subjects [
 		// A failure before the first event is a setup problem worth reporting; later ones, while
 		// following, are outages to sit out.
 		if !follow || attempt == 0 && t.lastSeq == 0 {
-			return fmt.Errorf("publisher: tail stream %s: %w", stream, err)
+			return fmt.Errorf("tail: stream %s: %w", stream, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -101,7 +103,7 @@ type tailer struct {
 
 func (t *tailer) flush() error {
 	if err := t.out.Flush(); err != nil {
-		return fmt.Errorf("publisher: tail: write: %w", err)
+		return fmt.Errorf("tail: write: %w", err)
 	}
 	return nil
 }
@@ -111,7 +113,7 @@ func (t *tailer) flush() error {
 func (t *tailer) run(ctx context.Context, since time.Time, follow bool) error {
 	cfg := jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-		// Recovery inside the library is bounded; Tail itself resumes after lastSeq.
+		// Recovery inside the library is bounded; Events itself resumes after lastSeq.
 		MaxResetAttempts: 3,
 	}
 	switch {
@@ -165,7 +167,7 @@ func (t *tailer) run(ctx context.Context, since time.Time, follow bool) error {
 	}
 }
 
-// matches says whether a message on subject passes the filters Tail checks itself.
+// matches says whether a message on subject passes the filters Events checks itself.
 func (t *tailer) matches(subject string) bool {
 	return len(t.match) == 0 || slices.ContainsFunc(t.match, func(f string) bool { return server.SubjectMatchesFilter(subject, f) })
 }
@@ -185,7 +187,7 @@ func (t *tailer) write(msg jetstream.Msg, seq uint64) error {
 	}
 	t.buf.WriteByte('\n')
 	if _, err := t.out.Write(t.buf.Bytes()); err != nil {
-		t.werr = fmt.Errorf("publisher: tail: write: %w", err)
+		t.werr = fmt.Errorf("tail: write: %w", err)
 		return t.werr
 	}
 	return nil

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -14,8 +15,8 @@ import (
 // TestRelaySQLiteOutbox relays the real SQLite store's outbox: rows committed by builds arrive
 // once each, in channel order, and the store counts nothing pending afterwards.
 func TestRelaySQLiteOutbox(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "syndicate.db"))
@@ -37,7 +38,7 @@ func TestRelaySQLiteOutbox(t *testing.T) {
 		}
 	}
 	commit(gen.rows(t, 5, 300))
-	r := NewRelay(c.JetStream(), db, RelayOptions{Stream: n.opts.Stream, BatchSize: 128}, testLog(t))
+	r := New(c.JetStream(), db, Options{Stream: c.Options().Stream, BatchSize: 128}, natstest.Log(t))
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -52,5 +53,5 @@ func TestRelaySQLiteOutbox(t *testing.T) {
 	if pending != 0 {
 		t.Errorf("store reports %d pending rows", pending)
 	}
-	checkExactlyOnce(t, readStream(t, c.JetStream(), n.opts.Stream), gen)
+	checkExactlyOnce(t, readStream(t, c.JetStream(), c.Options().Stream), gen)
 }

@@ -1,83 +1,67 @@
-package publisher
+package relay
 
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/natstest"
 )
 
 // TestRelayChainRefusedRowKeepsOrder: the stream refuses a row in the middle of a channel (no room
-// for it under the stream's MaxBytes, a refusal that may pass later) while the channel's next rows are already in flight. Chained, none of
-// them is stored ahead of it, and once the stream takes it the channel arrives complete and in
-// order. Unchained with a wider window they are stored ahead of it: the risk the chain removes,
-// shown here so that the chained case is known to exercise it.
+// for it under the stream's MaxBytes, a refusal that may pass later) while the channel's next rows
+// are already in flight. None of them is stored ahead of it (the stream refuses them, Refused
+// counts them), and once the stream takes it the channel arrives complete and in order.
 func TestRelayChainRefusedRowKeepsOrder(t *testing.T) {
-	tests := []struct {
-		name      string
-		opts      RelayOptions
-		overtaken bool
-	}{
-		{"chained", RelayOptions{MaxInFlight: 64}, false},
-		{"unchained window 16", RelayOptions{Unchained: true, ChannelWindow: 16, MaxInFlight: 64}, true},
+	c := connect(t, natstest.URL(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, stream := c.JetStream(), c.Options().Stream
+	limitBytes(t, js, stream, true)
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	rows := gen.rows(t, 2, 200)
+	const big = 5 // the third row of its channel
+	rows[big].Payload = bigPayload
+	ob.add(rows...)
+	r := New(js, ob, Options{Stream: stream, MaxInFlight: 64}, natstest.Log(t))
+
+	if err := r.Flush(ctx); err == nil {
+		t.Fatal("Flush succeeded; want the refused row's error")
 	}
-	n := newTestNATS(t)
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := n.connect(func(o *Options) {
-				o.Stream += fmt.Sprintf("_R%d", i)
-				o.SubjectPrefix += fmt.Sprintf(".r%d", i)
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			js, stream := c.JetStream(), c.Options().Stream
-			limitBytes(t, js, stream, true)
-			ob, gen := newMemOutbox(), newEventGen(c.Options())
-			rows := gen.rows(t, 2, 200)
-			const big = 5 // the third row of its channel
-			rows[big].Payload = bigPayload
-			ob.add(rows...)
-			tt.opts.Stream = stream
-			r := NewRelay(js, ob, tt.opts, testLog(t))
+	if st := r.Stats(); st.Refused == 0 {
+		t.Errorf("stats = %+v, want rows refused behind the failed one: else the scenario does not test the chain", st)
+	}
+	checkHeldBack(t, readStream(t, js, stream), gen, rows[big])
 
-			if err := r.Flush(ctx); err == nil {
-				t.Fatal("Flush succeeded; want the refused row's error")
-			}
-			st := r.Stats()
-			if tt.overtaken {
-				if st.Overtaken == 0 {
-					t.Fatalf("no row overtaken unchained (stats %+v): the scenario does not test the chain", st)
-				}
-				return
-			}
-			if st.Overtaken != 0 || st.Refused == 0 {
-				t.Errorf("stats = %+v, want rows refused behind the failed one and none overtaken", st)
-			}
-			got := map[string][]string{}
-			for _, m := range readStream(t, js, stream) {
-				got[m.Subject] = append(got[m.Subject], m.MsgID)
-			}
-			for subject, want := range gen.want {
-				if subject == rows[big].Subject {
-					want = want[:slices.Index(want, rows[big].EventID)] // held back from the refused row on
-				}
-				if !slices.Equal(got[subject], want) {
-					t.Errorf("%s holds %d events, want %d; first difference at %d", subject, len(got[subject]), len(want),
-						firstDiff(got[subject], want))
-				}
-			}
+	limitBytes(t, js, stream, false)
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, readStream(t, js, stream), gen)
+}
 
-			limitBytes(t, js, stream, false)
-			if err := r.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			checkExactlyOnce(t, readStream(t, js, stream), gen)
-		})
+// checkHeldBack verifies that the stream holds every generated event in channel order except, in
+// failed's channel, failed and everything after it: nothing of that channel overtook it.
+func checkHeldBack(t testing.TB, msgs []storedMsg, gen *eventGen, failed syndicate.OutboxRow) {
+	t.Helper()
+	got := map[string][]string{}
+	for _, m := range msgs {
+		got[m.Subject] = append(got[m.Subject], m.MsgID)
+	}
+	for subject, want := range gen.want {
+		if subject == failed.Subject {
+			want = want[:slices.Index(want, failed.EventID)] // held back from the failed row on
+		}
+		if !slices.Equal(got[subject], want) {
+			t.Errorf("%s holds %d events, want %d; first difference at %d", subject, len(got[subject]), len(want),
+				firstDiff(got[subject], want))
+		}
 	}
 }
 
@@ -109,11 +93,11 @@ func limitBytes(t *testing.T, js jetstream.JetStream, stream string, on bool) {
 // TestRelayChainConflict: another publisher writes to the stream while the relay publishes, which
 // breaks the chain. The relay resends what the stream refused, every channel arrives once and in
 // order, and it publishes unchained until ChainPause has passed, then chained again. The pause
-// keeps one row per channel in flight whatever ChannelWindow says: a row that fails during it
-// has nothing of its channel stored ahead of it.
+// keeps one row per channel in flight: a row that fails during it has nothing of its channel
+// stored ahead of it.
 func TestRelayChainConflict(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	js, stream := c.JetStream(), c.Options().Stream
@@ -126,7 +110,7 @@ func TestRelayChainConflict(t *testing.T) {
 	}
 	ob, gen := newMemOutbox(), newEventGen(c.Options())
 	ob.add(gen.rows(t, 5, 3000)...)
-	r := NewRelay(js, ob, RelayOptions{Stream: stream, ChannelWindow: 16, Now: clock}, testLog(t))
+	r := New(js, ob, Options{Stream: stream, Now: clock}, natstest.Log(t))
 
 	other := c.Options().SubjectPrefix + ".items.other"
 	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
@@ -156,8 +140,8 @@ func TestRelayChainConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := r.Stats(); st.Conflicts == 0 || st.Refused == 0 || st.Overtaken != 0 {
-		t.Errorf("stats = %+v, want a conflict, refused rows and none overtaken", st)
+	if st := r.Stats(); st.Conflicts == 0 || st.Refused == 0 {
+		t.Errorf("stats = %+v, want a conflict and refused rows", st)
 	}
 	ours := func() []storedMsg {
 		return slices.DeleteFunc(readStream(t, js, stream), func(m storedMsg) bool { return m.Subject == other })
@@ -173,9 +157,7 @@ func TestRelayChainConflict(t *testing.T) {
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("Flush succeeded; want the refused row's error")
 	}
-	if st := r.Stats(); st.Overtaken != 0 {
-		t.Errorf("%d rows overtaken during the pause", st.Overtaken)
-	}
+	checkHeldBack(t, ours(), gen, rows[2])
 	limitBytes(t, js, stream, false)
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -209,8 +191,8 @@ func TestRelayChainConflict(t *testing.T) {
 // TestRelayUncertainChainedTail: rows in flight behind an uncertain head were stored before a long
 // outage. They are found in the stream, also those the pass reads only later, and not republished.
 func TestRelayUncertainChainedTail(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	url := natstest.URL(t)
+	c := connect(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	js, stream := c.JetStream(), c.Options().Stream
@@ -223,7 +205,7 @@ func TestRelayUncertainChainedTail(t *testing.T) {
 		}
 	}
 	now := time.Now()
-	r := NewRelay(js, ob, RelayOptions{Stream: stream, BatchSize: 1, Now: func() time.Time { return now }}, testLog(t))
+	r := New(js, ob, Options{Stream: stream, BatchSize: 1, Now: func() time.Time { return now }}, natstest.Log(t))
 	for _, row := range pending[:3] {
 		r.uncertain[row.Seq] = uncertainRow{first: now.Add(-6 * time.Minute), id: row.EventID, channel: row.Channel}
 	}

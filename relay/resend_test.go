@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -16,8 +17,7 @@ import (
 // raises the limit and runs `syndicate events resend`, and the same relay's next pass publishes the
 // row.
 func TestRelayResendDeadLetter(t *testing.T) {
-	n := newTestNATS(t)
-	c := n.connect()
+	c := connect(t, natstest.Start(t, "").ClientURL())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "syndicate.db"))
@@ -25,7 +25,7 @@ func TestRelayResendDeadLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	js, stream := c.JetStream(), n.opts.Stream
+	js, stream := c.JetStream(), c.Options().Stream
 	setMaxMsgSize(t, js, stream, 16<<10)
 
 	gen := newEventGen(c.Options())
@@ -34,7 +34,7 @@ func TestRelayResendDeadLetter(t *testing.T) {
 	if err := db.CommitBuild(ctx, store.Build{Channel: rows[0].Channel, Events: rows}); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRelay(js, db, RelayOptions{Stream: stream}, testLog(t))
+	r := New(js, db, Options{Stream: stream}, natstest.Log(t))
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -64,12 +64,13 @@ func (p *passRun) queue(row syndicate.OutboxRow) *channelQueue {
 }
 
 // publishReady publishes rows round-robin over channels, one per channel per turn so that a busy
-// channel cannot starve the others, within MaxInFlight and the channel window; it returns how
-// many it sent.
+// channel cannot starve the others, within MaxInFlight; it returns how many it sent. Chained, a
+// channel may fill MaxInFlight, since the chain keeps its order (chain.go); unchained (during
+// ChainPause), a channel has one publish in flight, so that the pause costs throughput, never order.
 func (p *passRun) publishReady(ctx context.Context) int {
-	window := p.r.window()
+	window := 1
 	if p.chain.on {
-		window = p.r.opts.MaxInFlight // the chain keeps channel order (chain.go)
+		window = p.r.opts.MaxInFlight
 	}
 	sent := 0
 	for p.inFlight < p.r.opts.MaxInFlight && p.backlog > 0 && !p.halted && !p.chain.broken {
@@ -144,15 +145,15 @@ func (p *passRun) handle(pr pubResult) {
 	switch {
 	case pr.err == nil && !pr.ack.Duplicate:
 		q.info[pr.idx].state = rowStored
-		r.count(func(s *RelayStats) { s.Published++ })
+		r.count(func(s *Stats) { s.Published++ })
 		delete(r.uncertain, row.Seq)
 	case pr.err == nil:
 		q.info[pr.idx].state = rowDuplicate
-		r.count(func(s *RelayStats) { s.Duplicates++ })
+		r.count(func(s *Stats) { s.Duplicates++ })
 		delete(r.uncertain, row.Seq)
 	case q.info[pr.idx].chained && refused(pr.err):
 		q.info[pr.idx].state = rowRefused
-		r.count(func(s *RelayStats) { s.Refused++ })
+		r.count(func(s *Stats) { s.Refused++ })
 		p.chain.broken = true
 	case permanent(pr.err):
 		p.bury(q, pr.idx, pr.err, true)
@@ -181,7 +182,7 @@ func (p *passRun) advance(q *channelQueue) {
 // fail records a failed publish and holds back the rest of its channel for this pass.
 func (p *passRun) fail(q *channelQueue, idx int, err error) {
 	q.info[idx].state = rowFailed
-	p.r.count(func(s *RelayStats) { s.Failures++ })
+	p.r.count(func(s *Stats) { s.Failures++ })
 	// Whatever follows in the chain is refused unless this row was stored after all: end the
 	// segment and sort it out when its answers are in (chain.go).
 	p.chain.broken = p.chain.on
@@ -194,7 +195,7 @@ func (p *passRun) fail(q *channelQueue, idx int, err error) {
 	p.r.log.Warn("publish event failed; holding back the rest of its channel",
 		slog.String("subject", row.Subject), slog.Int64("seq", row.Seq), slog.String("event_id", row.EventID),
 		slog.Any("error", err))
-	p.stop(fmt.Errorf("publisher: publish outbox row %d to %s: %w", row.Seq, row.Subject, err))
+	p.stop(fmt.Errorf("relay: publish outbox row %d to %s: %w", row.Seq, row.Subject, err))
 }
 
 // noteUnmarked remembers, at the end of a pass, the rows acked but not marked sent: after a
@@ -205,25 +206,6 @@ func (p *passRun) noteUnmarked() {
 			if st := q.info[i].state; (st == rowStored || st == rowDuplicate) && p.active[row.Seq] {
 				p.r.noteSent(row)
 			}
-		}
-	}
-}
-
-// countOvertaken counts, at the end of a pass, the unchained rows stored after an earlier row of
-// their channel failed: those may sit in the stream ahead of it. They stay unsent even when acked.
-func (p *passRun) countOvertaken() {
-	for _, q := range p.queues {
-		failed := -1
-		for i := q.done; i < len(q.rows); i++ {
-			if failed < 0 && q.info[i].state == rowFailed {
-				failed = i
-			}
-			if failed < 0 || q.info[i].state != rowStored || (q.info[i].chained && q.info[failed].chained) {
-				continue
-			}
-			p.r.count(func(s *RelayStats) { s.Overtaken++ })
-			p.r.log.Warn("event stored while an earlier event of its channel failed; the channel may be out of order",
-				slog.String("subject", q.rows[i].Subject), slog.Int64("seq", q.rows[i].Seq))
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/publisher"
 )
 
 // memOutbox is an in-memory Outbox.
@@ -112,7 +113,7 @@ type eventGen struct {
 	want   map[string][]string // subject → event ids in order
 }
 
-func newEventGen(opts Options) *eventGen {
+func newEventGen(opts publisher.Options) *eventGen {
 	return &eventGen{prefix: opts.SubjectPrefix, want: map[string][]string{}}
 }
 

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -15,31 +16,14 @@ import (
 // SYNDICATE_TEST_NATS_URL is set) with the in-memory outbox, so the figure is the relay's and
 // the server's, not a database's.
 func BenchmarkRelay(b *testing.B) {
-	cases := []struct {
-		name     string
-		channels int
-		opts     RelayOptions
-	}{
-		{"chained", 10, RelayOptions{}},
-		{"chained", 1, RelayOptions{}},
-		{"unchained/window=1", 10, RelayOptions{Unchained: true}},
-		{"unchained/window=64", 1, RelayOptions{Unchained: true, ChannelWindow: 64}},
-	}
-	n := newTestNATS(b)
-	runs := 0
-	for _, bc := range cases {
-		b.Run(fmt.Sprintf("channels=%d/%s", bc.channels, bc.name), func(b *testing.B) {
+	url := natstest.URL(b)
+	for _, channels := range []int{10, 1} {
+		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
 			// A fresh stream for every run: the testing package calls this function more than once.
-			runs++
-			c := n.connect(func(o *Options) {
-				o.Stream += fmt.Sprintf("_B%d", runs)
-				o.SubjectPrefix += fmt.Sprintf(".b%d", runs)
-			})
+			c := connect(b, url)
 			ob, gen := newMemOutbox(), newEventGen(c.Options())
-			ob.add(gen.rows(b, bc.channels, b.N)...)
-			opts := bc.opts
-			opts.Stream = c.Options().Stream
-			r := NewRelay(c.JetStream(), ob, opts, discardLog())
+			ob.add(gen.rows(b, channels, b.N)...)
+			r := New(c.JetStream(), ob, Options{Stream: c.Options().Stream}, discardLog())
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 
@@ -71,15 +55,10 @@ func BenchmarkRelaySQLite(b *testing.B) {
 
 func benchRelaySQLite(b *testing.B, channels int) {
 	const rows = 100_000
-	n := newTestNATS(b)
-	runs := 0
+	url := natstest.URL(b)
 	for b.Loop() {
 		b.StopTimer()
-		runs++
-		c := n.connect(func(o *Options) {
-			o.Stream += fmt.Sprintf("_S%d_%d", channels, runs)
-			o.SubjectPrefix += fmt.Sprintf(".s%d_%d", channels, runs)
-		})
+		c := connect(b, url)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "outbox.db"))
 		if err != nil {
@@ -93,7 +72,7 @@ func benchRelaySQLite(b *testing.B, channels int) {
 				b.Fatal(err)
 			}
 		}
-		r := NewRelay(c.JetStream(), db, RelayOptions{Stream: c.Options().Stream}, discardLog())
+		r := New(c.JetStream(), db, Options{Stream: c.Options().Stream}, discardLog())
 		b.StartTimer()
 		start := time.Now()
 		if err := r.Flush(ctx); err != nil {

@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"errors"
@@ -61,7 +61,7 @@ func (p *passRun) bury(q *channelQueue, idx int, err error, sent bool) {
 		p.chain.broken = p.chain.on
 	}
 	delete(p.r.uncertain, row.Seq)
-	p.r.count(func(s *RelayStats) { s.DeadLettered++ })
+	p.r.count(func(s *Stats) { s.DeadLettered++ })
 	p.r.log.Error("NATS refused an event for good; parked as a dead letter, its channel goes on",
 		slog.String("subject", row.Subject), slog.Int64("seq", row.Seq), slog.String("event_id", row.EventID),
 		slog.Int("bytes", len(row.Payload)), slog.Any("error", err))
