@@ -16,6 +16,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/websub"
 )
 
 // maxAnswerBytes is how much of a subscriber's answer to a delivery is read before the
@@ -154,6 +155,11 @@ func (h *Hub) send(ctx context.Context, d store.Delivery) error {
 	if !sub.ExpiresAt.After(h.opt.Now()) {
 		return nil
 	}
+	ok, busy := h.hosts.take(sub.Host)
+	if !ok {
+		return &websub.Postponed{After: postponement(busy, h.opt.Timeout), Reason: fmt.Sprintf("callback host %s has %d deliveries in flight", sub.Host, h.opt.PerHost)}
+	}
+	defer h.hosts.done(sub.Host)
 	doc, err := h.document(ctx, f, p.ETag)
 	if err != nil {
 		return err
