@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -44,6 +45,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.m.requests.WithLabelValues("", "rate_limited").Inc()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	// §5.1: the request "MUST have a Content-Type header of application/x-www-form-urlencoded";
+	// another body would parse as no parameters at all, and be refused for a confusing reason.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		h.refuse(w, "", http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded (WebSub §5.1)")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
@@ -134,7 +141,7 @@ func (h *Hub) parse(form url.Values) (request, error) {
 	req.host = strings.ToLower(u.Hostname())
 	if v := form.Get("hub.lease_seconds"); v != "" && req.mode == "subscribe" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || v[0] == '+' { // §5.1: "a positive decimal integer", digits only
 			return req, errors.New("hub.lease_seconds must be a positive integer")
 		}
 		req.lease = time.Duration(min(n, int64(h.opt.LeaseMax/time.Second))) * time.Second
