@@ -578,7 +578,7 @@ for c in "${HUB_CASES[@]}"; do
 	n=${c%%:*}
 	if [[ -n $(hubval "$n" p99-ms) ]]; then
 		row "WebSub hub" "post → callback, ${c#*:}, @every 1s, SQLite ($n)" \
-			"p50 $(hubval "$n" p50-ms) ms, p99 $(hubval "$n" p99-ms) ms, max $(hubval "$n" max-ms) ms over $(fmt_int "$(hubval "$n" deliveries)") deliveries ($(hubval "$n" ops) posts; the API answered within $(hubval "$n" post-ms) ms)" "" "" "" "" ""
+			"p50 $(hubval "$n" p50-ms) ms, p99 $(hubval "$n" p99-ms) ms, max $(hubval "$n" max-ms) ms over $(fmt_int "$(hubval "$n" deliveries)") deliveries ($(hubval "$n" ops) posts; the API answered within $(hubval "$n" post-ms) ms; the hub's share, change queued → callback, p99 ≤ $(hubval "$n" hub-p99-ms) ms)" "" "" "" "" ""
 	else
 		row "WebSub hub" "post → callback, ${c#*:} ($n)" "not measured: ${FAILED[hub]:-no result}" "" "" "" "" ""
 	fi
