@@ -205,17 +205,31 @@ func TestWebSubHubRoundTrip(t *testing.T) {
 		t.Error("the pushed document is not the one served")
 	}
 
-	metrics := get(t, srv.URL+"/metrics")
-	mb, _ := io.ReadAll(metrics.Body)
-	for _, want := range []string{
-		`syndicate_websub_hub_subscriptions{topic="` + topic + `"} 1`,
-		`syndicate_websub_hub_notifications_total{hub="` + hubURL + `#lane-`,
-		"syndicate_websub_hub_queue_depth",
-		"syndicate_websub_hub_delivery_latency_seconds_count 1",
-	} {
-		if !strings.Contains(string(mb), want) {
-			t.Errorf("/metrics lacks %s", want)
+	// The outcome is recorded once the callback has answered: the callback having the body is
+	// no sign that it is counted yet.
+	var lacks []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		metrics := get(t, srv.URL+"/metrics")
+		mb, _ := io.ReadAll(metrics.Body)
+		lacks = nil
+		for _, want := range []string{
+			`syndicate_websub_hub_subscriptions{topic="` + topic + `"} 1`,
+			`syndicate_websub_hub_notifications_total{hub="` + hubURL + `#lane-`,
+			"syndicate_websub_hub_queue_depth",
+			"syndicate_websub_hub_delivery_latency_seconds_count 1",
+		} {
+			if !strings.Contains(string(mb), want) {
+				lacks = append(lacks, want)
+			}
 		}
+		if len(lacks) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, want := range lacks {
+		t.Errorf("/metrics lacks %s", want)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/websub"
 )
 
 // maxAnswerBytes is how much of a subscriber's answer to a delivery is read before the
@@ -77,35 +78,49 @@ func (h *Hub) flush() {
 	}
 	clear(h.pending)
 	h.mu.Unlock()
+	// One transaction for every topic's deliveries: during a rebuild of many channels, a
+	// commit per topic would queue behind the builds' own writes (SQLite has one writer).
+	var items []store.QueueItem
 	for topic, doc := range changed {
-		if err := h.distribute(topic, doc); err != nil {
-			h.opt.Log.Error("websub hub: queue deliveries; they are dropped", slog.String("topic", topic), slog.Any("error", err))
+		its, err := h.distribute(topic, doc)
+		if err != nil {
+			h.opt.Log.Error("websub hub: list subscribers; deliveries dropped", slog.String("topic", topic), slog.Any("error", err))
+			continue
 		}
+		items = append(items, its...)
+	}
+	if len(items) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.out.Enqueue(ctx, items); err != nil {
+		h.opt.Log.Error("websub hub: queue deliveries; they are dropped", slog.Int("topics", len(changed)), slog.Int("deliveries", len(items)), slog.Any("error", err))
 	}
 }
 
-// distribute queues one delivery of doc, topic's new document, per subscriber. Only documents
-// of feeds with subscribers are kept in memory, for their deliveries.
-func (h *Hub) distribute(topic string, doc syndicate.Document) error {
+// distribute returns the deliveries of doc, topic's new document, one per subscriber. Only
+// documents of feeds with subscribers are kept in memory, for their deliveries.
+func (h *Hub) distribute(topic string, doc syndicate.Document) ([]store.QueueItem, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := h.opt.Now()
 	subs, err := h.opt.Store.SubscribersOf(ctx, topic, now)
 	if err != nil || len(subs) == 0 {
-		return err
+		return nil, err
 	}
 	h.docMu.Lock()
 	h.docs[h.topics[topic]] = doc
 	h.docMu.Unlock()
 	p, err := json.Marshal(payload{Topic: topic, ETag: doc.ETag, Queued: time.Now().UnixNano()})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	items := make([]store.QueueItem, 0, len(subs))
 	for _, s := range subs {
 		items = append(items, store.QueueItem{Target: h.lane(s.Host), Topic: strconv.FormatInt(s.ID, 10), Payload: p})
 	}
-	return h.out.Enqueue(ctx, items)
+	return items, nil
 }
 
 // document returns feed's document, from memory when it is the one with etag, else from the
@@ -154,6 +169,11 @@ func (h *Hub) send(ctx context.Context, d store.Delivery) error {
 	if !sub.ExpiresAt.After(h.opt.Now()) {
 		return nil
 	}
+	ok, busy := h.hosts.take(sub.Host)
+	if !ok {
+		return &websub.Postponed{After: postponement(busy, h.opt.Timeout), Reason: fmt.Sprintf("callback host %s has %d deliveries in flight", sub.Host, h.opt.PerHost)}
+	}
+	defer h.hosts.done(sub.Host)
 	doc, err := h.document(ctx, f, p.ETag)
 	if err != nil {
 		return err

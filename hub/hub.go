@@ -14,7 +14,10 @@
 //     bounded time, then dropped and counted. The queue's targets are a fixed set of lanes, each
 //     subscriber's by the hash of its callback host: a worker per callback would cost a
 //     goroutine and a poll of the store per subscriber, and a lane keeps a dead host's
-//     deliveries from taking the slots of subscribers in other lanes.
+//     deliveries from taking the slots of subscribers in other lanes. Within a lane, no host
+//     has more than Options.PerHost deliveries in flight: the next ones are postponed
+//     (websub.Postponed) rather than made to wait in a slot, so a host that hangs delays only
+//     its own subscribers.
 //   - Every request the hub makes goes to the callback the subscriber named, through ingest's
 //     client: its AddressPolicy refuses loopback, private, link-local and multicast addresses
 //     when dialling (after DNS resolution), it follows no redirect and uses no proxy, and
@@ -68,14 +71,17 @@ type Options struct {
 	LeaseMin     time.Duration // shortest lease granted [1 minute]
 	MaxPerTopic  int           // subscriptions to one topic [10000]
 	MaxPerHost   int           // subscriptions whose callback is on one host [100]
-	Timeout      time.Duration // one verification or delivery request [10s]
+	// PerHost bounds deliveries in flight to one callback host; more are postponed, so that a
+	// slow host takes no more of its lane's slots [4].
+	PerHost int
+	Timeout time.Duration // one verification or delivery request [10s]
 	// Rate and Burst limit hub requests per client address, per second [1] and at once [10].
 	Rate  float64
 	Burst int
 	// Verifying bounds verifications in flight; past it requests get 503 [64].
 	Verifying int
 	// Delivery tunes the queue's workers (attempts, back-off, age, slots); its Hubs, Client and
-	// Now are set by the hub. PerHub is per lane [InFlight/lanes, at least 4].
+	// Now are set by the hub. PerHub is per lane [InFlight/2, at least 2*PerHost].
 	Delivery websub.Options
 	Now      func() time.Time // [time.Now]
 }
@@ -116,8 +122,13 @@ func (o *Options) defaults() {
 	if o.Delivery.InFlight <= 0 {
 		o.Delivery.InFlight = 64
 	}
+	if o.PerHost <= 0 {
+		o.PerHost = 4
+	}
+	// A lane may use half the process's slots: with PerHost well below that, a host that hangs
+	// leaves most of its lane's slots to the other hosts there.
 	if o.Delivery.PerHub <= 0 {
-		o.Delivery.PerHub = max(4, o.Delivery.InFlight/lanes)
+		o.Delivery.PerHub = max(2*o.PerHost, o.Delivery.InFlight/2)
 	}
 	o.Delivery.Timeout = o.Timeout
 	o.Delivery.Now = o.Now
@@ -139,6 +150,7 @@ type Hub struct {
 	out    *websub.Notifier
 	m      *metrics
 	limits *limiter
+	hosts  *hostGate
 
 	docMu sync.Mutex
 	docs  map[feedRef]syndicate.Document // newest document of each feed with subscribers
@@ -180,6 +192,7 @@ func New(opt Options) *Hub {
 	d.Hubs, d.Client = h.lanes, h.client
 	h.out = websub.NewDeliverer(opt.Store, KindDistribute, "syndicate_websub_hub", h.send, d)
 	h.limits = newLimiter(opt.Rate, opt.Burst, opt.Now)
+	h.hosts = newHostGate(opt.PerHost, time.Now)
 	h.m = newMetrics(h)
 	h.ctx, h.stop = context.WithCancel(context.Background())
 	return h

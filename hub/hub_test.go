@@ -321,10 +321,41 @@ func TestBadRequests(t *testing.T) {
 		{"userinfo", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://u:p@r.example/"}, "hub.topic": {topic}}},
 		{"long secret", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}, "hub.secret": {strings.Repeat("s", 200)}}},
 		{"bad lease", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}, "hub.lease_seconds": {"-5"}}},
+		{"signed lease", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}, "hub.lease_seconds": {"+5"}}},
 		{"long callback", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/" + strings.Repeat("a", 2100)}, "hub.topic": {topic}}},
 	} {
 		if code, _ := postForm(t, srv.URL, tc.form); code != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", tc.name, code)
 		}
 	}
+	// §5.1: the parameters come as a form, and nothing else is read as one.
+	form := url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}}
+	for _, ct := range []string{"application/json", "text/plain", "multipart/form-data; boundary=x", ""} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Type %q: %d, want 415", ct, resp.StatusCode)
+		}
+	}
+	if code, _ := postFormType(t, srv.URL, "application/x-www-form-urlencoded; charset=UTF-8", form); code != http.StatusAccepted {
+		t.Errorf("form with charset: %d, want 202", code)
+	}
+}
+
+func postFormType(t *testing.T, hubURL, contentType string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.Post(hubURL, contentType, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -46,6 +47,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.m.requests.WithLabelValues("", "rate_limited").Inc()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	// §5.1: the request "MUST have a Content-Type header of application/x-www-form-urlencoded";
+	// another body would parse as no parameters at all, and be refused for a confusing reason.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		h.refuse(w, "", http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded (WebSub §5.1)")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
@@ -106,7 +113,10 @@ func (h *Hub) refuse(w http.ResponseWriter, mode string, status int, reason stri
 
 // parse checks a request's parameters (WebSub §5.1).
 func (h *Hub) parse(form url.Values) (request, error) {
-	req := request{mode: form.Get("hub.mode"), callback: form.Get("hub.callback"), topic: form.Get("hub.topic"), secret: form.Get("hub.secret")}
+	// §5.1.1: hubs "MUST always decode non-reserved characters" of the two URLs, so that a
+	// topic written with %6C for l is the same topic.
+	req := request{mode: form.Get("hub.mode"), callback: decodeUnreserved(form.Get("hub.callback")),
+		topic: decodeUnreserved(form.Get("hub.topic")), secret: form.Get("hub.secret")}
 	switch req.mode {
 	case "subscribe", "unsubscribe":
 	case "publish":
@@ -163,6 +173,9 @@ func (h *Hub) verify(ctx context.Context, req request) {
 		log.Info("websub hub: subscription denied", slog.String("reason", reason), slog.Any("notify_error", err))
 		return
 	}
+	// §5.3: the lease is "measured from the time the verification request was made", not from
+	// the subscriber's answer, which may take up to the timeout.
+	asked := h.opt.Now()
 	challenge := rand.Text()
 	q := url.Values{"hub.mode": {req.mode}, "hub.topic": {req.topic}, "hub.challenge": {challenge}}
 	if req.mode == "subscribe" {
@@ -179,7 +192,6 @@ func (h *Hub) verify(ctx context.Context, req request) {
 		log.Info("websub hub: intent not verified", slog.Any("error", err))
 		return
 	}
-	now := h.opt.Now()
 	if req.mode == "unsubscribe" {
 		if _, err := h.opt.Store.DeleteSubscription(ctx, req.callback, req.topic); err != nil {
 			h.m.verifications.WithLabelValues(req.mode, "failed").Inc()
@@ -191,7 +203,7 @@ func (h *Hub) verify(ctx context.Context, req request) {
 		return
 	}
 	_, err := h.opt.Store.SaveSubscription(ctx, store.Subscription{Callback: req.callback, Topic: req.topic, Host: req.host,
-		Secret: req.secret, LeaseSeconds: int(req.lease / time.Second), ExpiresAt: now.Add(req.lease), RenewedAt: now})
+		Secret: req.secret, LeaseSeconds: int(req.lease / time.Second), ExpiresAt: asked.Add(req.lease), RenewedAt: h.opt.Now()})
 	if err != nil {
 		h.m.verifications.WithLabelValues(req.mode, "failed").Inc()
 		log.Error("websub hub: save subscription", slog.Any("error", err))
@@ -204,19 +216,9 @@ func (h *Hub) verify(ctx context.Context, req request) {
 // callbackGET sends a GET to callback with params appended to its query (§5.2, §5.3). With a
 // challenge, the answer must be 2xx and its body exactly the challenge.
 func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Values, challenge string) error {
-	u, err := url.Parse(callback)
-	if err != nil {
-		return err
-	}
-	// §5.3: the subscriber's query string is kept as written, ours appended after it.
-	if u.RawQuery == "" {
-		u.RawQuery = params.Encode()
-	} else {
-		u.RawQuery += "&" + params.Encode()
-	}
 	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, appendQuery(callback, params), nil)
 	if err != nil {
 		return err
 	}
@@ -258,4 +260,44 @@ func clientIP(r *http.Request) string {
 		return netip.PrefixFrom(ip, 64).Masked().String()
 	}
 	return ip.String()
+}
+
+// appendQuery adds params at the end of callback's query string, which is otherwise left as
+// the subscriber wrote it (§5.1.1: the hub "MUST preserve the query string ... by appending new
+// parameters to the end of the list using the & (ampersand) character"; parameters of the
+// callback named like the hub's are not overwritten). Callbacks have no fragment (parse).
+func appendQuery(callback string, params url.Values) string {
+	switch i := strings.IndexByte(callback, '?'); {
+	case i < 0:
+		return callback + "?" + params.Encode()
+	case i == len(callback)-1 || strings.HasSuffix(callback, "&"):
+		return callback + params.Encode()
+	default:
+		return callback + "&" + params.Encode()
+	}
+}
+
+// decodeUnreserved decodes the percent-encoded bytes of s that are unreserved characters
+// (RFC 3986 §2.3: letters, digits, "-", ".", "_", "~"), which mean the same encoded or not;
+// every other escape is kept as it is.
+func decodeUnreserved(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if c, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil && unreserved(byte(c)) {
+				b.WriteByte(byte(c))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }

@@ -3,6 +3,7 @@ package websub
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/yongzhou-news/syndicate/store"
 )
@@ -34,3 +35,16 @@ func (n *Notifier) Enqueue(ctx context.Context, items []store.QueueItem) error {
 	}
 	return nil
 }
+
+// Postponed is what a send returns for a delivery it chose not to attempt now (the built-in
+// hub's callback host already has as many deliveries in flight as it may): the row is released
+// due again After from now, and the worker's slot goes to the next row at once. It is no
+// failure: it is neither counted as retried nor dropped for it, although the store counts it as
+// an attempt (store.Queue has one way to release a row), so a delivery postponed often is given
+// up after fewer real failures.
+type Postponed struct {
+	After  time.Duration
+	Reason string
+}
+
+func (p *Postponed) Error() string { return "postponed: " + p.Reason }

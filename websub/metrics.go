@@ -12,6 +12,7 @@ const (
 	outcomeDelivered = "delivered"
 	outcomeRetried   = "retried"
 	outcomeDropped   = "dropped"
+	outcomePostponed = "postponed" // not attempted: the target was busy (Postponed)
 
 	reasonAttempts = "attempts" // MaxAttempts failed attempts
 	reasonAge      = "age"      // still failing after MaxAge
@@ -36,7 +37,7 @@ func newMetrics(n *Notifier) *metrics {
 	m := &metrics{
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: p + "_notifications_total",
-			Help: "WebSub publish attempts by hub and outcome (delivered; retried: failed, tried again later; dropped: failed and given up).",
+			Help: "WebSub publish attempts by hub and outcome (delivered; retried: failed, tried again later; dropped: failed and given up; postponed: not attempted yet, its target busy).",
 		}, []string{"hub", "outcome"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: p + "_dropped_total",

@@ -106,6 +106,13 @@ func (n *Notifier) attempt(d store.Delivery) {
 		n.finish(ctx, log, d, now)
 		return
 	}
+	if p, ok := err.(*Postponed); ok {
+		n.m.outcomes.WithLabelValues(d.Target, outcomePostponed).Inc()
+		if err := n.q.Retry(ctx, d, now.Add(p.After), err.Error()); err != nil {
+			log.Error("websub: postpone notification", slog.Any("error", err))
+		}
+		return
+	}
 	attempts := d.Attempts + 1
 	reason := ""
 	switch {
