@@ -122,6 +122,11 @@ defaults: {schedule: "@hourly"}
 	}
 	before := post("before", 0)
 	waitFor(t, "the first article in the feed", func() bool { return feedTitles(t, base)[before] })
+	// Its event too, so that what the outbox holds during the outage is only what was posted then.
+	waitFor(t, "the first article's event in the stream", func() bool {
+		n, _, err := a.Store.OutboxStats(ctx)
+		return err == nil && n == 0
+	})
 
 	if err := srv.Process.Kill(); err != nil {
 		t.Fatal(err)
