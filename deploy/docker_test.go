@@ -37,7 +37,11 @@ func dockerStages(t *testing.T) ([]instructions.ArgCommand, []instructions.Stage
 		t.Errorf("%s: %s", dockerfile, w.Short)
 	}
 	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
-		t.Errorf("%s:%v: build check %s: %s", dockerfile, loc, rule, msg)
+		line := 0
+		if len(loc) > 0 {
+			line = loc[0].Start.Line
+		}
+		t.Errorf("%s:%d: build check %s: %s", dockerfile, line, rule, msg)
 	}})
 	stages, metaArgs, err := instructions.Parse(ast.AST, lint)
 	if err != nil {
