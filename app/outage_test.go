@@ -122,6 +122,12 @@ defaults: {schedule: "@hourly"}
 	}
 	before := post("before", 0)
 	waitFor(t, "the first article in the feed", func() bool { return feedTitles(t, base)[before] })
+	// The feed can show the article before the relay has published its event: wait for both, so
+	// that the outbox holds only what is posted during the outage.
+	waitFor(t, "the first article's event relayed", func() bool {
+		n, _, err := a.Store.OutboxStats(ctx)
+		return err == nil && n == 0
+	})
 
 	if err := srv.Process.Kill(); err != nil {
 		t.Fatal(err)
