@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -106,17 +107,23 @@ func (l *runLog) hook(replica int, a *app.App, job string) {
 }
 
 func TestReplicasRunEachTickOnce(t *testing.T) {
-	as := replicas(t, 3, `
+	c := newReplicaSet(t, natstest.Start(t, "").ClientURL(), `
 channels:
   - {slug: lingling, title: 零陵, schedule: "@every 1s"}
 defaults: {schedule: "@hourly"}
 `)
 	log := &runLog{runs: map[int][]schedule.Run{}}
-	for i, a := range as {
+	var as []*app.App
+	for i := range 3 {
+		a, err := c.open(i)
+		if err != nil {
+			t.Fatal(err)
+		}
 		log.hook(i, a, "build:lingling")
 		if _, err := a.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		as = append(as, a)
 	}
 	ctx := context.Background()
 	for i := range 5 {
@@ -124,7 +131,7 @@ defaults: {schedule: "@hourly"}
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(5 * time.Second)
+	log.waitForRuns(t, 4, "before the stop")
 
 	// Stop the replica that ran the most recent tick: the following ticks run elsewhere.
 	log.mu.Lock()
@@ -138,48 +145,34 @@ defaults: {schedule: "@hourly"}
 	log.mu.Unlock()
 	as[holder].Close(ctx)
 	stoppedAt := time.Now()
+	alive := as[(holder+1)%3]
 	for i := range 5 {
-		if _, err := as[(holder+1)%3].Store.UpsertArticle(ctx, storetest.Article(fmt.Sprint("b", i), 10+i, "lingling")); err != nil {
+		if _, err := alive.Store.UpsertArticle(ctx, storetest.Article(fmt.Sprint("b", i), 10+i, "lingling")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(5 * time.Second)
+	waitFor(t, "three runs after the stop", func() bool { return log.since(stoppedAt) >= 3 })
+	waitFor(t, "the outbox to drain", func() bool {
+		n, _, err := alive.Store.OutboxStats(ctx)
+		return err == nil && n == 0
+	})
+	msgs := streamMessages(t, alive)
+	// Closing the replicas records every run they started before the runs are compared with
+	// the ticks claimed in the store.
+	for _, a := range as {
+		a.Close(ctx)
+	}
 
 	log.mu.Lock()
-	defer log.mu.Unlock()
-	seconds := map[int64]int{}
-	total, afterStop := 0, 0
-	for r, runs := range log.runs {
-		for _, run := range runs {
-			total++
-			seconds[run.Start.Unix()]++
-			if run.Start.After(stoppedAt) {
-				afterStop++
-				if r == holder {
-					t.Errorf("the stopped replica %d still ran", r)
-				}
-			}
+	for _, run := range log.runs[holder] {
+		if run.Start.After(stoppedAt) {
+			t.Errorf("the stopped replica %d still ran at %s", holder, run.Start.Format(time.TimeOnly))
 		}
 	}
-	for sec, n := range seconds {
-		if n > 1 {
-			t.Errorf("tick %s ran %d times across replicas", time.Unix(sec, 0).Format(time.TimeOnly), n)
-		}
-	}
-	t.Logf("%d runs, %d after stopping replica %d, per replica %v", total, afterStop, holder, func() map[int]int {
-		m := map[int]int{}
-		for r, runs := range log.runs {
-			m[r] = len(runs)
-		}
-		return m
-	}())
-	if total < 7 || afterStop < 3 {
-		t.Errorf("%d runs in ~10 s (%d after stopping replica %d); want about one per second", total, afterStop, holder)
-	}
+	log.mu.Unlock()
+	log.checkOncePerTick(t, c.dsn, "build:lingling")
 
 	// Every article's event is in the stream exactly once.
-	alive := as[(holder+1)%3]
-	msgs := streamMessages(t, alive)
 	ids := map[string]int{}
 	for _, evs := range msgs {
 		for _, ev := range evs {
@@ -214,22 +207,18 @@ channels:
 	req, _ := http.NewRequest(http.MethodPut, "http://"+addr+"/api/jobs/build:lingling", strings.NewReader(`{"schedule":"@every 2m"}`))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("PUT: %v %v", resp.StatusCode, err)
+	if err != nil {
+		t.Fatalf("PUT: %v", err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d", resp.StatusCode)
 	}
 	resp.Body.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for _, a := range as[1:] {
-		for {
+	for i, a := range as[1:] {
+		waitFor(t, fmt.Sprintf("@every 2m on replica %d", i+1), func() bool {
 			st, _ := a.Scheduler.Status("build:lingling")
-			if st.Spec == "@every 2m" && time.Until(st.Next) <= 2*time.Minute {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica still has schedule %q, next %v", st.Spec, st.Next)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return st.Spec == "@every 2m" && time.Until(st.Next) <= 2*time.Minute
+		})
 	}
 }
 
@@ -323,18 +312,58 @@ func (l *runLog) total() int {
 	return n
 }
 
-// perTick counts runs by the second they started in; ticks are whole seconds at least one apart,
-// and a run starts within milliseconds of its tick.
-func (l *runLog) perTick() map[int64]int {
+// since counts the scheduled runs that started after at.
+func (l *runLog) since(at time.Time) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := map[int64]int{}
+	n := 0
 	for _, runs := range l.runs {
 		for _, r := range runs {
-			out[r.Start.Unix()]++
+			if r.Start.After(at) {
+				n++
+			}
 		}
 	}
-	return out
+	return n
+}
+
+// checkOncePerTick compares the recorded runs with the ticks the replicas claimed in the store
+// (one row per tick, primary key (job, tick)): each run belongs to the latest claimed tick at or
+// before its start, no tick has two runs, and every claimed tick ran. The replicas must be closed
+// first, so that every run they started is recorded.
+func (l *runLog) checkOncePerTick(t *testing.T, dsn, job string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, `SELECT tick FROM job_ticks WHERE job = $1 ORDER BY tick`, job)
+	ticks, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	perTick := make([]int, len(ticks))
+	total := 0
+	for _, runs := range l.runs {
+		for _, r := range runs {
+			total++
+			i := sort.Search(len(ticks), func(i int) bool { return ticks[i].After(r.Start) }) - 1
+			if i < 0 {
+				t.Errorf("run at %s started before any claimed tick", r.Start.Format(time.StampMilli))
+				continue
+			}
+			if perTick[i]++; perTick[i] == 2 {
+				t.Errorf("tick %s ran more than once across replicas", ticks[i].Format(time.StampMilli))
+			}
+		}
+	}
+	if len(ticks) != total {
+		t.Errorf("%d ticks claimed in the store, %d scheduled runs", len(ticks), total)
+	}
 }
 
 func (l *runLog) waitForRuns(t *testing.T, n int, what string) {
@@ -451,24 +480,7 @@ defaults: {schedule: "@hourly"}
 	for _, a := range as {
 		a.Close(ctx)
 	}
-	for sec, n := range runs.perTick() {
-		if n > 1 {
-			t.Errorf("tick %s ran %d times across replicas", time.Unix(sec, 0).Format(time.TimeOnly), n)
-		}
-	}
-	// The store agrees: one claimed tick per scheduled run.
-	conn, err := pgx.Connect(ctx, c.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var ticks int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM job_ticks WHERE job = $1`, job).Scan(&ticks); err != nil {
-		t.Fatal(err)
-	}
-	if total := runs.total(); ticks != total {
-		t.Errorf("%d ticks claimed in the store, %d scheduled runs", ticks, total)
-	}
+	runs.checkOncePerTick(t, c.dsn, job)
 }
 
 // A replica that died holding a job's lease blocks the job no longer than the lease TTL: the

@@ -47,8 +47,11 @@ func TestThousandArticlesAndRemoval(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/articles/bulk-0007", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("DELETE: %v %v", resp.StatusCode, err)
+	if err != nil {
+		t.Fatalf("DELETE: %v", err)
+	}
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %d, want 204", resp.StatusCode)
 	}
 	resp.Body.Close()
 	build(t, a, slugs...)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/schedule"
 
 	_ "modernc.org/sqlite" // the test edits the SQLite store directly
@@ -72,7 +73,12 @@ defaults: {schedule: "@hourly"}
 
 func TestJobsAPI(t *testing.T) {
 	dir := t.TempDir()
-	_, base := startService(t, dir, jobsConfig)
+	_, base := startService(t, dir, `
+channels:
+  - {slug: lingling, title: 零陵, schedule: "@every 1s"}
+  - {slug: qiyang, title: 祁阳, schedule: "@every 1s"}
+defaults: {schedule: "@hourly"}
+`)
 	job := base + "/api/jobs/build:lingling"
 
 	if code := api(t, "GET", base+"/api/jobs", "", "", nil); code != 401 {
@@ -84,7 +90,7 @@ func TestJobsAPI(t *testing.T) {
 			t.Fatalf("GET /api/jobs with %s: %d", tok, code)
 		}
 	}
-	if len(list) != 2 { // build:lingling and build:all
+	if len(list) != 3 { // build:lingling, build:qiyang and build:all
 		t.Errorf("%d jobs listed", len(list))
 	}
 	// The @every 1s job runs on its own.
@@ -110,10 +116,17 @@ func TestJobsAPI(t *testing.T) {
 	if code := api(t, "POST", job+"/pause", token, "", &st); code != 200 || !st.Paused {
 		t.Fatalf("pause: %d %+v", code, st)
 	}
-	time.Sleep(300 * time.Millisecond) // let a run already started finish
-	api(t, "GET", job, token, "", &st)
+	waitFor(t, "a run already started to finish", func() bool { api(t, "GET", job, token, "", &st); return !st.Running })
 	paused := st.Runs
-	time.Sleep(2500 * time.Millisecond)
+	// qiyang's @every 1s job is the clock: once it has run three more times, at least one of
+	// lingling's @every 2s ticks has come and gone while paused.
+	var clock schedule.Status
+	api(t, "GET", base+"/api/jobs/build:qiyang", token, "", &clock)
+	from := clock.Runs
+	waitFor(t, "three ticks of build:qiyang", func() bool {
+		api(t, "GET", base+"/api/jobs/build:qiyang", token, "", &clock)
+		return clock.Runs >= from+3
+	})
 	api(t, "GET", job, token, "", &st)
 	if st.Runs != paused {
 		t.Errorf("paused job ran: %d → %d", paused, st.Runs)
@@ -166,15 +179,10 @@ func TestScheduleChangesSurviveRestart(t *testing.T) {
 	}
 }
 
+// waitFor is testwait.For under the name this package's tests have always called it by.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.For(t, what, cond)
 }
 
 // After downtime a build whose scheduled tick passed without a run runs once at start-up; one
@@ -213,7 +221,12 @@ defaults: {schedule: "@yearly"}
 		st, _ := b.Scheduler.Status("build:lingling")
 		return st.Runs == 1
 	})
-	time.Sleep(300 * time.Millisecond)
+	// A catch-up that ran once per missed tick would start its next run as this one ends, so
+	// the job must be idle with one run, not between runs.
+	waitFor(t, "the catch-up run to end", func() bool {
+		st, _ := b.Scheduler.Status("build:lingling")
+		return !st.Running && st.Current == nil
+	})
 	if st, _ := b.Scheduler.Status("build:lingling"); st.Runs != 1 {
 		t.Errorf("build:lingling ran %d times at start-up, want once (not once per missed tick)", st.Runs)
 	}

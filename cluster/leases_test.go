@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/cluster"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/proxytest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
@@ -141,8 +143,24 @@ func TestPartitionedHolderIsFencedOut(t *testing.T) {
 			defer releaseA()
 			// Runs before releaseA: a partitioned replica's release is not left waiting on the link.
 			defer p.Close()
-			// Renewals through the proxy keep the lease well past its TTL while the run lasts.
-			time.Sleep(2 * opts("a").LeaseTTL) // the thing under test is the passing of time itself
+			// Renewals through the proxy keep the lease past the expiry it was granted with, by
+			// the database's own clock (the one the lease is judged by).
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			lease := func() (expires, now time.Time) {
+				if err := conn.QueryRow(ctx, `SELECT expires_at, now() FROM job_leases WHERE job = $1`, job).Scan(&expires, &now); err != nil {
+					t.Fatal(err)
+				}
+				return expires, now
+			}
+			granted, _ := lease()
+			testwait.For(t, "the granted expiry to pass", func() bool { _, now := lease(); return now.After(granted) })
+			if expires, now := lease(); !expires.After(now) {
+				t.Fatalf("lease expired at %s (granted until %s) though a renewed it", expires, granted)
+			}
 			if runA.Err() != nil {
 				t.Fatalf("a's run ended while renewing: %v", context.Cause(runA))
 			}
@@ -159,20 +177,14 @@ func TestPartitionedHolderIsFencedOut(t *testing.T) {
 
 			var runB context.Context
 			var releaseB func()
-			for runB == nil {
-				if ctx.Err() != nil {
-					t.Fatal("b never took the job over")
-				}
+			testwait.For(t, "b to take the job over", func() bool {
 				r, rel, ok, err := b.Acquire(ctx, job, tickB)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ok {
-					runB, releaseB = r, rel
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				runB, releaseB = r, rel
+				return ok
+			})
 			defer releaseB()
 			select {
 			case <-runA.Done():

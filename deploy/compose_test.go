@@ -1,51 +1,50 @@
 package deploy_test
 
 import (
-	"fmt"
+	"context"
+	"net/url"
 	"os"
-	"os/exec"
-	"regexp"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 const composeFile = "docker-compose.yml"
-
-// composeProject is the part of the Compose file the tests read.
-type composeProject struct {
-	Services map[string]composeService `yaml:"services"`
-	Volumes  map[string]any            `yaml:"volumes"`
-}
-
-type composeService struct {
-	Image string `yaml:"image"`
-	Build *struct {
-		Context    string `yaml:"context"`
-		Dockerfile string `yaml:"dockerfile"`
-	} `yaml:"build"`
-	Command         []string          `yaml:"command"`
-	Environment     map[string]string `yaml:"environment"`
-	Volumes         []string          `yaml:"volumes"`
-	Tmpfs           []string          `yaml:"tmpfs"`
-	Ports           []string          `yaml:"ports"`
-	ReadOnly        bool              `yaml:"read_only"`
-	StopGracePeriod string            `yaml:"stop_grace_period"`
-	Healthcheck     *struct {
-		Test []string `yaml:"test"`
-	} `yaml:"healthcheck"`
-}
 
 // composeVars is the environment the Compose file is interpolated with in these tests: only
 // the required variable, so every other ${VAR:-default} takes its default.
 var composeVars = map[string]string{"SYNDICATE_ADMIN_TOKEN": "compose-test-token"}
 
+// loadCompose loads the Compose file as `docker compose` does, with compose-go (the Compose
+// specification's reference library): YAML anchors and merge keys, interpolation from env only
+// (no .env, no process environment), validation against the specification's JSON schema, and
+// bind-mount paths resolved against deploy/.
+func loadCompose(env map[string]string) (*types.Project, error) {
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  dir,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, composeFile)}},
+		Environment: env,
+	}, func(o *loader.Options) {
+		o.SetProjectName("syndicate", true)
+		o.ResolvePaths = true
+	})
+}
+
 // servicesOf returns the sorted names of the services for which is returns true.
-func servicesOf(p composeProject, is func(name string, s composeService) bool) []string {
+func servicesOf(p *types.Project, is func(s types.ServiceConfig) bool) []string {
 	var names []string
 	for name, s := range p.Services {
-		if is(name, s) {
+		if is(s) {
 			names = append(names, name)
 		}
 	}
@@ -53,16 +52,19 @@ func servicesOf(p composeProject, is func(name string, s composeService) bool) [
 	return names
 }
 
-func isNATS(_ string, s composeService) bool {
+func isNATS(s types.ServiceConfig) bool {
 	return strings.HasPrefix(s.Image, "nats:") || s.Image == "nats"
 }
 
-func isSyndicate(_ string, s composeService) bool {
+func isSyndicate(s types.ServiceConfig) bool {
 	return s.Build != nil && s.Build.Dockerfile == "deploy/Dockerfile"
 }
 
 func TestCompose(t *testing.T) {
-	p := decodeOne[composeProject](t, composeFile)
+	p, err := loadCompose(composeVars)
+	if err != nil {
+		t.Fatalf("compose-go: %s: %v", composeFile, err)
+	}
 	nats := servicesOf(p, isNATS)
 	replicas := servicesOf(p, isSyndicate)
 	if len(nats) != 3 {
@@ -90,7 +92,7 @@ func TestCompose(t *testing.T) {
 			if !hasVolumeAt(s, "/data") || !strings.Contains(args, "--store_dir /data") {
 				t.Errorf("%s: JetStream storage (--store_dir /data) must be on a volume", name)
 			}
-			if s.Healthcheck == nil {
+			if s.HealthCheck == nil || s.HealthCheck.Disable {
 				t.Errorf("%s: no healthcheck; the replicas wait for service_healthy", name)
 			}
 		}
@@ -101,7 +103,15 @@ func TestCompose(t *testing.T) {
 		demos := 0
 		for _, name := range replicas {
 			s := p.Services[name]
-			env := interpolatedEnv(t, name, s, composeVars)
+			var env []string
+			for k, v := range s.Environment {
+				if v == nil {
+					t.Errorf("%s: environment %s has no value", name, k)
+					continue
+				}
+				env = append(env, k+"="+*v)
+			}
+			sort.Strings(env)
 			args := cmd
 			if len(s.Command) > 0 {
 				args = s.Command
@@ -114,18 +124,18 @@ func TestCompose(t *testing.T) {
 				demos++
 			}
 			for _, u := range strings.Split(cfg.NATS.URL, ",") {
-				if host := urlHost(u); !slices.Contains(nats, host) {
+				if host := urlHost(t, u); !slices.Contains(nats, host) {
 					t.Errorf("%s: nats.url names %q, which is not a NATS service of %s", name, host, composeFile)
 				}
 			}
-			if host := urlHost(cfg.Store.DSN); p.Services[host].Healthcheck == nil {
+			if host := urlHost(t, cfg.Store.DSN); p.Services[host].HealthCheck == nil {
 				t.Errorf("%s: store.dsn names %q, which is not a service with a healthcheck", name, host)
 			}
 			if cfg.Site.BaseURL != "http://localhost:8080" {
 				t.Errorf("%s: site.base_url %q, want the proxy's http://localhost:8080", name, cfg.Site.BaseURL)
 			}
-			if s.StopGracePeriod == "" || parseDuration(t, name+" stop_grace_period", s.StopGracePeriod) <= shutdownTimeout {
-				t.Errorf("%s: stop_grace_period %q must exceed the %s graceful shutdown", name, s.StopGracePeriod, shutdownTimeout)
+			if g := s.StopGracePeriod; g == nil || time.Duration(*g) <= shutdownTimeout {
+				t.Errorf("%s: stop_grace_period %v must exceed the %s graceful shutdown", name, g, shutdownTimeout)
 			}
 			if s.ReadOnly && !slices.Contains(s.Tmpfs, cfg.DataDir) && !hasVolumeAt(s, cfg.DataDir) {
 				t.Errorf("%s: read-only root file system but data_dir %s is neither a tmpfs nor a volume", name, cfg.DataDir)
@@ -140,9 +150,10 @@ func TestCompose(t *testing.T) {
 	})
 
 	t.Run("admin token required", func(t *testing.T) {
-		s := p.Services[replicas[0]]
-		if _, err := interpolate(s.Environment["SYNDICATE_ADMIN_TOKEN"], nil); err == nil {
-			t.Errorf("SYNDICATE_ADMIN_TOKEN should be required (${SYNDICATE_ADMIN_TOKEN:?…}): replicas must share one token")
+		// Replicas must share one token: without it the file does not load at all.
+		_, err := loadCompose(nil)
+		if err == nil || !strings.Contains(err.Error(), "SYNDICATE_ADMIN_TOKEN") {
+			t.Errorf("loaded without SYNDICATE_ADMIN_TOKEN (err %v); it should be required (${SYNDICATE_ADMIN_TOKEN:?…})", err)
 		}
 	})
 
@@ -157,7 +168,7 @@ func TestCompose(t *testing.T) {
 			t.Fatalf("services publishing ports: %v, want exactly the proxy", published)
 		}
 		proxy := p.Services[published[0]]
-		if !slices.Contains(proxy.Ports, "8080:8080") {
+		if !slices.ContainsFunc(proxy.Ports, func(p types.ServicePortConfig) bool { return p.Published == "8080" && p.Target == 8080 }) {
 			t.Errorf("proxy publishes %v, want 8080:8080 (site.base_url is http://localhost:8080)", proxy.Ports)
 		}
 		caddyfile := hostPathMountedAt(t, proxy, "/etc/caddy/Caddyfile")
@@ -171,102 +182,36 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	})
-
-	t.Run("docker compose config", func(t *testing.T) {
-		if _, err := exec.LookPath("docker"); err != nil {
-			t.Skip("docker is not installed: `docker compose config` not run")
-		}
-		if out, err := exec.Command("docker", "compose", "version").CombinedOutput(); err != nil {
-			t.Skipf("the docker compose plugin is not installed (%v: %s): `docker compose config` not run", err, strings.TrimSpace(string(out)))
-		}
-		cmd := exec.Command("docker", "compose", "-f", composeFile, "config", "-q")
-		cmd.Env = append(os.Environ(), "SYNDICATE_ADMIN_TOKEN=compose-test-token")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("docker compose -f deploy/%s config -q: %v\n%s", composeFile, err, out)
-		}
-	})
-}
-
-// interpolatedEnv returns a service's environment after Compose variable substitution.
-func interpolatedEnv(t *testing.T, service string, s composeService, vars map[string]string) []string {
-	t.Helper()
-	var env []string
-	for k, v := range s.Environment {
-		v, err := interpolate(v, vars)
-		if err != nil {
-			t.Fatalf("%s: environment %s: %v", service, k, err)
-		}
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
-	return env
-}
-
-var composeVar = regexp.MustCompile(`\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|[A-Za-z_][A-Za-z0-9_]*)`)
-
-// interpolate applies Compose's substitution: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
-// ${VAR:?error} and ${VAR?error} (with ':' an empty value counts as unset).
-func interpolate(s string, vars map[string]string) (string, error) {
-	var err error
-	out := composeVar.ReplaceAllStringFunc(s, func(m string) string {
-		sub := composeVar.FindStringSubmatch(m)
-		switch {
-		case sub[1] == "$":
-			return "$"
-		case sub[2] == "":
-			return vars[strings.TrimPrefix(m, "$")]
-		}
-		name, op, arg := sub[2], sub[3], sub[4]
-		v, set := vars[name]
-		if strings.HasPrefix(op, ":") && v == "" {
-			set = false
-		}
-		switch {
-		case set:
-			return v
-		case strings.HasSuffix(op, "-"):
-			return arg
-		case strings.HasSuffix(op, "?"):
-			err = fmt.Errorf("required variable %s is missing: %s", name, arg)
-		}
-		return ""
-	})
-	return out, err
 }
 
 // hasVolumeAt reports whether a service mounts a volume or bind mount at target.
-func hasVolumeAt(s composeService, target string) bool {
-	for _, v := range s.Volumes {
-		if parts := strings.Split(v, ":"); len(parts) >= 2 && parts[1] == target {
-			return true
-		}
-	}
-	return false
+func hasVolumeAt(s types.ServiceConfig, target string) bool {
+	return slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return v.Target == target && (v.Type == types.VolumeTypeVolume || v.Type == types.VolumeTypeBind)
+	})
 }
 
-// hostPathMountedAt returns the file (relative to deploy/) bind-mounted at target.
-func hostPathMountedAt(t *testing.T, s composeService, target string) string {
+// hostPathMountedAt returns the file bind-mounted at target.
+func hostPathMountedAt(t *testing.T, s types.ServiceConfig, target string) string {
 	t.Helper()
 	for _, v := range s.Volumes {
-		parts := strings.Split(v, ":")
-		if len(parts) >= 2 && parts[1] == target && strings.HasPrefix(parts[0], ".") {
-			if _, err := os.Stat(parts[0]); err != nil {
-				t.Fatalf("bind mount %q: %v", v, err)
+		if v.Type == types.VolumeTypeBind && v.Target == target {
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Fatalf("bind mount %s:%s: %v", v.Source, v.Target, err)
 			}
-			return parts[0]
+			return v.Source
 		}
 	}
 	t.Fatalf("nothing is bind-mounted at %s (volumes %v)", target, s.Volumes)
 	return ""
 }
 
-// urlHost returns the host name of scheme://[user[:password]@]host[:port][/…].
-func urlHost(u string) string {
-	_, rest, _ := strings.Cut(strings.TrimSpace(u), "://")
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		rest = rest[at+1:]
+// urlHost returns the host name of a URL, failing the test when it does not parse.
+func urlHost(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		t.Fatalf("%q: %v", raw, err)
 	}
-	host, _, _ := strings.Cut(rest, "/")
-	host, _, _ = strings.Cut(host, ":")
-	return host
+	return u.Hostname()
 }

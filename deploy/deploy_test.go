@@ -84,16 +84,6 @@ func decodeAll[T any](t *testing.T, path string) []T {
 	}
 }
 
-// decodeOne decodes a file that must hold exactly one YAML document.
-func decodeOne[T any](t *testing.T, path string) T {
-	t.Helper()
-	docs := decodeAll[T](t, path)
-	if len(docs) != 1 {
-		t.Fatalf("%s: %d YAML documents, want 1", path, len(docs))
-	}
-	return docs[0]
-}
-
 // deployment is what every deployment gives config.Load: a file and an environment.
 type deployment struct {
 	name string
@@ -208,7 +198,7 @@ func writeTemp(t *testing.T, name, data string) string {
 	return path
 }
 
-// parseDuration parses a Docker or systemd style duration ("45s", "1m30s", or plain seconds).
+// parseDuration parses a systemd style duration ("45s", "1m30s", or plain seconds).
 func parseDuration(t *testing.T, what, s string) time.Duration {
 	t.Helper()
 	s = strings.TrimSpace(s)

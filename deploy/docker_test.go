@@ -1,7 +1,7 @@
 package deploy_test
 
 import (
-	"encoding/json"
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,85 +9,79 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 const dockerfile = "Dockerfile"
 
-// instruction is one Dockerfile instruction, continuation lines joined.
-type instruction struct {
-	cmd  string // upper-case: FROM, RUN, COPY, …
-	args string
-}
-
-// parseDockerfile splits a Dockerfile into stages (each starting with its FROM) of instructions.
-func parseDockerfile(t *testing.T) [][]instruction {
+// dockerStages parses the Dockerfile with BuildKit's own frontend (the parser and instruction
+// decoder `docker build` runs), failing on a syntax error or any of BuildKit's build checks, and
+// returns the ARGs before the first FROM and the stages.
+func dockerStages(t *testing.T) ([]instructions.ArgCommand, []instructions.Stage) {
 	t.Helper()
 	b, err := os.ReadFile(dockerfile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stages [][]instruction
-	var preamble []instruction // ARGs before the first FROM
-	line := ""
-	for _, l := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(l)
-		if strings.HasPrefix(trimmed, "#") || (trimmed == "" && line == "") {
-			continue
+	ast, err := parser.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", dockerfile, err)
+	}
+	for _, w := range ast.Warnings {
+		t.Errorf("%s: %s", dockerfile, w.Short)
+	}
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
+		line := 0
+		if len(loc) > 0 {
+			line = loc[0].Start.Line
 		}
-		if cont, ok := strings.CutSuffix(trimmed, "\\"); ok {
-			line += cont + " "
-			continue
-		}
-		line += trimmed
-		cmd, args, _ := strings.Cut(line, " ")
-		in := instruction{cmd: strings.ToUpper(cmd), args: strings.TrimSpace(args)}
-		line = ""
-		switch {
-		case in.cmd == "FROM":
-			stages = append(stages, []instruction{in})
-		case len(stages) == 0:
-			preamble = append(preamble, in)
-		default:
-			stages[len(stages)-1] = append(stages[len(stages)-1], in)
-		}
+		t.Errorf("%s:%d: build check %s: %s", dockerfile, line, rule, msg)
+	}})
+	stages, metaArgs, err := instructions.Parse(ast.AST, lint)
+	if err != nil {
+		t.Fatalf("%s: %v", dockerfile, err)
 	}
 	if len(stages) < 2 {
 		t.Fatalf("%s: %d stages, want a builder and a final stage", dockerfile, len(stages))
 	}
-	stages[0] = append(preamble, stages[0]...)
-	return stages
+	return metaArgs, stages
 }
 
-// find returns the arguments of every instruction cmd in a stage.
-func find(stage []instruction, cmd string) []string {
-	var out []string
-	for _, in := range stage {
-		if in.cmd == cmd {
-			out = append(out, in.args)
+// commands returns the instructions of type T in a stage.
+func commands[T instructions.Command](stage instructions.Stage) []T {
+	var out []T
+	for _, c := range stage.Commands {
+		if c, ok := c.(T); ok {
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// jsonArgs decodes an exec-form (JSON array) ENTRYPOINT or CMD.
-func jsonArgs(t *testing.T, what, s string) []string {
+// execForm returns the arguments of an exec-form (JSON array) ENTRYPOINT or CMD.
+func execForm(t *testing.T, what string, c instructions.ShellDependantCmdLine) []string {
 	t.Helper()
-	var args []string
-	if err := json.Unmarshal([]byte(s), &args); err != nil {
-		t.Fatalf("%s %s: want the exec (JSON array) form: %v", what, s, err)
+	if c.PrependShell {
+		t.Fatalf("%s %q: want the exec (JSON array) form, not the shell form", what, c.CmdLine)
 	}
-	return args
+	return c.CmdLine
 }
 
 // imageCmd returns the final stage's CMD: the arguments of /syndicate when nothing overrides them.
 func imageCmd(t *testing.T) []string {
 	t.Helper()
-	stages := parseDockerfile(t)
-	cmds := find(stages[len(stages)-1], "CMD")
+	_, stages := dockerStages(t)
+	cmds := commands[*instructions.CmdCommand](stages[len(stages)-1])
 	if len(cmds) != 1 {
 		t.Fatalf("%s: final stage has %d CMD instructions, want 1", dockerfile, len(cmds))
 	}
-	return jsonArgs(t, "CMD", cmds[0])
+	return execForm(t, "CMD", cmds[0].ShellDependantCmdLine)
 }
 
 // configFromArgs returns the file `serve --config FILE` reads.
@@ -101,28 +95,30 @@ func configFromArgs(t *testing.T, args []string) string {
 }
 
 func TestDockerfile(t *testing.T) {
-	stages := parseDockerfile(t)
+	metaArgs, stages := dockerStages(t)
 	builder, final := stages[0], stages[len(stages)-1]
 
 	t.Run("builder", func(t *testing.T) {
-		if from := builder[slices.IndexFunc(builder, func(in instruction) bool { return in.cmd == "FROM" })].args; !strings.HasPrefix(from, "golang:") {
-			t.Errorf("builder FROM %s, want golang:…", from)
+		if !strings.HasPrefix(builder.BaseName, "golang:") {
+			t.Errorf("builder FROM %s, want golang:…", builder.BaseName)
 		}
 		// The builder's Go must be at least go.mod's: keep ARG GO_VERSION in step with it.
 		want := goModVersion(t)
 		found := false
-		for _, arg := range find(builder, "ARG") {
-			if v, ok := strings.CutPrefix(arg, "GO_VERSION="); ok {
-				found = true
-				if !strings.HasPrefix(want, v) {
-					t.Errorf("ARG GO_VERSION=%s, but go.mod says go %s", v, want)
+		for _, a := range metaArgs {
+			for _, kv := range a.Args {
+				if kv.Key == "GO_VERSION" && kv.Value != nil {
+					found = true
+					if !strings.HasPrefix(want, *kv.Value) {
+						t.Errorf("ARG GO_VERSION=%s, but go.mod says go %s", *kv.Value, want)
+					}
 				}
 			}
 		}
 		if !found {
 			t.Errorf("no ARG GO_VERSION=… default for the golang image")
 		}
-		build := buildCommand(t, builder)
+		build := buildCommand(t, builder, nil)
 		for _, want := range []string{"-trimpath", "./cmd/syndicate"} {
 			if !slices.Contains(build, want) {
 				t.Errorf("go build %q lacks %s", build, want)
@@ -131,44 +127,53 @@ func TestDockerfile(t *testing.T) {
 	})
 
 	t.Run("final", func(t *testing.T) {
-		users := find(final, "USER")
+		users := commands[*instructions.UserCommand](final)
 		if len(users) == 0 {
 			t.Fatalf("final stage sets no USER: it would run as root")
 		}
-		user, _, _ := strings.Cut(users[len(users)-1], ":")
+		last := users[len(users)-1].User
+		user, _, _ := strings.Cut(last, ":")
 		if user == "root" || user == "0" || !regexp.MustCompile(`^[0-9]+$`).MatchString(user) {
-			t.Errorf("USER %s: want a numeric non-root user (Kubernetes' runAsNonRoot checks the number)", users[len(users)-1])
+			t.Errorf("USER %s: want a numeric non-root user (Kubernetes' runAsNonRoot checks the number)", last)
 		}
-		if ep := find(final, "ENTRYPOINT"); len(ep) != 1 || !slices.Equal(jsonArgs(t, "ENTRYPOINT", ep[0]), []string{"/syndicate"}) {
-			t.Errorf("ENTRYPOINT %v, want [\"/syndicate\"]", ep)
+		if ep := commands[*instructions.EntrypointCommand](final); len(ep) != 1 || !slices.Equal(execForm(t, "ENTRYPOINT", ep[0].ShellDependantCmdLine), []string{"/syndicate"}) {
+			t.Errorf("want one ENTRYPOINT [\"/syndicate\"]")
 		}
 		if got := configFromArgs(t, imageCmd(t)); got != configPath {
 			t.Errorf("CMD reads %s, want %s", got, configPath)
 		}
-		if !slices.Contains(find(final, "VOLUME"), dataDir) {
-			t.Errorf("VOLUME %v, want %s", find(final, "VOLUME"), dataDir)
+		var volumes, exposed []string
+		for _, v := range commands[*instructions.VolumeCommand](final) {
+			volumes = append(volumes, v.Volumes...)
+		}
+		for _, e := range commands[*instructions.ExposeCommand](final) {
+			exposed = append(exposed, e.Ports...)
+		}
+		if !slices.Contains(volumes, dataDir) {
+			t.Errorf("VOLUME %v, want %s", volumes, dataDir)
 		}
 		// The image's own configuration is deploy/syndicate.yaml: its port is the one exposed.
 		cfg := loadConfig(t, deployment{name: "image default", file: "syndicate.yaml"})
-		if expose := find(final, "EXPOSE"); !slices.Contains(expose, httpPort(t, cfg)) {
-			t.Errorf("EXPOSE %v, want the HTTP port %s", expose, httpPort(t, cfg))
+		if !slices.Contains(exposed, httpPort(t, cfg)) {
+			t.Errorf("EXPOSE %v, want the HTTP port %s", exposed, httpPort(t, cfg))
 		}
-		if !slices.Contains(find(final, "COPY"), "deploy/syndicate.yaml "+configPath) {
+		if !slices.ContainsFunc(commands[*instructions.CopyCommand](final), func(c *instructions.CopyCommand) bool {
+			return c.From == "" && slices.Equal(c.SourcePaths, []string{"deploy/syndicate.yaml"}) && c.DestPath == configPath
+		}) {
 			t.Errorf("the final stage does not COPY deploy/syndicate.yaml to %s", configPath)
 		}
 	})
 
 	t.Run("dockerignore keeps what the build needs", func(t *testing.T) {
-		ignore := readDockerignore(t, dockerfile+".dockerignore")
+		ignored := readDockerignore(t, dockerfile+".dockerignore")
 		need := []string{"go.mod", "go.sum"}
 		for _, stage := range stages {
-			for _, c := range find(stage, "COPY") {
-				if strings.HasPrefix(c, "--from=") {
+			for _, c := range commands[*instructions.CopyCommand](stage) {
+				if c.From != "" {
 					continue
 				}
-				fields := strings.Fields(c)
-				for _, src := range fields[:len(fields)-1] {
-					if !strings.HasPrefix(src, "--") && src != "." {
+				for _, src := range c.SourcePaths {
+					if src != "." {
 						need = append(need, src)
 					}
 				}
@@ -176,12 +181,12 @@ func TestDockerfile(t *testing.T) {
 		}
 		need = append(need, moduleSources(t)...)
 		for _, path := range need {
-			if ignore(path) {
+			if ignored(path) {
 				t.Errorf("%s.dockerignore excludes %s, which the image build needs", dockerfile, path)
 			}
 		}
 		for _, path := range []string{".git", "bin/syndicate", "data/syndicate.db"} {
-			if !ignore(path) {
+			if !ignored(path) {
 				t.Errorf("%s.dockerignore does not exclude %s", dockerfile, path)
 			}
 		}
@@ -193,10 +198,9 @@ func TestDockerfile(t *testing.T) {
 		if testing.Short() {
 			t.Skip("builds the binary")
 		}
-		args := buildCommand(t, builder)
+		args := buildCommand(t, builder, []string{"VERSION=deploy-test"})
 		bin := filepath.Join(t.TempDir(), "syndicate")
-		for i, a := range args {
-			args[i] = strings.ReplaceAll(a, "$VERSION", "deploy-test")
+		for i := range args {
 			if i > 0 && args[i-1] == "-o" {
 				args[i] = bin
 			}
@@ -214,15 +218,20 @@ func TestDockerfile(t *testing.T) {
 	})
 }
 
-// buildCommand returns the builder's `go build …` words, after checking it runs with CGO_ENABLED=0.
-func buildCommand(t *testing.T, builder []instruction) []string {
+// buildCommand returns the builder's `go build …` words, split and expanded (with env) by
+// BuildKit's shell lexer, after checking it runs with CGO_ENABLED=0.
+func buildCommand(t *testing.T, builder instructions.Stage, env []string) []string {
 	t.Helper()
-	for _, run := range find(builder, "RUN") {
-		words := shellWords(run)
+	lex := shell.NewLex(parser.DefaultEscapeToken)
+	for _, run := range commands[*instructions.RunCommand](builder) {
+		words, err := lex.ProcessWords(strings.Join(run.CmdLine, " "), shell.EnvsFromSlice(env))
+		if err != nil {
+			t.Fatalf("RUN %q: %v", run.CmdLine, err)
+		}
 		for i := range words {
 			if words[i] == "go" && i+1 < len(words) && words[i+1] == "build" {
 				if i == 0 || words[i-1] != "CGO_ENABLED=0" {
-					t.Errorf("RUN %s: go build must run with CGO_ENABLED=0", run)
+					t.Errorf("RUN %q: go build must run with CGO_ENABLED=0", run.CmdLine)
 				}
 				return slices.Clone(words[i:])
 			}
@@ -230,37 +239,6 @@ func buildCommand(t *testing.T, builder []instruction) []string {
 	}
 	t.Fatalf("%s: no RUN … go build in the builder stage", dockerfile)
 	return nil
-}
-
-// shellWords splits a RUN line into words, honouring double and single quotes; --mount and other
-// flags of RUN itself stay in (they come before the command).
-func shellWords(s string) []string {
-	var words []string
-	var w strings.Builder
-	in, quote := false, rune(0)
-	for _, r := range s {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			w.WriteRune(r)
-		case r == '"' || r == '\'':
-			quote, in = r, true
-		case r == ' ' || r == '\t':
-			if in {
-				words = append(words, w.String())
-				w.Reset()
-				in = false
-			}
-		default:
-			w.WriteRune(r)
-			in = true
-		}
-	}
-	if in {
-		words = append(words, w.String())
-	}
-	return words
 }
 
 // goModVersion returns the go directive of the module's go.mod.
@@ -307,56 +285,27 @@ func moduleSources(t *testing.T) []string {
 	return files
 }
 
-// readDockerignore returns a matcher for a .dockerignore file: a path is excluded when the last
-// pattern matching it or one of its parent directories is not a "!" exception. Patterns follow
-// Docker's rules: filepath.Match syntax plus "**" for any number of directories.
+// readDockerignore returns whether a .dockerignore file excludes a path (relative to the build
+// context), read and matched with the packages Docker and BuildKit use (moby/patternmatcher).
 func readDockerignore(t *testing.T, path string) func(string) bool {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type rule struct {
-		re     *regexp.Regexp
-		negate bool
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	var rules []rule
-	for _, l := range strings.Split(string(b), "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		r := rule{}
-		if p, ok := strings.CutPrefix(l, "!"); ok {
-			l, r.negate = p, true
-		}
-		l = strings.Trim(filepath.ToSlash(filepath.Clean(l)), "/")
-		var re strings.Builder
-		for i := 0; i < len(l); i++ {
-			switch {
-			case strings.HasPrefix(l[i:], "**"):
-				re.WriteString(".*")
-				i++
-			case l[i] == '*':
-				re.WriteString("[^/]*")
-			case l[i] == '?':
-				re.WriteString("[^/]")
-			default:
-				re.WriteString(regexp.QuoteMeta(l[i : i+1]))
-			}
-		}
-		r.re = regexp.MustCompile("^" + re.String() + "$")
-		rules = append(rules, r)
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return func(p string) bool {
-		excluded := false
-		for _, r := range rules {
-			for dir := p; dir != "."; dir = filepath.Dir(dir) {
-				if r.re.MatchString(dir) {
-					excluded = !r.negate
-					break
-				}
-			}
+		excluded, err := pm.MatchesOrParentMatches(p)
+		if err != nil {
+			t.Errorf("%s: match %s: %v", path, p, err)
 		}
 		return excluded
 	}

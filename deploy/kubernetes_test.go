@@ -1,7 +1,12 @@
 package deploy_test
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -9,120 +14,74 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
-// k8sObject is the part of a Kubernetes manifest the tests read, for the kinds in kubernetes/.
-type k8sObject struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   struct {
-		Name   string            `yaml:"name"`
-		Labels map[string]string `yaml:"labels"`
-	} `yaml:"metadata"`
-	Data       map[string]string `yaml:"data"`       // ConfigMap
-	StringData map[string]string `yaml:"stringData"` // Secret
-	Spec       struct {
-		Replicas int `yaml:"replicas"` // Deployment
-		// Deployment, PodDisruptionBudget: {matchLabels: {…}}; Service: the labels themselves.
-		Selector map[string]any `yaml:"selector"`
-		Template struct {
-			Metadata struct {
-				Labels map[string]string `yaml:"labels"`
-			} `yaml:"metadata"`
-			Spec podSpec `yaml:"spec"`
-		} `yaml:"template"` // Deployment
-		Ports []struct {
-			Name       string `yaml:"name"`
-			Port       int    `yaml:"port"`
-			TargetPort string `yaml:"targetPort"`
-		} `yaml:"ports"` // Service
-	} `yaml:"spec"`
-}
-
-type podSpec struct {
-	TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
-	SecurityContext               struct {
-		RunAsNonRoot *bool `yaml:"runAsNonRoot"`
-		RunAsUser    int   `yaml:"runAsUser"`
-	} `yaml:"securityContext"`
-	Containers []k8sContainer `yaml:"containers"`
-	Volumes    []struct {
-		Name      string `yaml:"name"`
-		ConfigMap *struct {
-			Name  string `yaml:"name"`
-			Items []struct {
-				Key  string `yaml:"key"`
-				Path string `yaml:"path"`
-			} `yaml:"items"`
-		} `yaml:"configMap"`
-		EmptyDir *struct{} `yaml:"emptyDir"`
-	} `yaml:"volumes"`
-}
-
-type k8sContainer struct {
-	Name  string   `yaml:"name"`
-	Image string   `yaml:"image"`
-	Args  []string `yaml:"args"`
-	Ports []struct {
-		Name          string `yaml:"name"`
-		ContainerPort int    `yaml:"containerPort"`
-	} `yaml:"ports"`
-	Env []struct {
-		Name      string  `yaml:"name"`
-		Value     *string `yaml:"value"`
-		ValueFrom *struct {
-			SecretKeyRef *struct {
-				Name string `yaml:"name"`
-				Key  string `yaml:"key"`
-			} `yaml:"secretKeyRef"`
-			FieldRef *struct {
-				FieldPath string `yaml:"fieldPath"`
-			} `yaml:"fieldRef"`
-		} `yaml:"valueFrom"`
-	} `yaml:"env"`
-	ReadinessProbe  *k8sProbe `yaml:"readinessProbe"`
-	LivenessProbe   *k8sProbe `yaml:"livenessProbe"`
-	StartupProbe    *k8sProbe `yaml:"startupProbe"`
-	SecurityContext struct {
-		ReadOnlyRootFilesystem   bool  `yaml:"readOnlyRootFilesystem"`
-		AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
-	} `yaml:"securityContext"`
-	Resources struct {
-		Requests map[string]string `yaml:"requests"`
-		Limits   map[string]string `yaml:"limits"`
-	} `yaml:"resources"`
-	VolumeMounts []struct {
-		Name      string `yaml:"name"`
-		MountPath string `yaml:"mountPath"`
-		SubPath   string `yaml:"subPath"`
-	} `yaml:"volumeMounts"`
-}
-
-type k8sProbe struct {
-	HTTPGet *struct {
-		Path string `yaml:"path"`
-		Port string `yaml:"port"` // a port name or number
-	} `yaml:"httpGet"`
+// k8sKinds are the API types the manifests may hold, by apiVersion and kind. A manifest is decoded
+// strictly into the Kubernetes API's own Go types (k8s.io/api), so an unknown or misplaced field,
+// a wrong type or a removed apiVersion (policy/v1beta1) fails here rather than at kubectl apply.
+var k8sKinds = map[string]func() any{
+	"v1/ConfigMap":                  func() any { return new(corev1.ConfigMap) },
+	"v1/Secret":                     func() any { return new(corev1.Secret) },
+	"v1/Service":                    func() any { return new(corev1.Service) },
+	"apps/v1/Deployment":            func() any { return new(appsv1.Deployment) },
+	"policy/v1/PodDisruptionBudget": func() any { return new(policyv1.PodDisruptionBudget) },
 }
 
 // k8sObjects reads every manifest in kubernetes/, by kind.
-func k8sObjects(t *testing.T) map[string]k8sObject {
+func k8sObjects(t *testing.T) map[string]any {
 	t.Helper()
 	files, err := filepath.Glob("kubernetes/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no manifests in deploy/kubernetes: %v", err)
 	}
-	objs := map[string]k8sObject{}
+	objs := map[string]any{}
 	for _, f := range files {
-		for _, o := range decodeAll[k8sObject](t, f) {
-			if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
-				t.Errorf("%s: a document without apiVersion, kind or metadata.name", f)
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := docs.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			var tm metav1.TypeMeta
+			if err := yaml.Unmarshal(doc, &tm); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if tm.APIVersion == "" && tm.Kind == "" {
+				continue // an empty document (comments only)
+			}
+			newObj, ok := k8sKinds[tm.APIVersion+"/"+tm.Kind]
+			if !ok {
+				t.Errorf("%s: %s %s is not a kind this test knows (known: %v)", f, tm.APIVersion, tm.Kind, slices.Sorted(maps.Keys(k8sKinds)))
 				continue
 			}
-			if _, dup := objs[o.Kind]; dup {
-				t.Fatalf("%s: a second %s; the test expects one of each kind", f, o.Kind)
+			o := newObj()
+			if err := yaml.UnmarshalStrict(doc, o); err != nil {
+				t.Errorf("%s: %s: %v", f, tm.Kind, err)
+				continue
 			}
-			objs[o.Kind] = o
+			if o.(metav1.Object).GetName() == "" {
+				t.Errorf("%s: a %s without metadata.name", f, tm.Kind)
+			}
+			if _, dup := objs[tm.Kind]; dup {
+				t.Fatalf("%s: a second %s; the test expects one of each kind", f, tm.Kind)
+			}
+			objs[tm.Kind] = o
 		}
 	}
 	for _, kind := range []string{"ConfigMap", "Secret", "Deployment", "Service"} {
@@ -135,7 +94,7 @@ func k8sObjects(t *testing.T) map[string]k8sObject {
 
 func TestKubernetes(t *testing.T) {
 	objs := k8sObjects(t)
-	dep, cm, secret := objs["Deployment"], objs["ConfigMap"], objs["Secret"]
+	dep, cm, secret := objs["Deployment"].(*appsv1.Deployment), objs["ConfigMap"].(*corev1.ConfigMap), objs["Secret"].(*corev1.Secret)
 	pod := dep.Spec.Template.Spec
 	if len(pod.Containers) != 1 {
 		t.Fatalf("Deployment has %d containers, want 1", len(pod.Containers))
@@ -147,7 +106,7 @@ func TestKubernetes(t *testing.T) {
 	key := ""
 	for _, m := range c.VolumeMounts {
 		for _, v := range pod.Volumes {
-			if v.Name != m.Name || v.ConfigMap == nil || v.ConfigMap.Name != cm.Metadata.Name {
+			if v.Name != m.Name || v.ConfigMap == nil || v.ConfigMap.Name != cm.Name {
 				continue
 			}
 			for _, it := range v.ConfigMap.Items {
@@ -159,26 +118,26 @@ func TestKubernetes(t *testing.T) {
 	}
 	data, ok := cm.Data[key]
 	if key == "" || !ok {
-		t.Fatalf("no key of ConfigMap %s is mounted at %s (the --config file)", cm.Metadata.Name, cfgFile)
+		t.Fatalf("no key of ConfigMap %s is mounted at %s (the --config file)", cm.Name, cfgFile)
 	}
 
 	// The container's environment, with secrets from secret.yaml.
 	var env []string
 	for _, e := range c.Env {
 		switch {
-		case e.Value != nil:
-			env = append(env, e.Name+"="+*e.Value)
-		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+		case e.ValueFrom == nil:
+			env = append(env, e.Name+"="+e.Value)
+		case e.ValueFrom.SecretKeyRef != nil:
 			ref := e.ValueFrom.SecretKeyRef
 			v, ok := secret.StringData[ref.Key]
-			if ref.Name != secret.Metadata.Name || !ok {
+			if ref.Name != secret.Name || !ok {
 				t.Errorf("env %s: secret %s has no key %q", e.Name, ref.Name, ref.Key)
 			}
 			env = append(env, e.Name+"="+v)
-		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil:
+		case e.ValueFrom.FieldRef != nil:
 			env = append(env, e.Name+"=syndicate-5d8f7c9b4-x2k7q") // a pod name
 		default:
-			t.Errorf("env %s: neither value nor a known valueFrom", e.Name)
+			t.Errorf("env %s: a valueFrom this test does not know", e.Name)
 		}
 	}
 	sort.Strings(env)
@@ -187,12 +146,12 @@ func TestKubernetes(t *testing.T) {
 	checkDemo(t, "kubernetes", cfg)
 
 	t.Run("deployment", func(t *testing.T) {
-		if dep.Spec.Replicas != 2 {
-			t.Errorf("replicas %d, want 2", dep.Spec.Replicas)
+		if r := dep.Spec.Replicas; r == nil || *r != 2 {
+			t.Errorf("replicas %v, want 2", r)
 		}
-		checkSelects(t, dep, dep)
+		checkSelects(t, "Deployment", dep.Spec.Selector, dep)
 		port := httpPort(t, cfg)
-		for name, p := range map[string]*k8sProbe{"readinessProbe": c.ReadinessProbe, "livenessProbe": c.LivenessProbe} {
+		for name, p := range map[string]*corev1.Probe{"readinessProbe": c.ReadinessProbe, "livenessProbe": c.LivenessProbe} {
 			want := map[string]string{"readinessProbe": "/readyz", "livenessProbe": "/healthz"}[name]
 			if p == nil || p.HTTPGet == nil {
 				t.Errorf("%s: want httpGet %s", name, want)
@@ -202,16 +161,17 @@ func TestKubernetes(t *testing.T) {
 				t.Errorf("%s path %s, want %s", name, p.HTTPGet.Path, want)
 			}
 			if got := containerPort(c, p.HTTPGet.Port); got != port {
-				t.Errorf("%s port %q is container port %q, but http.addr listens on %s", name, p.HTTPGet.Port, got, port)
+				t.Errorf("%s port %q is container port %q, but http.addr listens on %s", name, p.HTTPGet.Port.String(), got, port)
 			}
 		}
-		if sc := pod.SecurityContext; sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == 0 {
+		if sc := pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser == 0 {
 			t.Errorf("pod securityContext: want runAsNonRoot: true and a non-zero runAsUser")
 		}
-		if ape := c.SecurityContext.AllowPrivilegeEscalation; ape == nil || *ape {
+		sc := c.SecurityContext
+		if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 			t.Errorf("container securityContext: want allowPrivilegeEscalation: false")
 		}
-		if !c.SecurityContext.ReadOnlyRootFilesystem {
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
 			t.Errorf("container securityContext: want readOnlyRootFilesystem: true")
 		}
 		// With a read-only root, data_dir must be a writable volume.
@@ -226,33 +186,34 @@ func TestKubernetes(t *testing.T) {
 		if !writable {
 			t.Errorf("data_dir %s is not an emptyDir mount", cfg.DataDir)
 		}
-		if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {
+		req, lim := c.Resources.Requests, c.Resources.Limits
+		if req.Cpu().IsZero() || req.Memory().IsZero() || lim.Memory().IsZero() {
 			t.Errorf("resources %+v: want cpu and memory requests and a memory limit", c.Resources)
 		}
-		if g := pod.TerminationGracePeriodSeconds; g <= int(shutdownTimeout.Seconds()) {
-			t.Errorf("terminationGracePeriodSeconds %d must exceed the %s graceful shutdown", g, shutdownTimeout)
+		if g := pod.TerminationGracePeriodSeconds; g == nil || *g <= int64(shutdownTimeout.Seconds()) {
+			t.Errorf("terminationGracePeriodSeconds %v must exceed the %s graceful shutdown", g, shutdownTimeout)
 		}
 	})
 
 	t.Run("service", func(t *testing.T) {
-		svc := objs["Service"]
-		checkSelects(t, svc, dep)
+		svc := objs["Service"].(*corev1.Service)
+		checkSelects(t, "Service", &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, dep)
 		if len(svc.Spec.Ports) == 0 {
 			t.Fatal("Service has no ports")
 		}
 		for _, p := range svc.Spec.Ports {
 			if got := containerPort(c, p.TargetPort); got != httpPort(t, cfg) {
-				t.Errorf("Service port %d targets %q (container port %q), want the HTTP port %s", p.Port, p.TargetPort, got, httpPort(t, cfg))
+				t.Errorf("Service port %d targets %q (container port %q), want the HTTP port %s", p.Port, p.TargetPort.String(), got, httpPort(t, cfg))
 			}
 		}
 	})
 
 	t.Run("pod disruption budget", func(t *testing.T) {
-		pdb, ok := objs["PodDisruptionBudget"]
+		pdb, ok := objs["PodDisruptionBudget"].(*policyv1.PodDisruptionBudget)
 		if !ok {
 			t.Skip("no PodDisruptionBudget")
 		}
-		checkSelects(t, pdb, dep)
+		checkSelects(t, "PodDisruptionBudget", pdb.Spec.Selector, dep)
 	})
 
 	t.Run("secret placeholders", func(t *testing.T) {
@@ -265,30 +226,32 @@ func TestKubernetes(t *testing.T) {
 }
 
 // containerPort resolves a probe's or Service's port (a name or a number) to the container port.
-func containerPort(c k8sContainer, port string) string {
+func containerPort(c corev1.Container, port intstr.IntOrString) string {
+	if port.Type == intstr.Int {
+		return strconv.Itoa(port.IntValue())
+	}
 	for _, p := range c.Ports {
-		if p.Name == port {
-			return strconv.Itoa(p.ContainerPort)
+		if p.Name == port.StrVal {
+			return strconv.Itoa(int(p.ContainerPort))
 		}
 	}
-	return port
+	return port.StrVal
 }
 
-// checkSelects checks that o's selector is not empty and selects the Deployment's pods.
-func checkSelects(t *testing.T, o, dep k8sObject) {
+// checkSelects checks that a selector is not empty and selects the Deployment's pods, with the
+// label-selector semantics of the API server itself.
+func checkSelects(t *testing.T, kind string, sel *metav1.LabelSelector, dep *appsv1.Deployment) {
 	t.Helper()
-	sel := o.Spec.Selector
-	if o.Kind != "Service" {
-		sel, _ = sel["matchLabels"].(map[string]any)
+	if sel == nil || (len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0) {
+		t.Errorf("%s: empty selector", kind)
+		return
 	}
-	labels := dep.Spec.Template.Metadata.Labels
-	if len(sel) == 0 {
-		t.Errorf("%s %s: empty selector", o.Kind, o.Metadata.Name)
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		t.Errorf("%s: selector: %v", kind, err)
+		return
 	}
-	for k, v := range sel {
-		if labels[k] != v {
-			t.Errorf("%s %s: selector %v does not select the pods (labels %v)", o.Kind, o.Metadata.Name, sel, labels)
-			return
-		}
+	if podLabels := dep.Spec.Template.Labels; !s.Matches(labels.Set(podLabels)) {
+		t.Errorf("%s: selector %s does not select the pods (labels %v)", kind, s, podLabels)
 	}
 }

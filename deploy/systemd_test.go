@@ -1,13 +1,15 @@
 package deploy_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	sdunit "github.com/coreos/go-systemd/v22/unit"
+	"github.com/mattn/go-shellwords"
 )
 
 const unitFile = "systemd/syndicate.service"
@@ -24,8 +26,8 @@ func (u unit) get(section, key string) string {
 	return v[len(v)-1]
 }
 
-// parseUnit reads the INI-like syntax of systemd.syntax(7): [Section] headers, Key=Value lines,
-// '#' and ';' comments, trailing backslash continuations.
+// parseUnit reads a unit file with go-systemd's deserializer (systemd.syntax(7): sections,
+// comments, continuations); systemd-analyze verify below then checks what systemd makes of it.
 func parseUnit(t *testing.T, path string) unit {
 	t.Helper()
 	f, err := os.Open(path)
@@ -33,35 +35,30 @@ func parseUnit(t *testing.T, path string) unit {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	u := unit{}
-	section, pending := "", ""
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if pending == "" && (line == "" || line[0] == '#' || line[0] == ';') {
-			continue
-		}
-		if cont, ok := strings.CutSuffix(line, "\\"); ok {
-			pending += cont + " "
-			continue
-		}
-		line, pending = pending+line, ""
-		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-			section = line[1 : len(line)-1]
-			u[section] = map[string][]string{}
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok || section == "" {
-			t.Fatalf("%s:%d: %q is neither [Section] nor Key=Value inside a section", path, n, line)
-		}
-		key = strings.TrimSpace(key)
-		u[section][key] = append(u[section][key], strings.TrimSpace(value))
+	sections, err := sdunit.DeserializeSections(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	u := unit{}
+	for _, s := range sections {
+		if u[s.Section] == nil {
+			u[s.Section] = map[string][]string{}
+		}
+		for _, e := range s.Entries {
+			u[s.Section][e.Name] = append(u[s.Section][e.Name], e.Value)
+		}
 	}
 	return u
+}
+
+// words splits a command line or an Environment= list as systemd does, honouring quotes.
+func words(t *testing.T, what, s string) []string {
+	t.Helper()
+	w, err := shellwords.Parse(s)
+	if err != nil {
+		t.Fatalf("%s=%s: %v", what, s, err)
+	}
+	return w
 }
 
 func TestSystemdUnit(t *testing.T) {
@@ -74,7 +71,7 @@ func TestSystemdUnit(t *testing.T) {
 	if user := u.get("Service", "User"); user == "" || user == "root" {
 		t.Errorf("User=%q: want a dedicated user", user)
 	}
-	start := strings.Fields(u.get("Service", "ExecStart"))
+	start := words(t, "ExecStart", u.get("Service", "ExecStart"))
 	if len(start) == 0 || !filepath.IsAbs(start[0]) {
 		t.Fatalf("ExecStart=%q: want an absolute path and arguments", u.get("Service", "ExecStart"))
 	}
@@ -91,9 +88,7 @@ func TestSystemdUnit(t *testing.T) {
 	// The unit runs deploy/syndicate.yaml (installed at configPath) with its Environment=.
 	var env []string
 	for _, e := range u["Service"]["Environment"] {
-		for _, kv := range strings.Fields(e) {
-			env = append(env, strings.Trim(kv, `"`))
-		}
+		env = append(env, words(t, "Environment", e)...)
 	}
 	cfg := loadConfig(t, deployment{name: "systemd", file: "syndicate.yaml", env: env})
 	checkSingleHost(t, "systemd", cfg)

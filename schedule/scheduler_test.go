@@ -10,20 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/schedule"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// waitFor is testwait.For under the name this package's tests call it by.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, what, cond)
 }
 
 func TestParseSpec(t *testing.T) {

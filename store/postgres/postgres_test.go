@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
@@ -251,8 +252,13 @@ func TestOutboxClaimsKeepChannelsApart(t *testing.T) {
 		}
 	}
 	// A dies; after its claim TTL B takes c1 over.
-	time.Sleep(1100 * time.Millisecond)
-	gotB, _ = b.PendingEvents(ctx, 10)
+	testwait.For(t, "B to take c1 over once A's claim expired", func() bool {
+		gotB, err = b.PendingEvents(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return channels(gotB)["c1"] > 0
+	})
 	if c := channels(gotB); c["c1"] != 5 || c["c2"] != 5 {
 		t.Fatalf("B after A's claims expired: %v", c)
 	}
