@@ -12,6 +12,13 @@ const DefaultIdentityCacheBytes = 16 << 20
 // thousand channels' identity bodies would take gigabytes where their gzip takes tens of
 // megabytes. A client without gzip gets the body inflated once and then, while it stays among
 // the recently used, the same precomputed bytes as everyone else.
+//
+// It was a hand-written list and map; it is now byteLRU on golang-lru because the hot path did
+// not measurably slow down (issue #17): a hit took 44.7 ns median, 16.9 best, hand-written, and
+// 53.9 / 17.8 ns on golang-lru (BenchmarkIdentityHit serial, 8 interleaved runs; parallel 48.7 /
+// 17.3 against 60.5 / 20.1), while BenchmarkServeFeed/identity's whole request took 1022 / 930 ns
+// against 1420 / 907 ns, and its gzip case, which does not touch this cache, moved by more
+// between runs (5568 against 3693 ns median) on the two shared cores.
 type identityCache struct {
 	bodies *byteLRU[*cached, []byte]
 }
