@@ -8,6 +8,21 @@ import (
 	"strings"
 )
 
+// The mapping from SYNDICATE_* variables to settings is hand-written on purpose (issue #17
+// asked whether a library does it in less code). It derives every name from the yaml tags, so
+// the file key and the variable cannot drift apart, and it rejects unknown SYNDICATE_* names.
+//   - github.com/caarlos0/env/v11 reads `env` tags, not yaml ones: keeping today's names means an
+//     env tag on each of the ~100 settings, or envPrefix tags on every nested struct (it does not
+//     derive a prefix from the field, caarlos0/env discussion #296) plus trusting its field-name
+//     conversion to match the yaml keys. It has no error for an unknown prefixed variable, so the
+//     walk below would stay for that and for EnvKeys (the README test), and Duration would need
+//     an UnmarshalText besides its UnmarshalYAML.
+//   - koanf's env provider maps a name to a key with a callback; our keys contain underscores
+//     (ingest.backoff_max), so SYNDICATE_INGEST_BACKOFF_MAX cannot be split without the list of
+//     keys that walk builds, and koanf would replace the yaml loading as well.
+// Either would add a dependency (caarlos0/env also tags throughout config.go) to save at most
+// the 30 lines of setField.
+
 // EnvPrefix starts every environment variable Syndicate reads.
 const EnvPrefix = "SYNDICATE_"
 

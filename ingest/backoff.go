@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // failure is a source's run of consecutive failed polls. It keeps the first error as well as the
@@ -14,6 +16,9 @@ type failure struct {
 	firstAt  time.Time
 	firstErr string
 	lastErr  string
+	// next gives the waits of this run: Poller.BackoffBase doubled per failure up to BackoffMax,
+	// without jitter (sources are polled on their own schedules, so they do not fail in step).
+	next *backoff.ExponentialBackOff
 }
 
 func (f failure) String() string {
@@ -47,13 +52,14 @@ func (p *Poller) failed(name string, err error) {
 	msg := strings.TrimPrefix(err.Error(), "ingest "+name+": ")
 	if f.count == 1 {
 		f.firstAt, f.firstErr = p.now(), msg
+		base := p.BackoffBase
+		if base <= 0 || base > p.BackoffMax {
+			base = p.BackoffMax
+		}
+		f.next = &backoff.ExponentialBackOff{InitialInterval: base, Multiplier: 2, MaxInterval: p.BackoffMax}
 	}
 	f.lastErr = msg
-	wait := p.BackoffBase << min(f.count-1, 20)
-	if wait > p.BackoffMax || wait <= 0 {
-		wait = p.BackoffMax
-	}
-	f.until = p.now().Add(wait)
+	f.until = p.now().Add(f.next.NextBackOff())
 	p.failures[name] = f
 }
 

@@ -65,3 +65,39 @@ func TestBackoffKeepsTheFirstError(t *testing.T) {
 		t.Errorf("after recovery and a new failure: %v", err)
 	}
 }
+
+// TestBackoffDoublesUpToMax: a failing source waits BackoffBase, then twice as long after each
+// further failure, never longer than BackoffMax and without jitter.
+func TestBackoffDoublesUpToMax(t *testing.T) {
+	srv := httptest.NewServer(&upstream{status: http.StatusInternalServerError})
+	defer srv.Close()
+	tests := []struct {
+		name      string
+		base, max time.Duration
+		waits     []time.Duration
+	}{
+		{"doubles then caps", time.Minute, 5 * time.Minute, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5 * time.Minute}},
+		{"base above max", 10 * time.Minute, 3 * time.Minute, []time.Duration{3 * time.Minute, 3 * time.Minute}},
+		{"no base", 0, 2 * time.Minute, []time.Duration{2 * time.Minute, 2 * time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := newPoller(t)
+			p.BackoffBase, p.BackoffMax = tt.base, tt.max
+			now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+			p.Now = func() time.Time { return now }
+			src := ingest.Source{Name: "down", URL: srv.URL, Channels: []string{"lingling"}}
+			for i, wait := range tt.waits {
+				if _, err := p.Poll(context.Background(), src); err == nil || errors.Is(err, ingest.ErrBackingOff) {
+					t.Fatalf("failure %d: %v", i+1, err)
+				}
+				_, err := p.Poll(context.Background(), src)
+				want := "until " + now.Add(wait).Format(time.TimeOnly) + " after "
+				if !errors.Is(err, ingest.ErrBackingOff) || !strings.Contains(err.Error(), want) {
+					t.Fatalf("after failure %d: %v\nwant %q (a wait of %s)", i+1, err, want, wait)
+				}
+				now = now.Add(wait)
+			}
+		})
+	}
+}

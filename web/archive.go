@@ -1,12 +1,10 @@
 package web
 
 import (
-	"container/list"
 	"context"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
@@ -35,10 +33,7 @@ type archives struct {
 	s     *Server
 	pages *build.Archive
 
-	mu    sync.Mutex
-	lru   *list.List // of *archiveEntry, most recently used first
-	byKey map[string]*list.Element
-	bytes int
+	cache *byteLRU[string, *archiveEntry] // by key, up to archiveCacheBytes
 }
 
 type archiveEntry struct {
@@ -56,7 +51,7 @@ func (s *Server) archiveHandler(stylesheets map[string][]byte) http.Handler {
 	return &archives{
 		s:     s,
 		pages: &build.Archive{Store: s.store, Site: s.site, Tree: s.tree, Stylesheets: xsl},
-		lru:   list.New(), byKey: map[string]*list.Element{},
+		cache: newByteLRU[string](archiveCacheBytes, func(e *archiveEntry) int { return e.size }),
 	}
 }
 
@@ -74,7 +69,7 @@ func (a *archives) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := slug + "/" + file
-	e := a.get(key)
+	e, _ := a.cache.get(key)
 	if e == nil || e.seq != seq {
 		if e, err = a.refresh(r.Context(), key, slug, n, format, seq, e); err != nil {
 			if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
@@ -119,7 +114,7 @@ func (a *archives) refresh(ctx context.Context, key, slug string, n int, format 
 	page, err := a.pages.Page(ctx, slug, n)
 	if err != nil {
 		if syndicate.ErrorCode(err) == syndicate.ENOTFOUND {
-			a.remove(key) // e.g. the channel tree changed and the page is no longer complete
+			a.cache.remove(key) // e.g. the channel tree changed and the page is no longer complete
 		}
 		return nil, err
 	}
@@ -136,47 +131,6 @@ func (a *archives) refresh(ctx context.Context, key, slug string, n int, format 
 		}
 		e.size = e.doc.memory()
 	}
-	a.put(e)
+	a.cache.add(e.key, e) // one larger than the whole budget is served but not kept
 	return e, nil
-}
-
-func (a *archives) get(key string) *archiveEntry {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	el, ok := a.byKey[key]
-	if !ok {
-		return nil
-	}
-	a.lru.MoveToFront(el)
-	return el.Value.(*archiveEntry)
-}
-
-// put stores e, replacing an entry with its key, and evicts the least recently used entries
-// beyond archiveCacheBytes. A page larger than the whole budget is served but not kept.
-func (a *archives) put(e *archiveEntry) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.removeLocked(e.key)
-	if e.size > archiveCacheBytes {
-		return
-	}
-	a.byKey[e.key] = a.lru.PushFront(e)
-	a.bytes += e.size
-	for a.bytes > archiveCacheBytes {
-		a.removeLocked(a.lru.Back().Value.(*archiveEntry).key)
-	}
-}
-
-func (a *archives) remove(key string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.removeLocked(key)
-}
-
-func (a *archives) removeLocked(key string) {
-	if el, ok := a.byKey[key]; ok {
-		a.bytes -= el.Value.(*archiveEntry).size
-		a.lru.Remove(el)
-		delete(a.byKey, key)
-	}
 }

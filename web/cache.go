@@ -12,6 +12,22 @@ import (
 
 // cached is one feed document ready to serve: everything a request needs is computed once, when
 // the document is loaded after a build, never per request.
+//
+// writeCached answers with it by hand rather than through http.ServeContent (issue #17 asked),
+// because ServeContent would change what we send: with Content-Encoding set it sends no
+// Content-Length, so gzip bodies go chunked; it matches If-None-Match against the response's
+// ETag only, where a 304 also answers the other representation's tag (notModified); and its
+// 304 drops Last-Modified. Range, If-Match and If-Range, which it would add, feed readers do not
+// use. And it formats Last-Modified, Content-Length and Accept-Ranges per request. On the 50-item
+// 零陵 RSS (BenchmarkConditionalGET, 2 shared cores, medians of 4; best in brackets):
+//
+//	           writeCached              ServeContent
+//	gzip       806 ns (532), 2 allocs   19186 ns (11316), 8 allocs, 10.8 KB
+//	304        621 ns (576), 2 allocs    1694 ns   (979), 5 allocs
+//	identity   853 ns (464), 2 allocs   58127 ns (47107), 10 allocs, 33 KB
+//
+// (Most of ServeContent's 200 cost is io.CopyN's 32 KB buffer, which a real net/http connection
+// avoids through ReadFrom; the 304 and the header allocations remain.)
 type cached struct {
 	// body is the identity representation when it is kept with the entry: for documents gzip
 	// does not shrink, and for archive pages (whose own cache bounds them). Otherwise it is nil

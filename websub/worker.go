@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"runtime/debug"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/yongzhou-news/syndicate/store"
 )
@@ -154,15 +155,25 @@ func (n *Notifier) finish(ctx context.Context, log *slog.Logger, d store.Deliver
 	}
 }
 
-// backoff is the wait before attempt attempts+1: BackoffBase doubled per failure up to
-// BackoffMax, less up to half at random, so feeds that failed together spread out.
+// backoff is the wait before attempt attempts+1: d = BackoffBase doubled per failure up to
+// BackoffMax, less up to half at random (between d/2 and d), so feeds that failed together
+// spread out. The attempts are counted in the store, not in a back-off value, so the schedule is
+// replayed from the first attempt: a handful of steps, as MaxAttempts bounds attempts.
+//
+// The library randomizes around an interval (±RandomizationFactor), not below it: an interval
+// of ¾d with a factor of ⅓ spans [d/2, d], and capping the interval at ¾·BackoffMax caps d.
 func (n *Notifier) backoff(attempts int) time.Duration {
-	d := n.opt.BackoffBase
-	for i := 1; i < attempts && d < n.opt.BackoffMax; i++ {
-		d *= 2
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     n.opt.BackoffBase * 3 / 4,
+		RandomizationFactor: 1.0 / 3,
+		Multiplier:          2,
+		MaxInterval:         n.opt.BackoffMax * 3 / 4,
 	}
-	d = min(d, n.opt.BackoffMax)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	d := b.NextBackOff()
+	for range attempts - 1 {
+		d = b.NextBackOff()
+	}
+	return min(d, n.opt.BackoffMax) // the library's range is inclusive of one nanosecond more
 }
 
 // sendRecovered turns a panic while sending into a failed attempt, retried like any other: a
