@@ -51,6 +51,9 @@ var articleFields = func() map[string]int {
 // it into U+FFFD and store an article nobody sent.
 func DecodeArticle(raw []byte) (Article, error) {
 	a, err := decodeArticle(raw)
+	if e, ok := err.(*Error); ok && e.Field == "id" {
+		return Article{}, err // the id itself is what is wrong
+	}
 	if err != nil {
 		// The report names the record by its id too, when one can be read: the field at fault
 		// may come before it, or be the only thing wrong with an otherwise good record.
@@ -87,6 +90,7 @@ func decodeArticle(raw []byte) (Article, error) {
 	}
 	validUTF8 := utf8.Valid(raw)
 	v := reflect.ValueOf(&a).Elem()
+	var seen uint64 // article fields already set, by index: a repeated key is refused, not "last wins"
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -110,6 +114,10 @@ func decodeArticle(raw []byte) (Article, error) {
 		if !ok {
 			return Article{}, FieldError(shorten(k, 64), "is not an article field")
 		}
+		if seen&(1<<i) != 0 {
+			return Article{}, FieldError(k, "appears twice in the record: which one is meant?")
+		}
+		seen |= 1 << i
 		if err := decodeField(k, value, v.Field(i)); err != nil {
 			return Article{}, err
 		}

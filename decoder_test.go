@@ -276,6 +276,8 @@ func TestRejectedRecordKeepsItsID(t *testing.T) {
 		{"no id", `{"published_at":"x"}`, "", "published_at"},
 		{"id not a string", `{"id":5,"title":7}`, "", "id"},
 		{"not JSON", `{"id":"a-5",`, "", "body"},
+		{"a key twice", `{"id":"a-6","title":"x","title":"y"}`, "a-6", "title"},
+		{"the id twice", `{"id":"a-7","id":"a-8"}`, "", "id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := syndicate.DecodeArticle([]byte(tc.record))

@@ -82,7 +82,7 @@ func checkArticlesType(header string) error {
 	if err != nil {
 		return unsupported
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+	if cs, ok := params["charset"]; ok && !utf8Charset(cs) {
 		return unsupported
 	}
 	switch {
@@ -143,4 +143,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		checks[name] = "ok"
 	}
 	writeJSON(w, status, checks)
+}
+
+// utf8Charset reports whether a charset parameter names UTF-8, or US-ASCII, which is a subset of
+// it (RFC 8259 §8.1: JSON is UTF-8; clients still say so in several spellings).
+func utf8Charset(cs string) bool {
+	switch strings.ToLower(strings.TrimSpace(cs)) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return true
+	}
+	return false
 }

@@ -53,6 +53,8 @@ func TestPostArticlesContentTypes(t *testing.T) {
 		{"application/json", http.StatusCreated},
 		{"application/json; charset=utf-8", http.StatusCreated},
 		{"Application/JSON; charset=UTF-8", http.StatusCreated},
+		{"application/json; charset=utf8", http.StatusCreated},
+		{"application/json; charset=us-ascii", http.StatusCreated},
 		{"application/ld+json", http.StatusCreated},
 		{"application/x-ndjson", http.StatusCreated},
 		{"application/jsonl", http.StatusCreated},
