@@ -54,10 +54,20 @@ func startEmbedded(ctx context.Context, o Options, log *slog.Logger) (*server.Se
 		}
 		sopts.Host, sopts.Port = host, port
 	}
+	unlock, err := lockStoreDir(o.StoreDir) // see storelock.go
+	if err != nil {
+		return nil, err
+	}
 	s, err := server.NewServer(sopts)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("publisher: embedded nats-server: %w", err)
 	}
+	// Whoever shuts the server down (Conn.Close, a test), the lock goes with it.
+	go func() {
+		s.WaitForShutdown()
+		unlock()
+	}()
 	fatal := make(chan string, 1)
 	s.SetLoggerV2(slogLogger{log: log, fatal: fatal}, log.Enabled(ctx, slog.LevelDebug), false, false)
 	go s.Start()
