@@ -1,4 +1,4 @@
-package publisher
+package relay
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/natstest"
+	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -27,10 +29,11 @@ func TestEmbeddedStoreDirHeldByOneServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	opts := newNATS(t, "").opts
-	opts.StoreDir, opts.Listen, opts.User, opts.Password = t.TempDir(), "127.0.0.1:-1", testUser, testPassword
+	stream, prefix := natstest.Names()
+	opts := publisher.Options{Stream: stream, SubjectPrefix: prefix, StoreDir: t.TempDir(), Listen: "127.0.0.1:-1",
+		User: "syndicate", Password: "test-password"}
 
-	first, err := Start(ctx, opts, testLog(t))
+	first, err := publisher.Start(ctx, opts, natstest.Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,16 +52,16 @@ func TestEmbeddedStoreDirHeldByOneServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	relayFirst := NewRelay(first.JetStream(), db, RelayOptions{Stream: opts.Stream}, testLog(t))
+	relayFirst := New(first.JetStream(), db, Options{Stream: opts.Stream}, natstest.Log(t))
 	commit(rows[:2]...)
 	flush(relayFirst)
 
-	second, err := Start(ctx, opts, testLog(t))
+	second, err := publisher.Start(ctx, opts, natstest.Log(t))
 	if err == nil {
 		defer second.Close(ctx)
 		t.Errorf("a second embedded server started on the store directory %s in use", opts.StoreDir)
 		// What happened in QA: each relay publishes one row to its own server.
-		relaySecond := NewRelay(second.JetStream(), db, RelayOptions{Stream: opts.Stream}, testLog(t))
+		relaySecond := New(second.JetStream(), db, Options{Stream: opts.Stream}, natstest.Log(t))
 		commit(rows[2])
 		flush(relayFirst)
 		commit(rows[3])
@@ -75,7 +78,7 @@ func TestEmbeddedStoreDirHeldByOneServer(t *testing.T) {
 		}
 		return
 	}
-	if !errors.Is(err, ErrStoreDirInUse) {
+	if !errors.Is(err, publisher.ErrStoreDirInUse) {
 		t.Fatalf("second Start: %v, want ErrStoreDirInUse", err)
 	}
 
@@ -83,12 +86,12 @@ func TestEmbeddedStoreDirHeldByOneServer(t *testing.T) {
 	if err := first.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	second, err = Start(ctx, opts, testLog(t))
+	second, err = publisher.Start(ctx, opts, natstest.Log(t))
 	if err != nil {
 		t.Fatalf("Start after the first server stopped: %v", err)
 	}
 	defer second.Close(ctx)
 	commit(rows[2:]...)
-	flush(NewRelay(second.JetStream(), db, RelayOptions{Stream: opts.Stream}, testLog(t)))
+	flush(New(second.JetStream(), db, Options{Stream: opts.Stream}, natstest.Log(t)))
 	checkExactlyOnce(t, readStream(t, second.JetStream(), opts.Stream), gen)
 }
