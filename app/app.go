@@ -88,7 +88,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 			return nil, err
 		}
 	}
-	tokens, err := a.adminTokens()
+	tokens, tokenFile, err := web.AdminTokens(cfg.Admin.Token, cfg.DataDir, log)
+	a.TokenFile = tokenFile
 	if err != nil {
 		return nil, err
 	}
@@ -337,17 +338,6 @@ func PublisherOptions(cfg *config.Config) publisher.Options {
 		Name: n.Name, CredsFile: n.CredsFile, NKeySeedFile: n.NKeySeedFile, User: n.User, Password: n.Password,
 		Token: n.Token, TLSCA: n.TLSCA, TLSCert: n.TLSCert, TLSKey: n.TLSKey,
 	}
-}
-
-// splitTokens splits a comma-separated token list.
-func splitTokens(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // identityBudget maps the configured identity cache size to web.Options, where 0 means the
