@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/hub"
 	"github.com/yongzhou-news/syndicate/metrics"
+	"github.com/yongzhou-news/syndicate/natsaddr"
 	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
@@ -95,7 +97,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}
 	popts := PublisherOptions(cfg)
 	if popts.URLs == "" {
-		if popts.Listen, err = a.embeddedListen(popts.Listen); err != nil {
+		if popts.Listen, err = natsaddr.Choose(popts.Listen, cfg.DataDir, log); err != nil {
 			return nil, err
 		}
 		if popts.User, popts.Password, err = a.embeddedCredentials(); err != nil {
@@ -347,4 +349,15 @@ func identityBudget(n int) int {
 		return -1
 	}
 	return n
+}
+
+// redactURLs hides the passwords of a comma-separated list of NATS URLs, for messages.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
