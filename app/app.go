@@ -17,6 +17,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/cluster"
 	"github.com/yongzhou-news/syndicate/config"
 	"github.com/yongzhou-news/syndicate/demo"
 	"github.com/yongzhou-news/syndicate/feed"
@@ -53,6 +54,7 @@ type App struct {
 	configuredSpecs   map[string]string        // job name → schedule from the configuration
 	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
 	runs              *runLog                  // job runs on their way to the store
+	control           *cluster.Control         // messages to other replicas; nil without external NATS
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
 	closeOnce         sync.Once
@@ -70,7 +72,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
+	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
 	// a is not the named result: `return nil, err` would set that to nil before this runs, and
 	// the nil-pointer panic would hide err.
 	defer func() {
@@ -215,7 +217,7 @@ func (a *App) committed(r build.Result) {
 		if a.Hub != nil {
 			a.Hub.Publish(r.Documents...)
 		}
-		a.announce("documents", r.Channel)
+		a.announce(cluster.KindDocuments, r.Channel)
 	}
 	if r.Events > 0 {
 		a.Relay.Notify()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/cluster"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 )
@@ -151,7 +152,7 @@ func (j jobs) Reschedule(r *http.Request, name, spec string) error {
 		return err
 	}
 	j.a.Web.SchedulesChanged()
-	j.a.announce("jobs", name)
+	j.a.announce(cluster.KindJobs, name)
 	return nil
 }
 
@@ -169,7 +170,7 @@ func (j jobs) SetPaused(r *http.Request, name string, paused bool) error {
 		return err
 	}
 	j.a.Web.SchedulesChanged()
-	j.a.announce("jobs", name)
+	j.a.announce(cluster.KindJobs, name)
 	return nil
 }
 
