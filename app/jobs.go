@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -230,32 +229,9 @@ func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
 // readTimeout bounds the store reads done in the background.
 const readTimeout = 10 * time.Second
 
-// applySavedJobStates puts operators' saved schedules and pauses over the configured ones. It
-// runs at start-up and whenever another replica announces a change, so it also reverts a job
-// whose saved schedule was reset.
+// applySavedJobStates puts operators' saved schedules and pauses over the configured ones.
 func (a *App) applySavedJobStates(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
-	defer cancel()
-	states, err := a.Store.JobStates(ctx)
-	if err != nil {
-		return fmt.Errorf("app: read job states: %w", err)
-	}
-	for name, configured := range a.configuredSpecs {
-		st := states[name]
-		want := configured
-		if st.Schedule != "" {
-			want = st.Schedule
-		}
-		if cur, err := a.Scheduler.Spec(name); err == nil && cur.Raw != want {
-			if err := a.Scheduler.Reschedule(name, want); err != nil {
-				a.Log.Error("saved schedule no longer valid; keeping the current one", slog.String("job", name), slog.Any("error", err))
-			}
-		}
-		if err := a.Scheduler.SetPaused(name, st.Paused); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.Scheduler.ApplySaved(ctx, a.Store, a.configuredSpecs)
 }
 
 // historyRetention is how much run history the store keeps per job.
@@ -263,53 +239,18 @@ func (a *App) historyRetention() store.Retention {
 	return store.Retention{Keep: a.Config.Jobs.History.Keep, MaxAge: a.Config.Jobs.History.MaxAge.D()}
 }
 
-// catchUp runs, once each, the jobs whose last scheduled tick passed while the service was down
-// and is within their starting deadline, and every build that never ran (so a fresh install
-// serves feeds at once). Builds go children first, so a parent's first build sees their items,
-// and the site-wide feed last; polls come before builds, so their items are in the first feeds.
+// catchUp runs the jobs that missed a tick while the service was down, and the builds that never
+// ran, in schedule.CatchUpOrder.
 func (a *App) catchUp(ctx context.Context) {
-	rctx, cancel := context.WithTimeout(ctx, readTimeout)
-	states, err := a.Store.JobStates(rctx)
-	cancel()
-	if err != nil {
-		a.Log.Error("catch-up: read job states", slog.Any("error", err))
-		return
-	}
-	now := time.Now()
-	type job struct {
-		name     string
-		deadline time.Duration
-		never    bool // run even if it never ran
-	}
-	var jobs []job
+	var polls, builds []schedule.CatchUpJob
 	for _, s := range a.Config.Sources {
 		if s.StartingDeadline > 0 {
-			jobs = append(jobs, job{IngestJobName(s.Name), s.StartingDeadline.D(), false})
+			polls = append(polls, schedule.CatchUpJob{Name: IngestJobName(s.Name), Deadline: s.StartingDeadline.D()})
 		}
 	}
-	slugs := a.Tree.Slugs()
-	for i := len(slugs) - 1; i >= 0; i-- {
-		jobs = append(jobs, job{BuildJobName(slugs[i]), a.startingDeadlines[slugs[i]], true})
+	for _, slug := range a.Tree.Slugs() {
+		builds = append(builds, schedule.CatchUpJob{Name: BuildJobName(slug), Deadline: a.startingDeadlines[slug], Never: true})
 	}
-	jobs = append(jobs, job{BuildJobName(syndicate.SiteFeed), 0, true})
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			return
-		}
-		spec, err := a.Scheduler.Spec(j.name)
-		if err != nil {
-			continue
-		}
-		last := states[j.name].LastRun
-		if last.IsZero() && !j.never || !last.IsZero() && !schedule.Missed(spec, last, now, j.deadline) {
-			continue
-		}
-		if _, err := a.Scheduler.RunNow(ctx, j.name); errors.Is(err, schedule.ErrStopped) {
-			return
-		} else if errors.Is(err, schedule.ErrBusy) {
-			continue // its tick started it already
-		} else if err != nil {
-			a.Log.Error("catch-up run", slog.String("job", j.name), slog.Any("error", err))
-		}
-	}
+	site := schedule.CatchUpJob{Name: BuildJobName(syndicate.SiteFeed), Never: true}
+	a.Scheduler.CatchUp(ctx, a.Store, schedule.CatchUpOrder(polls, builds, site))
 }
