@@ -53,7 +53,7 @@ type App struct {
 
 	configuredSpecs   map[string]string        // job name → schedule from the configuration
 	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
-	runs              *runLog                  // job runs on their way to the store
+	runs              *schedule.RunLog         // job runs on their way to the store
 	control           *cluster.Control         // messages to other replicas; nil without external NATS
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
@@ -158,8 +158,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err := a.applySavedJobStates(ctx); err != nil {
 		return nil, err
 	}
-	a.runs = newRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
-	a.Scheduler.Record = a.runs.record
+	a.runs = schedule.NewRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
+	a.Scheduler.Record = a.runs.Record
 	a.coordinate()
 	if cfg.NATS.URL != "" {
 		if err := a.joinCluster(); err != nil {
@@ -303,7 +303,7 @@ func (a *App) Close(ctx context.Context) error {
 			errs = append(errs, a.Scheduler.Stop(ctx))
 		}
 		if a.runs != nil {
-			a.runs.close(ctx)
+			a.runs.Close(ctx)
 		}
 		if a.Web != nil {
 			errs = append(errs, a.Web.Shutdown(ctx))

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -37,7 +35,7 @@ func (j jobs) List(ctx context.Context) ([]schedule.Status, error) {
 		if serr != nil {
 			return nil, serr
 		}
-		out = append(out, j.a.withHistory(st, recent[name], listHistory, err))
+		out = append(out, j.a.runs.WithHistory(st, recent[name], j.a.jobLocation(name), listHistory, err))
 	}
 	return out, nil
 }
@@ -54,79 +52,12 @@ func (j jobs) Status(ctx context.Context, name string) (schedule.Status, error) 
 	if err != nil {
 		j.a.Log.Warn("job history unavailable: answering with this replica's runs", slog.String("job", name), slog.Any("error", err))
 	}
-	return j.a.withHistory(st, runs, keep, err), nil
+	return j.a.runs.WithHistory(st, runs, j.a.jobLocation(name), keep, err), nil
 }
 
 // historyReadTimeout bounds the history read of a jobs API request: past it, the answer is this
 // replica's own runs, with a note, rather than no answer while the store does not answer.
 const historyReadTimeout = 3 * time.Second
-
-// historyNote tells API readers that the history shown is not the stored one.
-const historyNote = "the store did not answer: history shows this replica's runs since it started"
-
-// withHistory puts the stored runs, with this replica's not yet written ones over them, into the
-// job's status as its history (newest first, at most limit, without the run in progress here)
-// and its previous run, all in the job's zone. When the store could not be read (readErr), the
-// scheduler's own history of this process stays, with a note.
-func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int, readErr error) schedule.Status {
-	if st.Current != nil {
-		st.Current.Replica = a.Replica
-	}
-	if readErr != nil {
-		st.HistoryNote = historyNote
-		for i := range st.History {
-			st.History[i].Replica = a.Replica
-		}
-		return st
-	}
-	loc := a.jobLocation(st.Name)
-	byID := map[string]store.JobRun{}
-	for _, r := range stored {
-		byID[r.ID] = r
-	}
-	for id, r := range a.runs.pendingRuns(st.Name) {
-		byID[id] = r
-	}
-	// The scheduler's own finished runs win too: the writer may have stored a run's end and
-	// dropped it from pendingRuns between the store read and now, leaving the read's "running".
-	for _, r := range st.History {
-		if old, ok := byID[r.ID]; ok && old.Status == store.RunRunning && r.Status != schedule.StatusRunning {
-			byID[r.ID] = storedRun(st.Name, a.Replica, r)
-		}
-	}
-	if st.Current != nil {
-		delete(byID, st.Current.ID)
-	}
-	runs := make([]store.JobRun, 0, len(byID))
-	for _, r := range byID {
-		runs = append(runs, r)
-	}
-	slices.SortFunc(runs, func(x, y store.JobRun) int {
-		if c := y.Start.Compare(x.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(y.ID, x.ID)
-	})
-	if len(runs) > limit {
-		runs = runs[:limit]
-	}
-	now := time.Now()
-	st.History = make([]schedule.Run, 0, len(runs))
-	st.Previous, st.LastStatus, st.LastError, st.LastDuration = nil, "", "", 0
-	for _, r := range runs {
-		run := scheduleRun(r, loc, now)
-		st.History = append(st.History, run)
-		if st.Previous == nil && run.Status != schedule.StatusRunning {
-			start := run.Start
-			st.Previous = &start
-			st.LastStatus, st.LastError = run.Status, run.Error
-			if !run.End.IsZero() {
-				st.LastDuration = run.End.Sub(run.Start).Seconds()
-			}
-		}
-	}
-	return st
-}
 
 // jobLocation is the zone of the job's schedule, in which the API gives its times.
 func (a *App) jobLocation(name string) *time.Location {
@@ -212,8 +143,8 @@ func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
 		return cur, nil
 	}
 	loc := j.a.jobLocation(name)
-	if r, ok := j.a.runs.pendingRuns(name)[id]; ok {
-		return scheduleRun(r, loc, time.Now()), nil
+	if r, ok := j.a.runs.Pending(name)[id]; ok {
+		return schedule.FromStored(r, loc, time.Now()), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
@@ -223,8 +154,11 @@ func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
 	} else if err != nil {
 		return schedule.Run{}, fmt.Errorf("app: job %q run %q: %w", name, id, err)
 	}
-	return scheduleRun(r, loc, time.Now()), nil
+	return schedule.FromStored(r, loc, time.Now()), nil
 }
+
+// writeTimeout bounds an operator's settings change: the store may be the thing that hangs.
+const writeTimeout = 5 * time.Second
 
 // readTimeout bounds the store reads done in the background.
 const readTimeout = 10 * time.Second
