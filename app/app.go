@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -16,11 +17,13 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/cluster"
 	"github.com/yongzhou-news/syndicate/config"
 	"github.com/yongzhou-news/syndicate/demo"
 	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/hub"
 	"github.com/yongzhou-news/syndicate/metrics"
+	"github.com/yongzhou-news/syndicate/natsaddr"
 	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/schedule"
@@ -51,7 +54,8 @@ type App struct {
 
 	configuredSpecs   map[string]string        // job name → schedule from the configuration
 	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
-	runs              *runLog                  // job runs on their way to the store
+	runs              *schedule.RunLog         // job runs on their way to the store
+	control           *cluster.Control         // messages to other replicas; nil without external NATS
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
 	closeOnce         sync.Once
@@ -69,7 +73,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: newReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
+	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
 	// a is not the named result: `return nil, err` would set that to nil before this runs, and
 	// the nil-pointer panic would hide err.
 	defer func() {
@@ -89,13 +93,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 			return nil, err
 		}
 	}
-	tokens, err := a.adminTokens()
+	tokens, tokenFile, err := web.AdminTokens(cfg.Admin.Token, cfg.DataDir, log)
+	a.TokenFile = tokenFile
 	if err != nil {
 		return nil, err
 	}
 	popts := PublisherOptions(cfg)
 	if popts.URLs == "" {
-		if popts.Listen, err = a.embeddedListen(popts.Listen); err != nil {
+		if popts.Listen, err = natsaddr.Choose(popts.Listen, cfg.DataDir, log); err != nil {
 			return nil, err
 		}
 		if popts.User, popts.Password, err = a.embeddedCredentials(); err != nil {
@@ -154,8 +159,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err := a.applySavedJobStates(ctx); err != nil {
 		return nil, err
 	}
-	a.runs = newRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
-	a.Scheduler.Record = a.runs.record
+	a.runs = schedule.NewRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
+	a.Scheduler.Record = a.runs.Record
 	a.coordinate()
 	if cfg.NATS.URL != "" {
 		if err := a.joinCluster(); err != nil {
@@ -214,7 +219,7 @@ func (a *App) committed(r build.Result) {
 		if a.Hub != nil {
 			a.Hub.Publish(r.Documents...)
 		}
-		a.announce("documents", r.Channel)
+		a.announce(cluster.KindDocuments, r.Channel)
 	}
 	if r.Events > 0 {
 		a.Relay.Notify()
@@ -300,7 +305,7 @@ func (a *App) Close(ctx context.Context) error {
 			errs = append(errs, a.Scheduler.Stop(ctx))
 		}
 		if a.runs != nil {
-			a.runs.close(ctx)
+			a.runs.Close(ctx)
 		}
 		if a.Web != nil {
 			errs = append(errs, a.Web.Shutdown(ctx))
@@ -341,17 +346,6 @@ func PublisherOptions(cfg *config.Config) publisher.Options {
 	}
 }
 
-// splitTokens splits a comma-separated token list.
-func splitTokens(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // identityBudget maps the configured identity cache size to web.Options, where 0 means the
 // default and a negative value none.
 func identityBudget(n int) int {
@@ -359,4 +353,15 @@ func identityBudget(n int) int {
 		return -1
 	}
 	return n
+}
+
+// redactURLs hides the passwords of a comma-separated list of NATS URLs, for messages.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }

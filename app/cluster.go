@@ -2,15 +2,10 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"github.com/nats-io/nats.go"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/cluster"
@@ -19,32 +14,12 @@ import (
 )
 
 // Replicas share the store, which coordinates their job runs (see package cluster): a NATS outage
-// stops no build. They keep each other's caches current with two core-NATS subjects (not captured
-// by the items stream), best effort, while the store stays the source of truth:
-//
-//	PREFIX.control.documents  payload: a channel slug whose documents a build just saved
-//	PREFIX.control.jobs       payload: a job name whose schedule or pause state changed
-//
-// A replica that misses messages (disconnected) rereads every document and job state from the
-// store when it reconnects.
-
-const replicaHeader = "Syndicate-Replica"
+// stops no build. They keep each other's caches current with control messages (cluster.Control).
 
 // startupDeadline bounds how long start-up retries reaching NATS and creating the stream: replicas
 // started together on a clustered stream (nats.replicas > 1) time out on each other's creation
 // requests until one wins.
 const startupDeadline = 60 * time.Second
-
-func (a *App) controlSubject(kind string) string {
-	return a.Config.NATS.SubjectPrefix + ".control." + kind
-}
-
-func newReplicaID() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand never fails on Linux
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
-}
 
 // startNATS starts the publisher connection. With external servers it retries with jittered
 // exponential back-off for up to startupDeadline; the embedded server either starts or not.
@@ -72,43 +47,17 @@ func (a *App) coordinate() {
 // joinCluster subscribes to the other replicas' control messages on an external NATS cluster,
 // and rereads the store after every reconnect for the messages it missed meanwhile.
 func (a *App) joinCluster() error {
-	nc := a.NATS.NATS()
-	subs := []struct {
-		kind string
-		fn   func(string)
-	}{
-		{"documents", a.reloadDocuments},
-		{"jobs", func(string) { a.reloadJobStates() }},
-	}
-	for _, s := range subs {
-		if _, err := nc.Subscribe(a.controlSubject(s.kind), func(m *nats.Msg) {
-			if m.Header.Get(replicaHeader) != a.Replica {
-				s.fn(string(m.Data))
-			}
-		}); err != nil {
-			return fmt.Errorf("app: subscribe %s: %w", a.controlSubject(s.kind), err)
-		}
-	}
-	status := nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
-	go func() {
-		for st := range status {
-			if st == nats.CLOSED {
-				return
-			}
-			a.reloadAll()
-		}
-	}()
-	return nil
+	a.control = cluster.NewControl(a.NATS.NATS(), a.Config.NATS.SubjectPrefix, a.Replica, a.Log.With(slog.String("component", "cluster")))
+	return a.control.Join(map[string]func(string){
+		cluster.KindDocuments: a.reloadDocuments,
+		cluster.KindJobs:      func(string) { a.reloadJobStates() },
+	}, a.reloadAll)
 }
 
-// announce tells the other replicas about a change; best effort, the store is the truth.
+// announce tells the other replicas about a change, when there are any (external NATS).
 func (a *App) announce(kind, what string) {
-	if a.Config.NATS.URL == "" {
-		return
-	}
-	msg := &nats.Msg{Subject: a.controlSubject(kind), Data: []byte(what), Header: nats.Header{replicaHeader: {a.Replica}}}
-	if err := a.NATS.NATS().PublishMsg(msg); err != nil {
-		a.Log.Warn("announce change to other replicas", slog.String("kind", kind), slog.Any("error", err))
+	if a.control != nil {
+		a.control.Announce(kind, what)
 	}
 }
 

@@ -342,7 +342,7 @@ defaults: {schedule: "@yearly"}
 			var job struct {
 				Next     string `json:"next_run"`
 				Previous string `json:"previous_run"`
-				History  []struct{ Start, End string }
+				History  []struct{ Start, End, Status string }
 			}
 			api(t, "GET", base+"/api/jobs/"+tt.job, token, "", &job)
 			hasOffset("next_run", job.Next, tt.offset)
@@ -352,7 +352,9 @@ defaults: {schedule: "@yearly"}
 			}
 			for _, h := range job.History {
 				hasOffset("history start", h.Start, tt.offset)
-				hasOffset("history end", h.End, tt.offset)
+				if h.Status != "running" { // a tick that started meanwhile has no end yet
+					hasOffset("history end", h.End, tt.offset)
+				}
 			}
 		})
 	}

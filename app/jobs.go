@@ -2,15 +2,13 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/cluster"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 )
@@ -37,7 +35,7 @@ func (j jobs) List(ctx context.Context) ([]schedule.Status, error) {
 		if serr != nil {
 			return nil, serr
 		}
-		out = append(out, j.a.withHistory(st, recent[name], listHistory, err))
+		out = append(out, j.a.runs.WithHistory(st, recent[name], j.a.jobLocation(name), listHistory, err))
 	}
 	return out, nil
 }
@@ -54,79 +52,12 @@ func (j jobs) Status(ctx context.Context, name string) (schedule.Status, error) 
 	if err != nil {
 		j.a.Log.Warn("job history unavailable: answering with this replica's runs", slog.String("job", name), slog.Any("error", err))
 	}
-	return j.a.withHistory(st, runs, keep, err), nil
+	return j.a.runs.WithHistory(st, runs, j.a.jobLocation(name), keep, err), nil
 }
 
 // historyReadTimeout bounds the history read of a jobs API request: past it, the answer is this
 // replica's own runs, with a note, rather than no answer while the store does not answer.
 const historyReadTimeout = 3 * time.Second
-
-// historyNote tells API readers that the history shown is not the stored one.
-const historyNote = "the store did not answer: history shows this replica's runs since it started"
-
-// withHistory puts the stored runs, with this replica's not yet written ones over them, into the
-// job's status as its history (newest first, at most limit, without the run in progress here)
-// and its previous run, all in the job's zone. When the store could not be read (readErr), the
-// scheduler's own history of this process stays, with a note.
-func (a *App) withHistory(st schedule.Status, stored []store.JobRun, limit int, readErr error) schedule.Status {
-	if st.Current != nil {
-		st.Current.Replica = a.Replica
-	}
-	if readErr != nil {
-		st.HistoryNote = historyNote
-		for i := range st.History {
-			st.History[i].Replica = a.Replica
-		}
-		return st
-	}
-	loc := a.jobLocation(st.Name)
-	byID := map[string]store.JobRun{}
-	for _, r := range stored {
-		byID[r.ID] = r
-	}
-	for id, r := range a.runs.pendingRuns(st.Name) {
-		byID[id] = r
-	}
-	// The scheduler's own finished runs win too: the writer may have stored a run's end and
-	// dropped it from pendingRuns between the store read and now, leaving the read's "running".
-	for _, r := range st.History {
-		if old, ok := byID[r.ID]; ok && old.Status == store.RunRunning && r.Status != schedule.StatusRunning {
-			byID[r.ID] = storedRun(st.Name, a.Replica, r)
-		}
-	}
-	if st.Current != nil {
-		delete(byID, st.Current.ID)
-	}
-	runs := make([]store.JobRun, 0, len(byID))
-	for _, r := range byID {
-		runs = append(runs, r)
-	}
-	slices.SortFunc(runs, func(x, y store.JobRun) int {
-		if c := y.Start.Compare(x.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(y.ID, x.ID)
-	})
-	if len(runs) > limit {
-		runs = runs[:limit]
-	}
-	now := time.Now()
-	st.History = make([]schedule.Run, 0, len(runs))
-	st.Previous, st.LastStatus, st.LastError, st.LastDuration = nil, "", "", 0
-	for _, r := range runs {
-		run := scheduleRun(r, loc, now)
-		st.History = append(st.History, run)
-		if st.Previous == nil && run.Status != schedule.StatusRunning {
-			start := run.Start
-			st.Previous = &start
-			st.LastStatus, st.LastError = run.Status, run.Error
-			if !run.End.IsZero() {
-				st.LastDuration = run.End.Sub(run.Start).Seconds()
-			}
-		}
-	}
-	return st
-}
 
 // jobLocation is the zone of the job's schedule, in which the API gives its times.
 func (a *App) jobLocation(name string) *time.Location {
@@ -151,7 +82,7 @@ func (j jobs) Reschedule(r *http.Request, name, spec string) error {
 		return err
 	}
 	j.a.Web.SchedulesChanged()
-	j.a.announce("jobs", name)
+	j.a.announce(cluster.KindJobs, name)
 	return nil
 }
 
@@ -169,7 +100,7 @@ func (j jobs) SetPaused(r *http.Request, name string, paused bool) error {
 		return err
 	}
 	j.a.Web.SchedulesChanged()
-	j.a.announce("jobs", name)
+	j.a.announce(cluster.KindJobs, name)
 	return nil
 }
 
@@ -212,8 +143,8 @@ func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
 		return cur, nil
 	}
 	loc := j.a.jobLocation(name)
-	if r, ok := j.a.runs.pendingRuns(name)[id]; ok {
-		return scheduleRun(r, loc, time.Now()), nil
+	if r, ok := j.a.runs.Pending(name)[id]; ok {
+		return schedule.FromStored(r, loc, time.Now()), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
@@ -223,38 +154,18 @@ func (j jobs) Run(ctx context.Context, name, id string) (schedule.Run, error) {
 	} else if err != nil {
 		return schedule.Run{}, fmt.Errorf("app: job %q run %q: %w", name, id, err)
 	}
-	return scheduleRun(r, loc, time.Now()), nil
+	return schedule.FromStored(r, loc, time.Now()), nil
 }
+
+// writeTimeout bounds an operator's settings change: the store may be the thing that hangs.
+const writeTimeout = 5 * time.Second
 
 // readTimeout bounds the store reads done in the background.
 const readTimeout = 10 * time.Second
 
-// applySavedJobStates puts operators' saved schedules and pauses over the configured ones. It
-// runs at start-up and whenever another replica announces a change, so it also reverts a job
-// whose saved schedule was reset.
+// applySavedJobStates puts operators' saved schedules and pauses over the configured ones.
 func (a *App) applySavedJobStates(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
-	defer cancel()
-	states, err := a.Store.JobStates(ctx)
-	if err != nil {
-		return fmt.Errorf("app: read job states: %w", err)
-	}
-	for name, configured := range a.configuredSpecs {
-		st := states[name]
-		want := configured
-		if st.Schedule != "" {
-			want = st.Schedule
-		}
-		if cur, err := a.Scheduler.Spec(name); err == nil && cur.Raw != want {
-			if err := a.Scheduler.Reschedule(name, want); err != nil {
-				a.Log.Error("saved schedule no longer valid; keeping the current one", slog.String("job", name), slog.Any("error", err))
-			}
-		}
-		if err := a.Scheduler.SetPaused(name, st.Paused); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.Scheduler.ApplySaved(ctx, a.Store, a.configuredSpecs)
 }
 
 // historyRetention is how much run history the store keeps per job.
@@ -262,53 +173,18 @@ func (a *App) historyRetention() store.Retention {
 	return store.Retention{Keep: a.Config.Jobs.History.Keep, MaxAge: a.Config.Jobs.History.MaxAge.D()}
 }
 
-// catchUp runs, once each, the jobs whose last scheduled tick passed while the service was down
-// and is within their starting deadline, and every build that never ran (so a fresh install
-// serves feeds at once). Builds go children first, so a parent's first build sees their items,
-// and the site-wide feed last; polls come before builds, so their items are in the first feeds.
+// catchUp runs the jobs that missed a tick while the service was down, and the builds that never
+// ran, in schedule.CatchUpOrder.
 func (a *App) catchUp(ctx context.Context) {
-	rctx, cancel := context.WithTimeout(ctx, readTimeout)
-	states, err := a.Store.JobStates(rctx)
-	cancel()
-	if err != nil {
-		a.Log.Error("catch-up: read job states", slog.Any("error", err))
-		return
-	}
-	now := time.Now()
-	type job struct {
-		name     string
-		deadline time.Duration
-		never    bool // run even if it never ran
-	}
-	var jobs []job
+	var polls, builds []schedule.CatchUpJob
 	for _, s := range a.Config.Sources {
 		if s.StartingDeadline > 0 {
-			jobs = append(jobs, job{IngestJobName(s.Name), s.StartingDeadline.D(), false})
+			polls = append(polls, schedule.CatchUpJob{Name: IngestJobName(s.Name), Deadline: s.StartingDeadline.D()})
 		}
 	}
-	slugs := a.Tree.Slugs()
-	for i := len(slugs) - 1; i >= 0; i-- {
-		jobs = append(jobs, job{BuildJobName(slugs[i]), a.startingDeadlines[slugs[i]], true})
+	for _, slug := range a.Tree.Slugs() {
+		builds = append(builds, schedule.CatchUpJob{Name: BuildJobName(slug), Deadline: a.startingDeadlines[slug], Never: true})
 	}
-	jobs = append(jobs, job{BuildJobName(syndicate.SiteFeed), 0, true})
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			return
-		}
-		spec, err := a.Scheduler.Spec(j.name)
-		if err != nil {
-			continue
-		}
-		last := states[j.name].LastRun
-		if last.IsZero() && !j.never || !last.IsZero() && !schedule.Missed(spec, last, now, j.deadline) {
-			continue
-		}
-		if _, err := a.Scheduler.RunNow(ctx, j.name); errors.Is(err, schedule.ErrStopped) {
-			return
-		} else if errors.Is(err, schedule.ErrBusy) {
-			continue // its tick started it already
-		} else if err != nil {
-			a.Log.Error("catch-up run", slog.String("job", j.name), slog.Any("error", err))
-		}
-	}
+	site := schedule.CatchUpJob{Name: BuildJobName(syndicate.SiteFeed), Never: true}
+	a.Scheduler.CatchUp(ctx, a.Store, schedule.CatchUpOrder(polls, builds, site))
 }

@@ -1,68 +1,16 @@
 package app
 
 import (
-	"context"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yongzhou-news/syndicate/relay"
+	"github.com/yongzhou-news/syndicate/metrics"
 )
 
-// outboxGauges reads the outbox at scrape time: pending rows and the age of the oldest, which is
-// how far behind aggregators are.
+// outboxGauges hands the outbox gauges the store and this process's relay totals.
 func (a *App) outboxGauges() []prometheus.Collector {
-	stats := func() (int64, time.Time) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, oldest, err := a.Store.OutboxStats(ctx)
-		if err != nil {
-			return -1, time.Time{}
-		}
-		return n, oldest
-	}
-	relayStats := func() relay.Stats { return a.Relay.Stats() }
-	return []prometheus.Collector{
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "syndicate_relay_published_total", Help: "Events JetStream stored as new messages.",
-		}, func() float64 { return float64(relayStats().Published) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "syndicate_relay_duplicates_total", Help: "Republished events JetStream acknowledged as duplicates (counted as sent).",
-		}, func() float64 { return float64(relayStats().Duplicates) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "syndicate_relay_failures_total", Help: "Publish attempts that failed (error, timeout, disconnect); the rows are retried.",
-		}, func() float64 { return float64(relayStats().Failures) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "syndicate_relay_refused_total", Help: "Chained publishes the stream refused because the one before was not stored; they are sent again in order.",
-		}, func() float64 { return float64(relayStats().Refused) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "syndicate_relay_conflicts_total", Help: "Times another publisher wrote to the stream between two chained publishes (the relay then publishes unchained for a while).",
-		}, func() float64 { return float64(relayStats().Conflicts) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "syndicate_relay_dead_lettered_total", Help: "Events NATS refused for good (too large, bad subject), parked as dead letters; their channels went on.",
-		}, func() float64 { return float64(relayStats().DeadLettered) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_outbox_dead_rows", Help: "Events parked as dead letters, waiting for `syndicate events resend` (-1: store unreachable).",
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_, n, err := a.Store.DeadLetters(ctx, 0)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_outbox_pending_rows", Help: "Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).",
-		}, func() float64 { n, _ := stats(); return float64(n) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_relay_lag_seconds", Help: "Age of the oldest pending event; 0 when none is pending.",
-		}, func() float64 {
-			_, oldest := stats()
-			if oldest.IsZero() {
-				return 0
-			}
-			return time.Since(oldest).Seconds()
-		}),
-	}
+	return metrics.OutboxCollectors(a.Store, func() metrics.RelayCounts {
+		s := a.Relay.Stats()
+		return metrics.RelayCounts{Published: s.Published, Duplicates: s.Duplicates, Failures: s.Failures,
+			Refused: s.Refused, Conflicts: s.Conflicts, DeadLettered: s.DeadLettered}
+	})
 }

@@ -13,6 +13,9 @@
 // Expiry is judged by the database's clock. A replica that dies mid-run stops renewing; its lease
 // expires within LeaseTTL and the next tick runs elsewhere. A SQLite store has no Leaser: it is
 // single-replica by design, and the scheduler's no-overlap rule is the only lease it needs.
+//
+// Replicas also keep each other's caches current with best-effort control messages over core
+// NATS (Control, control.go).
 package cluster
 
 import (

@@ -1,6 +1,9 @@
 // Package schedule runs Syndicate's named jobs (channel builds, upstream polls) on cron specs with
 // robfig/cron/v3, adding what a service needs around it: no overlapping runs, panic recovery, a
 // deadline per run, pause/resume, run-now, live rescheduling, and a history operators can read.
+// What outlives the process goes through the store, behind the small interfaces declared here:
+// operators' saved settings and catch-up after downtime (States, saved.go), and the run history
+// (RunStore, runlog.go).
 package schedule
 
 import (

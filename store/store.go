@@ -225,9 +225,22 @@ func Classify(filed bool, hash, announced string) ChangeKind {
 	return 0
 }
 
-// ChannelScanThreshold is how many changes behind a channel's last build may be before Changes
-// reads the channel's own articles rather than every change since. Tests lower it to cover both.
-var ChannelScanThreshold int64 = 5000
+// Tuning holds the cost knobs of a store's queries: fields of each store, not package globals,
+// so that a test lowering one changes only its own store.
+type Tuning struct {
+	// ChannelScanThreshold is how many changes behind a channel's last build may be before
+	// Changes reads the channel's own articles rather than every change since. Tests lower it to
+	// cover both.
+	ChannelScanThreshold int64
+}
+
+// DefaultTuning is what Open gives a store.
+func DefaultTuning() Tuning { return Tuning{ChannelScanThreshold: 5000} }
+
+// Tunable is a store whose Tuning can be changed (tests do).
+type Tunable interface {
+	Tune() *Tuning
+}
 
 // WalkBudget bounds how many of the newest filings of all channels NewestItems walks for a feed
 // over many channels before it seeks into each channel instead. The walk is cheapest when the

@@ -35,9 +35,14 @@ type DB struct {
 	// relays off a channel without being renewed by a new PendingEvents call.
 	claimant string
 	ClaimTTL time.Duration
+	// Tuning holds the queries' cost knobs; Open sets store.DefaultTuning.
+	Tuning store.Tuning
 }
 
 var _ store.Store = (*DB)(nil)
+
+// Tune implements store.Tunable.
+func (s *DB) Tune() *store.Tuning { return &s.Tuning }
 
 // IdleInTransactionTimeout ends a session whose client stops talking in the middle of a
 // transaction: a replica frozen (SIGSTOP, a partition that drops packets) after its build's fence
@@ -63,7 +68,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &DB{pool: pool, claimant: newClaimant(), ClaimTTL: 30 * time.Second}
+	s := &DB{pool: pool, claimant: newClaimant(), ClaimTTL: 30 * time.Second, Tuning: store.DefaultTuning()}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -38,7 +38,7 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 	// A channel built recently reads the few changes since (seq index); one far behind (its
 	// first build on a large store) reads its own articles instead of every change ever made.
 	query := changesBySeq
-	if upTo-since > store.ChannelScanThreshold {
+	if upTo-since > s.Tuning.ChannelScanThreshold {
 		query = changesByChannel
 	}
 	rows, err := s.db.QueryContext(ctx, query, channel, since, upTo)

@@ -35,9 +35,14 @@ type DB struct {
 	stmts sync.Map // query → *sql.Stmt
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Tuning holds the queries' cost knobs; Open sets store.DefaultTuning.
+	Tuning store.Tuning
 }
 
 var _ store.Store = (*DB)(nil)
+
+// Tune implements store.Tunable.
+func (s *DB) Tune() *store.Tuning { return &s.Tuning }
 
 // Open opens (creating if needed) the SQLite file at path and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
@@ -57,7 +62,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &DB{db: db, path: path, Now: time.Now}
+	s := &DB{db: db, path: path, Now: time.Now, Tuning: store.DefaultTuning()}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -35,9 +35,13 @@ func Run(t *testing.T, open Opener) {
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
 		{"ChangesByChannelScan", func(t *testing.T, s store.Store) {
-			old := store.ChannelScanThreshold
-			store.ChannelScanThreshold = 0 // every build reads from the channel side
-			t.Cleanup(func() { store.ChannelScanThreshold = old })
+			tun, ok := s.(store.Tunable)
+			if !ok {
+				t.Fatalf("%T is not a store.Tunable: its scan threshold cannot be lowered", s)
+			}
+			old := tun.Tune().ChannelScanThreshold
+			tun.Tune().ChannelScanThreshold = 0 // every build reads from the channel side
+			t.Cleanup(func() { tun.Tune().ChannelScanThreshold = old })
 			testChanges(t, s)
 		}},
 		{"Documents", testDocuments},

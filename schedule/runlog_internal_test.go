@@ -1,4 +1,4 @@
-package app
+package schedule
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -36,18 +35,18 @@ func TestRunLogWrites(t *testing.T) {
 			if tt.closed {
 				st.Close()
 			}
-			l := newRunLog(st, "replica-1", keep, quiet)
+			l := NewRunLog(st, "replica-1", keep, quiet)
 			start := time.Now().Truncate(time.Microsecond)
-			r := schedule.Run{ID: "01900000-0000-7000-8000-000000000001", Trigger: "schedule", Start: start, Deadline: start.Add(time.Minute), Status: schedule.StatusRunning}
+			r := Run{ID: "01900000-0000-7000-8000-000000000001", Trigger: "schedule", Start: start, Deadline: start.Add(time.Minute), Status: StatusRunning}
 			began := time.Now()
-			l.record("build:lingling", r)
-			r.End, r.Status, r.Count, r.Changes = start.Add(time.Second), schedule.StatusOK, 4, schedule.Changes{Documents: 3, Events: 1}
-			l.record("build:lingling", r)
+			l.Record("build:lingling", r)
+			r.End, r.Status, r.Count, r.Changes = start.Add(time.Second), StatusOK, 4, Changes{Documents: 3, Events: 1}
+			l.Record("build:lingling", r)
 			if took := time.Since(began); took > 100*time.Millisecond {
 				t.Errorf("record took %v", took)
 			}
 			began = time.Now()
-			l.close(ctx)
+			l.Close(ctx)
 			if took := time.Since(began); took > closeTimeout+time.Second {
 				t.Errorf("close took %v", took)
 			}

@@ -1,4 +1,4 @@
-package app
+package schedule
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
@@ -29,11 +28,18 @@ const (
 	closeTimeout = 2 * writeTimeout
 )
 
-// runLog writes job runs to the store behind the scheduler's back: record never waits on the
+// RunStore is what the run log needs of the store: the runs, and each job's last start (for
+// catch-up after downtime).
+type RunStore interface {
+	SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error
+	SaveJobRun(ctx context.Context, name string, started time.Time) error
+}
+
+// RunLog writes job runs to the store behind the scheduler's back: Record never waits on the
 // store, and a run's newest state waits in pending until a write of it succeeds. Readers see
 // pending runs over the stored ones, so this replica never shows less than it knows.
-type runLog struct {
-	store   store.Store
+type RunLog struct {
+	store   RunStore
 	replica string
 	keep    store.Retention
 	log     *slog.Logger
@@ -53,13 +59,14 @@ type pendingRun struct {
 	refusals int // failed writes that were not timeouts
 }
 
-func newRunLog(st store.Store, replica string, keep store.Retention, log *slog.Logger) *runLog {
-	return &runLog{store: st, replica: replica, keep: keep, log: log,
+// NewRunLog returns the run log of replica, keeping keep of each job's history.
+func NewRunLog(st RunStore, replica string, keep store.Retention, log *slog.Logger) *RunLog {
+	return &RunLog{store: st, replica: replica, keep: keep, log: log,
 		pending: map[string]pendingRun{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// record is the scheduler's Record hook: it queues the run's state and returns at once.
-func (l *runLog) record(job string, r schedule.Run) {
+// Record is the scheduler's Record hook: it queues the run's state and returns at once.
+func (l *RunLog) Record(job string, r Run) {
 	l.start.Do(func() {
 		ctx, stop := context.WithCancel(context.Background())
 		l.stop = stop
@@ -67,7 +74,7 @@ func (l *runLog) record(job string, r schedule.Run) {
 	})
 	l.mu.Lock()
 	prev, known := l.pending[r.ID]
-	l.pending[r.ID] = pendingRun{run: storedRun(job, l.replica, r), lastRun: !known && r.Status == schedule.StatusRunning || prev.lastRun,
+	l.pending[r.ID] = pendingRun{run: StoredRun(job, l.replica, r), lastRun: !known && r.Status == StatusRunning || prev.lastRun,
 		refusals: prev.refusals}
 	if len(l.pending) > maxPending {
 		l.dropOldest()
@@ -80,7 +87,7 @@ func (l *runLog) record(job string, r schedule.Run) {
 }
 
 // dropOldest forgets the oldest finished run; l.mu must be held.
-func (l *runLog) dropOldest() {
+func (l *RunLog) dropOldest() {
 	var oldest string
 	for id, p := range l.pending {
 		if p.run.Status != store.RunRunning && (oldest == "" || id < oldest) {
@@ -93,7 +100,7 @@ func (l *runLog) dropOldest() {
 	}
 }
 
-func (l *runLog) loop(ctx context.Context) {
+func (l *RunLog) loop(ctx context.Context) {
 	defer close(l.done)
 	wait := retryMin
 	for {
@@ -117,7 +124,7 @@ func (l *runLog) loop(ctx context.Context) {
 // flush writes every pending run, oldest first, each under its own timeout; false when a
 // write failed (what is left stays pending). A store that does not answer ends the pass; one
 // that refuses a run does not hold up the others.
-func (l *runLog) flush(ctx context.Context) bool {
+func (l *RunLog) flush(ctx context.Context) bool {
 	l.mu.Lock()
 	batch := make([]pendingRun, 0, len(l.pending))
 	for _, p := range l.pending {
@@ -152,7 +159,7 @@ func (l *runLog) flush(ctx context.Context) bool {
 }
 
 // refused counts a write the store refused, and drops the run after maxRefusals.
-func (l *runLog) refused(p pendingRun, err error) {
+func (l *RunLog) refused(p pendingRun, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cur, ok := l.pending[p.run.ID]
@@ -169,7 +176,7 @@ func (l *runLog) refused(p pendingRun, err error) {
 	l.log.Error("job run history: run not recorded, the store refused it", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
 }
 
-func (l *runLog) write(ctx context.Context, p pendingRun) error {
+func (l *RunLog) write(ctx context.Context, p pendingRun) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	if p.lastRun {
@@ -180,8 +187,8 @@ func (l *runLog) write(ctx context.Context, p pendingRun) error {
 	return l.store.SaveRun(ctx, p.run, l.keep, time.Now())
 }
 
-// close stops the writer and writes what is pending, for at most closeTimeout or until ctx ends.
-func (l *runLog) close(ctx context.Context) {
+// Close stops the writer and writes what is pending, for at most closeTimeout or until ctx ends.
+func (l *RunLog) Close(ctx context.Context) {
 	l.start.Do(func() { close(l.done) }) // never started: nothing to write
 	if l.stop == nil {
 		return
@@ -202,14 +209,14 @@ func (l *runLog) close(ctx context.Context) {
 	}
 }
 
-func (l *runLog) pendingCount() int {
+func (l *RunLog) pendingCount() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.pending)
 }
 
-// pendingRuns returns the job's runs not yet written, by id.
-func (l *runLog) pendingRuns(job string) map[string]store.JobRun {
+// Pending returns the job's runs not yet written, by id.
+func (l *RunLog) Pending(job string) map[string]store.JobRun {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]store.JobRun{}
@@ -221,7 +228,8 @@ func (l *runLog) pendingRuns(job string) map[string]store.JobRun {
 	return out
 }
 
-func storedRun(job, replica string, r schedule.Run) store.JobRun {
+// StoredRun is a run of job as the store keeps it.
+func StoredRun(job, replica string, r Run) store.JobRun {
 	return store.JobRun{
 		ID: r.ID, Job: job, Trigger: r.Trigger, Replica: replica,
 		Start: r.Start.UTC(), End: utcOrZero(r.End), Deadline: utcOrZero(r.Deadline), Status: r.Status,
@@ -236,16 +244,16 @@ func utcOrZero(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// scheduleRun turns a stored run into the API's, its times in loc; a run left running past its
+// FromStored turns a stored run into the API's, its times in loc; a run left running past its
 // deadline reads as abandoned.
-func scheduleRun(r store.JobRun, loc *time.Location, now time.Time) schedule.Run {
-	out := schedule.Run{
+func FromStored(r store.JobRun, loc *time.Location, now time.Time) Run {
+	out := Run{
 		ID: r.ID, Trigger: r.Trigger, Replica: r.Replica, Start: r.Start, End: r.End, Deadline: r.Deadline,
 		Status: r.Status, Count: r.Count, Error: r.Error,
-		Changes: schedule.Changes{Documents: r.Documents, Events: r.Events},
+		Changes: Changes{Documents: r.Documents, Events: r.Events},
 	}
 	if r.Abandoned(now) {
-		out.Status = schedule.StatusAbandoned
+		out.Status = StatusAbandoned
 	}
 	return out.In(loc)
 }

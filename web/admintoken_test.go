@@ -1,0 +1,42 @@
+package web_test
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/yongzhou-news/syndicate/web"
+)
+
+// Configured tokens win and touch no file; without them, the first start generates a token
+// only the owner can read, and later starts read the same one back.
+func TestAdminTokens(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := filepath.Join(t.TempDir(), "data")
+
+	got, file, err := web.AdminTokens(" a, ,b ", dir, log)
+	if err != nil || file != "" || !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("configured: tokens %q file %q err %v", got, file, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("configured tokens created the data dir: %v", err)
+	}
+
+	first, file, err := web.AdminTokens("", dir, log)
+	if err != nil || len(first) != 1 || len(first[0]) != 48 {
+		t.Fatalf("generated: tokens %q err %v", first, err)
+	}
+	if want := filepath.Join(dir, web.AdminTokenFile); file != want {
+		t.Errorf("file = %q, want %q", file, want)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, mode %v", err, fi.Mode())
+	}
+	again, _, err := web.AdminTokens("", dir, log)
+	if err != nil || !slices.Equal(again, first) {
+		t.Errorf("second start: tokens %q, want %q (err %v)", again, first, err)
+	}
+}
