@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
-
-	"github.com/yongzhou-news/syndicate/app"
 )
 
 // deadCmd lists the events NATS refused for good (syndicate events dead).
@@ -20,11 +18,7 @@ func deadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg.Store.DSN)
+	st, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -69,11 +63,7 @@ func resendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		seqs = append(seqs, seq)
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg.Store.DSN)
+	st, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}

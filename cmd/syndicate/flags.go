@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // errUsage means the flag package already printed what was wrong.
@@ -79,4 +82,14 @@ func newLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want json or text", cfg.Log.Format)
+}
+
+// openStore loads the configuration and opens its store, for the commands that only read or
+// change the store; the caller closes it.
+func (c *common) openStore(ctx context.Context) (store.Store, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	return app.OpenStore(ctx, cfg.Store.DSN)
 }

@@ -6,8 +6,6 @@ import (
 	"io"
 	"text/tabwriter"
 	"time"
-
-	"github.com/yongzhou-news/syndicate/app"
 )
 
 const websubUsage = `usage: syndicate websub list [--config FILE]
@@ -25,11 +23,7 @@ func websubCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg.Store.DSN)
+	st, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
