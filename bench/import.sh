@@ -63,12 +63,12 @@ IMPORT_TARGETS=$IMP/targets.md
 
 # --- SQLite --------------------------------------------------------------------------------------
 say "import: syndicate import, SQLite"
-if timed sqlite env SYNDICATE_DATA_DIR="$IMP/sqlite" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/articles.jsonl"; then
+if timed sqlite env -u SYNDICATE_BENCH_DIR -u SYNDICATE_BENCH_PG_SCHEMA -u SYNDICATE_BENCH_ARTICLES SYNDICATE_DATA_DIR="$IMP/sqlite" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/articles.jsonl"; then
 	r=$(rate "$IMPORT_N" "$T_WALL")
 	irow "\`syndicate import\`, SQLite, empty store" "$(fmt_int "$r")" "$T_WALL" "$T_CPU" "$T_RSS" "≥ 20,000/s: $(iverdict "$r" ">=" 20000)"
 	echo "- \`syndicate import\` of $(fmt_int "$IMPORT_N") articles ($(fmt_int "$IMPORT_BYTES") B of JSON Lines), SQLite: $(fmt_int "$r") articles/s (target ≥ 20,000/s): $(iverdict "$r" ">=" 20000)." >>"$IMPORT_TARGETS"
 fi
-if timed sqlite-again env SYNDICATE_DATA_DIR="$IMP/sqlite" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/articles.jsonl"; then
+if timed sqlite-again env -u SYNDICATE_BENCH_DIR -u SYNDICATE_BENCH_PG_SCHEMA -u SYNDICATE_BENCH_ARTICLES SYNDICATE_DATA_DIR="$IMP/sqlite" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/articles.jsonl"; then
 	irow "the same file again (all unchanged: hashes compared, nothing written)" "$(fmt_int "$(rate "$IMPORT_N" "$T_WALL")")" "$T_WALL" "$T_CPU" "$T_RSS" ""
 fi
 say "import: sqlite3 .import of the same rows"
@@ -86,7 +86,7 @@ fi
 if [[ $IMPORT_BIG -gt 0 ]]; then
 	say "import: $(fmt_int "$IMPORT_BIG") articles, SQLite (memory)"
 	"$IMP/importgen" -n "$IMPORT_BIG" >"$IMP/big.jsonl"
-	if timed big env SYNDICATE_DATA_DIR="$IMP/big" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/big.jsonl"; then
+	if timed big env -u SYNDICATE_BENCH_DIR -u SYNDICATE_BENCH_PG_SCHEMA -u SYNDICATE_BENCH_ARTICLES SYNDICATE_DATA_DIR="$IMP/big" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/big.jsonl"; then
 		irow "\`syndicate import\` of $(fmt_int "$IMPORT_BIG") articles ($(fmt_int "$(stat -c %s "$IMP/big.jsonl")") B), SQLite" "$(fmt_int "$(rate "$IMPORT_BIG" "$T_WALL")")" "$T_WALL" "$T_CPU" "$T_RSS" "≤ 120 MB: $(iverdict "$T_RSS" "<=" 120)"
 		echo "- peak RSS importing $(fmt_int "$IMPORT_BIG") articles: $T_RSS MB (target ≤ 120 MB): $(iverdict "$T_RSS" "<=" 120)." >>"$IMPORT_TARGETS"
 	fi
@@ -101,7 +101,7 @@ if [[ -n ${SYNDICATE_TEST_PG_DSN:-} ]] && command -v psql >/dev/null; then
 	export PGOPTIONS="-c client_min_messages=warning"
 	psql -q "$SYNDICATE_TEST_PG_DSN" -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
 	say "import: syndicate import, PostgreSQL"
-	if timed pg env SYNDICATE_STORE_DSN="$SYNDICATE_TEST_PG_DSN${sep}search_path=$schema" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/articles.jsonl"; then
+	if timed pg env -u SYNDICATE_BENCH_DIR -u SYNDICATE_BENCH_PG_SCHEMA -u SYNDICATE_BENCH_ARTICLES SYNDICATE_STORE_DSN="$SYNDICATE_TEST_PG_DSN${sep}search_path=$schema" SYNDICATE_DEMO=false "$IMP/syndicate" import --quiet "$IMP/articles.jsonl"; then
 		r=$(rate "$IMPORT_N" "$T_WALL")
 		irow "\`syndicate import\`, PostgreSQL, empty store" "$(fmt_int "$r")" "$T_WALL" "$T_CPU (client)" "$T_RSS" "≥ 15,000/s: $(iverdict "$r" ">=" 15000)"
 		echo "- \`syndicate import\` of $(fmt_int "$IMPORT_N") articles, PostgreSQL: $(fmt_int "$r") articles/s (target ≥ 15,000/s): $(iverdict "$r" ">=" 15000)." >>"$IMPORT_TARGETS"
