@@ -121,8 +121,8 @@ func textFromHTML(s string, n int) string {
 }
 
 // visibleText finishes textFromHTML. The tokenizer has decoded the entities already, so this is
-// sanitize.Line without its decoding step: decoding twice would turn a visible "&lt;" into "<".
-// Tag-like text is still stripped, as in every plain-text field.
+// sanitize.Plain, not Line: decoding twice would turn a visible "&lt;" into "<". Tag-like text
+// is still stripped, as in every plain-text field.
 func visibleText(s string, n int) string {
-	return truncate(sanitize.Text(sanitize.CollapseSpace(sanitize.StripTags(s))), n)
+	return truncate(sanitize.Plain(s), n)
 }

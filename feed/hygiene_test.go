@@ -126,6 +126,15 @@ func TestFallbacks(t *testing.T) {
 			published: pub, updated: updated,
 		},
 		{
+			// The tokenizer decodes the entities into a tag nested deeper than StripTags makes
+			// passes; no tag may come out of that.
+			name: "content text nested deeper than the strip passes",
+			a: syndicate.Article{ID: "a5", ContentHTML: "<p>&lt;img src=x onerror=alert(1) " + strings.Repeat("&lt;a", 8) + strings.Repeat("&gt;", 9) + "</p>",
+				PublishedAt: pub},
+			title: "img src=x onerror=alert(1)", summary: "img src=x onerror=alert(1)",
+			published: pub, updated: pub,
+		},
+		{
 			name:  "nothing at all",
 			a:     syndicate.Article{ID: "a3", Title: "  <br> "},
 			title: "(无标题)", summary: "(无标题)",

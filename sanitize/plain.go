@@ -14,7 +14,8 @@ var tagPattern = regexp.MustCompile(`(?s)<(?:!--.*?-->|[A-Za-z/!?][^<>]*>)`)
 
 // maxStripPasses bounds StripTags on nested input such as "<scr<script>ipt>", where removing one
 // tag reveals another. Each pass removes at least one tag, so a few suffice for anything an
-// editor types; what is left after that is text, which the encoder escapes.
+// editor types; input nested deeper than that is built to get a tag through, and loses every
+// angle bracket instead.
 const maxStripPasses = 8
 
 // Line turns a plain-text field (a title, an author, a tag, a channel name) into one line of
@@ -29,22 +30,33 @@ func Line(s string) string {
 	if strings.ContainsRune(s, '&') {
 		s = html.UnescapeString(s)
 	}
-	s = StripTags(s)
-	return Text(CollapseSpace(s))
+	return Plain(s)
+}
+
+// Plain is Line for text whose entities are decoded already (by an HTML tokenizer, or by a
+// caller that unescaped it once): decoding again would turn a visible "&lt;" into "<".
+func Plain(s string) string {
+	return Text(CollapseSpace(StripTags(s)))
 }
 
 // StripTags replaces everything in s that looks like a tag or a comment with a space, until
-// nothing tag-like is left (or maxStripPasses passes).
+// nothing tag-like is left. After maxStripPasses passes, if something tag-like is still there,
+// every "<" and ">" becomes a space: the result never holds a tag.
 func StripTags(s string) string {
 	for i := 0; i < maxStripPasses && strings.ContainsRune(s, '<'); i++ {
 		t := tagPattern.ReplaceAllString(s, " ")
 		if t == s {
-			break
+			return s
 		}
 		s = t
 	}
+	if tagPattern.MatchString(s) {
+		s = angleBrackets.Replace(s)
+	}
 	return s
 }
+
+var angleBrackets = strings.NewReplacer("<", " ", ">", " ")
 
 // CollapseSpace trims s and turns every run of white space (including NBSP and ideographic
 // space, common in pasted Chinese text) into one ASCII space.

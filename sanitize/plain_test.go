@@ -1,6 +1,13 @@
 package sanitize
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
+
+// deepNesting hides a tag behind more nested tags than StripTags makes passes: each pass strips
+// one "<a>", and the last reveals the <img>.
+var deepNesting = "<img src=x onerror=alert(1) " + strings.Repeat("<a", 8) + strings.Repeat(">", 8) + ">"
 
 func TestLine(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -14,11 +21,32 @@ func TestLine(t *testing.T) {
 		{"decoded control character dropped", "a&#1;b", "ab"},
 		{"comment", "a<!-- x\ny -->b", "a b"},
 		{"white space", "  a \n\t b\u3000c  ", "a b c"},
+		{"nested deeper than the passes", deepNesting, "img src=x onerror=alert(1)"},
+		{"nested deeper, as entities", strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(deepNesting), "img src=x onerror=alert(1)"},
+		{"nested deeper, lone less-than lost too", "1<2 " + deepNesting, "1 2 img src=x onerror=alert(1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Line(tt.in); got != tt.want {
 				t.Errorf("Line(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlain: Plain is Line without the decoding, so text a tokenizer decoded already keeps its
+// visible entities, and gets the same tag stripping.
+func TestPlain(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"entities stay", "&lt;b&gt; a&amp;b", "&lt;b&gt; a&amp;b"},
+		{"tags stripped", "<b>汇聚</b>\u3000力量", "汇聚 力量"},
+		{"nested deeper than the passes", deepNesting, "img src=x onerror=alert(1)"},
+		{"control character dropped", "a\x01b", "ab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Plain(tt.in); got != tt.want {
+				t.Errorf("Plain(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
