@@ -63,7 +63,7 @@ func TestAcceptEncodingNegotiation(t *testing.T) {
 			t.Errorf("Accept-Encoding %q: status %d, want %d", tc.header, resp.StatusCode, tc.status)
 			continue
 		}
-		if resp.Header.Get("Vary") != "Accept-Encoding, Accept" { // the HTML view negotiates on Accept too
+		if resp.Header.Get("Vary") != "Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode" { // the HTML view negotiates on Accept and Fetch Metadata too
 			t.Errorf("Accept-Encoding %q: Vary %q", tc.header, resp.Header.Get("Vary"))
 		}
 		if tc.status != 200 {

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"html"
 	"net/http"
 	"path"
 	"strconv"
@@ -32,7 +31,7 @@ type htmlView struct {
 // The view's headers, shared between requests and never modified.
 var (
 	htmlContentType = []string{"text/html; charset=utf-8"}
-	varyNegotiated  = []string{"Accept-Encoding, Accept"}
+	varyNegotiated  = []string{"Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode"}
 )
 
 // feedViewItems bounds the items the view lists: a feed holds a channel's limit, an archive
@@ -148,12 +147,12 @@ func (v *htmlView) render(e *cached, name string, archive bool) {
 
 // viewText makes a feed's text field plain for the page, which html/template escapes once.
 // The feeds hold clean text already (package feed), so this only undoes the HTML escaping
-// of summaries and keeps a stray tag from becoming markup.
+// of summaries (sanitize.Line decodes once) and keeps a stray tag from becoming markup.
 func viewText(s string, isHTML bool) string {
 	if isHTML {
-		s = html.UnescapeString(s)
+		return sanitize.Line(s)
 	}
-	return sanitize.Text(sanitize.CollapseSpace(sanitize.StripTags(s)))
+	return sanitize.Plain(s)
 }
 
 // itemDate returns when an item was published, in the offset the feed wrote it in (the site's

@@ -66,6 +66,10 @@ func TestFeedReadersGetTheFeed(t *testing.T) {
 		// they are no navigation (an old browser gets the feed too, with its XSL stylesheet).
 		{"reader with a browser's Accept", firefoxAccept, ""},
 		{"reader with Chrome's Accept", chromeAccept, ""},
+		// q-values are read as RFC 9110 §12.4.2 says: the name is case-insensitive and white
+		// space may surround "=". Read as 1, these put html first and gave a navigation the page.
+		{"navigation ranking html lower, Q uppercase", "application/rss+xml, application/atom+xml, application/feed+json, text/html;Q=0.5", "navigate"},
+		{"navigation ranking html lower, spaces around =", "application/rss+xml, application/atom+xml, application/feed+json, text/html; q = 0.5", "navigate"},
 	}
 	for _, f := range syndicate.Formats {
 		d := docs[f]
@@ -85,7 +89,7 @@ func TestFeedReadersGetTheFeed(t *testing.T) {
 				if resp.Header.Get("ETag") != d.ETag || resp.Header.Get("Content-Type") != syndicate.ContentTypes[f] {
 					t.Errorf("ETag %q Content-Type %q, want %q %q", resp.Header.Get("ETag"), resp.Header.Get("Content-Type"), d.ETag, syndicate.ContentTypes[f])
 				}
-				if resp.Header.Get("Vary") != "Accept-Encoding, Accept" {
+				if resp.Header.Get("Vary") != "Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode" {
 					t.Errorf("Vary %q", resp.Header.Get("Vary"))
 				}
 				resp, _ = do(t, "GET", srv.URL+"/feeds/lingling."+f, "", append(h, "If-None-Match", d.ETag)...)
@@ -109,6 +113,7 @@ func TestBrowsersGetTheHTMLView(t *testing.T) {
 		{"Chrome navigation", []string{"Accept", chromeAccept, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}},
 		{"Firefox navigation", []string{"Accept", firefoxAccept, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}},
 		{"navigation with plain html", []string{"Accept", "text/html", "Sec-Fetch-Dest", "document"}},
+		{"navigation, q-values spelled loosely", []string{"Accept", "text/html; Q = 0.9, application/xml ;q= 0.8", "Sec-Fetch-Dest", "document"}},
 	}
 	for _, f := range syndicate.Formats {
 		for _, b := range browsers {
@@ -117,7 +122,7 @@ func TestBrowsersGetTheHTMLView(t *testing.T) {
 				if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 					t.Fatalf("status %d Content-Type %q, want an HTML page", resp.StatusCode, resp.Header.Get("Content-Type"))
 				}
-				if resp.Header.Get("Vary") != "Accept-Encoding, Accept" || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+				if resp.Header.Get("Vary") != "Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode" || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
 					!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 					t.Errorf("headers %v", resp.Header)
 				}

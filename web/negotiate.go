@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -42,7 +41,8 @@ func navigation(h http.Header) bool {
 }
 
 // acceptWeights returns the highest q-value an Accept header gives an HTML type and a feed type
-// (RFC 9110 §12.5.1; a missing q is 1, a malformed one counts as 0).
+// (RFC 9110 §12.5.1; a missing q is 1, "Q=0.5" and "q = 0.5" are 0.5, a malformed one counts
+// as 0).
 func acceptWeights(accept string) (html, feed float64) {
 	for accept != "" {
 		var part string
@@ -53,17 +53,9 @@ func acceptWeights(accept string) (html, feed float64) {
 		if !isHTML && !isFeed {
 			continue
 		}
-		q := 1.0
-		for params != "" {
-			var p string
-			p, params, _ = strings.Cut(params, ";")
-			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || f < 0 || f > 1 {
-					f = 0
-				}
-				q = f
-			}
+		q, ok := qValue(params) // shared with Accept-Encoding (encoding.go)
+		if !ok {
+			continue
 		}
 		if isHTML {
 			html = max(html, q)

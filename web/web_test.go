@@ -103,7 +103,7 @@ func TestFeedValidatorsAndEncoding(t *testing.T) {
 			if tt.wantBody && !tt.wantGzip && got != string(body) {
 				t.Error("identity body differs from the document")
 			}
-			if resp.Header.Get("ETag") == "" || resp.Header.Get("Last-Modified") != lm || resp.Header.Get("Vary") != "Accept-Encoding, Accept" {
+			if resp.Header.Get("ETag") == "" || resp.Header.Get("Last-Modified") != lm || resp.Header.Get("Vary") != "Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode" {
 				t.Errorf("headers: %v", resp.Header)
 			}
 			if resp.StatusCode == 200 && resp.Header.Get("Content-Type") != "application/rss+xml; charset=utf-8" {
