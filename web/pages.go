@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/microcosm-cc/bluemonday"
-
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/sanitize"
 )
@@ -24,9 +22,6 @@ var (
 )
 
 var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
-
-// articlePolicy sanitises stored HTML before it is shown on Syndicate's own pages.
-var articlePolicy = bluemonday.UGCPolicy()
 
 // DirectoryItems is how many newest items the directory shows per channel.
 const DirectoryItems = 5
@@ -207,9 +202,12 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a = plainArticle(a)
+	// The feeds' policy (package sanitize), so the page shows what readers get: Chinese alt
+	// captions kept, no rel="nofollow"; the stored result when it was made under that policy.
+	content := sanitize.Current(&a).HTML
 	s.render(w, r, "article.html", pageData{
 		Title: pageTitle(a.Title, s.site.Title), Article: a, Alternates: alts,
-		Content: template.HTML(articlePolicy.Sanitize(a.ContentHTML)), // sanitised just above
+		Content: template.HTML(content), // sanitised just above
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
+	"github.com/yongzhou-news/syndicate/sanitize"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/web"
@@ -101,6 +102,63 @@ func TestPages(t *testing.T) {
 		if r, b := do(t, "GET", srv.URL+p, ""); r.StatusCode != 200 || !strings.HasPrefix(b, "\x89PNG") {
 			t.Errorf("%s: %d", p, r.StatusCode)
 		}
+	}
+}
+
+// TestArticlePageUsesTheFeedsPolicy: /articles/{id} sanitises with the feeds' policy, so the
+// 零陵 story's Chinese captions survive (UGCPolicy dropped the whole alt) and links get no
+// rel="nofollow", whether the store kept a result under the current policy or not.
+func TestArticlePageUsesTheFeedsPolicy(t *testing.T) {
+	_, srv, st := newServer(t)
+	content := `<p><img src="images/a.jpg" alt="零陵古城，（摄影：黎俊）" title="零陵古城：东门（图）"></p>` +
+		`<p><a href="https://www.rednet.cn/">红网</a></p><script>alert(1)</script>`
+	for _, tt := range []struct {
+		id        string
+		sanitized syndicate.Sanitized
+	}{
+		{"lingling-fresh", sanitize.HTML(content)},
+		{"lingling-stale", syndicate.Sanitized{Policy: "ugc-0", HTML: "<p>stale</p>"}},
+		{"lingling-none", syndicate.Sanitized{}},
+	} {
+		t.Run(tt.id, func(t *testing.T) {
+			a := syndicate.Article{ID: tt.id, Title: "零陵区", ContentHTML: content, Channels: []string{"lingling"},
+				PublishedAt: time.Date(2022, 11, 16, 8, 0, 0, 0, time.UTC), Sanitized: tt.sanitized}
+			a.Normalize()
+			if _, err := st.UpsertArticle(context.Background(), a); err != nil {
+				t.Fatal(err)
+			}
+			resp, body := do(t, "GET", srv.URL+"/articles/"+tt.id, "")
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			var img, link map[string]string
+			z := html.NewTokenizer(strings.NewReader(body))
+			for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+				if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+					continue
+				}
+				tok := z.Token()
+				attr := map[string]string{}
+				for _, at := range tok.Attr {
+					attr[at.Key] = at.Val
+				}
+				switch {
+				case tok.Data == "img" && strings.HasSuffix(attr["src"], "a.jpg"):
+					img = attr
+				case tok.Data == "a" && attr["href"] == "https://www.rednet.cn/":
+					link = attr
+				}
+			}
+			if img == nil || img["alt"] != "零陵古城，（摄影：黎俊）" || img["title"] != "零陵古城：东门（图）" {
+				t.Errorf("image %v, want its Chinese alt and title", img)
+			}
+			if link == nil || link["rel"] != "" {
+				t.Errorf("link %v, want it without rel", link)
+			}
+			if strings.Contains(body, "alert(1)") || strings.Contains(body, "stale") {
+				t.Error("script or a stale sanitised result on the page")
+			}
+		})
 	}
 }
 
