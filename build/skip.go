@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -51,7 +50,10 @@ func checkDates(a *syndicate.Article, loc *time.Location) error {
 // renderableItems returns items without those whose dates cannot be written in the zone, and
 // the reasons for those left out.
 func renderableItems(slug string, items []syndicate.Article, zone string) ([]syndicate.Article, []Skip) {
-	loc := location(zone)
+	loc, err := feed.Location(zone)
+	if err != nil {
+		loc = time.UTC // the renderer reports the bad zone itself, for the whole feed
+	}
 	var skips []Skip
 	kept := items[:0:0]
 	for i := range items {
@@ -125,24 +127,6 @@ func renderTolerant(in feed.Input, now time.Time) ([]syndicate.Document, []syndi
 		return nil, nil, nil, err
 	}
 	return docs, kept, skips, nil
-}
-
-// locations caches loaded zones: time.LoadLocation parses zoneinfo on every call, and a tick
-// builds every channel.
-var locations sync.Map // name → *time.Location
-
-// location returns the named zone, or UTC when it does not load: the renderer then reports the
-// bad zone itself, for the whole feed.
-func location(name string) *time.Location {
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location)
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	locations.Store(name, l)
-	return l
 }
 
 // PanicError is a panic of the renderer, turned into an error; Stack is where it happened.

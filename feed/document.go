@@ -73,7 +73,7 @@ func prepare(in Input) (*document, error) {
 	if a := in.Archive; a.Page < 0 || a.Pages < 0 || a.Page > a.Pages {
 		return nil, fmt.Errorf("feed: archive page %d of %d complete pages does not exist", a.Page, a.Pages)
 	}
-	loc, err := location(in.Site.Timezone)
+	loc, err := Location(in.Site.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("feed: site timezone %q: %w", in.Site.Timezone, err)
 	}
@@ -328,9 +328,13 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-var locations sync.Map // name -> *time.Location; LoadLocation parses zoneinfo on every call
+// locations caches loaded zones: time.LoadLocation parses zoneinfo on every call, and a tick
+// renders and checks every channel.
+var locations sync.Map // name -> *time.Location
 
-func location(name string) (*time.Location, error) {
+// Location returns the named time zone (UTC for ""), loaded once per process. The renderer, the
+// build's date checks and the web pages all use it, so they agree on the zone.
+func Location(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}

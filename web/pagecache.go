@@ -8,6 +8,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/feed"
 )
 
 // directoryKey is the page cache's key for GET /; channel pages are keyed by their slug, which
@@ -85,7 +86,7 @@ type pageCache struct {
 }
 
 func newPageCache(timezone string) *pageCache {
-	zone, err := time.LoadLocation(timezone)
+	zone, err := feed.Location(timezone)
 	if err != nil {
 		zone = time.UTC
 	}
