@@ -77,6 +77,23 @@ func TestPostArticlesContentTypes(t *testing.T) {
 	}
 }
 
+// The refusal of an over-long Content-Type echoes its start, cut between characters: a cut
+// inside one would show as \x escapes of its stray bytes.
+func TestPostArticlesLongContentTypeEchoed(t *testing.T) {
+	_, srv, _ := newServer(t)
+	ct := "text/" + strings.Repeat("类", 100) // 5 + 300 bytes: the 100th byte is inside a character
+	resp, body := do(t, "POST", srv.URL+"/api/articles", article("ct-long", "2022-11-16T08:00:00+08:00"),
+		"Authorization", admin, "Content-Type", ct)
+	var e struct{ Error string }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("%d %s (%v); want 415", resp.StatusCode, body, err)
+	}
+	if !strings.Contains(e.Error, `"text/类类`) || !strings.Contains(e.Error, "…") || strings.Contains(e.Error, `\x`) ||
+		strings.Contains(e.Error, strings.Repeat("类", 40)) {
+		t.Errorf("echoed Content-Type not cut cleanly to about 100 bytes: %s", e.Error)
+	}
+}
+
 // Invalid UTF-8 is refused naming the record and the field; encoding/json would have stored
 // U+FFFD in its place.
 func TestPostArticlesInvalidUTF8(t *testing.T) {
