@@ -55,7 +55,14 @@ func TestDecoder(t *testing.T) {
 		{"invalid UTF-8 in an element names the field", "[{\"id\":\"b\",\"authors\":[\"\xc3\x28\"]}," + okRecord + "]", syndicate.Limits{}, []string{"authors", "ok"}, ""},
 		{"invalid UTF-8 in a key", "{\"\xff\":1}", syndicate.Limits{}, []string{"body"}, ""},
 		{"empty", "  \n ", syndicate.Limits{}, nil, "body"},
-		{"not JSON at all", "hello", syndicate.Limits{}, []string{"body"}, "body"},
+		// A bad first line is a bad line of JSON Lines, not the start of a stream of values
+		// that its syntax error would end: it alone is rejected.
+		{"not JSON at all", "hello", syndicate.Limits{}, []string{"body"}, ""},
+		{"json lines, the first line broken", "{\"id\":}\n" + okRecord + "\n" + okRecord + "\n", syndicate.Limits{}, []string{"body", "ok", "ok"}, ""},
+		{"json lines, the first line not JSON", "hello\n" + okRecord + "\n" + okRecord, syndicate.Limits{}, []string{"body", "ok", "ok"}, ""},
+		{"json lines, the first line with an unknown key", "{\"x\":1}\n" + okRecord, syndicate.Limits{}, []string{"x", "ok"}, ""},
+		{"objects one after another on the first line", okRecord + " " + okRecord + "\n" + okRecord, syndicate.Limits{}, []string{"ok", "ok", "ok"}, ""},
+		{"objects over lines, the first cut off", "{\n\"id\":\"a\",\n" + okRecord, syndicate.Limits{}, []string{"body"}, "body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

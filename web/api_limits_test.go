@@ -119,6 +119,24 @@ func TestPostArticlesInvalidUTF8(t *testing.T) {
 	}
 }
 
+// A malformed first line of JSON Lines is rejected alone, by index, and the lines after it are
+// stored: it does not make the body be read as pretty-printed JSON that its error would stop.
+func TestPostArticlesJSONLinesBadFirstLine(t *testing.T) {
+	_, srv, st := newServer(t)
+	body := `{"id":"f1","title":}` + "\n" + article("f2", "2022-11-16T08:00:00+08:00") + "\n" + article("f3", "2022-11-16T09:00:00+08:00") + "\n"
+	resp, out := do(t, "POST", srv.URL+"/api/articles", body, "Authorization", admin, "Content-Type", "application/x-ndjson")
+	rep := report(t, out)
+	if resp.StatusCode != http.StatusMultiStatus || rep.Records != 3 || rep.Created != 2 || rep.RejectedCount != 1 ||
+		rep.Rejected[0].Index != 0 || rep.Error != "" {
+		t.Errorf("%d %s; want 207, lines 2 and 3 created, line 1 rejected", resp.StatusCode, out)
+	}
+	for _, id := range []string{"f2", "f3"} {
+		if _, err := st.Article(context.Background(), id); err != nil {
+			t.Errorf("%s not stored: %v", id, err)
+		}
+	}
+}
+
 // TestPostArticlesPoisonInBatch: a record whose date once panicked Article.Hash is rejected by
 // index, and the records after it are stored.
 func TestPostArticlesPoisonInBatch(t *testing.T) {
