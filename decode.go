@@ -17,6 +17,10 @@ type DecodeResult struct {
 	Index   int // position in the input, from 0
 	Article Article
 	Err     error
+	// Size is the record's bytes as sent, set by Decoder (0 for a record it did not hold, too
+	// large or cut off): what the record weighs in memory, which its text alone may not show (a
+	// list of a million empty strings).
+	Size int
 }
 
 // DecodeArticles reads all of a small input (the demo data, a test's records) with the default

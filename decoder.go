@@ -105,7 +105,7 @@ func (d *Decoder) lines(yield func(DecodeResult) bool, line []byte, tooLong bool
 			i++
 		} else if len(rec) > 0 {
 			a, derr := DecodeArticle(rec)
-			if !yield(DecodeResult{Index: i, Article: a, Err: derr}) {
+			if !yield(DecodeResult{Index: i, Article: a, Err: derr, Size: len(rec)}) {
 				return
 			}
 			i++
@@ -178,7 +178,7 @@ func (d *Decoder) values(yield func(DecodeResult) bool, r io.Reader, array bool)
 		if derr == nil && len(raw) > d.lim.MaxRecordBytes {
 			derr = d.tooLarge(i)
 		}
-		if !yield(DecodeResult{Index: i, Article: a, Err: derr}) {
+		if !yield(DecodeResult{Index: i, Article: a, Err: derr, Size: len(raw)}) {
 			return
 		}
 	}

@@ -93,6 +93,29 @@ func TestDecoder(t *testing.T) {
 	}
 }
 
+// TestDecoderSize: every record the decoder held says how many bytes it was as sent, in each
+// format, bad records too; the import weighs records by it.
+func TestDecoderSize(t *testing.T) {
+	bad := `{"id":"b","tags":7}`
+	pretty := "{\n" + okRecord[1:] // one byte longer than okRecord: its line break
+	for _, tt := range []struct {
+		name, body string
+		want       []int
+	}{
+		{"json lines", okRecord + "\r\n" + bad + "\n", []int{len(okRecord), len(bad)}},
+		{"array", "[ " + okRecord + " ,\n" + bad + "]", []int{len(okRecord), len(bad)}},
+		{"values one after another", pretty + "\n" + bad, []int{len(pretty), len(bad)}},
+	} {
+		var sizes []int
+		for r := range syndicate.NewDecoder(strings.NewReader(tt.body), syndicate.Limits{}).Records() {
+			sizes = append(sizes, r.Size)
+		}
+		if !slices.Equal(sizes, tt.want) {
+			t.Errorf("%s: sizes %v, want %v", tt.name, sizes, tt.want)
+		}
+	}
+}
+
 // TestDecoderYieldsAsItReads shows that a record is available before the next one was sent, the
 // property batched writes on top of the decoder (issue #16) need.
 func TestDecoderYieldsAsItReads(t *testing.T) {
