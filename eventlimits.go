@@ -11,7 +11,7 @@ import (
 // authors and tags below add up to at most 1 + 4 + 20·0.25 + 30·0.125 ≈ 14 KiB, the URLs to 4 KiB,
 // and the ids, feed URLs and times are bounded by the site configuration and the store (article ids
 // of at most 200 bytes). OutboxRowFor writes < > & as they are; a quote, a backslash, a tab or a
-// line break takes two bytes.
+// line break takes two bytes, which the 32 KiB allow for (TestItemEventWorstCase: 29 KiB).
 const (
 	MaxTitleBytes   = 1024 // title, cut at a rune boundary, marker included
 	MaxSummaryBytes = 4096 // summary
