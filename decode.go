@@ -17,6 +17,10 @@ type DecodeResult struct {
 	Index   int // position in the input, from 0
 	Article Article
 	Err     error
+	// Size is the record's bytes as sent, set by Decoder (0 for a record it did not hold, too
+	// large or cut off): what the record weighs in memory, which its text alone may not show (a
+	// list of a million empty strings).
+	Size int
 }
 
 // DecodeArticles reads all of a small input (the demo data, a test's records) with the default
@@ -102,7 +106,7 @@ func decodeArticle(raw []byte) (Article, error) {
 			return notObject(err)
 		}
 		if !validUTF8 && !utf8.Valid(value) {
-			return Article{}, FieldError(shorten(k, 64), "is not valid UTF-8 (record byte %d)", invalidAt(raw))
+			return Article{}, FieldError(Shorten(k, 64), "is not valid UTF-8 (record byte %d)", invalidAt(raw))
 		}
 		if !validUTF8 && strings.ContainsRune(k, utf8.RuneError) { // encoding/json replaced it
 			return Article{}, FieldError("body", "has a key that is not valid UTF-8 (record byte %d)", invalidAt(raw))
@@ -112,7 +116,7 @@ func decodeArticle(raw []byte) (Article, error) {
 		}
 		i, ok := articleFields[k]
 		if !ok {
-			return Article{}, FieldError(shorten(k, 64), "is not an article field")
+			return Article{}, FieldError(Shorten(k, 64), "is not an article field")
 		}
 		if seen&(1<<i) != 0 {
 			return Article{}, FieldError(k, "appears twice in the record: which one is meant?")
@@ -147,7 +151,7 @@ func decodeField(key string, raw json.RawMessage, field reflect.Value) error {
 		}
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return FieldError(key, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", shorten(s, 64))
+			return FieldError(key, "%q is not an RFC 3339 time (e.g. 2022-11-16T08:00:00+08:00)", Shorten(s, 64))
 		}
 		field.Set(reflect.ValueOf(t))
 		return nil

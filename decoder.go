@@ -13,8 +13,8 @@ import (
 
 // Decoder reads articles from a body of any size one record at a time, holding at most about
 // two records' worth (Limits.MaxRecordBytes) of it: a JSON array is read element by element,
-// JSON Lines line by line, and anything else (one object, pretty-printed objects one after
-// another) value by value.
+// JSON values one after another (pretty-printed objects: the first line starts a value it does
+// not finish, or holds several) value by value, and anything else as JSON Lines, line by line.
 //
 // A record that is malformed, not valid UTF-8 or larger than MaxRecordBytes is a result with
 // an error naming it, and the records after it are still read, except where the format leaves
@@ -56,7 +56,7 @@ func (d *Decoder) Records() iter.Seq[DecodeResult] {
 			return
 		}
 		first, tooLong, err := d.readLine()
-		if !tooLong && !json.Valid(bytes.TrimSpace(first)) && (err == nil || err == io.EOF) {
+		if !tooLong && (err == nil || err == io.EOF) && valuesFollow(first) {
 			// Not JSON Lines: one object spread over lines, or several.
 			rest := io.MultiReader(bytes.NewReader(bytes.Clone(first)), d.r)
 			d.buf = nil
@@ -64,6 +64,28 @@ func (d *Decoder) Records() iter.Seq[DecodeResult] {
 			return
 		}
 		d.lines(yield, first, tooLong, err)
+	}
+}
+
+// valuesFollow reports whether the first line of a body starts JSON values one after another
+// rather than JSON Lines: it holds the start of a value that goes on past the line (a
+// pretty-printed object), or several values. A line with a syntax error is a bad line of JSON
+// Lines, rejected alone, and the lines after it are still read.
+func valuesFollow(line []byte) bool {
+	if json.Valid(line) { // one value: the common case, scanned without a copy
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	for n := 0; ; n++ {
+		var v json.RawMessage
+		switch err := dec.Decode(&v); {
+		case err == io.EOF:
+			return n > 1
+		case err == io.ErrUnexpectedEOF:
+			return true
+		case err != nil:
+			return false
+		}
 	}
 }
 
@@ -83,7 +105,7 @@ func (d *Decoder) lines(yield func(DecodeResult) bool, line []byte, tooLong bool
 			i++
 		} else if len(rec) > 0 {
 			a, derr := DecodeArticle(rec)
-			if !yield(DecodeResult{Index: i, Article: a, Err: derr}) {
+			if !yield(DecodeResult{Index: i, Article: a, Err: derr, Size: len(rec)}) {
 				return
 			}
 			i++
@@ -156,7 +178,7 @@ func (d *Decoder) values(yield func(DecodeResult) bool, r io.Reader, array bool)
 		if derr == nil && len(raw) > d.lim.MaxRecordBytes {
 			derr = d.tooLarge(i)
 		}
-		if !yield(DecodeResult{Index: i, Article: a, Err: derr}) {
+		if !yield(DecodeResult{Index: i, Article: a, Err: derr, Size: len(raw)}) {
 			return
 		}
 	}

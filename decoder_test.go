@@ -55,7 +55,14 @@ func TestDecoder(t *testing.T) {
 		{"invalid UTF-8 in an element names the field", "[{\"id\":\"b\",\"authors\":[\"\xc3\x28\"]}," + okRecord + "]", syndicate.Limits{}, []string{"authors", "ok"}, ""},
 		{"invalid UTF-8 in a key", "{\"\xff\":1}", syndicate.Limits{}, []string{"body"}, ""},
 		{"empty", "  \n ", syndicate.Limits{}, nil, "body"},
-		{"not JSON at all", "hello", syndicate.Limits{}, []string{"body"}, "body"},
+		// A bad first line is a bad line of JSON Lines, not the start of a stream of values
+		// that its syntax error would end: it alone is rejected.
+		{"not JSON at all", "hello", syndicate.Limits{}, []string{"body"}, ""},
+		{"json lines, the first line broken", "{\"id\":}\n" + okRecord + "\n" + okRecord + "\n", syndicate.Limits{}, []string{"body", "ok", "ok"}, ""},
+		{"json lines, the first line not JSON", "hello\n" + okRecord + "\n" + okRecord, syndicate.Limits{}, []string{"body", "ok", "ok"}, ""},
+		{"json lines, the first line with an unknown key", "{\"x\":1}\n" + okRecord, syndicate.Limits{}, []string{"x", "ok"}, ""},
+		{"objects one after another on the first line", okRecord + " " + okRecord + "\n" + okRecord, syndicate.Limits{}, []string{"ok", "ok", "ok"}, ""},
+		{"objects over lines, the first cut off", "{\n\"id\":\"a\",\n" + okRecord, syndicate.Limits{}, []string{"body"}, "body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +90,29 @@ func TestDecoder(t *testing.T) {
 				t.Errorf("results %v, Err %q (%v); want %v, %q", got, errField, d.Err(), tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestDecoderSize: every record the decoder held says how many bytes it was as sent, in each
+// format, bad records too; the import weighs records by it.
+func TestDecoderSize(t *testing.T) {
+	bad := `{"id":"b","tags":7}`
+	pretty := "{\n" + okRecord[1:] // one byte longer than okRecord: its line break
+	for _, tt := range []struct {
+		name, body string
+		want       []int
+	}{
+		{"json lines", okRecord + "\r\n" + bad + "\n", []int{len(okRecord), len(bad)}},
+		{"array", "[ " + okRecord + " ,\n" + bad + "]", []int{len(okRecord), len(bad)}},
+		{"values one after another", pretty + "\n" + bad, []int{len(pretty), len(bad)}},
+	} {
+		var sizes []int
+		for r := range syndicate.NewDecoder(strings.NewReader(tt.body), syndicate.Limits{}).Records() {
+			sizes = append(sizes, r.Size)
+		}
+		if !slices.Equal(sizes, tt.want) {
+			t.Errorf("%s: sizes %v, want %v", tt.name, sizes, tt.want)
+		}
 	}
 }
 

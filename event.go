@@ -1,6 +1,7 @@
 package syndicate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -170,11 +171,17 @@ func NewItemEvent(site Site, tree *Tree, slug string, c ItemChange) CloudEvent {
 }
 
 // OutboxRowFor encodes ev as an outbox row on subject, created at the given time.
+//
+// HTML characters are written as they are: json.Marshal would write each of < > & as \u003c, six
+// bytes, and an event of HTML-like text would be six times the size its limits allow.
 func OutboxRowFor(ev CloudEvent, subject string, created time.Time) (OutboxRow, error) {
-	payload, err := json.Marshal(ev)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
 		return OutboxRow{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
+	payload := bytes.TrimSuffix(b.Bytes(), []byte("\n")) // Encode ends the value with a newline
 	return OutboxRow{EventID: ev.ID, Subject: subject, Channel: ev.Data.Channel, Payload: payload, CreatedAt: created}, nil
 }
 

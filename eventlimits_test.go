@@ -2,6 +2,8 @@ package syndicate_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +104,114 @@ func TestEventSubjects(t *testing.T) {
 	if server.SubjectMatchesFilter("syndicate.items.xianshiqu.-.-.-.published", "syndicate.items.xianshiqu.*.*.*.removed") ||
 		!server.SubjectMatchesFilter("syndicate.items.xianshiqu.-.-.-.removed", "syndicate.items.*.*.*.*.removed") {
 		t.Error("type filters do not select by type")
+	}
+}
+
+// TestItemEventWorstCase: an article at every input limit, its text all characters JSON may
+// escape, still gives an event under 32 KiB that decodes to the data it was made of. json.Marshal
+// wrote each of < > & as six bytes and made such an event of 100 KB.
+func TestItemEventWorstCase(t *testing.T) {
+	var chain []syndicate.Channel
+	parent := ""
+	for _, slug := range []string{"xianshiqu", "lingling", "chengqu", "jiedao"} { // MaxChannelDepth deep
+		chain = append(chain, syndicate.Channel{Slug: slug, Title: slug, Parent: parent})
+		parent = slug
+	}
+	tree, err := syndicate.NewTree(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := syndicate.Site{BaseURL: "https://news.example", TagDate: "2026"}
+	lim := syndicate.DefaultLimits()
+	// fill makes n bytes of whole characters of chars, padded with x.
+	fill := func(n int, chars string) string {
+		return strings.Repeat(chars, n/len(chars)) + strings.Repeat("x", n%len(chars))
+	}
+	many := func(n, size int, chars string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprint(i) + fill(size-len(fmt.Sprint(i)), chars) // distinct, as Normalize keeps them
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name, chars string
+		kept        bool // url fits MaxArticleURL
+	}{
+		{"HTML characters", "<&>", false},
+		{"HTML characters, url at the event limit", "<&>", true},
+		{"quotes and backslashes", `"\`, false},
+		{"tabs and line breaks", "\t\n\r", false},
+		{"line separators", "\u2028\u2029", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url := "https://news.example/a?" + fill(lim.MaxURLBytes, "&")[len("https://news.example/a?"):]
+			if tt.kept {
+				url = url[:syndicate.MaxArticleURL]
+			}
+			a := syndicate.Article{
+				ID:          fill(lim.MaxIDBytes, "a1"),
+				Title:       fill(lim.MaxTitleBytes, tt.chars),
+				Summary:     fill(lim.MaxSummaryBytes, tt.chars),
+				URL:         url,
+				Authors:     many(lim.MaxAuthors, lim.MaxAuthorBytes, tt.chars),
+				Tags:        many(lim.MaxTags, lim.MaxTagBytes, tt.chars),
+				ImageURL:    "https://img.example/?" + fill(syndicate.MaxImageURL-len("https://img.example/?"), "&"),
+				PublishedAt: time.Date(2022, 11, 16, 0, 0, 0, 0, time.UTC),
+				UpdatedAt:   time.Date(2022, 11, 17, 0, 0, 0, 0, time.UTC),
+			}
+			ev := syndicate.NewItemEvent(site, tree, "jiedao", syndicate.ItemChange{Type: syndicate.EventUpdated, Article: &a,
+				Revision: 1 << 40, At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Reason: syndicate.ReasonMoved})
+			row, err := syndicate.OutboxRowFor(ev, "syndicate.items.x", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d bytes", len(row.Payload))
+			if len(row.Payload) > 32<<10 {
+				t.Errorf("event of %d bytes, want at most 32 KiB", len(row.Payload))
+			}
+			if row.Payload[len(row.Payload)-1] != '}' {
+				t.Errorf("payload ends with %q, want the closing brace", row.Payload[len(row.Payload)-1])
+			}
+			var back syndicate.CloudEvent
+			if err := json.Unmarshal(row.Payload, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, ev) {
+				t.Errorf("payload decodes to\n%+v\nwant\n%+v", back.Data, ev.Data)
+			}
+			wantURL := "https://news.example/articles/" + a.ID
+			if tt.kept {
+				wantURL = url
+			}
+			if back.Data.URL != wantURL || !back.Data.Truncated {
+				t.Errorf("url %.80q… (truncated %v), want %.80q…", back.Data.URL, back.Data.Truncated, wantURL)
+			}
+			if back.Data.ImageURL != a.ImageURL {
+				t.Error("an image URL of MaxImageURL bytes was dropped")
+			}
+		})
+	}
+}
+
+// TestShorten: a cut never splits a character, and the marker is inside the bound.
+func TestShorten(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"零陵", 6, "零陵"},
+		{"零陵古城", 9, "零陵…"},
+		{"零陵古城", 8, "零…"},
+		{"abcdef", 5, "ab…"},
+		{"abcdef", 2, "…"},
+		{"ab\xffcdef", 5, "ab…"},
+		{"\xff\xfe\xfdabc", 5, "…"},
+	} {
+		got := syndicate.Shorten(tt.s, tt.n)
+		if got != tt.want || !utf8.ValidString(got) {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func (a *Article) Validate(knownChannel func(string) bool, lim Limits) error {
 	}
 	for i, c := range a.Channels {
 		if !knownChannel(c) {
-			return FieldError("channels", "channels[%d]: unknown channel %q", i, shorten(c, 64))
+			return FieldError("channels", "channels[%d]: unknown channel %q", i, Shorten(c, 64))
 		}
 	}
 	for _, f := range []struct {
@@ -133,10 +133,10 @@ func checkURL(field, s string, max int) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return FieldError(field, "%q is not a URL", shorten(s, 200))
+		return FieldError(field, "%q is not a URL", Shorten(s, 200))
 	}
 	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" || u.Opaque != "" || u.Hostname() == "" {
-		return FieldError(field, "%q must be an absolute http or https URL with a host", shorten(s, 200))
+		return FieldError(field, "%q must be an absolute http or https URL with a host", Shorten(s, 200))
 	}
 	return nil
 }
@@ -160,15 +160,4 @@ func checkLanguage(s string) error {
 		return FieldError("language", "%q is not a BCP 47 tag such as zh-CN: %v", s, err)
 	}
 	return nil
-}
-
-// shorten cuts s for an error message, on a rune boundary.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -202,8 +202,6 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 }
 
 // convert maps one item, turning a panic into that item's error so the others are still stored.
-// It hashes the article as the store will, since that is where a date outside what JSON can
-// encode used to panic.
 func (p *Poller) convert(src Source, it *gofeed.Item, now time.Time) (a syndicate.Article, fix dateFix, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -215,9 +213,6 @@ func (p *Poller) convert(src Source, it *gofeed.Item, now time.Time) (a syndicat
 		return a, dateKept, errors.New("empty item")
 	}
 	a, fix = toArticle(src, it, now, p.Limits)
-	c := a
-	c.Normalize()
-	c.Hash()
 	return a, fix, nil
 }
 

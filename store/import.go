@@ -88,11 +88,13 @@ type batch struct {
 	last   bool  // the input's last batch: every record was read
 }
 
-// weight is what a record counts for in maxInFlightBytes: its text, which is what a large record
-// is made of, plus what every record has besides.
+// weight is what a record counts for in maxInFlightBytes: its size as sent, since a record of
+// lists weighs far more decoded than its text (8 MiB of "authors":["","",…] are 2.8 million
+// strings, 39 MiB), or, for records no decoder read (upstream items), its text; at least what
+// every record has besides its text.
 func weight(rec syndicate.DecodeResult) int64 {
 	a := &rec.Article
-	return min(maxInFlightBytes, int64(len(a.ContentHTML)+len(a.Summary)+len(a.Title)+512))
+	return min(maxInFlightBytes, int64(max(rec.Size, len(a.ContentHTML)+len(a.Summary)+len(a.Title)+512)))
 }
 
 // Import reads records to the end and stores them; see Importer.

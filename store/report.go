@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"unicode/utf8"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 )
@@ -37,7 +36,8 @@ func (rep *ImportReport) reject(index int, id string, err error, max int) {
 	if len(rep.Rejected) >= max {
 		return
 	}
-	r := Rejection{Index: index, ID: shorten(id), Error: syndicate.ErrorMessage(err), Err: err}
+	// Shorten keeps an over-long id (rejected for its length) from filling the report.
+	r := Rejection{Index: index, ID: syndicate.Shorten(id, syndicate.MaxArticleIDLen), Error: syndicate.ErrorMessage(err), Err: err}
 	var e *syndicate.Error
 	if errors.As(err, &e) {
 		r.Field = e.Field
@@ -45,17 +45,4 @@ func (rep *ImportReport) reject(index int, id string, err error, max int) {
 		r.Error = "could not be stored: internal error"
 	}
 	rep.Rejected = append(rep.Rejected, r)
-}
-
-// shorten keeps an over-long id (rejected for its length) from filling the report; it cuts on
-// a rune boundary.
-func shorten(id string) string {
-	n := syndicate.MaxArticleIDLen
-	if len(id) <= n {
-		return id
-	}
-	for n > 0 && !utf8.RuneStart(id[n]) {
-		n--
-	}
-	return id[:n] + "…"
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -85,21 +86,15 @@ func checkArticlesType(header string) error {
 	if cs, ok := params["charset"]; ok && !utf8Charset(cs) {
 		return unsupported
 	}
-	switch {
-	case mt == "application/json", mt == "application/jsonl", mt == "application/x-ndjson", mt == "application/x-jsonlines":
-		return nil
-	case strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+	// articleTypes' one pattern, application/*+json, is matched by the suffix test.
+	if slices.Contains(articleTypes, mt) || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json") {
 		return nil
 	}
 	return unsupported
 }
 
-func truncateHeader(h string) string {
-	if len(h) > 100 {
-		return h[:100] + "…"
-	}
-	return h
-}
+// truncateHeader keeps an echoed header short, cut between characters, never inside one.
+func truncateHeader(h string) string { return syndicate.Shorten(h, 100) }
 
 func (s *Server) getArticle(w http.ResponseWriter, r *http.Request) {
 	a, err := s.store.Article(r.Context(), r.PathValue("id"))

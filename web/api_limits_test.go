@@ -77,6 +77,23 @@ func TestPostArticlesContentTypes(t *testing.T) {
 	}
 }
 
+// The refusal of an over-long Content-Type echoes its start, cut between characters: a cut
+// inside one would show as \x escapes of its stray bytes.
+func TestPostArticlesLongContentTypeEchoed(t *testing.T) {
+	_, srv, _ := newServer(t)
+	ct := "text/" + strings.Repeat("类", 100) // 5 + 300 bytes: the 100th byte is inside a character
+	resp, body := do(t, "POST", srv.URL+"/api/articles", article("ct-long", "2022-11-16T08:00:00+08:00"),
+		"Authorization", admin, "Content-Type", ct)
+	var e struct{ Error string }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("%d %s (%v); want 415", resp.StatusCode, body, err)
+	}
+	if !strings.Contains(e.Error, `"text/类类`) || !strings.Contains(e.Error, "…") || strings.Contains(e.Error, `\x`) ||
+		strings.Contains(e.Error, strings.Repeat("类", 40)) {
+		t.Errorf("echoed Content-Type not cut cleanly to about 100 bytes: %s", e.Error)
+	}
+}
+
 // Invalid UTF-8 is refused naming the record and the field; encoding/json would have stored
 // U+FFFD in its place.
 func TestPostArticlesInvalidUTF8(t *testing.T) {
@@ -99,6 +116,24 @@ func TestPostArticlesInvalidUTF8(t *testing.T) {
 	if resp.StatusCode != http.StatusMultiStatus || rep.Created != 2 || rep.RejectedCount != 1 ||
 		rep.Rejected[0].Index != 1 || rep.Rejected[0].Field != "title" {
 		t.Errorf("batch with invalid UTF-8: %d %s", resp.StatusCode, body)
+	}
+}
+
+// A malformed first line of JSON Lines is rejected alone, by index, and the lines after it are
+// stored: it does not make the body be read as pretty-printed JSON that its error would stop.
+func TestPostArticlesJSONLinesBadFirstLine(t *testing.T) {
+	_, srv, st := newServer(t)
+	body := `{"id":"f1","title":}` + "\n" + article("f2", "2022-11-16T08:00:00+08:00") + "\n" + article("f3", "2022-11-16T09:00:00+08:00") + "\n"
+	resp, out := do(t, "POST", srv.URL+"/api/articles", body, "Authorization", admin, "Content-Type", "application/x-ndjson")
+	rep := report(t, out)
+	if resp.StatusCode != http.StatusMultiStatus || rep.Records != 3 || rep.Created != 2 || rep.RejectedCount != 1 ||
+		rep.Rejected[0].Index != 0 || rep.Error != "" {
+		t.Errorf("%d %s; want 207, lines 2 and 3 created, line 1 rejected", resp.StatusCode, out)
+	}
+	for _, id := range []string{"f2", "f3"} {
+		if _, err := st.Article(context.Background(), id); err != nil {
+			t.Errorf("%s not stored: %v", id, err)
+		}
 	}
 }
 

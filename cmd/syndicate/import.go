@@ -30,7 +30,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	if fs.NArg() != 1 || batch < 0 || every <= 0 {
-		fmt.Fprintln(stderr, "usage: syndicate import [--config FILE] [--batch N] [--quiet] [--json] FILE   (FILE is a JSON array or JSON Lines; - for stdin)")
+		fmt.Fprintln(stderr, "usage: syndicate import [--config FILE] [--batch N] [--quiet] [--json] FILE   (FILE is a JSON array, JSON Lines or JSON values one after another; - for stdin)")
 		return errUsage
 	}
 	cfg, err := c.load()

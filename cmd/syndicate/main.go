@@ -27,7 +27,7 @@ const usage = `usage: syndicate <command> [flags]
 
 commands:
   serve          run the service (HTTP, schedules, NATS relay)
-  import FILE    store articles from a JSON array or JSON Lines file ("-" reads standard input)
+  import FILE    store articles from a file of a JSON array, JSON Lines or JSON values ("-" reads standard input)
   events tail    print events from the stream, one JSON document per line
   events dead    list events NATS refused for good (dead letters)
   events resend  make dead letters pending again (SEQ... or --all)
