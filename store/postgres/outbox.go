@@ -168,8 +168,10 @@ func (s *DB) ResendDead(ctx context.Context, seqs []int64) (int64, error) {
 		if err != nil {
 			return err
 		}
-		if n = tag.RowsAffected(); n != int64(len(slices.Compact(slices.Sorted(slices.Values(seqs))))) {
-			return syndicate.Errorf(syndicate.ENOTFOUND, "%d of the outbox rows %v are not dead letters", int64(len(seqs))-n, seqs)
+		// A seq given twice is one row.
+		distinct := int64(len(slices.Compact(slices.Sorted(slices.Values(seqs)))))
+		if n = tag.RowsAffected(); n != distinct {
+			return syndicate.Errorf(syndicate.ENOTFOUND, "%d of the outbox rows %v are not dead letters", distinct-n, seqs)
 		}
 		return nil
 	})

@@ -140,7 +140,8 @@ func (s *DB) ResendDead(ctx context.Context, seqs []int64) (int64, error) {
 			n, err = res.RowsAffected()
 			return err
 		}
-		for _, seq := range seqs {
+		// A seq given twice is one row, as on PostgreSQL: not a second one that is not dead.
+		for _, seq := range slices.Compact(slices.Sorted(slices.Values(seqs))) {
 			res, err := tx.ExecContext(ctx, `UPDATE outbox SET dead_at = NULL, dead_error = NULL WHERE seq = ? AND dead_at IS NOT NULL`, seq)
 			if err != nil {
 				return err
