@@ -134,6 +134,9 @@ func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("postgres: count dead letters: %w", err)
 	}
+	if limit < 1 {
+		return nil, total, nil // the count only (the metrics' dead-rows gauge)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT seq, event_id, subject, channel, length(payload), coalesce(dead_error, ''), created_at, dead_at
 		FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq LIMIT $1`, limit)
 	if err != nil {
