@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}
 	popts := PublisherOptions(cfg)
 	if popts.URLs == "" {
-		if popts.Listen, err = natsaddr.Choose(popts.Listen, cfg.DataDir, log); err != nil {
+		if popts.Listen, err = natsaddr.Choose(popts.Listen, log); err != nil {
 			return nil, err
 		}
 		if popts.User, popts.Password, err = a.embeddedCredentials(); err != nil {
@@ -114,6 +114,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		return nil, fmt.Errorf("cannot start the embedded NATS server: %w", err)
 	}
 	if addr := a.NATS.EmbeddedAddr(); addr != "" {
+		if err := natsaddr.Record(cfg.DataDir, addr); err != nil {
+			return nil, err
+		}
 		if err := a.writeNATSContext(addr, popts.User, popts.Password); err != nil {
 			return nil, err
 		}

@@ -1,15 +1,14 @@
 package app
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/yongzhou-news/syndicate/internal/datadir"
 )
 
 // Files, in the data dir, that let local tools log in to the embedded NATS server. Both are
@@ -49,45 +48,14 @@ func (a *App) embeddedCredentials() (user, password string, err error) {
 	if n.User != "" {
 		return "", "", errors.New("app: nats.user is set without nats.password; set both, or neither to use a generated password")
 	}
-	path := filepath.Join(a.Config.DataDir, NATSPasswordFile)
-	if b, err := os.ReadFile(path); err == nil {
-		if p := strings.TrimSpace(string(b)); p != "" {
-			if err := keepPrivate(path); err != nil {
-				return "", "", err
-			}
-			return EmbeddedNATSUser, p, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", "", fmt.Errorf("app: read the NATS password: %w", err)
-	}
-	buf := make([]byte, 24)
-	if _, err := rand.Read(buf); err != nil {
-		return "", "", fmt.Errorf("app: generate a NATS password: %w", err)
-	}
-	password = hex.EncodeToString(buf)
-	if err := os.MkdirAll(a.Config.DataDir, 0o750); err != nil {
-		return "", "", fmt.Errorf("app: create data dir: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
-		return "", "", fmt.Errorf("app: save the NATS password: %w", err)
-	}
-	a.Log.Info("generated the embedded NATS server's password (set nats.password to choose one)", slog.String("file", path))
-	return EmbeddedNATSUser, password, nil
-}
-
-// keepPrivate narrows a secret file that others can read (copied, or restored from a backup) to
-// its owner.
-func keepPrivate(path string) error {
-	fi, err := os.Stat(path)
+	password, path, created, err := datadir.Secret(a.Config.DataDir, NATSPasswordFile)
 	if err != nil {
-		return fmt.Errorf("app: %w", err)
+		return "", "", fmt.Errorf("app: the NATS password: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
-			return fmt.Errorf("app: make %s private: %w", path, err)
-		}
+	if created {
+		a.Log.Info("generated the embedded NATS server's password (set nats.password to choose one)", slog.String("file", path))
 	}
-	return nil
+	return EmbeddedNATSUser, password, nil
 }
 
 // writeNATSContext saves the nats CLI context for the embedded server listening on listen. It

@@ -137,8 +137,10 @@ func (m *Metrics) Observe(s *schedule.Scheduler) {
 // ItemSkipped counts one item a build of channel left out of its documents.
 func (m *Metrics) ItemSkipped(channel string) { m.itemsSkipped.WithLabelValues(channel).Inc() }
 
-// Panicked counts a recovered panic of a loop that runs outside the scheduler (the relay,
-// WebSub deliveries), under syndicate_job_panics_total with its name as the job.
+// Panicked counts a recovered panic of a loop that runs outside the scheduler, under
+// syndicate_job_panics_total with its name as the job: only the relay's Run (job="relay"), which
+// app restarts. A panic the relay recovers in an outbox call, or WebSub in a send, fails that one
+// operation, which is logged and retried, and is not counted here.
 func (m *Metrics) Panicked(name string) { m.jobPanics.WithLabelValues(name).Inc() }
 
 // HTTPPanic counts one HTTP handler panic.

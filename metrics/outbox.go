@@ -27,15 +27,6 @@ const scrapeTimeout = 2 * time.Second
 // OutboxCollectors read the outbox and the relay at scrape time: relay totals, pending and dead
 // rows, and the age of the oldest pending row, which is how far behind aggregators are.
 func OutboxCollectors(outbox Outbox, relay func() RelayCounts) []prometheus.Collector {
-	stats := func() (int64, time.Time) {
-		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-		defer cancel()
-		n, oldest, err := outbox.OutboxStats(ctx)
-		if err != nil {
-			return -1, time.Time{}
-		}
-		return n, oldest
-	}
 	return []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_published_total", Help: "Events JetStream stored as new messages.",
@@ -55,28 +46,45 @@ func OutboxCollectors(outbox Outbox, relay func() RelayCounts) []prometheus.Coll
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_dead_lettered_total", Help: "Events NATS refused for good (too large, bad subject), parked as dead letters; their channels went on.",
 		}, func() float64 { return float64(relay().DeadLettered) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_outbox_dead_rows", Help: "Events parked as dead letters, waiting for `syndicate events resend` (-1: store unreachable).",
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-			defer cancel()
-			_, n, err := outbox.DeadLetters(ctx, 0)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_outbox_pending_rows", Help: "Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).",
-		}, func() float64 { n, _ := stats(); return float64(n) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "syndicate_relay_lag_seconds", Help: "Age of the oldest pending event; 0 when none is pending.",
-		}, func() float64 {
-			_, oldest := stats()
-			if oldest.IsZero() {
-				return 0
-			}
-			return time.Since(oldest).Seconds()
-		}),
+		outboxGauges{outbox},
 	}
+}
+
+// outboxGauges shows the pending and dead rows and the lag from one read of each per scrape,
+// where a gauge function each read the store once per gauge.
+type outboxGauges struct{ outbox Outbox }
+
+var (
+	pendingDesc = prometheus.NewDesc("syndicate_outbox_pending_rows",
+		"Events written by builds and not yet acknowledged by JetStream (-1: store unreachable).", nil, nil)
+	lagDesc = prometheus.NewDesc("syndicate_relay_lag_seconds",
+		"Age of the oldest pending event; 0 when none is pending.", nil, nil)
+	deadDesc = prometheus.NewDesc("syndicate_outbox_dead_rows",
+		"Events parked as dead letters, waiting for `syndicate events resend` (-1: store unreachable).", nil, nil)
+)
+
+func (g outboxGauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pendingDesc
+	ch <- lagDesc
+	ch <- deadDesc
+}
+
+func (g outboxGauges) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	pending, lag := -1.0, 0.0
+	if n, oldest, err := g.outbox.OutboxStats(ctx); err == nil {
+		pending = float64(n)
+		if !oldest.IsZero() {
+			lag = time.Since(oldest).Seconds()
+		}
+	}
+	dead := -1.0
+	// Limit 0: the count only.
+	if _, n, err := g.outbox.DeadLetters(ctx, 0); err == nil {
+		dead = float64(n)
+	}
+	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, pending)
+	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, lag)
+	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, dead)
 }

@@ -1,7 +1,9 @@
 // Package natsaddr chooses the embedded NATS server's listen address and records it in the data
 // dir: when the configured port is taken (a machine that already runs a nats-server on 4222, say),
 // the embedded server takes a free loopback port instead of failing, because `make run` must start
-// on any machine, and local scripts find the choice in File.
+// on any machine, and local scripts find the address in File. Choosing and recording are apart:
+// File is written only once the server listens, so a second service refused by the data dir's
+// lock does not overwrite the first one's address, and a port 0 is recorded as the port taken.
 package natsaddr
 
 import (
@@ -19,9 +21,9 @@ import (
 const File = "nats.addr"
 
 // Choose returns the address the embedded server should listen on: listen, or a free port on
-// the same host when listen is taken, which it logs. It writes the choice to File in dataDir.
-// An empty listen (no listener) is returned as is and recorded nowhere.
-func Choose(listen, dataDir string, log *slog.Logger) (string, error) {
+// the same host when listen is taken, which it logs. An empty listen (no listener) is returned as
+// is.
+func Choose(listen string, log *slog.Logger) (string, error) {
 	if listen == "" {
 		return "", nil
 	}
@@ -36,15 +38,16 @@ func Choose(listen, dataDir string, log *slog.Logger) (string, error) {
 		free := ln.Addr().String()
 		ln.Close()
 		log.Warn("nats.listen is taken (another NATS server?); the embedded server listens elsewhere",
-			slog.String("configured", listen), slog.String("listening", free),
-			slog.String("address_file", filepath.Join(dataDir, File)))
+			slog.String("configured", listen), slog.String("listening", free), slog.String("address_file", File))
 		listen = free
 	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return "", fmt.Errorf("natsaddr: create data dir: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dataDir, File), []byte(listen+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("natsaddr: record the NATS address: %w", err)
-	}
 	return listen, nil
+}
+
+// Record writes addr, where the embedded server listens now, to File in dataDir.
+func Record(dataDir, addr string) error {
+	if err := os.WriteFile(filepath.Join(dataDir, File), []byte(addr+"\n"), 0o644); err != nil {
+		return fmt.Errorf("natsaddr: record the NATS address: %w", err)
+	}
+	return nil
 }

@@ -52,6 +52,10 @@ func startEmbedded(ctx context.Context, o Options, log *slog.Logger) (*server.Se
 		if err != nil {
 			return nil, err
 		}
+		if port == 0 {
+			// Port 0 is any free port to Go and to the operator, but nats-server's default 4222.
+			port = server.RANDOM_PORT
+		}
 		sopts.Host, sopts.Port = host, port
 	}
 	unlock, err := lockStoreDir(o.StoreDir) // see storelock.go

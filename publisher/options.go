@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // Defaults of Options.
@@ -81,7 +83,8 @@ func (o Options) validate() error {
 	switch {
 	case o.Stream == "" || strings.ContainsAny(o.Stream, ".*> \t\r\n"):
 		return fmt.Errorf("publisher: stream name %q must be non-empty without '.', '*', '>' or spaces", o.Stream)
-	case !validSubject(o.SubjectPrefix, false):
+	// IsValidPublishSubject, not IsValidLiteralSubject: that one lets spaces through.
+	case !server.IsValidPublishSubject(o.SubjectPrefix):
 		return fmt.Errorf("publisher: subject prefix %q must be dot-separated tokens without wildcards or spaces", o.SubjectPrefix)
 	case o.Duplicates < MinDuplicates:
 		return fmt.Errorf("publisher: duplicate window %s is shorter than %s, the relay's longest retry gap", o.Duplicates, MinDuplicates)
@@ -136,22 +139,6 @@ func loopbackHostPort(addr string) (string, int, error) {
 		}
 	}
 	return host, port, nil
-}
-
-// validSubject reports whether s is a NATS subject of non-empty tokens; wildcards only when allowed.
-func validSubject(s string, wildcards bool) bool {
-	if s == "" || strings.ContainsAny(s, " \t\r\n") {
-		return false
-	}
-	for _, tok := range strings.Split(s, ".") {
-		if tok == "" {
-			return false
-		}
-		if !wildcards && (strings.Contains(tok, "*") || strings.Contains(tok, ">")) {
-			return false
-		}
-	}
-	return true
 }
 
 // redactURLs hides the user info of server URLs (a token or user:password), for error messages.

@@ -59,6 +59,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"stream with dot", Options{URLs: "nats://x", Stream: "a.b"}, false},
 		{"prefix with wildcard", Options{URLs: "nats://x", SubjectPrefix: "a.*"}, false},
 		{"prefix with empty token", Options{URLs: "nats://x", SubjectPrefix: "a..b"}, false},
+		{"prefix with full wildcard", Options{URLs: "nats://x", SubjectPrefix: "a.>"}, false},
+		{"prefix with space", Options{URLs: "nats://x", SubjectPrefix: "a.b c"}, false},
+		{"blank prefix", Options{URLs: "nats://x", SubjectPrefix: " "}, false},
 		{"two auth methods", Options{URLs: "nats://x", Token: "t", User: "u"}, false},
 		{"cert without key", Options{URLs: "nats://x", TLSCert: "c"}, false},
 	}

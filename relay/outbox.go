@@ -151,9 +151,11 @@ func (p *passRun) markDone(op *outboxOp) {
 		delete(p.active, seq)
 		p.marked[seq] = true
 	}
+	// A parked row is not remembered as marked: an operator may resend it (`syndicate events
+	// resend`) while this pass runs, and the next read then returns it as a new row at the end
+	// of its channel.
 	for _, d := range op.dead {
 		delete(p.active, d.seq)
-		p.marked[d.seq] = true
 	}
 }
 

@@ -23,6 +23,9 @@ type memOutbox struct {
 	dead     map[int64]string
 	seq      int64
 	failMark int // MarkSent calls left to fail
+	// beforeRead, when set, runs at the start of each PendingEvents, outside the lock: what
+	// another process does to the outbox while a pass runs.
+	beforeRead func(m *memOutbox)
 }
 
 func newMemOutbox() *memOutbox {
@@ -43,6 +46,9 @@ func (m *memOutbox) add(rows ...syndicate.OutboxRow) {
 }
 
 func (m *memOutbox) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error) {
+	if m.beforeRead != nil {
+		m.beforeRead(m)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []syndicate.OutboxRow

@@ -20,7 +20,7 @@ type passRun struct {
 	byKey    map[string]*channelQueue
 	rr       int            // round-robin cursor over queues
 	active   map[int64]bool // rows read in this pass and not marked sent yet
-	marked   map[int64]bool // rows this pass marked sent
+	marked   map[int64]bool // rows this pass marked sent, not the ones it parked (outbox.go markDone)
 	backlog  int            // rows read that may be published now: not sent, channel not held back
 	results  chan pubResult // one slot per publish in flight, so a waiter never blocks
 	inFlight int

@@ -82,3 +82,71 @@ func TestRelayResendDeadLetter(t *testing.T) {
 		t.Errorf("stats = %+v, want 5 published", st)
 	}
 }
+
+// TestRelayResendDuringPass: the operator resends a dead letter while the pass that parked it is
+// still reading (a Flush of more rows than one read). The next read returns the row again; the pass
+// takes it as a new row behind the rows of its channel read so far instead of failing with "returned row again
+// after it was marked sent", and publishes it once.
+func TestRelayResendDuringPass(t *testing.T) {
+	c := connect(t, natstest.Start(t, "").ClientURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, stream := c.JetStream(), c.Options().Stream
+	setMaxMsgSize(t, js, stream, 16<<10)
+
+	ob, gen := newMemOutbox(), newEventGen(c.Options())
+	rows := gen.rows(t, 2, 60)
+	const big = 3 // seq 4, channel ch0
+	rows[big].Payload = append(bytes.Clone(rows[big].Payload[:len(rows[big].Payload)-1]), []byte(`,"pad":"`+string(bytes.Repeat([]byte("x"), 32<<10))+`"}`)...)
+	ob.add(rows...)
+	var resent bool
+	var resendErr error
+	ob.beforeRead = func(m *memOutbox) {
+		m.mu.Lock()
+		_, dead := m.dead[big+1]
+		m.mu.Unlock()
+		if resent || !dead {
+			return
+		}
+		// `syndicate events resend` after raising the limit: the row is pending again.
+		resent = true
+		rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer rcancel()
+		s, err := js.Stream(rctx, stream)
+		if err != nil {
+			resendErr = err
+			return
+		}
+		cfg := s.CachedInfo().Config
+		cfg.MaxMsgSize = -1
+		if _, resendErr = js.UpdateStream(rctx, cfg); resendErr != nil {
+			return
+		}
+		m.mu.Lock()
+		delete(m.dead, big+1)
+		m.mu.Unlock()
+	}
+	r := New(js, ob, Options{Stream: stream, BatchSize: 4, MaxInFlight: 2}, natstest.Log(t))
+	if err := r.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v; want the resent row published as a new row", err)
+	}
+	if resendErr != nil {
+		t.Fatal(resendErr)
+	}
+	if !resent {
+		t.Fatal("the row was not parked before the pass's last read: the test resent nothing")
+	}
+	msgs := readStream(t, js, stream)
+	count := 0
+	for _, m := range msgs {
+		if m.MsgID == rows[big].EventID {
+			count++
+		}
+	}
+	if count != 1 || len(msgs) != len(rows) {
+		t.Errorf("stream holds %d events, the resent one %d times; want %d events, it once", len(msgs), count, len(rows))
+	}
+	if p := ob.pending(); p != 0 || len(ob.dead) != 0 {
+		t.Errorf("%d rows pending, dead letters %v; want none", p, ob.dead)
+	}
+}

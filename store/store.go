@@ -97,7 +97,8 @@ type Store interface {
 	// MarkDead parks a row the NATS server refused for good, with the error: PendingEvents
 	// returns it no more, so the rows after it flow on.
 	MarkDead(ctx context.Context, seq int64, reason string, at time.Time) error
-	// DeadLetters returns up to limit parked rows in Seq order, and how many there are in all.
+	// DeadLetters returns up to limit parked rows in Seq order, and how many there are in all;
+	// with a limit below 1, only how many.
 	DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter, int64, error)
 	// ResendDead makes parked rows pending again (all of them when seqs is nil) and returns how
 	// many. ENOTFOUND when seqs names a row that is not parked.

@@ -28,7 +28,7 @@ const tailRetry = time.Second
 //
 // An ordered consumer delivers each event once and in stream order, and is recreated from the last
 // printed event when it is lost (a reconnect, a server restart). Several filters go to the server
-// as one consumer's FilterSubjects when it is nats-server 2.10 or later (MultiFilter); an older
+// as one consumer's FilterSubjects when it is nats-server 2.10 or later (multiFilter); an older
 // server reads the whole stream and Events keeps the events that match, still in stream order.
 func Events(ctx context.Context, js jetstream.JetStream, stream string, subjects []string, since time.Time, follow bool, w io.Writer) error {
 	// Check first: the ordered consumer would retry a missing stream or a bad filter forever.
@@ -51,7 +51,7 @@ func Events(ctx context.Context, js jetstream.JetStream, stream string, subjects
 	}
 	t := &tailer{js: js, stream: stream, out: bufio.NewWriter(w)}
 	switch {
-	case len(subjects) == 1 || len(subjects) > 1 && MultiFilter(js.Conn()):
+	case len(subjects) == 1 || len(subjects) > 1 && multiFilter(js.Conn()):
 		t.filters = subjects
 	case len(subjects) > 1:
 		t.match = subjects
@@ -77,9 +77,9 @@ func Events(ctx context.Context, js jetstream.JetStream, stream string, subjects
 	}
 }
 
-// MultiFilter reports whether the server nc is connected to takes several filter subjects on one
+// multiFilter reports whether the server nc is connected to takes several filter subjects on one
 // consumer (FilterSubjects): nats-server 2.10 and later. nats-server 2.9 takes one.
-func MultiFilter(nc *nats.Conn) bool {
+func multiFilter(nc *nats.Conn) bool {
 	if nc == nil {
 		return false
 	}

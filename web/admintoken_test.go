@@ -40,3 +40,26 @@ func TestAdminTokens(t *testing.T) {
 		t.Errorf("second start: tokens %q, want %q (err %v)", again, first, err)
 	}
 }
+
+// A token file copied or restored with a wider mode is narrowed to its owner at start, as the
+// NATS password file is: the token opens the admin API.
+func TestAdminTokenFileNarrowed(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := t.TempDir()
+	path := filepath.Join(dir, web.AdminTokenFile)
+	if err := os.WriteFile(path, []byte("restored-token\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	got, _, err := web.AdminTokens("", dir, log)
+	if err != nil || !slices.Equal(got, []string{"restored-token"}) {
+		t.Fatalf("tokens %q err %v, want the restored one", got, err)
+	}
+	if fi, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	} else if m := fi.Mode().Perm(); m != 0o600 {
+		t.Errorf("token file mode %#o after start, want 0600", m)
+	}
+}

@@ -18,6 +18,11 @@ func deadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if limit < 1 {
+		// Not left to the store: SQLite reads -1 as no limit, PostgreSQL refuses it.
+		fmt.Fprintf(stderr, "events dead: --limit must be at least 1, not %d\n", limit)
+		return errUsage
+	}
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return err

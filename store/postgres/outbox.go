@@ -134,6 +134,9 @@ func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("postgres: count dead letters: %w", err)
 	}
+	if limit < 1 {
+		return nil, total, nil // the count only (the metrics' dead-rows gauge)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT seq, event_id, subject, channel, length(payload), coalesce(dead_error, ''), created_at, dead_at
 		FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq LIMIT $1`, limit)
 	if err != nil {
@@ -168,8 +171,10 @@ func (s *DB) ResendDead(ctx context.Context, seqs []int64) (int64, error) {
 		if err != nil {
 			return err
 		}
-		if n = tag.RowsAffected(); n != int64(len(slices.Compact(slices.Sorted(slices.Values(seqs))))) {
-			return syndicate.Errorf(syndicate.ENOTFOUND, "%d of the outbox rows %v are not dead letters", int64(len(seqs))-n, seqs)
+		// A seq given twice is one row.
+		distinct := int64(len(slices.Compact(slices.Sorted(slices.Values(seqs)))))
+		if n = tag.RowsAffected(); n != distinct {
+			return syndicate.Errorf(syndicate.ENOTFOUND, "%d of the outbox rows %v are not dead letters", distinct-n, seqs)
 		}
 		return nil
 	})

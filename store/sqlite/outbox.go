@@ -106,6 +106,9 @@ func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: count dead letters: %w", err)
 	}
+	if limit < 1 {
+		return nil, total, nil // the count only (the metrics' dead-rows gauge)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, event_id, subject, channel, length(payload), coalesce(dead_error, ''), created_at, dead_at
 		FROM outbox WHERE dead_at IS NOT NULL ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
@@ -140,7 +143,8 @@ func (s *DB) ResendDead(ctx context.Context, seqs []int64) (int64, error) {
 			n, err = res.RowsAffected()
 			return err
 		}
-		for _, seq := range seqs {
+		// A seq given twice is one row, as on PostgreSQL: not a second one that is not dead.
+		for _, seq := range slices.Compact(slices.Sorted(slices.Values(seqs))) {
 			res, err := tx.ExecContext(ctx, `UPDATE outbox SET dead_at = NULL, dead_error = NULL WHERE seq = ? AND dead_at IS NOT NULL`, seq)
 			if err != nil {
 				return err

@@ -948,6 +948,9 @@ func testDeadLetters(t *testing.T, s store.Store) {
 	if err != nil || total != 2 || len(dead) != 1 {
 		t.Fatalf("DeadLetters(1) = %+v, %d, %v; want one of 2", dead, total, err)
 	}
+	if none, total, err := s.DeadLetters(ctx, 0); err != nil || total != 2 || len(none) != 0 {
+		t.Errorf("DeadLetters(0) = %+v, %d, %v; want the count only, 2", none, total, err)
+	}
 	d := dead[0]
 	if d.Seq != all[0].Seq || d.EventID != "dl0" || d.Channel != "zhengwu" || d.Size != len(events[0].Payload) ||
 		d.Error != "message size exceeds maximum allowed" || !d.DeadAt.Equal(at) || !d.CreatedAt.Equal(events[0].CreatedAt) {
@@ -956,8 +959,9 @@ func testDeadLetters(t *testing.T, s store.Store) {
 	if _, err := s.ResendDead(ctx, []int64{all[1].Seq}); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
 		t.Errorf("ResendDead(a pending row) = %v, want ENOTFOUND", err)
 	}
-	if n, err := s.ResendDead(ctx, []int64{all[2].Seq}); err != nil || n != 1 {
-		t.Errorf("ResendDead(dl2) = %d, %v", n, err)
+	// A seq given twice (`events resend 5 5`) is one row.
+	if n, err := s.ResendDead(ctx, []int64{all[2].Seq, all[2].Seq}); err != nil || n != 1 {
+		t.Errorf("ResendDead(dl2, dl2) = %d, %v; want 1", n, err)
 	}
 	if pending, _ := s.PendingEvents(ctx, 10); len(pending) != 3 {
 		t.Errorf("pending after resending dl2 = %d rows, want 3", len(pending))
