@@ -153,7 +153,7 @@ type Hub struct {
 	hosts  *hostGate
 
 	docMu sync.Mutex
-	docs  map[feedRef]syndicate.Document // newest document of each feed with subscribers
+	docs  map[feedRef]*sendDoc // newest document of each feed with deliveries to make (sweepDocs)
 
 	mu      sync.Mutex
 	pending map[string]syndicate.Document // by topic: changes Publish took and the fan-out has not queued
@@ -171,7 +171,7 @@ type Hub struct {
 // New returns a hub; Start starts its workers.
 func New(opt Options) *Hub {
 	opt.defaults()
-	h := &Hub{opt: opt, url: opt.Site.BaseURL + Path, topics: map[string]feedRef{}, docs: map[feedRef]syndicate.Document{},
+	h := &Hub{opt: opt, url: opt.Site.BaseURL + Path, topics: map[string]feedRef{}, docs: map[feedRef]*sendDoc{},
 		pending: map[string]syndicate.Document{}, dirty: make(chan struct{}, 1), verifySlots: make(chan struct{}, opt.Verifying)}
 	// The site-wide feed is left out: its items are every channel's, already pushed to their
 	// subscribers. Archive pages never change once complete.
@@ -221,7 +221,8 @@ func (h *Hub) Start() {
 	})
 }
 
-// purge deletes expired subscriptions now and then; they stopped receiving when they expired.
+// purge deletes expired subscriptions now and then, they stopped receiving when they expired,
+// and forgets the documents no delivery needs any more.
 func (h *Hub) purge(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -241,6 +242,7 @@ func (h *Hub) purgeOnce(ctx context.Context) {
 	} else if n > 0 {
 		h.opt.Log.Info("websub hub: expired subscriptions purged", slog.Int64("subscriptions", n))
 	}
+	h.sweepDocs(ctx)
 }
 
 // Close stops taking changes, queues those taken, waits for verifications and deliveries in
