@@ -237,6 +237,9 @@ func (h *Hub) send(ctx context.Context, d store.Delivery) error {
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
+		if refused := refusedCallback(err); refused != nil {
+			return refused
+		}
 		return err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))

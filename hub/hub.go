@@ -159,6 +159,7 @@ type Hub struct {
 	pending map[string]syndicate.Document // by topic: changes Publish took and the fan-out has not queued
 	dirty   chan struct{}
 
+	saveMu      sync.Mutex // one subscription counted and saved at a time (save)
 	verifySlots chan struct{}
 	verifying   sync.WaitGroup
 	loops       sync.WaitGroup
