@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
+
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // HistorySize is how many runs a job remembers in this process (Status.History); a service keeps
@@ -61,14 +63,14 @@ func Report(ctx context.Context, c Changes) {
 	}
 }
 
-// Run statuses.
+// Run statuses: the store's, which keeps them.
 const (
-	StatusRunning = "running"
-	StatusOK      = "ok"
-	StatusFailed  = "failed"
+	StatusRunning = store.RunRunning
+	StatusOK      = store.RunOK
+	StatusFailed  = store.RunFailed
 	// StatusAbandoned is a run its replica left running past its deadline (it died, or lost
 	// the store before it could record the end). Only stored history has it.
-	StatusAbandoned = "abandoned"
+	StatusAbandoned = store.RunAbandoned
 )
 
 // Status is a snapshot of a job for operators.
