@@ -15,14 +15,15 @@
 //     subscriber's by the hash of its callback host: a worker per callback would cost a
 //     goroutine and a poll of the store per subscriber, and a lane keeps a dead host's
 //     deliveries from taking the slots of subscribers in other lanes. Within a lane, no host
-//     has more than Options.PerHost deliveries in flight: the next ones are postponed
+//     has more than Options.PerHost deliveries in flight from one replica: the next ones are postponed
 //     (websub.Postponed) rather than made to wait in a slot, so a host that hangs delays only
 //     its own subscribers.
 //   - Every request the hub makes goes to the callback the subscriber named, through ingest's
 //     client: its AddressPolicy refuses loopback, private, link-local and multicast addresses
 //     when dialling (after DNS resolution), it follows no redirect and uses no proxy, and
 //     requests time out and read bounded answers. The endpoint is rate limited per client
-//     address (per /64 for IPv6), and subscriptions are limited per topic and per callback host.
+//     address (per /64 for IPv6; the connection's peer, so behind a proxy the proxy's, and per
+//     replica), and subscriptions are limited per topic and per callback host.
 package hub
 
 import (
