@@ -131,12 +131,3 @@ func (l *Leases) renew(job string, token int64, valid time.Time, cancel context.
 		l.log.Warn("renew lease", slog.String("job", job), slog.Any("error", err))
 	}
 }
-
-// Holder returns the replica holding the job's live lease, "" if none.
-func (l *Leases) Holder(ctx context.Context, job string) (string, error) {
-	h, err := l.store.LeaseHolder(ctx, job)
-	if err != nil {
-		return "", fmt.Errorf("cluster: %w", err)
-	}
-	return h, nil
-}

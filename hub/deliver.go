@@ -106,12 +106,20 @@ func (h *Hub) distribute(topic string, doc syndicate.Document) ([]store.QueueIte
 	defer cancel()
 	now := h.opt.Now()
 	subs, err := h.opt.Store.SubscribersOf(ctx, topic, now)
-	if err != nil || len(subs) == 0 {
+	if err != nil {
 		return nil, err
 	}
+	f := h.topics[topic]
 	h.docMu.Lock()
-	h.docs[h.topics[topic]] = doc
+	if len(subs) == 0 {
+		delete(h.docs, f) // no one left to send it to
+	} else {
+		h.docs[f] = &sendDoc{etag: doc.ETag, body: doc.Body, used: now}
+	}
 	h.docMu.Unlock()
+	if len(subs) == 0 {
+		return nil, nil
+	}
 	p, err := json.Marshal(payload{Topic: topic, ETag: doc.ETag, Queued: time.Now().UnixNano()})
 	if err != nil {
 		return nil, err
@@ -123,24 +131,61 @@ func (h *Hub) distribute(topic string, doc syndicate.Document) ([]store.QueueIte
 	return items, nil
 }
 
-// document returns feed's document, from memory when it is the one with etag, else from the
-// store (queued by another replica, or before a restart): a newer document than the one queued
-// is as good or better.
-func (h *Hub) document(ctx context.Context, f feedRef, etag string) (syndicate.Document, error) {
+// sendDoc is what a delivery sends of a feed's document: the body as served uncompressed (a
+// callback gets no Content-Encoding), which is also what the signature covers.
+type sendDoc struct {
+	etag string
+	body []byte
+	used time.Time // set or sent last, by the hub's clock
+}
+
+// docIdle is how long a document no delivery used stays in memory while the queue holds work:
+// its rows may have gone to another replica or been given up, and a later delivery of it loads
+// it from the store again.
+const docIdle = time.Minute
+
+// document returns the body of feed's document, from memory when it is the one with etag, else
+// from the store (queued by another replica, or before a restart): a newer document than the
+// one queued is as good or better.
+func (h *Hub) document(ctx context.Context, f feedRef, etag string) ([]byte, error) {
+	now := h.opt.Now()
 	h.docMu.Lock()
 	d, ok := h.docs[f]
-	h.docMu.Unlock()
-	if ok && d.ETag == etag {
-		return d, nil
+	if ok && d.etag == etag {
+		d.used = now
+		h.docMu.Unlock()
+		return d.body, nil
 	}
-	d, err := h.opt.Store.Document(ctx, f.channel, f.format)
+	h.docMu.Unlock()
+	doc, err := h.opt.Store.Document(ctx, f.channel, f.format)
 	if err != nil {
-		return d, fmt.Errorf("websub hub: load %s.%s: %w", f.channel, f.format, err)
+		return nil, fmt.Errorf("websub hub: load %s.%s: %w", f.channel, f.format, err)
 	}
 	h.docMu.Lock()
-	h.docs[f] = d
+	h.docs[f] = &sendDoc{etag: doc.ETag, body: doc.Body, used: now}
 	h.docMu.Unlock()
-	return d, nil
+	return doc.Body, nil
+}
+
+// sweepDocs forgets the documents no delivery needs: all of them once the queue holds no
+// delivery, else those no delivery used for docIdle.
+func (h *Hub) sweepDocs(ctx context.Context) {
+	depth, _, err := h.opt.Store.QueueStats(ctx, KindDistribute)
+	if err != nil {
+		return // kept until a sweep can tell
+	}
+	cutoff := h.opt.Now().Add(-docIdle)
+	h.docMu.Lock()
+	defer h.docMu.Unlock()
+	if depth == 0 {
+		clear(h.docs)
+		return
+	}
+	for f, d := range h.docs {
+		if d.used.Before(cutoff) {
+			delete(h.docs, f)
+		}
+	}
 }
 
 // send makes one content distribution (WebSub §7): the topic's document POSTed to the
@@ -174,13 +219,13 @@ func (h *Hub) send(ctx context.Context, d store.Delivery) error {
 		return &websub.Postponed{After: postponement(busy, h.opt.Timeout), Reason: fmt.Sprintf("callback host %s has %d deliveries in flight", sub.Host, h.opt.PerHost)}
 	}
 	defer h.hosts.done(sub.Host)
-	doc, err := h.document(ctx, f, p.ETag)
+	body, err := h.document(ctx, f, p.ETag)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.opt.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Callback, bytes.NewReader(doc.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Callback, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -188,10 +233,13 @@ func (h *Hub) send(ctx context.Context, d store.Delivery) error {
 	req.Header.Set("Link", "<"+h.url+`>; rel="hub", <`+sub.Topic+`>; rel="self"`)
 	req.Header.Set("User-Agent", userAgent)
 	if sub.Secret != "" {
-		req.Header.Set("X-Hub-Signature", Signature(sub.Secret, doc.Body))
+		req.Header.Set("X-Hub-Signature", Signature(sub.Secret, body))
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
+		if refused := refusedCallback(err); refused != nil {
+			return refused
+		}
 		return err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))

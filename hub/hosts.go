@@ -8,7 +8,8 @@ import (
 // hostGate bounds the deliveries in flight to each callback host, so that a slow or dead host
 // holds at most that many of its lane's slots: the rest of the lane, other hosts' subscribers,
 // keeps being served (issue #18: a slow or dead subscriber never delays others). A delivery
-// over the bound is postponed, not waited for, since waiting would hold the slot anyway.
+// over the bound is postponed, not waited for, since waiting would hold the slot anyway. The
+// counts are this replica's: replicas sharing the queue each allow a host max in flight.
 type hostGate struct {
 	max int
 	now func() time.Time

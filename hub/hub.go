@@ -15,14 +15,15 @@
 //     subscriber's by the hash of its callback host: a worker per callback would cost a
 //     goroutine and a poll of the store per subscriber, and a lane keeps a dead host's
 //     deliveries from taking the slots of subscribers in other lanes. Within a lane, no host
-//     has more than Options.PerHost deliveries in flight: the next ones are postponed
+//     has more than Options.PerHost deliveries in flight from one replica: the next ones are postponed
 //     (websub.Postponed) rather than made to wait in a slot, so a host that hangs delays only
 //     its own subscribers.
 //   - Every request the hub makes goes to the callback the subscriber named, through ingest's
 //     client: its AddressPolicy refuses loopback, private, link-local and multicast addresses
 //     when dialling (after DNS resolution), it follows no redirect and uses no proxy, and
 //     requests time out and read bounded answers. The endpoint is rate limited per client
-//     address (per /64 for IPv6), and subscriptions are limited per topic and per callback host.
+//     address (per /64 for IPv6; the connection's peer, so behind a proxy the proxy's, and per
+//     replica), and subscriptions are limited per topic and per callback host.
 package hub
 
 import (
@@ -153,12 +154,13 @@ type Hub struct {
 	hosts  *hostGate
 
 	docMu sync.Mutex
-	docs  map[feedRef]syndicate.Document // newest document of each feed with subscribers
+	docs  map[feedRef]*sendDoc // newest document of each feed with deliveries to make (sweepDocs)
 
 	mu      sync.Mutex
 	pending map[string]syndicate.Document // by topic: changes Publish took and the fan-out has not queued
 	dirty   chan struct{}
 
+	saveMu      sync.Mutex // one subscription counted and saved at a time (save)
 	verifySlots chan struct{}
 	verifying   sync.WaitGroup
 	loops       sync.WaitGroup
@@ -171,7 +173,7 @@ type Hub struct {
 // New returns a hub; Start starts its workers.
 func New(opt Options) *Hub {
 	opt.defaults()
-	h := &Hub{opt: opt, url: opt.Site.BaseURL + Path, topics: map[string]feedRef{}, docs: map[feedRef]syndicate.Document{},
+	h := &Hub{opt: opt, url: opt.Site.BaseURL + Path, topics: map[string]feedRef{}, docs: map[feedRef]*sendDoc{},
 		pending: map[string]syndicate.Document{}, dirty: make(chan struct{}, 1), verifySlots: make(chan struct{}, opt.Verifying)}
 	// The site-wide feed is left out: its items are every channel's, already pushed to their
 	// subscribers. Archive pages never change once complete.
@@ -221,7 +223,8 @@ func (h *Hub) Start() {
 	})
 }
 
-// purge deletes expired subscriptions now and then; they stopped receiving when they expired.
+// purge deletes expired subscriptions now and then, they stopped receiving when they expired,
+// and forgets the documents no delivery needs any more.
 func (h *Hub) purge(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -241,6 +244,7 @@ func (h *Hub) purgeOnce(ctx context.Context) {
 	} else if n > 0 {
 		h.opt.Log.Info("websub hub: expired subscriptions purged", slog.Int64("subscriptions", n))
 	}
+	h.sweepDocs(ctx)
 }
 
 // Close stops taking changes, queues those taken, waits for verifications and deliveries in

@@ -23,7 +23,7 @@ func newMetrics(h *Hub) *metrics {
 		}, []string{"mode", "outcome"}),
 		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syndicate_websub_hub_verifications_total",
-			Help: "Verifications of intent by mode and outcome (verified, failed: no echo of the challenge or no answer, refused_address: the callback resolves to an internal address, denied: unknown topic).",
+			Help: "Verifications of intent by mode and outcome (verified, failed: no echo of the challenge or no answer, refused_address: the callback resolves to an internal address, denied: unknown topic, over_limit: verified, but its topic or callback host reached its limit meanwhile).",
 		}, []string{"mode", "outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "syndicate_websub_hub_delivery_latency_seconds",

@@ -183,10 +183,8 @@ func (h *Hub) verify(ctx context.Context, req request) {
 	}
 	if err := h.callbackGET(ctx, req.callback, q, challenge); err != nil {
 		outcome := "failed"
-		var re *ingest.RefusedError
-		if errors.As(err, &re) {
-			outcome = "refused_address"
-			err = fmt.Errorf("callback address %s refused: %s address; set websub.allow_private to allow", re.Addr, re.Reason)
+		if refused := refusedCallback(err); refused != nil {
+			outcome, err = "refused_address", refused
 		}
 		h.m.verifications.WithLabelValues(req.mode, outcome).Inc()
 		log.Info("websub hub: intent not verified", slog.Any("error", err))
@@ -202,15 +200,55 @@ func (h *Hub) verify(ctx context.Context, req request) {
 		log.Info("websub hub: unsubscribed")
 		return
 	}
-	_, err := h.opt.Store.SaveSubscription(ctx, store.Subscription{Callback: req.callback, Topic: req.topic, Host: req.host,
-		Secret: req.secret, LeaseSeconds: int(req.lease / time.Second), ExpiresAt: asked.Add(req.lease), RenewedAt: h.opt.Now()})
+	over, err := h.save(ctx, req, asked)
 	if err != nil {
 		h.m.verifications.WithLabelValues(req.mode, "failed").Inc()
 		log.Error("websub hub: save subscription", slog.Any("error", err))
 		return
 	}
+	if over != "" {
+		err := h.callbackGET(ctx, req.callback, url.Values{"hub.mode": {"denied"}, "hub.topic": {req.topic}, "hub.reason": {over}}, "")
+		h.m.verifications.WithLabelValues(req.mode, "over_limit").Inc()
+		log.Info("websub hub: subscription denied", slog.String("reason", over), slog.Any("notify_error", err))
+		return
+	}
 	h.m.verifications.WithLabelValues(req.mode, "verified").Inc()
 	log.Info("websub hub: subscribed", slog.Duration("lease", req.lease))
+}
+
+// save saves a verified subscription unless that would take its topic or callback host past
+// their limits, which ServeHTTP checked before the verification: verifications in flight at
+// once all passed that check, so it is made again here, one save at a time (per replica; replicas
+// saving at the same moment can still pass a limit by one each). over is the reason a
+// subscription was not saved.
+func (h *Hub) save(ctx context.Context, req request, asked time.Time) (over string, err error) {
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	now := h.opt.Now()
+	byTopic, byHost, err := h.opt.Store.CountSubscriptions(ctx, req.callback, req.topic, req.host, now)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case byTopic >= h.opt.MaxPerTopic:
+		return "too many subscriptions to this topic", nil
+	case byHost >= h.opt.MaxPerHost:
+		return "too many subscriptions for callbacks on " + req.host, nil
+	}
+	_, err = h.opt.Store.SaveSubscription(ctx, store.Subscription{Callback: req.callback, Topic: req.topic, Host: req.host,
+		Secret: req.secret, LeaseSeconds: int(req.lease / time.Second), ExpiresAt: asked.Add(req.lease), RenewedAt: now})
+	return "", err
+}
+
+// refusedCallback rewrites a refusal of the address policy for operators (ingest's error names
+// ingest.allow_private, and callbacks are judged by websub.allow_private); it is nil when err
+// is no refusal.
+func refusedCallback(err error) error {
+	var re *ingest.RefusedError
+	if !errors.As(err, &re) {
+		return nil
+	}
+	return fmt.Errorf("callback address %s refused: %s address; set websub.allow_private to allow", re.Addr, re.Reason)
 }
 
 // callbackGET sends a GET to callback with params appended to its query (§5.2, §5.3). With a

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
+
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // HistorySize is how many runs a job remembers in this process (Status.History); a service keeps
@@ -61,14 +63,14 @@ func Report(ctx context.Context, c Changes) {
 	}
 }
 
-// Run statuses.
+// Run statuses: the store's, which keeps them.
 const (
-	StatusRunning = "running"
-	StatusOK      = "ok"
-	StatusFailed  = "failed"
+	StatusRunning = store.RunRunning
+	StatusOK      = store.RunOK
+	StatusFailed  = store.RunFailed
 	// StatusAbandoned is a run its replica left running past its deadline (it died, or lost
 	// the store before it could record the end). Only stored history has it.
-	StatusAbandoned = "abandoned"
+	StatusAbandoned = store.RunAbandoned
 )
 
 // Status is a snapshot of a job for operators.
@@ -205,16 +207,21 @@ func (e *entry) execute(parent context.Context, trigger string, tick time.Time, 
 	if !ok {
 		return Run{}, false
 	}
-	return e.executeLeased(l, trigger, id), true
+	return e.executeLeased(l, e.newRun(trigger, id)), true
 }
 
-// executeLeased runs a claimed run that holds its lease, and records it.
-func (e *entry) executeLeased(l lease, trigger string, id string) (r Run) {
+// newRun returns a run starting now.
+func (e *entry) newRun(trigger, id string) Run {
+	r := Run{ID: id, Trigger: trigger, Start: e.s.Now(), Status: StatusRunning}
+	r.Deadline = r.Start.Add(e.job.Timeout)
+	return r
+}
+
+// executeLeased runs r, a claimed run that holds its lease and starts now, and records it.
+func (e *entry) executeLeased(l lease, r Run) Run {
 	defer e.s.wg.Done()
 	defer l.release()
 	parent := l.ctx
-	r = Run{ID: id, Trigger: trigger, Start: e.s.Now(), Status: StatusRunning}
-	r.Deadline = r.Start.Add(e.job.Timeout)
 	ctx, cancel := context.WithTimeout(parent, e.job.Timeout)
 	defer cancel()
 	var changes Changes
@@ -263,21 +270,6 @@ func (e *entry) record(r Run) {
 	if len(e.history) > HistorySize {
 		e.history = e.history[len(e.history)-HistorySize:]
 	}
-}
-
-// find returns the run with the given id: the current one, or one in the history.
-func (e *entry) find(id string) (Run, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.current != nil && e.current.ID == id {
-		return *e.current, true
-	}
-	for i := len(e.history) - 1; i >= 0; i-- {
-		if e.history[i].ID == id {
-			return e.history[i], true
-		}
-	}
-	return Run{}, false
 }
 
 // newRunID returns a UUIDv7: unique across replicas, and sorted by creation time.

@@ -17,9 +17,9 @@ type everyGrid struct {
 }
 
 func newEveryGrid(s cron.ConstantDelaySchedule, loc *time.Location) everyGrid {
-	// The origin is the Unix epoch on the zone's wall clock (its offset at a fixed instant, so that
-	// DST changes do not move the grid): "@every 24h" in Asia/Shanghai ticks at local midnight,
-	// "@every 1h" on the hour.
+	// The origin is the Unix epoch at the zone's offset on 2000-01-01, a fixed instant, so that
+	// DST changes do not move the grid: "@every 24h" in Asia/Shanghai ticks at local midnight,
+	// "@every 1h" on the hour, but in Europe/Berlin "@every 24h" ticks at 01:00 in summer.
 	_, offset := time.Unix(946684800, 0).In(loc).Zone() // 2000-01-01T00:00:00Z
 	return everyGrid{every: s.Delay, loc: loc, origin: time.Unix(int64(-offset), 0)}
 }

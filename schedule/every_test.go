@@ -34,6 +34,10 @@ func TestEveryTicksOnAGrid(t *testing.T) {
 		// Counted from midnight on the zone's wall clock, not from midnight UTC.
 		{"@every 24h", "2026-11-30T10:17:03Z", "2026-12-01T00:00:00+08:00"},
 		{"TZ=UTC @every 24h", "2026-11-30T10:17:03Z", "2026-12-01T00:00:00Z"},
+		// The grid keeps the offset of 2000-01-01: DST moves local time, not the grid.
+		{"CRON_TZ=Europe/Berlin @every 24h", "2026-12-15T10:00:00Z", "2026-12-16T00:00:00+01:00"},
+		{"CRON_TZ=Europe/Berlin @every 24h", "2026-07-15T10:00:00Z", "2026-07-16T01:00:00+02:00"},
+		{"CRON_TZ=Australia/Sydney @every 24h", "2026-07-15T10:00:00Z", "2026-07-15T23:00:00+10:00"},
 		{"@every 1500ms", "2026-11-30T10:00:00Z", "2026-11-30T18:00:01+08:00"}, // robfig rounds to 1s
 		{"@every 7s", "1969-12-31T23:59:50Z", "1970-01-01T07:59:51+08:00"},
 		{"@every 7s", "1969-12-31T15:59:50Z", "1969-12-31T23:59:53+08:00"}, // before the origin

@@ -4,16 +4,24 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/yongzhou-news/syndicate/schedule"
 )
 
-// Launch answers at once with a running run whose id finds it while it runs and, with its
-// outcome, once it ended; a second launch meanwhile is ErrBusy.
+// Launch answers at once with a running run, the job's current run while it runs and in its
+// history, with its outcome, once it ended; a second launch meanwhile is ErrBusy. The run it
+// answers is the run recorded: same id, start and deadline, though the clock moved on.
 func TestLaunchRunsInTheBackground(t *testing.T) {
 	s := schedule.New("UTC", quiet())
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
+	var recorded []schedule.Run
+	s.Record = func(_ string, r schedule.Run) { mu.Lock(); recorded = append(recorded, r); mu.Unlock() }
 	release := make(chan struct{})
 	if err := s.Add(schedule.Job{Name: "slow", Spec: "@yearly", Run: func(ctx context.Context) (int, error) {
 		<-release
@@ -26,11 +34,8 @@ func TestLaunchRunsInTheBackground(t *testing.T) {
 	if err != nil || r.ID == "" || r.Status != schedule.StatusRunning {
 		t.Fatalf("Launch = %+v, %v; want a running run with an id", r, err)
 	}
-	if got, err := s.Run("slow", r.ID); err != nil || got.Status != schedule.StatusRunning {
-		t.Errorf("Run(id) while running = %+v, %v", got, err)
-	}
-	if st, _ := s.Status("slow"); st.Current == nil || st.Current.ID != r.ID || !st.Running {
-		t.Errorf("status while running: %+v", st)
+	if st, _ := s.Status("slow"); st.Current == nil || st.Current.ID != r.ID || !st.Current.Start.Equal(r.Start) || !st.Running {
+		t.Errorf("status while running: %+v; want the launched run %+v current", st, r)
 	}
 	if _, _, err := s.Launch(context.Background(), "slow"); !errors.Is(err, schedule.ErrBusy) {
 		t.Errorf("second Launch: %v, want ErrBusy", err)
@@ -40,11 +45,22 @@ func TestLaunchRunsInTheBackground(t *testing.T) {
 	if out.ID != r.ID || out.Status != schedule.StatusOK || out.Count != 7 || out.End.IsZero() {
 		t.Errorf("outcome = %+v", out)
 	}
-	if got, err := s.Run("slow", r.ID); err != nil || got.Status != schedule.StatusOK || got.Count != 7 {
-		t.Errorf("Run(id) after the end = %+v, %v", got, err)
+	if st, _ := s.Status("slow"); len(st.History) != 1 || st.History[0].ID != r.ID || st.History[0].Status != schedule.StatusOK || st.History[0].Count != 7 {
+		t.Errorf("history after the end = %+v", st.History)
 	}
-	if _, err := s.Run("slow", "0190-nope"); !errors.Is(err, schedule.ErrUnknownRun) {
-		t.Errorf("unknown run id: %v", err)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(recorded) != 2 {
+		t.Fatalf("recorded %d times, want at the start and at the end", len(recorded))
+	}
+	for _, rec := range recorded {
+		if rec.ID != r.ID || !rec.Start.Equal(r.Start) || !rec.Deadline.Equal(r.Deadline) {
+			t.Errorf("recorded run %s started %v, deadline %v; Launch answered %s started %v, deadline %v",
+				rec.ID, rec.Start, rec.Deadline, r.ID, r.Start, r.Deadline)
+		}
+	}
+	if !out.Start.Equal(r.Start) {
+		t.Errorf("finished run started %v, Launch answered %v", out.Start, r.Start)
 	}
 	if _, _, err := s.Launch(context.Background(), "nope"); !errors.Is(err, schedule.ErrUnknownJob) {
 		t.Errorf("unknown job: %v", err)

@@ -188,31 +188,15 @@ func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, e
 	if !ok {
 		return Run{}, nil, fmt.Errorf("schedule: %q: another replica is running it: %w", name, ErrBusy)
 	}
-	r := Run{ID: newRunID(), Trigger: "manual", Start: s.Now(), Status: StatusRunning}
-	r.Deadline = r.Start.Add(e.job.Timeout)
+	// The run answered is the run recorded: one start, one deadline.
+	r := e.newRun("manual", newRunID())
 	e.mu.Lock()
-	cur := r // findable by id from now on
+	cur := r // current from now on
 	e.current = &cur
 	e.mu.Unlock()
 	done := make(chan Run, 1)
-	go func() { done <- e.executeLeased(l, r.Trigger, r.ID) }()
+	go func() { done <- e.executeLeased(l, r) }()
 	return r, done, nil
-}
-
-// Run returns the run of a job with the given id, running or in the history; ErrUnknownRun
-// when there is none (it may have left the history).
-func (s *Scheduler) Run(name, id string) (Run, error) {
-	e, err := s.get(name)
-	if err != nil {
-		return Run{}, err
-	}
-	if r, ok := e.find(id); ok {
-		s.mu.Lock()
-		loc := e.spec.Location
-		s.mu.Unlock()
-		return r.In(loc), nil
-	}
-	return Run{}, fmt.Errorf("schedule: %q run %q: %w", name, id, ErrUnknownRun)
 }
 
 // Reschedule replaces a job's spec. An invalid spec is an error and the old one keeps running.

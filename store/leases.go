@@ -23,8 +23,6 @@ type Leaser interface {
 	RenewLease(ctx context.Context, job string, token int64, ttl time.Duration) error
 	// ReleaseLease ends the lease now if token still holds it.
 	ReleaseLease(ctx context.Context, job string, token int64) error
-	// LeaseHolder returns the holder of the job's live lease, "" when none is live.
-	LeaseHolder(ctx context.Context, job string) (string, error)
 }
 
 // Fence is a job's lease token, carried by a run's context to the store.

@@ -11,7 +11,8 @@ import (
 // a built-in hub (#18) adds its content deliveries to subscribers under another kind, with the
 // content in Payload, and reuses the same worker code.
 //
-// Workers claim due rows for a while (ClaimDue), deliver, then Finish or Retry them. A claim is
+// Workers look for due rows with a read (HasDue), claim them for a while (ClaimDue), deliver,
+// then Finish, Retry or Postpone them. A claim is
 // a lease: rows whose claim expired are due again, so a worker that died mid-delivery loses its
 // rows to another. Times are the caller's clock, so tests drive back-off and leases.
 type Queue interface {
@@ -23,6 +24,10 @@ type Queue interface {
 	// anyone (or whose claim expired), until now+ttl, earliest due first. Several processes may
 	// claim at once; each row goes to one of them.
 	ClaimDue(ctx context.Context, kind, target string, now time.Time, limit int, ttl time.Duration) ([]Delivery, error)
+	// HasDue reports whether ClaimDue at now would find a row of kind and target, with a read
+	// only: an idle worker polls with it, where a claim would be a write transaction each time
+	// (on SQLite, the process's one write lock, which builds wait for).
+	HasDue(ctx context.Context, kind, target string, now time.Time) (bool, error)
 	// Finish ends a claimed delivery, sent or given up: the row is deleted, unless it changed
 	// since the claim, in which case it is released due at now with its attempts reset (requeued
 	// is then true). A row whose claim was lost to another worker is left alone.
@@ -30,6 +35,10 @@ type Queue interface {
 	// Retry releases a claimed delivery after a failed attempt: one more attempt is counted, and
 	// the row is due again at next.
 	Retry(ctx context.Context, d Delivery, next time.Time, lastErr string) error
+	// Postpone releases a claimed delivery that was not attempted (its target was busy): it is
+	// due again at next, and its attempts and last error stay as they were, so a delivery
+	// postponed often is not given up any sooner.
+	Postpone(ctx context.Context, d Delivery, next time.Time) error
 	// ForgetTargets deletes the rows of kind whose target is not in keep (claimed ones
 	// included) and reports how many it deleted.
 	ForgetTargets(ctx context.Context, kind string, keep []string) (int64, error)

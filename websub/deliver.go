@@ -39,9 +39,9 @@ func (n *Notifier) Enqueue(ctx context.Context, items []store.QueueItem) error {
 // Postponed is what a send returns for a delivery it chose not to attempt now (the built-in
 // hub's callback host already has as many deliveries in flight as it may): the row is released
 // due again After from now, and the worker's slot goes to the next row at once. It is no
-// failure: it is neither counted as retried nor dropped for it, although the store counts it as
-// an attempt (store.Queue has one way to release a row), so a delivery postponed often is given
-// up after fewer real failures.
+// failure: it is neither counted as retried nor dropped for it, and the row keeps its attempts
+// and last error (store.Queue.Postpone), so a delivery postponed often is given up after as many
+// real failures as any other.
 type Postponed struct {
 	After  time.Duration
 	Reason string

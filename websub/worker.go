@@ -22,6 +22,14 @@ func (n *Notifier) work(ctx context.Context, hub string) {
 	hubSlots := make(chan struct{}, n.opt.PerHub)
 	wake := n.wake[hub]
 	for {
+		// Look before claiming: a claim is a write transaction (on SQLite the process's one
+		// write lock, which builds wait for), and an idle worker would take one every Poll.
+		if !n.due(hub) {
+			if !n.wait(ctx, wake) {
+				return
+			}
+			continue
+		}
 		// Block for one pair of slots, then take as many more as are free right now.
 		if !acquire(ctx, hubSlots) {
 			return
@@ -61,18 +69,36 @@ func (n *Notifier) work(ctx context.Context, hub string) {
 		if len(ds) == held {
 			continue // maybe more are due: claim again as soon as slots free up
 		}
-		// Nothing more is due: wait for new rows, or poll for retries coming due and rows
-		// other replicas enqueued.
-		t := time.NewTimer(n.opt.Poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !n.wait(ctx, wake) {
 			return
-		case <-wake:
-		case <-t.C:
 		}
-		t.Stop()
 	}
+}
+
+// due reports whether hub has rows to claim; when the store cannot tell, the claim finds out.
+func (n *Notifier) due(hub string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	due, err := n.q.HasDue(ctx, n.kind, hub, n.opt.Now())
+	if err != nil {
+		n.opt.Log.Error("websub: look for due notifications", slog.String("hub", hub), slog.Any("error", err))
+		return true
+	}
+	return due
+}
+
+// wait waits until new rows are enqueued (wake) or Poll passes, for retries coming due and rows
+// other replicas enqueued; it reports false once ctx ends.
+func (n *Notifier) wait(ctx context.Context, wake <-chan struct{}) bool {
+	t := time.NewTimer(n.opt.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-t.C:
+	}
+	return true
 }
 
 func acquire(ctx context.Context, slots chan struct{}) bool {
@@ -97,21 +123,23 @@ func tryAcquire(slots chan struct{}) bool {
 func (n *Notifier) attempt(d store.Delivery) {
 	start := time.Now()
 	err := n.sendRecovered(d)
-	n.m.latency.WithLabelValues(d.Target).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
 	now := n.opt.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	log := n.opt.Log.With(slog.String("hub", d.Target), slog.String("topic", d.Topic))
+	if p, ok := err.(*Postponed); ok {
+		// Not an attempt: neither its duration nor an attempt is counted.
+		n.m.outcomes.WithLabelValues(d.Target, outcomePostponed).Inc()
+		if err := n.q.Postpone(ctx, d, now.Add(p.After)); err != nil {
+			log.Error("websub: postpone notification", slog.Any("error", err))
+		}
+		return
+	}
+	n.m.latency.WithLabelValues(d.Target).Observe(took.Seconds())
 	if err == nil {
 		n.m.outcomes.WithLabelValues(d.Target, outcomeDelivered).Inc()
 		n.finish(ctx, log, d, now)
-		return
-	}
-	if p, ok := err.(*Postponed); ok {
-		n.m.outcomes.WithLabelValues(d.Target, outcomePostponed).Inc()
-		if err := n.q.Retry(ctx, d, now.Add(p.After), err.Error()); err != nil {
-			log.Error("websub: postpone notification", slog.Any("error", err))
-		}
 		return
 	}
 	attempts := d.Attempts + 1

@@ -79,19 +79,6 @@ func (s *DB) ReleaseLease(ctx context.Context, job string, token int64) error {
 	return nil
 }
 
-// LeaseHolder implements store.Leaser.
-func (s *DB) LeaseHolder(ctx context.Context, job string) (string, error) {
-	var holder string
-	err := s.pool.QueryRow(ctx, `SELECT holder FROM job_leases WHERE job = $1 AND expires_at > now()`, job).Scan(&holder)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("postgres: lease holder of %q: %w", job, err)
-	}
-	return holder, nil
-}
-
 // checkFence makes a fenced build's transaction fail unless the run's lease is still live. FOR
 // SHARE holds the row until commit, so a successor's takeover (an UPDATE of the row) waits for
 // this commit instead of overlapping it; clock_timestamp, not the transaction's start time, is

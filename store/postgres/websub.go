@@ -81,6 +81,18 @@ func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, l
 	return out, nil
 }
 
+// HasDue implements store.Queue.
+func (s *DB) HasDue(ctx context.Context, kind, target string, now time.Time) (bool, error) {
+	var due bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM websub_queue
+		WHERE kind = $1 AND target = $2 AND next_attempt_at <= $3 AND claimed_until <= $3)`,
+		kind, target, now).Scan(&due)
+	if err != nil {
+		return false, fmt.Errorf("postgres: look for due %s deliveries to %q: %w", kind, target, err)
+	}
+	return due, nil
+}
+
 // Finish implements store.Queue. The row is locked first: an Enqueue that bumps its version
 // either commits before (and the row is requeued) or waits until the delete is done (and
 // inserts a new row).
@@ -123,6 +135,17 @@ func (s *DB) Retry(ctx context.Context, d store.Delivery, next time.Time, lastEr
 		lastErr, next, d.Kind, d.Target, d.Topic, d.Claim)
 	if err != nil {
 		return fmt.Errorf("postgres: retry %s delivery of %q to %q: %w", d.Kind, d.Topic, d.Target, err)
+	}
+	return nil
+}
+
+// Postpone implements store.Queue.
+func (s *DB) Postpone(ctx context.Context, d store.Delivery, next time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE websub_queue SET claim = '', claimed_until = 'epoch', next_attempt_at = $1
+		WHERE kind = $2 AND target = $3 AND topic = $4 AND claim = $5`,
+		next, d.Kind, d.Target, d.Topic, d.Claim)
+	if err != nil {
+		return fmt.Errorf("postgres: postpone %s delivery of %q to %q: %w", d.Kind, d.Topic, d.Target, err)
 	}
 	return nil
 }

@@ -72,6 +72,19 @@ func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, l
 	return out, err
 }
 
+// HasDue implements store.Queue, outside any transaction: in WAL mode a read takes no lock that
+// a writer waits for.
+func (s *DB) HasDue(ctx context.Context, kind, target string, now time.Time) (bool, error) {
+	var due bool
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM websub_queue
+		WHERE kind = ? AND target = ? AND next_attempt_at <= ? AND claimed_until <= ?)`,
+		kind, target, micros(now), micros(now)).Scan(&due)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: look for due %s deliveries to %q: %w", kind, target, err)
+	}
+	return due, nil
+}
+
 // Finish implements store.Queue.
 func (s *DB) Finish(ctx context.Context, d store.Delivery, now time.Time) (bool, error) {
 	requeued := false
@@ -108,6 +121,19 @@ func (s *DB) Retry(ctx context.Context, d store.Delivery, next time.Time, lastEr
 			lastErr, micros(next), d.Kind, d.Target, d.Topic, d.Claim)
 		if err != nil {
 			return fmt.Errorf("sqlite: retry %s delivery of %q to %q: %w", d.Kind, d.Topic, d.Target, err)
+		}
+		return nil
+	})
+}
+
+// Postpone implements store.Queue.
+func (s *DB) Postpone(ctx context.Context, d store.Delivery, next time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE websub_queue SET claim = '', claimed_until = 0, next_attempt_at = ?
+			WHERE kind = ? AND target = ? AND topic = ? AND claim = ?`,
+			micros(next), d.Kind, d.Target, d.Topic, d.Claim)
+		if err != nil {
+			return fmt.Errorf("sqlite: postpone %s delivery of %q to %q: %w", d.Kind, d.Topic, d.Target, err)
 		}
 		return nil
 	})

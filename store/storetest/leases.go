@@ -33,9 +33,6 @@ func Leases(t *testing.T, s interface {
 	if _, ok, err := s.AcquireLease(ctx, job, "b", time.Time{}, ttl); err != nil || ok {
 		t.Fatalf("b ran by hand while a holds the lease: ok=%v err=%v", ok, err)
 	}
-	if h, err := s.LeaseHolder(ctx, job); err != nil || h != "a" {
-		t.Fatalf("holder %q, %v; want a", h, err)
-	}
 	_, ok, err = s.AcquireLease(ctx, "build:qiyang", "b", tick, ttl)
 	if err != nil || !ok {
 		t.Fatalf("another job is independent: ok=%v err=%v", ok, err)
@@ -48,9 +45,6 @@ func Leases(t *testing.T, s interface {
 	}
 	if err := s.RenewLease(ctx, job, tokA, ttl); !errors.Is(err, store.ErrLeaseLost) {
 		t.Fatalf("renewing a released lease: %v, want ErrLeaseLost", err)
-	}
-	if h, err := s.LeaseHolder(ctx, job); err != nil || h != "" {
-		t.Fatalf("holder %q, %v after release; want none", h, err)
 	}
 	// a's tick stays claimed after its run released the lease.
 	if _, ok, _ := s.AcquireLease(ctx, job, "b", tick, ttl); ok {

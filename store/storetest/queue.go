@@ -23,6 +23,8 @@ func RunQueue(t *testing.T, open QueueOpener) {
 		{"RetryBacksOff", testQueueRetry},
 		{"ChangeInFlightRequeues", testQueueChangeInFlight},
 		{"ForgetTargets", testQueueForget},
+		{"PostponeKeepsAttempts", testQueuePostpone},
+		{"HasDueMatchesClaimDue", testQueueHasDue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -206,5 +208,86 @@ func testQueueForget(t *testing.T, q store.Queue) {
 	}
 	if n, err := q.ForgetTargets(ctx, kind, nil); err != nil || n != 1 {
 		t.Errorf("forgetting every target deleted %d (%v), want 1", n, err)
+	}
+}
+
+func testQueuePostpone(t *testing.T, q store.Queue) {
+	ctx := context.Background()
+	enqueue(t, q, qnow, store.QueueItem{Target: hubA, Topic: "t1"})
+	d := claim(t, q, hubA, qnow, 1)[0]
+	if err := q.Retry(ctx, d, qnow.Add(time.Second), "hub answered 500"); err != nil {
+		t.Fatal(err)
+	}
+	// Postponed many times: no attempt was made, so none is counted and the error stays.
+	at := qnow.Add(time.Second)
+	for range 20 {
+		ds := claim(t, q, hubA, at, 1)
+		if len(ds) != 1 {
+			t.Fatalf("claim at %v got %v, want the postponed row", at, topics(ds))
+		}
+		if err := q.Postpone(ctx, ds[0], at.Add(5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if got := claim(t, q, hubA, at.Add(4*time.Second), 1); len(got) != 0 {
+			t.Fatalf("claimed %v before its postponement ran out", topics(got))
+		}
+		at = at.Add(5 * time.Second)
+	}
+	ds := claim(t, q, hubA, at, 1)
+	if len(ds) != 1 || ds[0].Attempts != 1 || ds[0].LastError != "hub answered 500" || !ds[0].CreatedAt.Equal(qnow) {
+		t.Fatalf("after 20 postponements claimed %+v, want attempts 1, the last real error, created %v", ds, qnow)
+	}
+	// A postponement with a claim lost to another worker changes nothing.
+	stale := ds[0]
+	taken := claim(t, q, hubA, at.Add(2*time.Minute), 1)
+	if len(taken) != 1 {
+		t.Fatalf("after the lease ran out claimed %v", topics(taken))
+	}
+	if err := q.Postpone(ctx, stale, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim(t, q, hubA, at.Add(2*time.Minute), 1); len(got) != 0 {
+		t.Errorf("a lost claim's Postpone released the row: claimed %v", topics(got))
+	}
+}
+
+func testQueueHasDue(t *testing.T, q store.Queue) {
+	ctx := context.Background()
+	hasDue := func(target string, now time.Time) bool {
+		t.Helper()
+		due, err := q.HasDue(ctx, kind, target, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return due
+	}
+	if hasDue(hubA, qnow) {
+		t.Fatal("an empty queue has a due row")
+	}
+	enqueue(t, q, qnow, store.QueueItem{Target: hubA, Topic: "t1"})
+	if err := q.Enqueue(ctx, "other.kind", []store.QueueItem{{Target: hubB, Topic: "t1"}}, qnow); err != nil {
+		t.Fatal(err)
+	}
+	if hasDue(hubA, qnow.Add(-time.Second)) {
+		t.Error("a row is due before its time")
+	}
+	if hasDue(hubB, qnow) {
+		t.Error("another kind's row is due")
+	}
+	if !hasDue(hubA, qnow) {
+		t.Fatal("a row due now is not")
+	}
+	d := claim(t, q, hubA, qnow, 1)[0]
+	if hasDue(hubA, qnow.Add(59*time.Second)) {
+		t.Error("a row under a live claim is due")
+	}
+	if !hasDue(hubA, qnow.Add(61*time.Second)) {
+		t.Error("a row whose claim ran out is not due")
+	}
+	if err := q.Retry(ctx, d, qnow.Add(10*time.Second), "timeout"); err != nil {
+		t.Fatal(err)
+	}
+	if hasDue(hubA, qnow.Add(9*time.Second)) || !hasDue(hubA, qnow.Add(10*time.Second)) {
+		t.Error("a retried row is due before its back-off ran out, or not after")
 	}
 }
