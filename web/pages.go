@@ -65,14 +65,12 @@ func (s *Server) feedLinks(slug, title string) []link {
 	return out
 }
 
-// items returns the newest n items of a channel's subtree for display, and the newest change
-// among them.
-func (s *Server) items(ctx context.Context, slug string, n int) ([]item, time.Time, error) {
+// items returns the newest n items of a channel's subtree for display.
+func (s *Server) items(ctx context.Context, slug string, n int) ([]item, error) {
 	arts, err := s.store.NewestItems(ctx, s.tree.Subtree(slug), n)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, err
 	}
-	var newest time.Time
 	out := make([]item, 0, len(arts))
 	for i := range arts {
 		a := &arts[i]
@@ -82,19 +80,18 @@ func (s *Server) items(ctx context.Context, slug string, n int) ([]item, time.Ti
 		}
 		out = append(out, item{Title: title, URL: s.site.ArticleURL(a), Summary: sanitize.Line(a.Summary),
 			Date: a.PublishedAt.In(s.pages.zone)})
-		newest = latest(newest, a.PublishedAt, a.UpdatedAt)
 	}
-	return out, newest, nil
+	return out, nil
 }
 
-// nodes returns parent's children, each with its newest items and its own children, and the
-// newest change among all their items.
+// nodes returns parent's children, each with its newest items and its own children, and when
+// their feed documents last changed.
 func (s *Server) nodes(ctx context.Context, parent string) ([]node, time.Time, error) {
 	var out []node
 	var newest time.Time
 	for _, slug := range s.tree.Children(parent) {
 		c, _ := s.tree.Channel(slug)
-		items, t, err := s.items(ctx, slug, DirectoryItems)
+		items, err := s.items(ctx, slug, DirectoryItems)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
@@ -102,7 +99,7 @@ func (s *Server) nodes(ctx context.Context, parent string) ([]node, time.Time, e
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		newest = latest(newest, t, tc, s.documentsModified(slug))
+		newest = latest(newest, tc, s.documentsModified(slug))
 		out = append(out, node{Channel: plainChannel(c), Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items, Children: children})
 	}
 	return out, newest, nil
@@ -110,6 +107,8 @@ func (s *Server) nodes(ctx context.Context, parent string) ([]node, time.Time, e
 
 // documentsModified is when the channel's served feed documents last changed (zero before its
 // first build): a page's Last-Modified moves with the builds that change it, as the feeds' does.
+// Article dates do not count: published_at may lie up to a day ahead, and a Last-Modified in the
+// future (RFC 9110 §8.8.2) would answer 304 to an edit revalidated by date.
 func (s *Server) documentsModified(slug string) time.Time {
 	var t time.Time
 	for _, f := range syndicate.Formats {
@@ -168,14 +167,14 @@ func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
 	p, err := s.pages.get(slug, func() (*page, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
 		defer cancel()
-		items, newest, err := s.items(ctx, slug, c.Limit)
+		items, err := s.items(ctx, slug, c.Limit)
 		if err != nil {
 			return nil, err
 		}
 		c := plainChannel(c)
 		n := node{Channel: c, Href: s.site.ChannelURL(slug), Feeds: s.feedLinks(slug, ""), Items: items}
 		return s.renderPage("channel.html", pageData{Title: pageTitle(c.Title, s.site.Title), Node: n,
-			Alternates: s.feedLinks(slug, c.Title+" ")}, latest(newest, s.documentsModified(slug)))
+			Alternates: s.feedLinks(slug, c.Title+" ")}, s.documentsModified(slug))
 	})
 	if err != nil {
 		s.fail(w, r, err)

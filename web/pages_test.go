@@ -502,3 +502,27 @@ func TestDirectoryRequestID(t *testing.T) {
 		t.Errorf("proxy's id not kept: %q", r.Header.Get(web.RequestIDHeader))
 	}
 }
+
+// A page's Last-Modified follows the builds that change it, never an article's date: an article
+// dated up to a day ahead would put it in the future, and a client revalidating by date would get
+// 304 for an edit made before that date.
+func TestPageLastModifiedIgnoresArticleDates(t *testing.T) {
+	f := newPagesFixture(t)
+	ahead := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC) // 22h after the builder's clock
+	f.upsert(t, "ling-soon", "明日预告", "lingling", ahead)
+	f.buildAll(t)
+	feed, _ := do(t, "GET", f.replicas[0].url+"/feeds/lingling.rss", "")
+	for _, path := range []string{"/", "/channels/lingling"} {
+		resp, _ := do(t, "GET", f.replicas[0].url+path, "")
+		lm, err := http.ParseTime(resp.Header.Get("Last-Modified"))
+		if err != nil {
+			t.Fatalf("%s: Last-Modified %q: %v", path, resp.Header.Get("Last-Modified"), err)
+		}
+		if !lm.Before(ahead) {
+			t.Errorf("%s: Last-Modified %s is the article's future date, not the build's", path, lm)
+		}
+		if path != "/" && resp.Header.Get("Last-Modified") != feed.Header.Get("Last-Modified") {
+			t.Errorf("%s: Last-Modified %q, want the feed's %q", path, resp.Header.Get("Last-Modified"), feed.Header.Get("Last-Modified"))
+		}
+	}
+}
