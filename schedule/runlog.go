@@ -46,10 +46,22 @@ type RunLog struct {
 
 	mu      sync.Mutex
 	pending map[string]pendingRun // by run id
+	// written holds runs for writtenGrace after their write succeeded: a reader whose store read
+	// began before that write committed finds them neither there nor in pending otherwise.
+	written map[string]writtenRun
+	pruned  time.Time // when written last dropped its old runs
 	wake    chan struct{}
 	start   sync.Once
 	stop    context.CancelFunc
 	done    chan struct{}
+}
+
+// writtenGrace outlasts the longest history read a reader makes (3s in the jobs API).
+const writtenGrace = 10 * time.Second
+
+type writtenRun struct {
+	run store.JobRun
+	at  time.Time
 }
 
 type pendingRun struct {
@@ -62,7 +74,7 @@ type pendingRun struct {
 // NewRunLog returns the run log of replica, keeping keep of each job's history.
 func NewRunLog(st RunStore, replica string, keep store.Retention, log *slog.Logger) *RunLog {
 	return &RunLog{store: st, replica: replica, keep: keep, log: log,
-		pending: map[string]pendingRun{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		pending: map[string]pendingRun{}, written: map[string]writtenRun{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // Record is the scheduler's Record hook: it queues the run's state and returns at once.
@@ -148,6 +160,7 @@ func (l *RunLog) flush(ctx context.Context) bool {
 		if cur, ok := l.pending[p.run.ID]; ok {
 			if cur.run == p.run {
 				delete(l.pending, p.run.ID)
+				l.remember(p.run)
 			} else if p.lastRun {
 				cur.lastRun = false
 				l.pending[p.run.ID] = cur
@@ -156,6 +169,20 @@ func (l *RunLog) flush(ctx context.Context) bool {
 		l.mu.Unlock()
 	}
 	return ok
+}
+
+// remember keeps a written run for writtenGrace and forgets older ones; l.mu must be held.
+func (l *RunLog) remember(r store.JobRun) {
+	now := time.Now()
+	if now.Sub(l.pruned) > writtenGrace {
+		for id, w := range l.written {
+			if now.Sub(w.at) > writtenGrace {
+				delete(l.written, id)
+			}
+		}
+		l.pruned = now
+	}
+	l.written[r.ID] = writtenRun{run: r, at: now}
 }
 
 // refused counts a write the store refused, and drops the run after maxRefusals.
@@ -215,11 +242,17 @@ func (l *RunLog) pendingCount() int {
 	return len(l.pending)
 }
 
-// Pending returns the job's runs not yet written, by id.
+// Pending returns the job's runs not yet written, and those written in the last writtenGrace,
+// by id.
 func (l *RunLog) Pending(job string) map[string]store.JobRun {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]store.JobRun{}
+	for id, w := range l.written {
+		if w.run.Job == job && time.Since(w.at) <= writtenGrace {
+			out[id] = w.run
+		}
+	}
 	for id, p := range l.pending {
 		if p.run.Job == job {
 			out[id] = p.run
