@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	syndicate "github.com/yongzhou-news/syndicate"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // ArchiveCount implements store.Store: the subtree's archive slots, those of deleted and moved
@@ -80,7 +80,7 @@ func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]
 // order: those still filed in one of the channels ($1) whose slot it is the latest in them, so
 // that an article shows once however often it moved within them.
 func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syndicate.Article, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.ArticleColumns+`
 		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
 		WHERE NOT a.deleted
 			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel = ANY ($1::text[]))
@@ -91,22 +91,8 @@ func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syn
 	}
 	defer rows.Close()
 	var out []syndicate.Article
-	for rows.Next() {
-		var id, hash string
-		var data []byte
-		var safeHash, safePolicy string
-		var safeHTML *string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, err
-		}
-		a, err := decodeArticle(id, data)
-		if err != nil {
-			return nil, err
-		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	err = storesql.ScanArticles(rows, false, func(a syndicate.Article) { out = append(out, a) })
+	return out, err
 }
 
 // addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not

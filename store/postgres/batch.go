@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // UpsertArticles implements store.Store: under the change counter's lock (lockChanges), one read
@@ -17,7 +18,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 	if len(ws) == 0 {
 		return nil, nil
 	}
-	var plan store.BatchPlan
+	var plan storesql.BatchPlan
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		last, err := lockChanges(ctx, tx)
 		if err != nil {
@@ -27,7 +28,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 		if err != nil {
 			return err
 		}
-		plan = store.PlanBatch(ws, stored, last)
+		plan = storesql.PlanBatch(ws, stored, last)
 		return writePlan(ctx, tx, &plan, last)
 	})
 	if err != nil {
@@ -37,7 +38,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 }
 
 // storedArticles reads the stored rows and filings of the batch's articles.
-func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[string]store.Stored, error) {
+func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[string]storesql.Stored, error) {
 	ids := make([]string, len(ws))
 	for i, w := range ws {
 		ids[i] = w.Article.ID
@@ -50,10 +51,10 @@ func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[strin
 		return nil, fmt.Errorf("postgres: read stored articles: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[string]store.Stored, len(ws))
+	out := make(map[string]storesql.Stored, len(ws))
 	for rows.Next() {
 		var id string
-		var st store.Stored
+		var st storesql.Stored
 		if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.FirstSeq, &st.Revision, &st.Policy, &st.Channels); err != nil {
 			return nil, fmt.Errorf("postgres: scan stored article: %w", err)
 		}
@@ -69,7 +70,7 @@ func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[strin
 }
 
 // writePlan queues a batch's writes and sends them in one round trip.
-func writePlan(ctx context.Context, tx pgx.Tx, p *store.BatchPlan, last int64) error {
+func writePlan(ctx context.Context, tx pgx.Tx, p *storesql.BatchPlan, last int64) error {
 	var b pgx.Batch
 	for _, r := range p.Resanitized {
 		b.Queue(`UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,

@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	syndicate "github.com/yongzhou-news/syndicate"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // ArchiveCount implements store.Store: the subtree's archive slots, those of deleted and moved
@@ -83,7 +83,7 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 	in := `IN (` + placeholders(len(channels)) + `)`
 	args = append(args, slugArgs(channels)...)
 	args = append(args, slugArgs(channels)...)
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.ArticleColumns+`
 		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
 		WHERE a.deleted = 0
 			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel `+in+`)
@@ -94,22 +94,8 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 	}
 	defer rows.Close()
 	var out []syndicate.Article
-	for rows.Next() {
-		var id, hash string
-		var data sql.RawBytes
-		var safeHash, safePolicy string
-		var safeHTML *string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, err
-		}
-		a, err := decodeArticle(id, data)
-		if err != nil {
-			return nil, err
-		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	err = storesql.ScanArticles(rows, true, func(a syndicate.Article) { out = append(out, a) })
+	return out, err
 }
 
 // addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not

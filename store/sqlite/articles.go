@@ -10,6 +10,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // UpsertArticle implements store.Store.
@@ -60,7 +61,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 				deleted = 0, published_at = excluded.published_at, data = excluded.data,
 				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
 				revision = articles.revision + 1, changed_at = excluded.changed_at`,
-			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized),
+			a.ID, seq, firstSeq, hash, micros(a.PublishedAt), string(data), storesql.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized),
 			micros(s.Now())); err != nil {
 			return fmt.Errorf("sqlite: save article %q: %w", a.ID, err)
 		}
@@ -86,7 +87,7 @@ func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.Upse
 		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
 			return err
 		}
-		return markFiled(ctx, tx, seq, store.Refiled(old, a.Channels))
+		return markFiled(ctx, tx, seq, storesql.Refiled(old, a.Channels))
 	})
 	return outcome, err
 }
@@ -218,136 +219,68 @@ func (s *DB) ArticleCount(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// NewestItems implements store.Store. Each channel's newest rows come from one seek into the
-// (channel, published_at DESC, article_id) index; they are merged here and only the winners'
-// data is read. One query over all channels would read every article of a large subtree (the
-// site-wide feed: all of them) just to sort it.
+// NewestItems implements store.Store with storesql.NewestItems.
 func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
-	if len(channels) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	conn, err := s.db.Conn(ctx)
+	items, err := storesql.NewestItems(ctx, newestQueries{s}, channels, limit, s.Tuning)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: newest items: %w", err)
+		return nil, fmt.Errorf("sqlite: newest items of %v: %w", channels, err)
 	}
-	defer conn.Close()
-	var cands []store.Candidate
-	if len(channels) >= manyChannels {
-		var done bool
-		if cands, done, err = newestAcross(ctx, conn, channels, limit); err != nil {
-			return nil, err
-		}
-		if done {
-			channels = nil
-		} else {
-			cands = nil // a quiet subtree: seek into each channel
-		}
+	return items, nil
+}
+
+// newestQueries are NewestItems' queries on SQLite.
+type newestQueries struct{ s *DB }
+
+// Walk implements storesql.NewestQueries: the outer ORDER BY costs nothing, SQLite takes the
+// subquery's order from article_channels_recent.
+func (q newestQueries) Walk(ctx context.Context, channels []string, budget, n int) ([]storesql.Candidate, error) {
+	rows, err := q.s.db.QueryContext(ctx, `SELECT article_id, published_at FROM (
+			SELECT channel, article_id, published_at FROM article_channels INDEXED BY article_channels_recent
+			ORDER BY published_at DESC, article_id LIMIT ?
+		) WHERE channel IN (`+placeholders(len(channels))+`) ORDER BY published_at DESC, article_id LIMIT ?`,
+		append(append([]any{budget}, slugArgs(channels)...), n)...)
+	if err != nil {
+		return nil, err
 	}
-	stmt, err := conn.PrepareContext(ctx, `SELECT article_id, published_at FROM article_channels
+	defer rows.Close()
+	return storesql.ScanCandidates(rows)
+}
+
+// Seek implements storesql.NewestQueries: one prepared seek per channel, which SQLite runs
+// in-process, so the merge costs no round trips.
+func (q newestQueries) Seek(ctx context.Context, channels []string, limit int) ([]storesql.Candidate, error) {
+	stmt, err := q.s.prepared(ctx, `SELECT article_id, published_at FROM article_channels
 		WHERE channel = ? ORDER BY published_at DESC, article_id LIMIT ?`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: newest items: %w", err)
+		return nil, err
 	}
-	defer stmt.Close()
+	var out []storesql.Candidate
 	for _, c := range channels {
 		rows, err := stmt.QueryContext(ctx, c, limit)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: newest items of %q: %w", c, err)
+			return nil, err
 		}
-		for rows.Next() {
-			var cd store.Candidate
-			var pub int64
-			if err := rows.Scan(&cd.ID, &pub); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite: scan item: %w", err)
-			}
-			cd.Published = pub
-			cands = append(cands, cd)
-		}
+		cands, err := storesql.ScanCandidates(rows)
 		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sqlite: newest items of %q: %w", c, err)
-		}
-	}
-	ids := store.Newest(cands, limit)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := conn.QueryContext(ctx, `SELECT id, hash, data, sanitized_hash, sanitized_policy, sanitized_html FROM articles WHERE id IN (`+placeholders(len(ids))+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read newest items: %w", err)
-	}
-	defer rows.Close()
-	byID := make(map[string]syndicate.Article, len(ids))
-	for rows.Next() {
-		var id, hash string
-		var data sql.RawBytes // decoded before the next row: spares copying every article twice
-		var safeHash, safePolicy string
-		var safeHTML *string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, fmt.Errorf("sqlite: scan item: %w", err)
-		}
-		a, err := decodeArticle(id, data)
 		if err != nil {
 			return nil, err
 		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
-		byID[id] = a
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read newest items: %w", err)
-	}
-	out := make([]syndicate.Article, 0, len(ids))
-	for _, id := range ids {
-		if a, ok := byID[id]; ok {
-			out = append(out, a)
-		}
+		out = append(out, cands...)
 	}
 	return out, nil
 }
 
-// manyChannels is where one walk down the newest filings of all channels beats a seek per
-// channel: the site-wide feed, or a parent of many channels.
-const manyChannels = 32
-
-// newestAcross walks the filings of every channel newest first and keeps those in channels until
-// limit distinct articles are found. It reports false when it gave up after store.WalkBudget
-// filings without finding them.
-func newestAcross(ctx context.Context, conn *sql.Conn, channels []string, limit int) ([]store.Candidate, bool, error) {
-	want := make(map[string]bool, len(channels))
-	for _, c := range channels {
-		want[c] = true
-	}
-	rows, err := conn.QueryContext(ctx, `SELECT channel, article_id, published_at FROM article_channels
-		INDEXED BY article_channels_recent ORDER BY published_at DESC, article_id LIMIT ?`, store.WalkBudget(limit))
+// Articles implements storesql.NewestQueries.
+func (q newestQueries) Articles(ctx context.Context, ids []string) (map[string]syndicate.Article, error) {
+	rows, err := q.s.db.QueryContext(ctx, `SELECT `+storesql.ArticleColumns+` FROM articles a
+		WHERE a.deleted = 0 AND a.id IN (`+placeholders(len(ids))+`)`, slugArgs(ids)...)
 	if err != nil {
-		return nil, false, fmt.Errorf("sqlite: newest items across channels: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	var out []store.Candidate
-	seen := map[string]bool{}
-	walked := 0
-	for len(seen) < limit && rows.Next() {
-		walked++
-		var c store.Candidate
-		var ch string
-		if err := rows.Scan(&ch, &c.ID, &c.Published); err != nil {
-			return nil, false, fmt.Errorf("sqlite: scan item: %w", err)
-		}
-		if want[ch] {
-			seen[c.ID] = true
-			out = append(out, c)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("sqlite: newest items across channels: %w", err)
-	}
-	// Short of limit: every filing was walked, or the budget ran out.
-	return out, len(seen) == limit || walked < store.WalkBudget(limit), nil
+	out := make(map[string]syndicate.Article, len(ids))
+	err = storesql.ScanArticles(rows, true, func(a syndicate.Article) { out[a.ID] = a })
+	return out, err
 }
 
 func placeholders(n int) string {

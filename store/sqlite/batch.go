@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // rowsPerInsert is how many rows one multi-row INSERT carries: few enough statements that their
@@ -20,7 +21,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 	if len(ws) == 0 {
 		return nil, nil
 	}
-	var plan store.BatchPlan
+	var plan storesql.BatchPlan
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		seq, err := nextSeq(ctx, tx)
 		if err != nil {
@@ -30,7 +31,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 		if err != nil {
 			return err
 		}
-		plan = store.PlanBatch(ws, stored, seq-1)
+		plan = storesql.PlanBatch(ws, stored, seq-1)
 		return writePlan(ctx, tx, &plan, micros(s.Now()))
 	})
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 }
 
 // storedArticles reads the stored rows and filings of the batch's articles.
-func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[string]store.Stored, error) {
+func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[string]storesql.Stored, error) {
 	ids := make([]any, 0, len(ws))
 	seen := make(map[string]bool, len(ws))
 	for _, w := range ws {
@@ -49,7 +50,7 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 			ids = append(ids, w.Article.ID)
 		}
 	}
-	out := make(map[string]store.Stored, len(ids))
+	out := make(map[string]storesql.Stored, len(ids))
 	for chunk := range chunks(ids, 500) {
 		rows, err := tx.QueryContext(ctx, `SELECT id, hash, deleted, first_seq, revision, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END
 			FROM articles WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
@@ -58,7 +59,7 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 		}
 		for rows.Next() {
 			var id string
-			var st store.Stored
+			var st storesql.Stored
 			if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.FirstSeq, &st.Revision, &st.Policy); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("sqlite: scan stored article: %w", err)
@@ -92,7 +93,7 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 }
 
 // writePlan writes a batch's rows; changedAt is the time of its changes.
-func writePlan(ctx context.Context, tx *sql.Tx, p *store.BatchPlan, changedAt int64) error {
+func writePlan(ctx context.Context, tx *sql.Tx, p *storesql.BatchPlan, changedAt int64) error {
 	for _, r := range p.Resanitized {
 		if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ? WHERE id = ?`,
 			r.SafePolicy, r.SafeHTML, r.ID); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -30,20 +31,20 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteArticle", testDeleteArticle},
 		{"NewestItemsAcrossSubtree", testNewestItems},
 		{"NewestItemsAcrossManyChannels", testNewestManyChannels},
+		// NewestItems' other paths, each on its own: the walk down the newest filings of all
+		// channels for any number of channels, the seeks into each channel always, and the walk
+		// giving up at once and falling back to the seeks.
+		{"NewestItemsByWalk", tuned(testNewest, func(t *store.Tuning) { t.ManyChannels = 1 })},
+		{"NewestItemsBySeeks", tuned(testNewest, func(t *store.Tuning) { t.ManyChannels = math.MaxInt })},
+		{"NewestItemsWalkGivesUp", tuned(testNewest, func(t *store.Tuning) {
+			t.ManyChannels, t.WalkFloor, t.WalkPerItem = 1, 0, 1
+		})},
 		{"SanitizedContent", testSanitized},
 		{"ArchiveSlots", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
-		{"ChangesByChannelScan", func(t *testing.T, s store.Store) {
-			tun, ok := s.(store.Tunable)
-			if !ok {
-				t.Fatalf("%T is not a store.Tunable: its scan threshold cannot be lowered", s)
-			}
-			old := tun.Tune().ChannelScanThreshold
-			tun.Tune().ChannelScanThreshold = 0 // every build reads from the channel side
-			t.Cleanup(func() { tun.Tune().ChannelScanThreshold = old })
-			testChanges(t, s)
-		}},
+		// Every build reads from the channel side.
+		{"ChangesByChannelScan", tuned(testChanges, func(t *store.Tuning) { t.ChannelScanThreshold = 0 })},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
 		{"OutboxDeadLetters", testDeadLetters},
@@ -61,6 +62,24 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 	t.Run("UpsertArticlesAsOneByOne", func(t *testing.T) { RunBatch(t, open) })
+}
+
+// tuned runs fn on a store whose Tuning tune changed.
+func tuned(fn func(*testing.T, store.Store), tune func(*store.Tuning)) func(*testing.T, store.Store) {
+	return func(t *testing.T, s store.Store) {
+		tun, ok := s.(store.Tunable)
+		if !ok {
+			t.Fatalf("%T is not a store.Tunable: its query knobs cannot be changed", s)
+		}
+		tune(tun.Tune())
+		fn(t, s)
+	}
+}
+
+// testNewest runs every NewestItems test on one store.
+func testNewest(t *testing.T, s store.Store) {
+	testNewestItems(t, s)
+	testNewestManyChannels(t, s)
 }
 
 var base = time.Date(2022, 11, 16, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -851,11 +870,11 @@ func testNewestManyChannels(t *testing.T, s store.Store) {
 	}
 
 	// A quiet subtree: 33 channels whose few articles are older than every other filing. A walk
-	// down the newest filings gives up after store.WalkBudget of them; the answer must not be
+	// down the newest filings gives up after Tuning.WalkBudget of them; the answer must not be
 	// short for it.
-	old := store.WalkFloor
-	store.WalkFloor = 0 // budget 40 × limit: 200 filings, of some 330
-	t.Cleanup(func() { store.WalkFloor = old })
+	if tun, ok := s.(store.Tunable); ok && tun.Tune().WalkFloor > 0 {
+		tun.Tune().WalkFloor = 0 // budget 40 × limit: 200 filings, of some 330
+	}
 	var quiet []string
 	for c := range 33 {
 		quiet = append(quiet, fmt.Sprintf("q%02d", c))
