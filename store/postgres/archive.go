@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -93,26 +92,6 @@ func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syn
 	var out []syndicate.Article
 	err = storesql.ScanArticles(rows, false, func(a syndicate.Article) { out = append(out, a) })
 	return out, err
-}
-
-// addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not
-// in old: the channels it is newly filed in. A channel it stays in keeps its slot, so an edit,
-// even one that changes published_at, never moves an article between pages.
-func addSlots(ctx context.Context, tx pgx.Tx, id string, seq int64, old, now []string) error {
-	var added []string
-	for _, c := range now {
-		if !slices.Contains(old, c) && !slices.Contains(added, c) {
-			added = append(added, c)
-		}
-	}
-	if len(added) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO archive_slots (channel, seq, article_id) SELECT unnest($1::text[]), $2, $3`,
-		added, seq, id); err != nil {
-		return fmt.Errorf("postgres: archive slots of %q in %v: %w", id, added, err)
-	}
-	return nil
 }
 
 // LastChange implements store.Store. change_counter holds the newest number handed out; a writer

@@ -13,84 +13,9 @@ import (
 	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
-// UpsertArticle implements store.Store.
+// UpsertArticle implements store.Store: a batch of one.
 func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.UpsertOutcome, error) {
-	hash := a.Hash()
-	// JSON keeps PublishedAt's own offset (+08:00); the timestamptz column only orders.
-	data, err := json.Marshal(a)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: encode article %q: %w", a.ID, err)
-	}
-	var outcome store.UpsertOutcome
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		last, err := lockChanges(ctx, tx)
-		if err != nil {
-			return err
-		}
-		// Read after taking the lock, so two upserts of one article decide in turn.
-		var oldHash, oldPolicy string
-		var deleted bool
-		var firstSeq int64
-		err = tx.QueryRow(ctx, `SELECT hash, deleted, first_seq, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END FROM articles WHERE id = $1`, a.ID).Scan(&oldHash, &deleted, &firstSeq, &oldPolicy)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows), err == nil && deleted:
-			outcome = store.UpsertCreated
-		case err != nil:
-			return fmt.Errorf("postgres: read article %q: %w", a.ID, err)
-		case oldHash == hash:
-			outcome = store.UpsertUnchanged
-			if a.Sanitized.Policy == "" || a.Sanitized.Policy == oldPolicy {
-				return nil
-			}
-			// The same article, sanitised under a policy the stored row predates.
-			if _, err := tx.Exec(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,
-				a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized), a.ID); err != nil {
-				return fmt.Errorf("postgres: save sanitised content of %q: %w", a.ID, err)
-			}
-			return nil
-		default:
-			outcome = store.UpsertUpdated
-		}
-		seq, err := takeSeq(ctx, tx, last)
-		if err != nil {
-			return err
-		}
-		if outcome == store.UpsertCreated {
-			firstSeq = seq // an update keeps it; archive pages follow archive_slots (addSlots)
-		}
-		// revision counts every change of the article, deletions included (events' data.revision).
-		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
-			VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, 1, now())
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
-				deleted = false, published_at = excluded.published_at, data = excluded.data,
-				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
-				revision = articles.revision + 1, changed_at = excluded.changed_at`,
-			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data), storesql.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized)); err != nil {
-			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
-		}
-		old, err := filings(ctx, tx, a.ID)
-		if err != nil {
-			return err
-		}
-		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it leaves
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM article_channels WHERE article_id = $1`, a.ID); err != nil {
-			return fmt.Errorf("postgres: clear channels of %q: %w", a.ID, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq)
-			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
-			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
-		}
-		if err := addSlots(ctx, tx, a.ID, seq, old, a.Channels); err != nil {
-			return err
-		}
-		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
-			return err
-		}
-		return markFiled(ctx, tx, seq, storesql.Refiled(old, a.Channels))
-	})
-	return outcome, err
+	return storesql.UpsertOne(ctx, a, s.UpsertArticles)
 }
 
 // markChannels records change seq on every channel the article is filed in.

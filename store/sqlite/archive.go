@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store/internal/storesql"
@@ -96,22 +95,6 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 	var out []syndicate.Article
 	err = storesql.ScanArticles(rows, true, func(a syndicate.Article) { out = append(out, a) })
 	return out, err
-}
-
-// addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not
-// in old: the channels it is newly filed in. A channel it stays in keeps its slot, so an edit,
-// even one that changes published_at, never moves an article between pages.
-func addSlots(ctx context.Context, tx *sql.Tx, id string, seq int64, old, now []string) error {
-	for _, c := range now {
-		if slices.Contains(old, c) {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_slots (channel, seq, article_id) VALUES (?, ?, ?)
-			ON CONFLICT DO NOTHING`, c, seq, id); err != nil {
-			return fmt.Errorf("sqlite: archive slot of %q in %q: %w", id, c, err)
-		}
-	}
-	return nil
 }
 
 // LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions

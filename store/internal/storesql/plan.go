@@ -1,10 +1,12 @@
 package storesql
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
 
+	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
@@ -187,4 +189,18 @@ func Refiled(old, new []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// UpsertOne is store.Store.UpsertArticle as a batch of one: upsert is the adapter's
+// UpsertArticles, so that one decision tree (PlanBatch) serves both.
+func UpsertOne(ctx context.Context, a syndicate.Article, upsert func(context.Context, []store.Write) ([]store.Upserted, error)) (store.UpsertOutcome, error) {
+	w, err := store.NewWrite(a)
+	if err != nil {
+		return 0, err
+	}
+	res, err := upsert(ctx, []store.Write{w})
+	if err != nil {
+		return 0, err
+	}
+	return res[0].Outcome, nil
 }
