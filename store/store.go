@@ -208,21 +208,6 @@ type Build struct {
 	Sanitized []SanitizedContent
 }
 
-// Classify decides what a channel must announce about an article: filed tells whether the article
-// is (still, and undeleted) in the channel, hash is its content hash and announced the hash the
-// channel announced last ("" if never). It returns 0 when there is nothing to announce.
-func Classify(filed bool, hash, announced string) ChangeKind {
-	switch {
-	case filed && announced == "":
-		return ChangeAdded
-	case filed && announced != hash:
-		return ChangeUpdated
-	case !filed && announced != "":
-		return ChangeRemoved
-	}
-	return 0
-}
-
 // Tuning holds the cost knobs of a store's queries: fields of each store, not package globals,
 // so that a test lowering one changes only its own store.
 type Tuning struct {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -59,16 +58,8 @@ func (s *DB) ChannelMarks(ctx context.Context) (map[string]store.Mark, error) {
 		return nil, fmt.Errorf("postgres: channel marks: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.Mark{}
-	for rows.Next() {
-		var c string
-		var m store.Mark
-		if err := rows.Scan(&c, &m.Seq, &m.Filed); err != nil {
-			return nil, fmt.Errorf("postgres: scan channel mark: %w", err)
-		}
-		out[c] = m
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanMarks(rows)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: channel marks: %w", err)
 	}
 	return out, nil
@@ -147,7 +138,11 @@ func (s *DB) Article(ctx context.Context, id string) (syndicate.Article, error) 
 	if err != nil {
 		return syndicate.Article{}, fmt.Errorf("postgres: read article %q: %w", id, err)
 	}
-	return decodeArticle(id, data)
+	a, err := storesql.DecodeArticle(id, data)
+	if err != nil {
+		return a, fmt.Errorf("postgres: %w", err)
+	}
+	return a, nil
 }
 
 // ArticleCount implements store.Store.
@@ -215,12 +210,4 @@ func (q newestQueries) Articles(ctx context.Context, ids []string) (map[string]s
 	out := make(map[string]syndicate.Article, len(ids))
 	err = storesql.ScanArticles(rows, false, func(a syndicate.Article) { out[a.ID] = a })
 	return out, err
-}
-
-func decodeArticle(id string, data []byte) (syndicate.Article, error) {
-	var a syndicate.Article
-	if err := json.Unmarshal(data, &a); err != nil {
-		return a, fmt.Errorf("postgres: decode article %q: %w", id, err)
-	}
-	return a, nil
 }

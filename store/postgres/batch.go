@@ -142,14 +142,7 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 	}
 	defer rows.Close()
 	out := make(map[string]string, len(ids))
-	for rows.Next() {
-		var id, hash string
-		if err := rows.Scan(&id, &hash); err != nil {
-			return nil, fmt.Errorf("postgres: scan article hash: %w", err)
-		}
-		out[id] = hash
-	}
-	if err := rows.Err(); err != nil {
+	if err := storesql.ScanHashes(rows, out); err != nil {
 		return nil, fmt.Errorf("postgres: read article hashes: %w", err)
 	}
 	return out, nil

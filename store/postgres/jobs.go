@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // JobStates implements store.Store.
@@ -15,22 +16,8 @@ func (s *DB) JobStates(ctx context.Context) (map[string]store.JobState, error) {
 		return nil, fmt.Errorf("postgres: job states: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.JobState{}
-	for rows.Next() {
-		var j store.JobState
-		var last, updated *time.Time
-		if err := rows.Scan(&j.Name, &j.Schedule, &j.Paused, &last, &updated); err != nil {
-			return nil, fmt.Errorf("postgres: scan job state: %w", err)
-		}
-		if last != nil {
-			j.LastRun = last.UTC()
-		}
-		if updated != nil {
-			j.UpdatedAt = updated.UTC()
-		}
-		out[j.Name] = j
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanJobStates(rows, fromOptTime)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: job states: %w", err)
 	}
 	return out, nil

@@ -180,3 +180,21 @@ func (s *DB) inTxOpts(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) e
 	}
 	return nil
 }
+
+// optTime stores a zero time as NULL.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// fromOptTime reads NULL as the zero time, and any other in UTC.
+func fromOptTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }

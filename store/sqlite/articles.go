@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,16 +65,8 @@ func (s *DB) ChannelMarks(ctx context.Context) (map[string]store.Mark, error) {
 		return nil, fmt.Errorf("sqlite: channel marks: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.Mark{}
-	for rows.Next() {
-		var c string
-		var m store.Mark
-		if err := rows.Scan(&c, &m.Seq, &m.Filed); err != nil {
-			return nil, fmt.Errorf("sqlite: scan channel mark: %w", err)
-		}
-		out[c] = m
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanMarks(rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: channel marks: %w", err)
 	}
 	return out, nil
@@ -133,7 +124,11 @@ func (s *DB) Article(ctx context.Context, id string) (syndicate.Article, error) 
 	if err != nil {
 		return syndicate.Article{}, fmt.Errorf("sqlite: read article %q: %w", id, err)
 	}
-	return decodeArticle(id, []byte(data))
+	a, err := storesql.DecodeArticle(id, []byte(data))
+	if err != nil {
+		return a, fmt.Errorf("sqlite: %w", err)
+	}
+	return a, nil
 }
 
 // ArticleCount implements store.Store.
@@ -211,12 +206,4 @@ func (q newestQueries) Articles(ctx context.Context, ids []string) (map[string]s
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-func decodeArticle(id string, data []byte) (syndicate.Article, error) {
-	var a syndicate.Article
-	if err := json.Unmarshal(data, &a); err != nil {
-		return a, fmt.Errorf("sqlite: decode article %q: %w", id, err)
-	}
-	return a, nil
 }

@@ -188,16 +188,9 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: read article hashes: %w", err)
 		}
-		for rows.Next() {
-			var id, hash string
-			if err := rows.Scan(&id, &hash); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite: scan article hash: %w", err)
-			}
-			out[id] = hash
-		}
+		err = storesql.ScanHashes(rows, out)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: read article hashes: %w", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // JobStates implements store.Store.
@@ -15,22 +16,8 @@ func (s *DB) JobStates(ctx context.Context) (map[string]store.JobState, error) {
 		return nil, fmt.Errorf("sqlite: job states: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.JobState{}
-	for rows.Next() {
-		var j store.JobState
-		var last, updated int64
-		if err := rows.Scan(&j.Name, &j.Schedule, &j.Paused, &last, &updated); err != nil {
-			return nil, fmt.Errorf("sqlite: scan job state: %w", err)
-		}
-		if last != 0 {
-			j.LastRun = fromMicros(last)
-		}
-		if updated != 0 {
-			j.UpdatedAt = fromMicros(updated)
-		}
-		out[j.Name] = j
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanJobStates(rows, fromOptMicros)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: job states: %w", err)
 	}
 	return out, nil

@@ -147,12 +147,12 @@ func PlanBatch(ws []store.Write, stored map[string]Stored, last int64) BatchPlan
 			unfiled[a.ID] = true
 			p.Unfile = append(p.Unfile, a.ID)
 		}
-		refiled := Refiled(before, a.Channels)
+		moved := refiled(before, a.Channels)
 		for _, c := range before {
-			mark(c, seq, slices.Contains(refiled, c))
+			mark(c, seq, slices.Contains(moved, c))
 		}
 		for _, c := range a.Channels {
-			mark(c, seq, slices.Contains(refiled, c))
+			mark(c, seq, slices.Contains(moved, c))
 			if !slices.Contains(before, c) {
 				p.Slots = append(p.Slots, Slot{Channel: c, Seq: seq, ArticleID: a.ID})
 			}
@@ -172,10 +172,10 @@ func PlanBatch(ws []store.Write, stored map[string]Stored, last int64) BatchPlan
 	return p
 }
 
-// Refiled returns the channels whose filings an article's write changes: those it leaves and
+// refiled returns the channels whose filings an article's write changes: those it leaves and
 // those it enters, sorted. An article being created (or stored again after deletion) has no
 // old channels, and one being deleted no new ones.
-func Refiled(old, new []string) []string {
+func refiled(old, new []string) []string {
 	var out []string
 	for _, c := range old {
 		if !slices.Contains(new, c) && !slices.Contains(out, c) {

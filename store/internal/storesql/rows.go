@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
 // Rows is what the result sets of database/sql and pgx have in common; the caller closes them.
@@ -64,4 +65,30 @@ func DecodeArticle(id string, data []byte) (syndicate.Article, error) {
 		return a, fmt.Errorf("decode article %q: %w", id, err)
 	}
 	return a, nil
+}
+
+// ScanMarks reads rows of (channel, seq, filed) by channel.
+func ScanMarks(rows Rows) (map[string]store.Mark, error) {
+	out := map[string]store.Mark{}
+	for rows.Next() {
+		var c string
+		var m store.Mark
+		if err := rows.Scan(&c, &m.Seq, &m.Filed); err != nil {
+			return nil, fmt.Errorf("scan channel mark: %w", err)
+		}
+		out[c] = m
+	}
+	return out, rows.Err()
+}
+
+// ScanHashes reads rows of (id, hash) into out.
+func ScanHashes(rows Rows, out map[string]string) error {
+	for rows.Next() {
+		var id, hash string
+		if err := rows.Scan(&id, &hash); err != nil {
+			return fmt.Errorf("scan article hash: %w", err)
+		}
+		out[id] = hash
+	}
+	return rows.Err()
 }

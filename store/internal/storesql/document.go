@@ -1,7 +1,8 @@
-package store
+package storesql
 
 import (
 	"fmt"
+	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 )
@@ -36,4 +37,26 @@ func LoadedBody(d *syndicate.Document, body []byte, encoding string) error {
 		return fmt.Errorf("document %s.%s: unknown encoding %q", d.Channel, d.Format, encoding)
 	}
 	return nil
+}
+
+// ScanDocuments reads rows of (channel, format, body, encoding, etag, modified) and calls fn with
+// each document in turn, stopping at fn's first error; at converts the engine's modified (T).
+func ScanDocuments[T any](rows Rows, at func(T) time.Time, fn func(syndicate.Document) error) error {
+	for rows.Next() {
+		var d syndicate.Document
+		var body []byte
+		var enc string
+		var mod T
+		if err := rows.Scan(&d.Channel, &d.Format, &body, &enc, &d.ETag, &mod); err != nil {
+			return fmt.Errorf("scan document: %w", err)
+		}
+		if err := LoadedBody(&d, body, enc); err != nil {
+			return err
+		}
+		d.Modified = at(mod)
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
