@@ -43,8 +43,7 @@ func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[strin
 	for i, w := range ws {
 		ids[i] = w.Article.ID
 	}
-	rows, err := tx.Query(ctx, `SELECT a.id, a.hash, a.deleted, a.first_seq, a.revision,
-			CASE WHEN a.sanitized_hash = a.hash THEN a.sanitized_policy ELSE '' END,
+	rows, err := tx.Query(ctx, `SELECT a.id, a.hash, a.deleted, a.revision,
 			coalesce((SELECT array_agg(ac.channel) FROM article_channels ac WHERE ac.article_id = a.id), '{}')
 		FROM articles a WHERE a.id = ANY($1)`, ids)
 	if err != nil {
@@ -55,7 +54,7 @@ func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[strin
 	for rows.Next() {
 		var id string
 		var st storesql.Stored
-		if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.FirstSeq, &st.Revision, &st.Policy, &st.Channels); err != nil {
+		if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.Revision, &st.Channels); err != nil {
 			return nil, fmt.Errorf("postgres: scan stored article: %w", err)
 		}
 		if len(st.Channels) == 0 {
@@ -72,39 +71,35 @@ func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[strin
 // writePlan queues a batch's writes and sends them in one round trip.
 func writePlan(ctx context.Context, tx pgx.Tx, p *storesql.BatchPlan, last int64) error {
 	var b pgx.Batch
-	for _, r := range p.Resanitized {
-		b.Queue(`UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,
-			r.SafePolicy, r.SafeHTML, r.ID)
-	}
 	if n := len(p.Rows); n > 0 {
 		ids, hashes, data, safeHashes, policies := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		seqs, firsts, revisions := make([]int64, n), make([]int64, n), make([]int64, n)
+		seqs, revisions := make([]int64, n), make([]int64, n)
 		published := make([]time.Time, n)
 		html := make([]*string, n)
 		for i, r := range p.Rows {
-			ids[i], seqs[i], firsts[i], hashes[i], published[i], data[i] = r.ID, r.Seq, r.FirstSeq, r.Hash, r.PublishedAt, string(r.Data)
+			ids[i], seqs[i], hashes[i], published[i], data[i] = r.ID, r.Seq, r.Hash, r.PublishedAt, string(r.Data)
 			safeHashes[i], policies[i], html[i], revisions[i] = r.SafeHash, r.SafePolicy, r.SafeHTML, r.Revision
 		}
-		b.Queue(`INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
-			SELECT id, seq, first_seq, hash, false, published_at, data::json, sanitized_hash, sanitized_policy, sanitized_html, revision, now()
-			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
-				AS r (id, seq, first_seq, hash, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
+		b.Queue(`INSERT INTO articles (id, seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
+			SELECT id, seq, hash, false, published_at, data::json, sanitized_hash, sanitized_policy, sanitized_html, revision, now()
+			FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				AS r (id, seq, hash, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
 				deleted = false, published_at = excluded.published_at, data = excluded.data,
 				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
 				revision = excluded.revision, changed_at = excluded.changed_at`,
-			ids, seqs, firsts, hashes, published, data, safeHashes, policies, html, revisions)
+			ids, seqs, hashes, published, data, safeHashes, policies, html, revisions)
 	}
 	if len(p.Unfile) > 0 {
 		b.Queue(`DELETE FROM article_channels WHERE article_id = ANY($1)`, p.Unfile)
 	}
 	if n := len(p.Filings); n > 0 {
-		channels, ids, published, firsts := make([]string, n), make([]string, n), make([]time.Time, n), make([]int64, n)
+		channels, ids, published := make([]string, n), make([]string, n), make([]time.Time, n)
 		for i, f := range p.Filings {
-			channels[i], ids[i], published[i], firsts[i] = f.Channel, f.ArticleID, f.PublishedAt, f.FirstSeq
+			channels[i], ids[i], published[i] = f.Channel, f.ArticleID, f.PublishedAt
 		}
-		b.Queue(`INSERT INTO article_channels (channel, article_id, published_at, first_seq)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])`, channels, ids, published, firsts)
+		b.Queue(`INSERT INTO article_channels (channel, article_id, published_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`, channels, ids, published)
 	}
 	if n := len(p.Slots); n > 0 {
 		channels, seqs, ids := make([]string, n), make([]int64, n), make([]string, n)

@@ -52,7 +52,7 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 	}
 	out := make(map[string]storesql.Stored, len(ids))
 	for chunk := range chunks(ids, 500) {
-		rows, err := tx.QueryContext(ctx, `SELECT id, hash, deleted, first_seq, revision, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END
+		rows, err := tx.QueryContext(ctx, `SELECT id, hash, deleted, revision
 			FROM articles WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: read stored articles: %w", err)
@@ -60,7 +60,7 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 		for rows.Next() {
 			var id string
 			var st storesql.Stored
-			if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.FirstSeq, &st.Revision, &st.Policy); err != nil {
+			if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.Revision); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("sqlite: scan stored article: %w", err)
 			}
@@ -94,21 +94,15 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 
 // writePlan writes a batch's rows; changedAt is the time of its changes.
 func writePlan(ctx context.Context, tx *sql.Tx, p *storesql.BatchPlan, changedAt int64) error {
-	for _, r := range p.Resanitized {
-		if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ? WHERE id = ?`,
-			r.SafePolicy, r.SafeHTML, r.ID); err != nil {
-			return fmt.Errorf("sqlite: save sanitised content of %q: %w", r.ID, err)
-		}
-	}
-	if err := insertRows(ctx, tx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at) VALUES `,
-		"(?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
-		` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
+	if err := insertRows(ctx, tx, `INSERT INTO articles (id, seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at) VALUES `,
+		"(?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+		` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
 			deleted = 0, published_at = excluded.published_at, data = excluded.data,
 			sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
 			revision = excluded.revision, changed_at = excluded.changed_at`,
 		len(p.Rows), func(i int, args []any) []any {
 			r := &p.Rows[i]
-			return append(args, r.ID, r.Seq, r.FirstSeq, r.Hash, micros(r.PublishedAt), string(r.Data), r.SafeHash, r.SafePolicy, r.SafeHTML, r.Revision, changedAt)
+			return append(args, r.ID, r.Seq, r.Hash, micros(r.PublishedAt), string(r.Data), r.SafeHash, r.SafePolicy, r.SafeHTML, r.Revision, changedAt)
 		}); err != nil {
 		return fmt.Errorf("sqlite: save articles: %w", err)
 	}
@@ -121,10 +115,10 @@ func writePlan(ctx context.Context, tx *sql.Tx, p *storesql.BatchPlan, changedAt
 			return fmt.Errorf("sqlite: clear channels: %w", err)
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq) VALUES `, "(?, ?, ?, ?)", "",
+	if err := insertRows(ctx, tx, `INSERT INTO article_channels (channel, article_id, published_at) VALUES `, "(?, ?, ?)", "",
 		len(p.Filings), func(i int, args []any) []any {
 			f := &p.Filings[i]
-			return append(args, f.Channel, f.ArticleID, micros(f.PublishedAt), f.FirstSeq)
+			return append(args, f.Channel, f.ArticleID, micros(f.PublishedAt))
 		}); err != nil {
 		return fmt.Errorf("sqlite: file articles: %w", err)
 	}

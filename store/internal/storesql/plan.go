@@ -14,9 +14,7 @@ import (
 type Stored struct {
 	Hash     string
 	Deleted  bool
-	FirstSeq int64
 	Revision int64
-	Policy   string   // sanitised content's policy, when it was made for Hash
 	Channels []string // where it is filed (none once deleted)
 }
 
@@ -24,7 +22,6 @@ type Stored struct {
 type ArticleRow struct {
 	ID          string
 	Seq         int64
-	FirstSeq    int64
 	Hash        string
 	PublishedAt time.Time
 	Data        []byte // the article as JSON
@@ -38,7 +35,6 @@ type ArticleRow struct {
 type Filing struct {
 	Channel, ArticleID string
 	PublishedAt        time.Time
-	FirstSeq           int64
 }
 
 // Slot is an archive_slots row.
@@ -61,9 +57,6 @@ type ChannelMark struct {
 type BatchPlan struct {
 	Results []store.Upserted
 	Rows    []ArticleRow // one per article changed, as the batch leaves it
-	// Resanitized are unchanged articles with new sanitised content (ID, Safe* only), written
-	// before Rows so that a later version in the batch wins.
-	Resanitized []ArticleRow
 	Unfile      []string // changed articles whose stored filings are replaced
 	Filings     []Filing
 	Slots       []Slot
@@ -108,17 +101,9 @@ func PlanBatch(ws []store.Write, stored map[string]Stored, last int64) BatchPlan
 		case !st.exist || st.Deleted:
 			outcome = store.UpsertCreated
 		case st.Hash == w.Hash:
+			// Unchanged, sanitised content included: an import sanitises only what it stores anew,
+			// and builds sanitise what was stored under an older policy (store.Build.Sanitized).
 			p.Results[i] = store.Upserted{Outcome: store.UpsertUnchanged, Before: st.Channels}
-			if a.Sanitized.Policy != "" && a.Sanitized.Policy != st.Policy {
-				// The same article, sanitised under a policy the stored row predates.
-				st.Policy = a.Sanitized.Policy
-				r := ArticleRow{ID: a.ID, SafePolicy: a.Sanitized.Policy, SafeHTML: store.SanitizedHTML(a.ContentHTML, a.Sanitized)}
-				if st.row >= 0 {
-					p.Rows[st.row].SafeHash, p.Rows[st.row].SafePolicy, p.Rows[st.row].SafeHTML = w.Hash, r.SafePolicy, r.SafeHTML
-				} else {
-					p.Resanitized = append(p.Resanitized, r)
-				}
-			}
 			continue
 		default:
 			outcome = store.UpsertUpdated
@@ -131,10 +116,7 @@ func PlanBatch(ws []store.Write, stored map[string]Stored, last int64) BatchPlan
 		if st.exist {
 			revision = st.Revision + 1 // deletions count too (events' data.revision)
 		}
-		if outcome == store.UpsertCreated {
-			st.FirstSeq = seq // an update keeps it; archive pages follow archive slots
-		}
-		row := ArticleRow{ID: a.ID, Seq: seq, FirstSeq: st.FirstSeq, Hash: w.Hash, PublishedAt: a.PublishedAt, Data: w.Data,
+		row := ArticleRow{ID: a.ID, Seq: seq, Hash: w.Hash, PublishedAt: a.PublishedAt, Data: w.Data,
 			SafeHash: SanitizedHash(w.Hash, a.Sanitized), SafePolicy: a.Sanitized.Policy,
 			SafeHTML: store.SanitizedHTML(a.ContentHTML, a.Sanitized), Revision: revision}
 		if st.row >= 0 {
@@ -157,12 +139,12 @@ func PlanBatch(ws []store.Write, stored map[string]Stored, last int64) BatchPlan
 				p.Slots = append(p.Slots, Slot{Channel: c, Seq: seq, ArticleID: a.ID})
 			}
 		}
-		st.Stored = Stored{Hash: w.Hash, FirstSeq: st.FirstSeq, Revision: revision, Policy: a.Sanitized.Policy, Channels: a.Channels}
+		st.Stored = Stored{Hash: w.Hash, Revision: revision, Channels: a.Channels}
 		st.exist = true
 	}
 	for _, r := range p.Rows {
 		for _, c := range states[r.ID].Channels {
-			p.Filings = append(p.Filings, Filing{Channel: c, ArticleID: r.ID, PublishedAt: r.PublishedAt, FirstSeq: r.FirstSeq})
+			p.Filings = append(p.Filings, Filing{Channel: c, ArticleID: r.ID, PublishedAt: r.PublishedAt})
 		}
 	}
 	for _, m := range marks {
