@@ -105,8 +105,6 @@ type Store interface {
 	JobStates(ctx context.Context) (map[string]JobState, error)
 	// SaveJobSettings records an operator's schedule (empty: the configured one) and pause state.
 	SaveJobSettings(ctx context.Context, name, schedule string, paused bool, at time.Time) error
-	// SaveJobRun records when a job last started a run.
-	SaveJobRun(ctx context.Context, name string, started time.Time) error
 	RunHistory
 
 	// SourceState returns an upstream source's saved validators (zero value if none).

@@ -33,14 +33,3 @@ func (s *DB) SaveJobSettings(ctx context.Context, name, schedule string, paused 
 	}
 	return nil
 }
-
-// SaveJobRun implements store.Store. Replicas may record runs out of order; greatest keeps the
-// latest (and skips a NULL from settings saved before any run).
-func (s *DB) SaveJobRun(ctx context.Context, name string, started time.Time) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO jobs (name, last_run) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET last_run = greatest(jobs.last_run, excluded.last_run)`, name, started)
-	if err != nil {
-		return fmt.Errorf("postgres: save last run of job %q: %w", name, err)
-	}
-	return nil
-}

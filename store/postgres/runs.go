@@ -24,6 +24,12 @@ func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, 
 			r.Count, r.Documents, r.Events, r.Error); err != nil {
 			return err
 		}
+		// Replicas may record runs out of order: greatest keeps the latest (and skips a NULL
+		// from settings saved before any run).
+		if _, err := tx.Exec(ctx, `INSERT INTO jobs (name, last_run) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET last_run = greatest(jobs.last_run, excluded.last_run)`, r.Job, r.Start); err != nil {
+			return err
+		}
 		if r.Status == store.RunRunning {
 			return nil
 		}

@@ -33,13 +33,3 @@ func (s *DB) SaveJobSettings(ctx context.Context, name, schedule string, paused 
 	}
 	return nil
 }
-
-// SaveJobRun implements store.Store.
-func (s *DB) SaveJobRun(ctx context.Context, name string, started time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO jobs (name, last_run) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`, name, micros(started))
-	if err != nil {
-		return fmt.Errorf("sqlite: save last run of job %q: %w", name, err)
-	}
-	return nil
-}

@@ -22,6 +22,11 @@ func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, 
 			r.Count, r.Documents, r.Events, r.Error); err != nil {
 			return err
 		}
+		// Replicas may record runs out of order: max keeps the latest.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (name, last_run) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`, r.Job, micros(r.Start)); err != nil {
+			return err
+		}
 		if r.Status == store.RunRunning {
 			return nil
 		}

@@ -499,16 +499,25 @@ func testJobStates(t *testing.T, s store.Store) {
 		t.Fatalf("JobStates of an empty store = %v, %v", states, err)
 	}
 	run := base.Add(time.Hour).Truncate(time.Microsecond)
-	if err := s.SaveJobRun(ctx, "build:lingling", run); err != nil {
-		t.Fatal(err)
+	keep := store.Retention{Keep: 10, MaxAge: 24 * time.Hour}
+	saveRun := func(id string, start time.Time, status string) {
+		t.Helper()
+		r := store.JobRun{ID: id, Job: "build:lingling", Trigger: "schedule", Replica: "r1", Start: start, Status: status}
+		if status != store.RunRunning {
+			r.End = start.Add(time.Second)
+		}
+		if err := s.SaveRun(ctx, r, keep, run); err != nil {
+			t.Fatal(err)
+		}
 	}
+	saveRun("run-2", run, store.RunRunning)
 	if err := s.SaveJobSettings(ctx, "build:lingling", "@every 2s", true, base); err != nil {
 		t.Fatal(err)
 	}
-	// An older run recorded late (by another replica) does not move the last run back.
-	if err := s.SaveJobRun(ctx, "build:lingling", run.Add(-time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	// An older run recorded late (by another replica) does not move the last run back, nor does
+	// the end of the last one.
+	saveRun("run-1", run.Add(-time.Minute), store.RunOK)
+	saveRun("run-2", run, store.RunOK)
 	if err := s.SaveJobSettings(ctx, "build:zhengwu", "", false, base); err != nil {
 		t.Fatal(err)
 	}
