@@ -57,11 +57,11 @@ type ChannelMark struct {
 type BatchPlan struct {
 	Results []store.Upserted
 	Rows    []ArticleRow // one per article changed, as the batch leaves it
-	Unfile      []string // changed articles whose stored filings are replaced
-	Filings     []Filing
-	Slots       []Slot
-	Marks       []ChannelMark
-	LastSeq     int64
+	Unfile  []string     // changed articles whose stored filings are replaced
+	Filings []Filing
+	Slots   []Slot
+	Marks   []ChannelMark
+	LastSeq int64
 }
 
 // PlanBatch works out the rows a batch writes, given what the store holds of its articles (by
