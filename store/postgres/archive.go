@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,16 +28,14 @@ func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 
 // ArchivePage implements store.Store.
 func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error) {
-	if page < 1 || size < 1 {
-		return nil, syndicate.Errorf(syndicate.EINVALID, "archive page %d of size %d: both must be at least 1", page, size)
-	}
-	if len(channels) == 0 || page-1 > math.MaxInt/size {
-		return nil, nil
+	offset, ok, err := storesql.PageOffset(page, size)
+	if err != nil || !ok || len(channels) == 0 {
+		return nil, err
 	}
 	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
 	// the channels by one change has one slot, which DISTINCT keeps once.
 	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel = ANY ($1::text[]) ORDER BY seq LIMIT $2 OFFSET $3`, channels, size, int64(page-1)*int64(size))
+		WHERE channel = ANY ($1::text[]) ORDER BY seq LIMIT $2 OFFSET $3`, channels, size, offset)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: archive page %d of %v: %w", page, channels, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store/internal/storesql"
@@ -28,15 +27,13 @@ func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 
 // ArchivePage implements store.Store.
 func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error) {
-	if page < 1 || size < 1 {
-		return nil, syndicate.Errorf(syndicate.EINVALID, "archive page %d of size %d: both must be at least 1", page, size)
-	}
-	if len(channels) == 0 || page-1 > math.MaxInt/size {
-		return nil, nil
+	offset, ok, err := storesql.PageOffset(page, size)
+	if err != nil || !ok || len(channels) == 0 {
+		return nil, err
 	}
 	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
 	// the channels by one change has one slot, which DISTINCT keeps once.
-	args := append(slugArgs(channels), size, (page-1)*size)
+	args := append(slugArgs(channels), size, offset)
 	items, err := s.slotArticles(ctx, channels, `SELECT DISTINCT seq, article_id FROM archive_slots
 		WHERE channel IN (`+placeholders(len(channels))+`) ORDER BY seq LIMIT ? OFFSET ?`, args)
 	if err != nil {
