@@ -168,7 +168,7 @@ type newestQueries struct{ s *DB }
 
 // Walk implements storesql.NewestQueries: the server stops reading article_channels_recent at
 // the n-th filing in the channels.
-func (q newestQueries) Walk(ctx context.Context, channels []string, budget, n int) ([]storesql.Candidate, error) {
+func (q newestQueries) Walk(ctx context.Context, channels []string, budget, _, n int) ([]storesql.Candidate, error) {
 	return q.candidates(ctx, `SELECT article_id, `+pubMicros+` FROM (
 			SELECT channel, article_id, published_at FROM article_channels
 			ORDER BY published_at DESC, article_id LIMIT $2

@@ -19,9 +19,10 @@ type Candidate struct {
 // NewestQueries are the queries NewestItems runs, in the engine's SQL. Filings are ordered as
 // NewestItems orders its answer: published_at descending, then article id.
 type NewestQueries interface {
-	// Walk returns the first n filings in channels among the budget newest filings of all
-	// channels, in filing order: one range of the (published_at DESC, article_id) index.
-	Walk(ctx context.Context, channels []string, budget, n int) ([]Candidate, error)
+	// Walk returns, in filing order, the filings in channels among the budget newest filings of
+	// all channels (one range of the (published_at DESC, article_id) index), up to the n-th of
+	// them; it may stop sooner, at the one that makes limit distinct articles.
+	Walk(ctx context.Context, channels []string, budget, limit, n int) ([]Candidate, error)
 	// Seek returns at least the limit newest distinct articles filed in channels, from at most
 	// limit filings of each channel (one seek into the channel's index each): a superset that
 	// Newest narrows down.
@@ -81,12 +82,12 @@ func NewestItems(ctx context.Context, q NewestQueries, channels []string, limit 
 // leave it short of limit distinct ones.
 func walk(ctx context.Context, q NewestQueries, channels []string, limit, budget int) ([]string, error) {
 	for n := min(limit*walkRows, budget); ; n = min(2*n, budget) {
-		cands, err := q.Walk(ctx, channels, budget, n)
+		cands, err := q.Walk(ctx, channels, budget, limit, n)
 		if err != nil {
 			return nil, err
 		}
 		ids := Newest(cands, limit)
-		if len(ids) == limit || len(cands) < n || n == budget {
+		if len(ids) == limit || len(cands) < n || n == budget { // all there is, or all it may read
 			return ids, nil
 		}
 	}

@@ -23,7 +23,7 @@ type fakeQueries struct {
 	walks, seeks []int // n of each Walk, limit of each Seek
 }
 
-func (q *fakeQueries) Walk(_ context.Context, channels []string, budget, n int) ([]Candidate, error) {
+func (q *fakeQueries) Walk(_ context.Context, channels []string, budget, _, n int) ([]Candidate, error) {
 	q.walks = append(q.walks, n)
 	var out []Candidate
 	for _, f := range q.filings[:min(budget, len(q.filings))] {
