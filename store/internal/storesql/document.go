@@ -9,25 +9,25 @@ import (
 
 // Encodings of a stored document body.
 const (
-	EncodingIdentity = "identity"
-	EncodingGzip     = "gzip"
+	encodingIdentity = "identity"
+	encodingGzip     = "gzip"
 )
 
 // StoredBody returns what a store saves for d, and its encoding: the gzip bytes when the build
 // compressed the document, so the store writes a fraction of the bytes.
 func StoredBody(d syndicate.Document) ([]byte, string) {
 	if d.Gzip != nil {
-		return d.Gzip, EncodingGzip
+		return d.Gzip, encodingGzip
 	}
-	return d.Body, EncodingIdentity
+	return d.Body, encodingIdentity
 }
 
 // LoadedBody fills d from a saved body and its encoding.
 func LoadedBody(d *syndicate.Document, body []byte, encoding string) error {
 	switch encoding {
-	case EncodingIdentity:
+	case encodingIdentity:
 		d.Body, d.Gzip = body, nil
-	case EncodingGzip:
+	case encodingGzip:
 		plain, err := syndicate.Gunzip(body, 0)
 		if err != nil {
 			return fmt.Errorf("document %s.%s: %w", d.Channel, d.Format, err)

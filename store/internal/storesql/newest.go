@@ -57,7 +57,7 @@ func NewestItems(ctx context.Context, q NewestQueries, channels []string, limit 
 		if err != nil {
 			return nil, err
 		}
-		ids = Newest(cands, limit)
+		ids = newest(cands, limit)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -86,16 +86,16 @@ func walk(ctx context.Context, q NewestQueries, channels []string, limit, budget
 		if err != nil {
 			return nil, err
 		}
-		ids := Newest(cands, limit)
+		ids := newest(cands, limit)
 		if len(ids) == limit || len(cands) < n || n == budget { // all there is, or all it may read
 			return ids, nil
 		}
 	}
 }
 
-// Newest merges candidates into the ids of the limit newest distinct articles, newest published
+// newest merges candidates into the ids of the limit newest distinct articles, newest published
 // first, ties by id: the order NewestItems promises.
-func Newest(cands []Candidate, limit int) []string {
+func newest(cands []Candidate, limit int) []string {
 	slices.SortFunc(cands, func(a, b Candidate) int {
 		if c := cmp.Compare(b.Published, a.Published); c != 0 {
 			return c

@@ -25,7 +25,7 @@ type ArticleRow struct {
 	Hash        string
 	PublishedAt time.Time
 	Data        []byte // the article as JSON
-	SafeHash    string // SanitizedHash
+	SafeHash    string // sanitizedHash
 	SafePolicy  string
 	SafeHTML    *string // SanitizedHTML
 	Revision    int64
@@ -117,7 +117,7 @@ func PlanBatch(ws []store.Write, stored map[string]Stored, last int64) BatchPlan
 			revision = st.Revision + 1 // deletions count too (events' data.revision)
 		}
 		row := ArticleRow{ID: a.ID, Seq: seq, Hash: w.Hash, PublishedAt: a.PublishedAt, Data: w.Data,
-			SafeHash: SanitizedHash(w.Hash, a.Sanitized), SafePolicy: a.Sanitized.Policy,
+			SafeHash: sanitizedHash(w.Hash, a.Sanitized), SafePolicy: a.Sanitized.Policy,
 			SafeHTML: store.SanitizedHTML(a.ContentHTML, a.Sanitized), Revision: revision}
 		if st.row >= 0 {
 			p.Rows[st.row] = row

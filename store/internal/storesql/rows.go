@@ -39,7 +39,7 @@ func ScanArticles(rows Rows, raw bool, fn func(syndicate.Article)) error {
 		if err != nil {
 			return err
 		}
-		a.StoredHash, a.Sanitized = hash, SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
+		a.StoredHash, a.Sanitized = hash, sanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
 		fn(a)
 	}
 	return rows.Err()
