@@ -203,7 +203,7 @@ defaults: {schedule: "@yearly"}
 	a.Close(context.Background())
 
 	// As if the service stopped: 零陵 last ran three hours ago (ticks were missed), 祁阳 just now.
-	// SaveJobRun never moves a last run back, so the test rewrites the rows directly.
+	// A saved run never moves a job's last run back, so the test rewrites the rows directly.
 	states := map[string]time.Time{"build:lingling": time.Now().Add(-3 * time.Hour), "build:qiyang": time.Now()}
 	db, err := sql.Open("sqlite", filepath.Join(dir, "syndicate.db"))
 	if err != nil {

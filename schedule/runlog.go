@@ -28,11 +28,10 @@ const (
 	closeTimeout = 2 * writeTimeout
 )
 
-// RunStore is what the run log needs of the store: the runs, and each job's last start (for
-// catch-up after downtime).
+// RunStore is what the run log needs of the store: the runs, which also record each job's last
+// start (for catch-up after downtime).
 type RunStore interface {
 	SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error
-	SaveJobRun(ctx context.Context, name string, started time.Time) error
 }
 
 // RunLog writes job runs to the store behind the scheduler's back: Record never waits on the
@@ -65,9 +64,7 @@ type writtenRun struct {
 }
 
 type pendingRun struct {
-	run store.JobRun
-	// lastRun: the job's last start time (catch-up after downtime) is still to be saved.
-	lastRun  bool
+	run      store.JobRun
 	refusals int // failed writes that were not timeouts
 }
 
@@ -85,9 +82,8 @@ func (l *RunLog) Record(job string, r Run) {
 		go l.loop(ctx)
 	})
 	l.mu.Lock()
-	prev, known := l.pending[r.ID]
-	l.pending[r.ID] = pendingRun{run: StoredRun(job, l.replica, r), lastRun: !known && r.Status == StatusRunning || prev.lastRun,
-		refusals: prev.refusals}
+	prev := l.pending[r.ID]
+	l.pending[r.ID] = pendingRun{run: StoredRun(job, l.replica, r), refusals: prev.refusals}
 	if len(l.pending) > maxPending {
 		l.dropOldest()
 	}
@@ -157,14 +153,9 @@ func (l *RunLog) flush(ctx context.Context) bool {
 			continue
 		}
 		l.mu.Lock()
-		if cur, ok := l.pending[p.run.ID]; ok {
-			if cur.run == p.run {
-				delete(l.pending, p.run.ID)
-				l.remember(p.run)
-			} else if p.lastRun {
-				cur.lastRun = false
-				l.pending[p.run.ID] = cur
-			}
+		if cur, ok := l.pending[p.run.ID]; ok && cur.run == p.run {
+			delete(l.pending, p.run.ID)
+			l.remember(p.run)
 		}
 		l.mu.Unlock()
 	}
@@ -206,11 +197,6 @@ func (l *RunLog) refused(p pendingRun, err error) {
 func (l *RunLog) write(ctx context.Context, p pendingRun) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	if p.lastRun {
-		if err := l.store.SaveJobRun(ctx, p.run.Job, p.run.Start); err != nil {
-			return err
-		}
-	}
 	return l.store.SaveRun(ctx, p.run, l.keep, time.Now())
 }
 

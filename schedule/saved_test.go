@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/schedule"
+	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
@@ -118,7 +119,8 @@ func TestCatchUp(t *testing.T) {
 		"missed": time.Now().Add(-3 * time.Hour), "recent": time.Now(), "too-late": time.Now().Add(-3 * time.Hour),
 		"missed-in-deadline": time.Now().Add(-3 * time.Hour),
 	} {
-		if err := db.SaveJobRun(ctx, name, last); err != nil {
+		r := store.JobRun{ID: "run-" + name, Job: name, Start: last, Status: store.RunRunning}
+		if err := db.SaveRun(ctx, r, store.Retention{Keep: 1, MaxAge: time.Hour}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,7 +10,9 @@ import (
 type RunHistory interface {
 	// SaveRun inserts a run or updates it by id. A finished run is never updated again, so a
 	// late write of its start (a retry that outlived the run) cannot make it running again.
-	// Saving a finished run prunes its job's history to keep.
+	// Saving a finished run prunes its job's history to keep. In the same transaction, the run's
+	// start becomes its job's last run (JobState.LastRun) unless a later one is recorded: runs
+	// are pruned, the last run is kept for start-up catch-up.
 	SaveRun(ctx context.Context, r JobRun, keep Retention, now time.Time) error
 	// JobRuns returns up to limit of a job's runs, newest start first.
 	JobRuns(ctx context.Context, job string, limit int) ([]JobRun, error)

@@ -4,10 +4,7 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -108,8 +105,6 @@ type Store interface {
 	JobStates(ctx context.Context) (map[string]JobState, error)
 	// SaveJobSettings records an operator's schedule (empty: the configured one) and pause state.
 	SaveJobSettings(ctx context.Context, name, schedule string, paused bool, at time.Time) error
-	// SaveJobRun records when a job last started a run.
-	SaveJobRun(ctx context.Context, name string, started time.Time) error
 	RunHistory
 
 	// SourceState returns an upstream source's saved validators (zero value if none).
@@ -211,21 +206,6 @@ type Build struct {
 	Sanitized []SanitizedContent
 }
 
-// Classify decides what a channel must announce about an article: filed tells whether the article
-// is (still, and undeleted) in the channel, hash is its content hash and announced the hash the
-// channel announced last ("" if never). It returns 0 when there is nothing to announce.
-func Classify(filed bool, hash, announced string) ChangeKind {
-	switch {
-	case filed && announced == "":
-		return ChangeAdded
-	case filed && announced != hash:
-		return ChangeUpdated
-	case !filed && announced != "":
-		return ChangeRemoved
-	}
-	return 0
-}
-
 // Tuning holds the cost knobs of a store's queries: fields of each store, not package globals,
 // so that a test lowering one changes only its own store.
 type Tuning struct {
@@ -233,50 +213,26 @@ type Tuning struct {
 	// Changes reads the channel's own articles rather than every change since. Tests lower it to
 	// cover both.
 	ChannelScanThreshold int64
+	// ManyChannels is from how many channels on NewestItems walks the newest filings of all
+	// channels instead of seeking into each: the site-wide feed, or a parent of many channels.
+	ManyChannels int
+	// WalkFloor and WalkPerItem bound that walk: after WalkBudget filings it seeks into each
+	// channel instead. The walk is cheapest when the channels hold a good share of all filings,
+	// as the site-wide feed's do; for a quiet subtree it would otherwise read the whole index.
+	// Tests lower them to reach the seeks on small stores.
+	WalkFloor, WalkPerItem int
 }
 
+// WalkBudget is how many of the newest filings of all channels NewestItems walks for limit items
+// before it seeks into each channel instead.
+func (t Tuning) WalkBudget(limit int) int { return max(t.WalkFloor, t.WalkPerItem*limit) }
+
 // DefaultTuning is what Open gives a store.
-func DefaultTuning() Tuning { return Tuning{ChannelScanThreshold: 5000} }
+func DefaultTuning() Tuning {
+	return Tuning{ChannelScanThreshold: 5000, ManyChannels: 32, WalkFloor: 10_000, WalkPerItem: 40}
+}
 
 // Tunable is a store whose Tuning can be changed (tests do).
 type Tunable interface {
 	Tune() *Tuning
-}
-
-// WalkBudget bounds how many of the newest filings of all channels NewestItems walks for a feed
-// over many channels before it seeks into each channel instead. The walk is cheapest when the
-// channels hold a good share of all filings, as the site-wide feed's do; for a quiet subtree it
-// would otherwise read the whole index.
-func WalkBudget(limit int) int { return max(WalkFloor, 40*limit) }
-
-// WalkFloor is the least WalkBudget gives; tests lower it to reach the fallback on small stores.
-var WalkFloor = 10_000
-
-// Candidate is one channel's newest-item row before the channels are merged.
-type Candidate struct {
-	ID        string
-	Published int64 // any monotonic encoding of published_at
-}
-
-// Newest merges per-channel candidates into the ids of the limit newest distinct articles, newest
-// published first, ties by id: the order NewestItems promises.
-func Newest(cands []Candidate, limit int) []string {
-	slices.SortFunc(cands, func(a, b Candidate) int {
-		if c := cmp.Compare(b.Published, a.Published); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	seen := make(map[string]bool, min(len(cands), limit))
-	ids := make([]string, 0, min(len(cands), limit))
-	for _, c := range cands {
-		if len(ids) == limit {
-			break
-		}
-		if !seen[c.ID] {
-			seen[c.ID] = true
-			ids = append(ids, c.ID)
-		}
-	}
-	return ids
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	syndicate "github.com/yongzhou-news/syndicate"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // ArchiveCount implements store.Store: the subtree's archive slots, those of deleted and moved
@@ -30,16 +28,14 @@ func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 
 // ArchivePage implements store.Store.
 func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error) {
-	if page < 1 || size < 1 {
-		return nil, syndicate.Errorf(syndicate.EINVALID, "archive page %d of size %d: both must be at least 1", page, size)
-	}
-	if len(channels) == 0 || page-1 > math.MaxInt/size {
-		return nil, nil
+	offset, ok, err := storesql.PageOffset(page, size)
+	if err != nil || !ok || len(channels) == 0 {
+		return nil, err
 	}
 	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
 	// the channels by one change has one slot, which DISTINCT keeps once.
 	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel = ANY ($1::text[]) ORDER BY seq LIMIT $2 OFFSET $3`, channels, size, int64(page-1)*int64(size))
+		WHERE channel = ANY ($1::text[]) ORDER BY seq LIMIT $2 OFFSET $3`, channels, size, offset)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: archive page %d of %v: %w", page, channels, err)
 	}
@@ -80,7 +76,7 @@ func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]
 // order: those still filed in one of the channels ($1) whose slot it is the latest in them, so
 // that an article shows once however often it moved within them.
 func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syndicate.Article, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.ArticleColumns+`
 		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
 		WHERE NOT a.deleted
 			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel = ANY ($1::text[]))
@@ -91,42 +87,8 @@ func (s *DB) slotArticles(ctx context.Context, query string, args ...any) ([]syn
 	}
 	defer rows.Close()
 	var out []syndicate.Article
-	for rows.Next() {
-		var id, hash string
-		var data []byte
-		var safeHash, safePolicy string
-		var safeHTML *string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, err
-		}
-		a, err := decodeArticle(id, data)
-		if err != nil {
-			return nil, err
-		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not
-// in old: the channels it is newly filed in. A channel it stays in keeps its slot, so an edit,
-// even one that changes published_at, never moves an article between pages.
-func addSlots(ctx context.Context, tx pgx.Tx, id string, seq int64, old, now []string) error {
-	var added []string
-	for _, c := range now {
-		if !slices.Contains(old, c) && !slices.Contains(added, c) {
-			added = append(added, c)
-		}
-	}
-	if len(added) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO archive_slots (channel, seq, article_id) SELECT unnest($1::text[]), $2, $3`,
-		added, seq, id); err != nil {
-		return fmt.Errorf("postgres: archive slots of %q in %v: %w", id, added, err)
-	}
-	return nil
+	err = storesql.ScanArticles(rows, false, func(a syndicate.Article) { out = append(out, a) })
+	return out, err
 }
 
 // LastChange implements store.Store. change_counter holds the newest number handed out; a writer

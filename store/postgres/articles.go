@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,86 +9,12 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
-// UpsertArticle implements store.Store.
+// UpsertArticle implements store.Store: a batch of one.
 func (s *DB) UpsertArticle(ctx context.Context, a syndicate.Article) (store.UpsertOutcome, error) {
-	hash := a.Hash()
-	// JSON keeps PublishedAt's own offset (+08:00); the timestamptz column only orders.
-	data, err := json.Marshal(a)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: encode article %q: %w", a.ID, err)
-	}
-	var outcome store.UpsertOutcome
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		last, err := lockChanges(ctx, tx)
-		if err != nil {
-			return err
-		}
-		// Read after taking the lock, so two upserts of one article decide in turn.
-		var oldHash, oldPolicy string
-		var deleted bool
-		var firstSeq int64
-		err = tx.QueryRow(ctx, `SELECT hash, deleted, first_seq, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END FROM articles WHERE id = $1`, a.ID).Scan(&oldHash, &deleted, &firstSeq, &oldPolicy)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows), err == nil && deleted:
-			outcome = store.UpsertCreated
-		case err != nil:
-			return fmt.Errorf("postgres: read article %q: %w", a.ID, err)
-		case oldHash == hash:
-			outcome = store.UpsertUnchanged
-			if a.Sanitized.Policy == "" || a.Sanitized.Policy == oldPolicy {
-				return nil
-			}
-			// The same article, sanitised under a policy the stored row predates.
-			if _, err := tx.Exec(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,
-				a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized), a.ID); err != nil {
-				return fmt.Errorf("postgres: save sanitised content of %q: %w", a.ID, err)
-			}
-			return nil
-		default:
-			outcome = store.UpsertUpdated
-		}
-		seq, err := takeSeq(ctx, tx, last)
-		if err != nil {
-			return err
-		}
-		if outcome == store.UpsertCreated {
-			firstSeq = seq // an update keeps it; archive pages follow archive_slots (addSlots)
-		}
-		// revision counts every change of the article, deletions included (events' data.revision).
-		if _, err := tx.Exec(ctx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
-			VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, 1, now())
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
-				deleted = false, published_at = excluded.published_at, data = excluded.data,
-				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
-				revision = articles.revision + 1, changed_at = excluded.changed_at`,
-			a.ID, seq, firstSeq, hash, a.PublishedAt, string(data), store.SanitizedHash(hash, a.Sanitized), a.Sanitized.Policy, store.SanitizedHTML(a.ContentHTML, a.Sanitized)); err != nil {
-			return fmt.Errorf("postgres: save article %q: %w", a.ID, err)
-		}
-		old, err := filings(ctx, tx, a.ID)
-		if err != nil {
-			return err
-		}
-		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it leaves
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM article_channels WHERE article_id = $1`, a.ID); err != nil {
-			return fmt.Errorf("postgres: clear channels of %q: %w", a.ID, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq)
-			SELECT unnest($1::text[]), $2, $3, $4`, a.Channels, a.ID, a.PublishedAt, firstSeq); err != nil {
-			return fmt.Errorf("postgres: file %q in %v: %w", a.ID, a.Channels, err)
-		}
-		if err := addSlots(ctx, tx, a.ID, seq, old, a.Channels); err != nil {
-			return err
-		}
-		if err := markChannels(ctx, tx, a.ID, seq); err != nil { // the channels it is in now
-			return err
-		}
-		return markFiled(ctx, tx, seq, store.Refiled(old, a.Channels))
-	})
-	return outcome, err
+	return storesql.UpsertOne(ctx, a, s.UpsertArticles)
 }
 
 // markChannels records change seq on every channel the article is filed in.
@@ -133,16 +58,8 @@ func (s *DB) ChannelMarks(ctx context.Context) (map[string]store.Mark, error) {
 		return nil, fmt.Errorf("postgres: channel marks: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.Mark{}
-	for rows.Next() {
-		var c string
-		var m store.Mark
-		if err := rows.Scan(&c, &m.Seq, &m.Filed); err != nil {
-			return nil, fmt.Errorf("postgres: scan channel mark: %w", err)
-		}
-		out[c] = m
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanMarks(rows)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: channel marks: %w", err)
 	}
 	return out, nil
@@ -221,7 +138,11 @@ func (s *DB) Article(ctx context.Context, id string) (syndicate.Article, error) 
 	if err != nil {
 		return syndicate.Article{}, fmt.Errorf("postgres: read article %q: %w", id, err)
 	}
-	return decodeArticle(id, data)
+	a, err := storesql.DecodeArticle(id, data)
+	if err != nil {
+		return a, fmt.Errorf("postgres: %w", err)
+	}
+	return a, nil
 }
 
 // ArticleCount implements store.Store.
@@ -233,92 +154,60 @@ func (s *DB) ArticleCount(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// NewestItems implements store.Store.
+// NewestItems implements store.Store with storesql.NewestItems.
 func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
-	if len(channels) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	if len(channels) >= manyChannels {
-		// Walk the newest filings of all channels (article_channels_recent) and keep the first
-		// rows in the set: a handful of index entries for the site-wide feed, where a seek per
-		// channel merged fifty thousand candidates. An article filed in several of the channels
-		// takes several of those rows; when that leaves fewer than limit distinct articles, the
-		// answer may be short and the seek per channel below gives the exact one. So it may for a
-		// quiet subtree, whose filings the walk gives up on after store.WalkBudget of all.
-		items, err := s.newestItems(ctx, channels, newestAcross, channels, limit, limit*walkRows, store.WalkBudget(limit))
-		if err != nil || len(items) == limit {
-			return items, err
-		}
-	}
-	return s.newestItems(ctx, channels, newestPerChannel, channels, limit, limit)
-}
-
-// manyChannels is where one walk down the newest filings of all channels beats a seek per
-// channel: the site-wide feed, or a parent of many channels.
-const manyChannels = 32
-
-// walkRows is how many filings per wanted item newestAcross reads, for articles filed in more
-// than one of the channels.
-const walkRows = 4
-
-// newestPerChannel reads each channel's newest rows from article_channels_newest, at most limit
-// of them, so a channel with years of history is never read whole, and merges them. Deleted
-// articles are unfiled, so the per-channel limit counts live ones only.
-const newestPerChannel = `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
-	WHERE NOT a.deleted AND a.id IN (
-		SELECT n.article_id FROM unnest($1::text[]) AS c (channel)
-		CROSS JOIN LATERAL (
-			SELECT article_id FROM article_channels ac WHERE ac.channel = c.channel
-			ORDER BY ac.published_at DESC, ac.article_id LIMIT $3
-		) n
-	)
-	ORDER BY a.published_at DESC, a.id LIMIT $2`
-
-// newestAcross reads the first $3 filings in any of the channels, newest first, among the $4
-// newest filings of all.
-const newestAcross = `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html FROM articles a
-	WHERE NOT a.deleted AND a.id IN (
-		SELECT article_id FROM (
-			SELECT channel, article_id, published_at FROM article_channels
-			ORDER BY published_at DESC, article_id LIMIT $4
-		) w WHERE channel = ANY ($1::text[])
-		ORDER BY published_at DESC, article_id LIMIT $3
-	)
-	ORDER BY a.published_at DESC, a.id LIMIT $2`
-
-// newestItems runs one of the queries above for the channels.
-func (s *DB) newestItems(ctx context.Context, channels []string, query string, args ...any) ([]syndicate.Article, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
+	items, err := storesql.NewestItems(ctx, newestQueries{s}, channels, limit, s.Tuning)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: newest items of %v: %w", channels, err)
 	}
-	defer rows.Close()
-	var out []syndicate.Article
-	for rows.Next() {
-		var id, hash string
-		var data []byte
-		var safeHash, safePolicy string
-		var safeHTML *string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, fmt.Errorf("postgres: scan item: %w", err)
-		}
-		a, err := decodeArticle(id, data)
-		if err != nil {
-			return nil, err
-		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: newest items of %v: %w", channels, err)
-	}
-	return out, nil
+	return items, nil
 }
 
-func decodeArticle(id string, data []byte) (syndicate.Article, error) {
-	var a syndicate.Article
-	if err := json.Unmarshal(data, &a); err != nil {
-		return a, fmt.Errorf("postgres: decode article %q: %w", id, err)
+// newestQueries are NewestItems' queries on PostgreSQL; published_at goes out as microseconds.
+type newestQueries struct{ s *DB }
+
+// Walk implements storesql.NewestQueries: the server stops reading article_channels_recent at
+// the n-th filing in the channels.
+func (q newestQueries) Walk(ctx context.Context, channels []string, budget, _, n int) ([]storesql.Candidate, error) {
+	return q.candidates(ctx, `SELECT article_id, `+pubMicros+` FROM (
+			SELECT channel, article_id, published_at FROM article_channels
+			ORDER BY published_at DESC, article_id LIMIT $2
+		) w WHERE channel = ANY ($1::text[]) ORDER BY published_at DESC, article_id LIMIT $3`, channels, budget, n)
+}
+
+// Seek implements storesql.NewestQueries: every channel's newest filings from one seek into
+// article_channels_newest each, merged by the server, so that only limit rows come back
+// however many channels there are.
+func (q newestQueries) Seek(ctx context.Context, channels []string, limit int) ([]storesql.Candidate, error) {
+	return q.candidates(ctx, `SELECT article_id, `+pubMicros+` FROM (
+			SELECT DISTINCT n.article_id, n.published_at FROM unnest($1::text[]) AS c (channel)
+			CROSS JOIN LATERAL (
+				SELECT article_id, published_at FROM article_channels ac WHERE ac.channel = c.channel
+				ORDER BY ac.published_at DESC, ac.article_id LIMIT $2
+			) n
+		) m ORDER BY published_at DESC, article_id LIMIT $2`, channels, limit)
+}
+
+// pubMicros is published_at as a storesql.Candidate's number.
+const pubMicros = `(extract(epoch FROM published_at) * 1000000)::bigint`
+
+func (q newestQueries) candidates(ctx context.Context, query string, args ...any) ([]storesql.Candidate, error) {
+	rows, err := q.s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	return a, nil
+	defer rows.Close()
+	return storesql.ScanCandidates(rows)
+}
+
+// Articles implements storesql.NewestQueries.
+func (q newestQueries) Articles(ctx context.Context, ids []string) (map[string]syndicate.Article, error) {
+	rows, err := q.s.pool.Query(ctx, `SELECT `+storesql.ArticleColumns+` FROM articles a WHERE NOT a.deleted AND a.id = ANY ($1::text[])`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]syndicate.Article, len(ids))
+	err = storesql.ScanArticles(rows, false, func(a syndicate.Article) { out[a.ID] = a })
+	return out, err
 }

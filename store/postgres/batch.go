@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // UpsertArticles implements store.Store: under the change counter's lock (lockChanges), one read
@@ -17,7 +18,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 	if len(ws) == 0 {
 		return nil, nil
 	}
-	var plan store.BatchPlan
+	var plan storesql.BatchPlan
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		last, err := lockChanges(ctx, tx)
 		if err != nil {
@@ -27,7 +28,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 		if err != nil {
 			return err
 		}
-		plan = store.PlanBatch(ws, stored, last)
+		plan = storesql.PlanBatch(ws, stored, last)
 		return writePlan(ctx, tx, &plan, last)
 	})
 	if err != nil {
@@ -37,24 +38,23 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 }
 
 // storedArticles reads the stored rows and filings of the batch's articles.
-func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[string]store.Stored, error) {
+func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[string]storesql.Stored, error) {
 	ids := make([]string, len(ws))
 	for i, w := range ws {
 		ids[i] = w.Article.ID
 	}
-	rows, err := tx.Query(ctx, `SELECT a.id, a.hash, a.deleted, a.first_seq, a.revision,
-			CASE WHEN a.sanitized_hash = a.hash THEN a.sanitized_policy ELSE '' END,
+	rows, err := tx.Query(ctx, `SELECT a.id, a.hash, a.deleted, a.revision,
 			coalesce((SELECT array_agg(ac.channel) FROM article_channels ac WHERE ac.article_id = a.id), '{}')
 		FROM articles a WHERE a.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read stored articles: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[string]store.Stored, len(ws))
+	out := make(map[string]storesql.Stored, len(ws))
 	for rows.Next() {
 		var id string
-		var st store.Stored
-		if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.FirstSeq, &st.Revision, &st.Policy, &st.Channels); err != nil {
+		var st storesql.Stored
+		if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.Revision, &st.Channels); err != nil {
 			return nil, fmt.Errorf("postgres: scan stored article: %w", err)
 		}
 		if len(st.Channels) == 0 {
@@ -69,41 +69,37 @@ func storedArticles(ctx context.Context, tx pgx.Tx, ws []store.Write) (map[strin
 }
 
 // writePlan queues a batch's writes and sends them in one round trip.
-func writePlan(ctx context.Context, tx pgx.Tx, p *store.BatchPlan, last int64) error {
+func writePlan(ctx context.Context, tx pgx.Tx, p *storesql.BatchPlan, last int64) error {
 	var b pgx.Batch
-	for _, r := range p.Resanitized {
-		b.Queue(`UPDATE articles SET sanitized_hash = hash, sanitized_policy = $1, sanitized_html = $2 WHERE id = $3`,
-			r.SafePolicy, r.SafeHTML, r.ID)
-	}
 	if n := len(p.Rows); n > 0 {
 		ids, hashes, data, safeHashes, policies := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		seqs, firsts, revisions := make([]int64, n), make([]int64, n), make([]int64, n)
+		seqs, revisions := make([]int64, n), make([]int64, n)
 		published := make([]time.Time, n)
 		html := make([]*string, n)
 		for i, r := range p.Rows {
-			ids[i], seqs[i], firsts[i], hashes[i], published[i], data[i] = r.ID, r.Seq, r.FirstSeq, r.Hash, r.PublishedAt, string(r.Data)
+			ids[i], seqs[i], hashes[i], published[i], data[i] = r.ID, r.Seq, r.Hash, r.PublishedAt, string(r.Data)
 			safeHashes[i], policies[i], html[i], revisions[i] = r.SafeHash, r.SafePolicy, r.SafeHTML, r.Revision
 		}
-		b.Queue(`INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
-			SELECT id, seq, first_seq, hash, false, published_at, data::json, sanitized_hash, sanitized_policy, sanitized_html, revision, now()
-			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
-				AS r (id, seq, first_seq, hash, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
+		b.Queue(`INSERT INTO articles (id, seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at)
+			SELECT id, seq, hash, false, published_at, data::json, sanitized_hash, sanitized_policy, sanitized_html, revision, now()
+			FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				AS r (id, seq, hash, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
 				deleted = false, published_at = excluded.published_at, data = excluded.data,
 				sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
 				revision = excluded.revision, changed_at = excluded.changed_at`,
-			ids, seqs, firsts, hashes, published, data, safeHashes, policies, html, revisions)
+			ids, seqs, hashes, published, data, safeHashes, policies, html, revisions)
 	}
 	if len(p.Unfile) > 0 {
 		b.Queue(`DELETE FROM article_channels WHERE article_id = ANY($1)`, p.Unfile)
 	}
 	if n := len(p.Filings); n > 0 {
-		channels, ids, published, firsts := make([]string, n), make([]string, n), make([]time.Time, n), make([]int64, n)
+		channels, ids, published := make([]string, n), make([]string, n), make([]time.Time, n)
 		for i, f := range p.Filings {
-			channels[i], ids[i], published[i], firsts[i] = f.Channel, f.ArticleID, f.PublishedAt, f.FirstSeq
+			channels[i], ids[i], published[i] = f.Channel, f.ArticleID, f.PublishedAt
 		}
-		b.Queue(`INSERT INTO article_channels (channel, article_id, published_at, first_seq)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])`, channels, ids, published, firsts)
+		b.Queue(`INSERT INTO article_channels (channel, article_id, published_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`, channels, ids, published)
 	}
 	if n := len(p.Slots); n > 0 {
 		channels, seqs, ids := make([]string, n), make([]int64, n), make([]string, n)
@@ -141,14 +137,7 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 	}
 	defer rows.Close()
 	out := make(map[string]string, len(ids))
-	for rows.Next() {
-		var id, hash string
-		if err := rows.Scan(&id, &hash); err != nil {
-			return nil, fmt.Errorf("postgres: scan article hash: %w", err)
-		}
-		out[id] = hash
-	}
-	if err := rows.Err(); err != nil {
+	if err := storesql.ScanHashes(rows, out); err != nil {
 		return nil, fmt.Errorf("postgres: read article hashes: %w", err)
 	}
 	return out, nil

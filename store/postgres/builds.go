@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // BuildState implements store.Store.
@@ -48,30 +48,8 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id, hash, announced string
-			var data []byte
-			var seq, revision int64
-			var changed *time.Time
-			var deleted, filed bool
-			if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced, &revision, &changed); err != nil {
-				return fmt.Errorf("scan change: %w", err)
-			}
-			kind := store.Classify(filed && !deleted, hash, announced)
-			if kind == 0 {
-				continue
-			}
-			a, err := decodeArticle(id, data)
-			if err != nil {
-				return err
-			}
-			c := store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a, Revision: revision, Deleted: deleted}
-			if changed != nil {
-				c.At = changed.UTC()
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		out, err = storesql.ScanChanges(rows, fromOptTime)
+		return err
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: changes of %q: %w", channel, err)
@@ -115,7 +93,7 @@ func buildBatch(b store.Build) (*pgx.Batch, []string) {
 		what = append(what, "relax durability of a build without events")
 	}
 	for _, d := range b.Documents {
-		body, enc := store.StoredBody(d)
+		body, enc := storesql.StoredBody(d)
 		batch.Queue(`INSERT INTO documents (channel, format, body, encoding, etag, modified) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, encoding = excluded.encoding,
 				etag = excluded.etag, modified = excluded.modified`,
@@ -170,7 +148,7 @@ func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Do
 		return d, syndicate.Errorf(syndicate.ENOTFOUND, "no %s feed for channel %q yet", format, channel)
 	}
 	if err == nil {
-		err = store.LoadedBody(&d, body, enc)
+		err = storesql.LoadedBody(&d, body, enc)
 	}
 	if err != nil {
 		return d, fmt.Errorf("postgres: read document %s.%s: %w", channel, format, err)
@@ -186,22 +164,7 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 		return fmt.Errorf("postgres: read documents: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var d syndicate.Document
-		var body []byte
-		var enc string
-		if err := rows.Scan(&d.Channel, &d.Format, &body, &enc, &d.ETag, &d.Modified); err != nil {
-			return fmt.Errorf("postgres: scan document: %w", err)
-		}
-		if err := store.LoadedBody(&d, body, enc); err != nil { // pgx scans bytea into a fresh slice
-			return fmt.Errorf("postgres: %w", err)
-		}
-		d.Modified = d.Modified.UTC()
-		if err := fn(d); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := storesql.ScanDocuments(rows, utc, fn); err != nil { // pgx scans bytea into a fresh slice
 		return fmt.Errorf("postgres: read documents: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // JobStates implements store.Store.
@@ -15,22 +16,8 @@ func (s *DB) JobStates(ctx context.Context) (map[string]store.JobState, error) {
 		return nil, fmt.Errorf("postgres: job states: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.JobState{}
-	for rows.Next() {
-		var j store.JobState
-		var last, updated *time.Time
-		if err := rows.Scan(&j.Name, &j.Schedule, &j.Paused, &last, &updated); err != nil {
-			return nil, fmt.Errorf("postgres: scan job state: %w", err)
-		}
-		if last != nil {
-			j.LastRun = last.UTC()
-		}
-		if updated != nil {
-			j.UpdatedAt = updated.UTC()
-		}
-		out[j.Name] = j
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanJobStates(rows, fromOptTime)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: job states: %w", err)
 	}
 	return out, nil
@@ -43,17 +30,6 @@ func (s *DB) SaveJobSettings(ctx context.Context, name, schedule string, paused 
 		name, schedule, paused, at)
 	if err != nil {
 		return fmt.Errorf("postgres: save settings of job %q: %w", name, err)
-	}
-	return nil
-}
-
-// SaveJobRun implements store.Store. Replicas may record runs out of order; greatest keeps the
-// latest (and skips a NULL from settings saved before any run).
-func (s *DB) SaveJobRun(ctx context.Context, name string, started time.Time) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO jobs (name, last_run) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET last_run = greatest(jobs.last_run, excluded.last_run)`, name, started)
-	if err != nil {
-		return fmt.Errorf("postgres: save last run of job %q: %w", name, err)
 	}
 	return nil
 }

@@ -90,4 +90,16 @@ func TestFirstSeqBackfill(t *testing.T) {
 	if want := []string{"early", "late", "new"}; !slices.Equal(got, want) {
 		t.Errorf("archive after the upgrade = %v, want %v", got, want)
 	}
+
+	// Archive slots took over the order (0013), and first_seq went (0018), indexes and all.
+	var cols, indexes int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND column_name = 'first_seq'),
+		(SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+			AND indexname IN ('articles_first_seq', 'article_channels_created'))`).Scan(&cols, &indexes); err != nil {
+		t.Fatal(err)
+	}
+	if cols != 0 || indexes != 0 {
+		t.Errorf("after the migrations: %d first_seq columns and %d of their indexes, want none", cols, indexes)
+	}
 }

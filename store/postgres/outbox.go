@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // querier is a pool or a transaction.
@@ -71,16 +72,8 @@ func pendingEvents(ctx context.Context, q querier, query string, limit int, args
 		return nil, fmt.Errorf("postgres: pending events: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.OutboxRow
-	for rows.Next() {
-		var r syndicate.OutboxRow
-		if err := rows.Scan(&r.Seq, &r.EventID, &r.Subject, &r.Channel, &r.Payload, &r.CreatedAt); err != nil {
-			return nil, fmt.Errorf("postgres: scan outbox row: %w", err)
-		}
-		r.CreatedAt = r.CreatedAt.UTC()
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanOutbox(rows, utc)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: pending events: %w", err)
 	}
 	return out, nil
@@ -143,16 +136,8 @@ func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter
 		return nil, 0, fmt.Errorf("postgres: dead letters: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.DeadLetter
-	for rows.Next() {
-		var d syndicate.DeadLetter
-		if err := rows.Scan(&d.Seq, &d.EventID, &d.Subject, &d.Channel, &d.Size, &d.Error, &d.CreatedAt, &d.DeadAt); err != nil {
-			return nil, 0, fmt.Errorf("postgres: scan dead letter: %w", err)
-		}
-		d.CreatedAt, d.DeadAt = d.CreatedAt.UTC(), d.DeadAt.UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanDeadLetters(rows, utc)
+	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: dead letters: %w", err)
 	}
 	return out, total, nil

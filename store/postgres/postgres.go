@@ -7,16 +7,13 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 //go:embed migrations/*.sql
@@ -95,11 +92,10 @@ func (s *DB) Ping(ctx context.Context) error {
 }
 
 func (s *DB) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	all, err := storesql.Migrations(migrations)
 	if err != nil {
-		return fmt.Errorf("postgres: list migrations: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
-	sort.Strings(names)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockMigrations(ctx, tx); err != nil {
 			return err
@@ -115,8 +111,8 @@ func (s *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		if err := s.applyMigration(ctx, name); err != nil {
+	for _, m := range all {
+		if err := s.applyMigration(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -125,12 +121,8 @@ func (s *DB) migrate(ctx context.Context) error {
 
 // applyMigration runs one migration in its own transaction, holding the migration lock until it
 // commits, so a replica waiting on the lock then sees it recorded.
-func (s *DB) applyMigration(ctx context.Context, name string) error {
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return fmt.Errorf("postgres: read migration %s: %w", name, err)
-	}
-	base := strings.TrimSuffix(path.Base(name), ".sql")
+func (s *DB) applyMigration(ctx context.Context, m storesql.Migration) error {
+	base := m.Name
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockMigrations(ctx, tx); err != nil {
 			return err
@@ -143,7 +135,7 @@ func (s *DB) applyMigration(ctx context.Context, name string) error {
 			return nil
 		}
 		// Without arguments pgx uses the simple protocol, which runs a multi-statement file.
-		if _, err := tx.Exec(ctx, string(body)); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("postgres: apply migration %s: %w", base, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, base); err != nil {
@@ -180,3 +172,21 @@ func (s *DB) inTxOpts(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) e
 	}
 	return nil
 }
+
+// optTime stores a zero time as NULL.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// fromOptTime reads NULL as the zero time, and any other in UTC.
+func fromOptTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }

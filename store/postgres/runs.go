@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,20 +9,25 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
-
-const runColumns = `id, job, triggered_by, replica, started, ended, deadline, status, count, documents, events, error`
 
 // SaveRun implements store.Store. The upsert's WHERE leaves a finished row alone, whichever
 // replica's write comes last.
 func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO job_runs (`+runColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		if _, err := tx.Exec(ctx, `INSERT INTO job_runs (`+storesql.RunColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
 				count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
 			WHERE job_runs.status = 'running'`,
 			r.ID, r.Job, r.Trigger, r.Replica, r.Start, optTime(r.End), optTime(r.Deadline), r.Status,
 			r.Count, r.Documents, r.Events, r.Error); err != nil {
+			return err
+		}
+		// Replicas may record runs out of order: greatest keeps the latest (and skips a NULL
+		// from settings saved before any run).
+		if _, err := tx.Exec(ctx, `INSERT INTO jobs (name, last_run) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET last_run = greatest(jobs.last_run, excluded.last_run)`, r.Job, r.Start); err != nil {
 			return err
 		}
 		if r.Status == store.RunRunning {
@@ -43,7 +47,7 @@ func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, 
 
 // JobRuns implements store.Store.
 func (s *DB) JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM job_runs WHERE job = $1
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.RunColumns+` FROM job_runs WHERE job = $1
 		ORDER BY started DESC, id DESC LIMIT $2`, job, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: runs of job %q: %w", job, err)
@@ -57,7 +61,7 @@ func (s *DB) JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun
 
 // RecentRuns implements store.Store.
 func (s *DB) RecentRuns(ctx context.Context, perJob int) (map[string][]store.JobRun, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM (SELECT *, row_number() OVER
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.RunColumns+` FROM (SELECT *, row_number() OVER
 		(PARTITION BY job ORDER BY started DESC, id DESC) AS n FROM job_runs) r WHERE n <= $1
 		ORDER BY job, started DESC, id DESC`, perJob)
 	if err != nil {
@@ -76,7 +80,7 @@ func (s *DB) RecentRuns(ctx context.Context, perJob int) (map[string][]store.Job
 
 // JobRun implements store.Store.
 func (s *DB) JobRun(ctx context.Context, job, id string) (store.JobRun, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runColumns+` FROM job_runs WHERE id = $1 AND job = $2`, id, job)
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.RunColumns+` FROM job_runs WHERE id = $1 AND job = $2`, id, job)
 	if err != nil {
 		return store.JobRun{}, fmt.Errorf("postgres: run %s of job %q: %w", id, job, err)
 	}
@@ -92,30 +96,5 @@ func (s *DB) JobRun(ctx context.Context, job, id string) (store.JobRun, error) {
 
 func scanRuns(rows pgx.Rows) ([]store.JobRun, error) {
 	defer rows.Close()
-	var out []store.JobRun
-	for rows.Next() {
-		var r store.JobRun
-		var end, deadline *time.Time
-		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Replica, &r.Start, &end, &deadline, &r.Status,
-			&r.Count, &r.Documents, &r.Events, &r.Error); err != nil {
-			return nil, err
-		}
-		r.Start = r.Start.UTC()
-		if end != nil {
-			r.End = end.UTC()
-		}
-		if deadline != nil {
-			r.Deadline = deadline.UTC()
-		}
-		out = append(out, r)
-	}
-	return out, errors.Join(rows.Err())
-}
-
-// optTime stores a zero time as NULL.
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
+	return storesql.ScanRuns(rows, fromOptTime)
 }

@@ -10,19 +10,14 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 var _ store.Subscriptions = (*DB)(nil)
 
-const subscriptionColumns = `id, callback, topic, host, secret, lease_seconds, expires_at, created_at, renewed_at`
-
-func scanSubscription(r pgx.Row) (store.Subscription, error) {
-	var s store.Subscription
-	if err := r.Scan(&s.ID, &s.Callback, &s.Topic, &s.Host, &s.Secret, &s.LeaseSeconds, &s.ExpiresAt, &s.CreatedAt, &s.RenewedAt); err != nil {
-		return s, err
-	}
-	s.ExpiresAt, s.CreatedAt, s.RenewedAt = s.ExpiresAt.UTC(), s.CreatedAt.UTC(), s.RenewedAt.UTC()
-	return s, nil
+// scanSubscription reads a row of storesql.SubscriptionColumns.
+func scanSubscription(r storesql.Row) (store.Subscription, error) {
+	return storesql.ScanSubscription(r, utc)
 }
 
 // SaveSubscription implements store.Subscriptions.
@@ -32,7 +27,7 @@ func (s *DB) SaveSubscription(ctx context.Context, sub store.Subscription) (stor
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
 		ON CONFLICT (callback, topic) DO UPDATE SET host = excluded.host, secret = excluded.secret,
 			lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
-		RETURNING `+subscriptionColumns,
+		RETURNING `+storesql.SubscriptionColumns,
 		sub.Callback, sub.Topic, sub.Host, sub.Secret, sub.LeaseSeconds, sub.ExpiresAt, sub.RenewedAt))
 	if err != nil {
 		return out, fmt.Errorf("postgres: save subscription of %q to %q: %w", sub.Callback, sub.Topic, err)
@@ -51,7 +46,7 @@ func (s *DB) DeleteSubscription(ctx context.Context, callback, topic string) (bo
 
 // SubscriptionByID implements store.Subscriptions.
 func (s *DB) SubscriptionByID(ctx context.Context, id int64) (store.Subscription, error) {
-	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions WHERE id = $1`, id))
+	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+storesql.SubscriptionColumns+` FROM websub_subscriptions WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sub, syndicate.Errorf(syndicate.ENOTFOUND, "subscription %d not found", id)
 	}
@@ -62,20 +57,13 @@ func (s *DB) SubscriptionByID(ctx context.Context, id int64) (store.Subscription
 }
 
 func (s *DB) subscriptions(ctx context.Context, what, query string, args ...any) ([]store.Subscription, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions `+query, args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.SubscriptionColumns+` FROM websub_subscriptions `+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []store.Subscription
-	for rows.Next() {
-		sub, err := scanSubscription(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: %s: %w", what, err)
-		}
-		out = append(out, sub)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanSubscriptions(rows, utc)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	return out, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 var _ store.Queue = (*DB)(nil)
@@ -66,16 +67,8 @@ func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, l
 		return nil, fmt.Errorf("postgres: claim %s deliveries to %q: %w", kind, target, err)
 	}
 	defer rows.Close()
-	var out []store.Delivery
-	for rows.Next() {
-		d := store.Delivery{Kind: kind, QueueItem: store.QueueItem{Target: target}, Claim: claim}
-		if err := rows.Scan(&d.Topic, &d.Payload, &d.Version, &d.Attempts, &d.LastError, &d.CreatedAt); err != nil {
-			return nil, fmt.Errorf("postgres: scan %s delivery: %w", kind, err)
-		}
-		d.CreatedAt = d.CreatedAt.UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanDeliveries(rows, store.Delivery{Kind: kind, QueueItem: store.QueueItem{Target: target}, Claim: claim}, utc)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: claim %s deliveries to %q: %w", kind, target, err)
 	}
 	return out, nil

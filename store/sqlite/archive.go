@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 
 	syndicate "github.com/yongzhou-news/syndicate"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // ArchiveCount implements store.Store: the subtree's archive slots, those of deleted and moved
@@ -29,15 +27,13 @@ func (s *DB) ArchiveCount(ctx context.Context, channels []string) (int, error) {
 
 // ArchivePage implements store.Store.
 func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int) ([]syndicate.Article, error) {
-	if page < 1 || size < 1 {
-		return nil, syndicate.Errorf(syndicate.EINVALID, "archive page %d of size %d: both must be at least 1", page, size)
-	}
-	if len(channels) == 0 || page-1 > math.MaxInt/size {
-		return nil, nil
+	offset, ok, err := storesql.PageOffset(page, size)
+	if err != nil || !ok || len(channels) == 0 {
+		return nil, err
 	}
 	// The slots alone are paged through, from the (channel, seq) key; an article filed in two of
 	// the channels by one change has one slot, which DISTINCT keeps once.
-	args := append(slugArgs(channels), size, (page-1)*size)
+	args := append(slugArgs(channels), size, offset)
 	items, err := s.slotArticles(ctx, channels, `SELECT DISTINCT seq, article_id FROM archive_slots
 		WHERE channel IN (`+placeholders(len(channels))+`) ORDER BY seq LIMIT ? OFFSET ?`, args)
 	if err != nil {
@@ -83,7 +79,7 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 	in := `IN (` + placeholders(len(channels)) + `)`
 	args = append(args, slugArgs(channels)...)
 	args = append(args, slugArgs(channels)...)
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.hash, a.data, a.sanitized_hash, a.sanitized_policy, a.sanitized_html
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.ArticleColumns+`
 		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
 		WHERE a.deleted = 0
 			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel `+in+`)
@@ -94,38 +90,8 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 	}
 	defer rows.Close()
 	var out []syndicate.Article
-	for rows.Next() {
-		var id, hash string
-		var data sql.RawBytes
-		var safeHash, safePolicy string
-		var safeHTML *string
-		if err := rows.Scan(&id, &hash, &data, &safeHash, &safePolicy, &safeHTML); err != nil {
-			return nil, err
-		}
-		a, err := decodeArticle(id, data)
-		if err != nil {
-			return nil, err
-		}
-		a.StoredHash, a.Sanitized = hash, store.SanitizedFor(&a, hash, safeHash, safePolicy, safeHTML)
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// addSlots gives the article a new archive slot, numbered seq, in each channel of now that is not
-// in old: the channels it is newly filed in. A channel it stays in keeps its slot, so an edit,
-// even one that changes published_at, never moves an article between pages.
-func addSlots(ctx context.Context, tx *sql.Tx, id string, seq int64, old, now []string) error {
-	for _, c := range now {
-		if slices.Contains(old, c) {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_slots (channel, seq, article_id) VALUES (?, ?, ?)
-			ON CONFLICT DO NOTHING`, c, seq, id); err != nil {
-			return fmt.Errorf("sqlite: archive slot of %q in %q: %w", id, c, err)
-		}
-	}
-	return nil
+	err = storesql.ScanArticles(rows, true, func(a syndicate.Article) { out = append(out, a) })
+	return out, err
 }
 
 // LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions

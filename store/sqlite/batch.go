@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // rowsPerInsert is how many rows one multi-row INSERT carries: few enough statements that their
@@ -20,7 +21,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 	if len(ws) == 0 {
 		return nil, nil
 	}
-	var plan store.BatchPlan
+	var plan storesql.BatchPlan
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		seq, err := nextSeq(ctx, tx)
 		if err != nil {
@@ -30,7 +31,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 		if err != nil {
 			return err
 		}
-		plan = store.PlanBatch(ws, stored, seq-1)
+		plan = storesql.PlanBatch(ws, stored, seq-1)
 		return writePlan(ctx, tx, &plan, micros(s.Now()))
 	})
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *DB) UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upse
 }
 
 // storedArticles reads the stored rows and filings of the batch's articles.
-func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[string]store.Stored, error) {
+func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[string]storesql.Stored, error) {
 	ids := make([]any, 0, len(ws))
 	seen := make(map[string]bool, len(ws))
 	for _, w := range ws {
@@ -49,17 +50,17 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 			ids = append(ids, w.Article.ID)
 		}
 	}
-	out := make(map[string]store.Stored, len(ids))
+	out := make(map[string]storesql.Stored, len(ids))
 	for chunk := range chunks(ids, 500) {
-		rows, err := tx.QueryContext(ctx, `SELECT id, hash, deleted, first_seq, revision, CASE WHEN sanitized_hash = hash THEN sanitized_policy ELSE '' END
+		rows, err := tx.QueryContext(ctx, `SELECT id, hash, deleted, revision
 			FROM articles WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: read stored articles: %w", err)
 		}
 		for rows.Next() {
 			var id string
-			var st store.Stored
-			if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.FirstSeq, &st.Revision, &st.Policy); err != nil {
+			var st storesql.Stored
+			if err := rows.Scan(&id, &st.Hash, &st.Deleted, &st.Revision); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("sqlite: scan stored article: %w", err)
 			}
@@ -92,22 +93,16 @@ func storedArticles(ctx context.Context, tx *sql.Tx, ws []store.Write) (map[stri
 }
 
 // writePlan writes a batch's rows; changedAt is the time of its changes.
-func writePlan(ctx context.Context, tx *sql.Tx, p *store.BatchPlan, changedAt int64) error {
-	for _, r := range p.Resanitized {
-		if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ? WHERE id = ?`,
-			r.SafePolicy, r.SafeHTML, r.ID); err != nil {
-			return fmt.Errorf("sqlite: save sanitised content of %q: %w", r.ID, err)
-		}
-	}
-	if err := insertRows(ctx, tx, `INSERT INTO articles (id, seq, first_seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at) VALUES `,
-		"(?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
-		` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, first_seq = excluded.first_seq, hash = excluded.hash,
+func writePlan(ctx context.Context, tx *sql.Tx, p *storesql.BatchPlan, changedAt int64) error {
+	if err := insertRows(ctx, tx, `INSERT INTO articles (id, seq, hash, deleted, published_at, data, sanitized_hash, sanitized_policy, sanitized_html, revision, changed_at) VALUES `,
+		"(?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+		` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
 			deleted = 0, published_at = excluded.published_at, data = excluded.data,
 			sanitized_hash = excluded.sanitized_hash, sanitized_policy = excluded.sanitized_policy, sanitized_html = excluded.sanitized_html,
 			revision = excluded.revision, changed_at = excluded.changed_at`,
 		len(p.Rows), func(i int, args []any) []any {
 			r := &p.Rows[i]
-			return append(args, r.ID, r.Seq, r.FirstSeq, r.Hash, micros(r.PublishedAt), string(r.Data), r.SafeHash, r.SafePolicy, r.SafeHTML, r.Revision, changedAt)
+			return append(args, r.ID, r.Seq, r.Hash, micros(r.PublishedAt), string(r.Data), r.SafeHash, r.SafePolicy, r.SafeHTML, r.Revision, changedAt)
 		}); err != nil {
 		return fmt.Errorf("sqlite: save articles: %w", err)
 	}
@@ -120,10 +115,10 @@ func writePlan(ctx context.Context, tx *sql.Tx, p *store.BatchPlan, changedAt in
 			return fmt.Errorf("sqlite: clear channels: %w", err)
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO article_channels (channel, article_id, published_at, first_seq) VALUES `, "(?, ?, ?, ?)", "",
+	if err := insertRows(ctx, tx, `INSERT INTO article_channels (channel, article_id, published_at) VALUES `, "(?, ?, ?)", "",
 		len(p.Filings), func(i int, args []any) []any {
 			f := &p.Filings[i]
-			return append(args, f.Channel, f.ArticleID, micros(f.PublishedAt), f.FirstSeq)
+			return append(args, f.Channel, f.ArticleID, micros(f.PublishedAt))
 		}); err != nil {
 		return fmt.Errorf("sqlite: file articles: %w", err)
 	}
@@ -187,16 +182,9 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: read article hashes: %w", err)
 		}
-		for rows.Next() {
-			var id, hash string
-			if err := rows.Scan(&id, &hash); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite: scan article hash: %w", err)
-			}
-			out[id] = hash
-		}
+		err = storesql.ScanHashes(rows, out)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: read article hashes: %w", err)
 		}
 	}

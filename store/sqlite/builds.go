@@ -8,6 +8,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // BuildState implements store.Store.
@@ -46,29 +47,8 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
 	}
 	defer rows.Close()
-	var out []store.Change
-	for rows.Next() {
-		var id, hash, data, announced string
-		var seq, revision, changed int64
-		var deleted, filed bool
-		if err := rows.Scan(&id, &seq, &hash, &deleted, &data, &filed, &announced, &revision, &changed); err != nil {
-			return nil, 0, fmt.Errorf("sqlite: scan change: %w", err)
-		}
-		kind := store.Classify(filed && !deleted, hash, announced)
-		if kind == 0 {
-			continue
-		}
-		a, err := decodeArticle(id, []byte(data))
-		if err != nil {
-			return nil, 0, err
-		}
-		c := store.Change{Kind: kind, Seq: seq, Hash: hash, Article: a, Revision: revision, Deleted: deleted}
-		if changed != 0 {
-			c.At = fromMicros(changed)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanChanges(rows, fromOptMicros)
+	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
 	}
 	return out, upTo, nil
@@ -78,7 +58,7 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, d := range b.Documents {
-			body, enc := store.StoredBody(d)
+			body, enc := storesql.StoredBody(d)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (channel, format, body, encoding, etag, modified) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, encoding = excluded.encoding,
 					etag = excluded.etag, modified = excluded.modified`,
@@ -137,7 +117,7 @@ func (s *DB) Document(ctx context.Context, channel, format string) (syndicate.Do
 		return d, syndicate.Errorf(syndicate.ENOTFOUND, "no %s feed for channel %q yet", format, channel)
 	}
 	if err == nil {
-		err = store.LoadedBody(&d, body, enc)
+		err = storesql.LoadedBody(&d, body, enc)
 	}
 	if err != nil {
 		return d, fmt.Errorf("sqlite: read document %s.%s: %w", channel, format, err)
@@ -153,23 +133,7 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 		return fmt.Errorf("sqlite: read documents: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var d syndicate.Document
-		var body []byte
-		var enc string
-		var mod int64
-		if err := rows.Scan(&d.Channel, &d.Format, &body, &enc, &d.ETag, &mod); err != nil {
-			return fmt.Errorf("sqlite: scan document: %w", err)
-		}
-		if err := store.LoadedBody(&d, body, enc); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		d.Modified = fromMicros(mod)
-		if err := fn(d); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := storesql.ScanDocuments(rows, fromMicros, fn); err != nil {
 		return fmt.Errorf("sqlite: read documents: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // JobStates implements store.Store.
@@ -15,22 +16,8 @@ func (s *DB) JobStates(ctx context.Context) (map[string]store.JobState, error) {
 		return nil, fmt.Errorf("sqlite: job states: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]store.JobState{}
-	for rows.Next() {
-		var j store.JobState
-		var last, updated int64
-		if err := rows.Scan(&j.Name, &j.Schedule, &j.Paused, &last, &updated); err != nil {
-			return nil, fmt.Errorf("sqlite: scan job state: %w", err)
-		}
-		if last != 0 {
-			j.LastRun = fromMicros(last)
-		}
-		if updated != 0 {
-			j.UpdatedAt = fromMicros(updated)
-		}
-		out[j.Name] = j
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanJobStates(rows, fromOptMicros)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: job states: %w", err)
 	}
 	return out, nil
@@ -43,16 +30,6 @@ func (s *DB) SaveJobSettings(ctx context.Context, name, schedule string, paused 
 		name, schedule, paused, micros(at))
 	if err != nil {
 		return fmt.Errorf("sqlite: save settings of job %q: %w", name, err)
-	}
-	return nil
-}
-
-// SaveJobRun implements store.Store.
-func (s *DB) SaveJobRun(ctx context.Context, name string, started time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO jobs (name, last_run) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`, name, micros(started))
-	if err != nil {
-		return fmt.Errorf("sqlite: save last run of job %q: %w", name, err)
 	}
 	return nil
 }

@@ -81,6 +81,18 @@ func TestFirstSeqBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOrder(t, s, []string{"early", "late", "new"})
+
+	// Archive slots took over the order (0012), and first_seq went (0017).
+	db, err = sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM pragma_table_info('articles') WHERE name = 'first_seq')
+		+ (SELECT count(*) FROM pragma_table_info('article_channels') WHERE name = 'first_seq')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("first_seq columns left after the migrations: %d, %v", n, err)
+	}
 }
 
 func checkOrder(t *testing.T, s store.Store, want []string) {

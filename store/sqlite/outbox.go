@@ -9,6 +9,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 // PendingEvents implements store.Store.
@@ -19,17 +20,8 @@ func (s *DB) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRo
 		return nil, fmt.Errorf("sqlite: pending events: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.OutboxRow
-	for rows.Next() {
-		var r syndicate.OutboxRow
-		var created int64
-		if err := rows.Scan(&r.Seq, &r.EventID, &r.Subject, &r.Channel, &r.Payload, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: scan outbox row: %w", err)
-		}
-		r.CreatedAt = fromMicros(created)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanOutbox(rows, fromMicros)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending events: %w", err)
 	}
 	return out, nil
@@ -115,17 +107,8 @@ func (s *DB) DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter
 		return nil, 0, fmt.Errorf("sqlite: dead letters: %w", err)
 	}
 	defer rows.Close()
-	var out []syndicate.DeadLetter
-	for rows.Next() {
-		var d syndicate.DeadLetter
-		var created, dead int64
-		if err := rows.Scan(&d.Seq, &d.EventID, &d.Subject, &d.Channel, &d.Size, &d.Error, &created, &dead); err != nil {
-			return nil, 0, fmt.Errorf("sqlite: scan dead letter: %w", err)
-		}
-		d.CreatedAt, d.DeadAt = fromMicros(created), fromMicros(dead)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanDeadLetters(rows, fromMicros)
+	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: dead letters: %w", err)
 	}
 	return out, total, nil

@@ -3,25 +3,28 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
-
-const runColumns = `id, job, triggered_by, replica, started, ended, deadline, status, count, documents, events, error`
 
 // SaveRun implements store.Store. The upsert's WHERE leaves a finished row alone.
 func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO job_runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO job_runs (`+storesql.RunColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
 				count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
 			WHERE job_runs.status = 'running'`,
 			r.ID, r.Job, r.Trigger, r.Replica, micros(r.Start), optMicros(r.End), optMicros(r.Deadline), r.Status,
 			r.Count, r.Documents, r.Events, r.Error); err != nil {
+			return err
+		}
+		// Replicas may record runs out of order: max keeps the latest.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (name, last_run) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`, r.Job, micros(r.Start)); err != nil {
 			return err
 		}
 		if r.Status == store.RunRunning {
@@ -41,7 +44,7 @@ func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, 
 
 // JobRuns implements store.Store.
 func (s *DB) JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM job_runs WHERE job = ?
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.RunColumns+` FROM job_runs WHERE job = ?
 		ORDER BY started DESC, id DESC LIMIT ?`, job, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: runs of job %q: %w", job, err)
@@ -55,7 +58,7 @@ func (s *DB) JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun
 
 // RecentRuns implements store.Store.
 func (s *DB) RecentRuns(ctx context.Context, perJob int) (map[string][]store.JobRun, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM (SELECT *, row_number() OVER
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.RunColumns+` FROM (SELECT *, row_number() OVER
 		(PARTITION BY job ORDER BY started DESC, id DESC) AS n FROM job_runs) WHERE n <= ?
 		ORDER BY job, started DESC, id DESC`, perJob)
 	if err != nil {
@@ -74,7 +77,7 @@ func (s *DB) RecentRuns(ctx context.Context, perJob int) (map[string][]store.Job
 
 // JobRun implements store.Store.
 func (s *DB) JobRun(ctx context.Context, job, id string) (store.JobRun, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+` FROM job_runs WHERE id = ? AND job = ?`, id, job)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.RunColumns+` FROM job_runs WHERE id = ? AND job = ?`, id, job)
 	if err != nil {
 		return store.JobRun{}, fmt.Errorf("sqlite: run %s of job %q: %w", id, job, err)
 	}
@@ -90,31 +93,5 @@ func (s *DB) JobRun(ctx context.Context, job, id string) (store.JobRun, error) {
 
 func scanRuns(rows *sql.Rows) ([]store.JobRun, error) {
 	defer rows.Close()
-	var out []store.JobRun
-	for rows.Next() {
-		var r store.JobRun
-		var start, end, deadline int64
-		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Replica, &start, &end, &deadline, &r.Status,
-			&r.Count, &r.Documents, &r.Events, &r.Error); err != nil {
-			return nil, err
-		}
-		r.Start, r.End, r.Deadline = fromMicros(start), fromOptMicros(end), fromOptMicros(deadline)
-		out = append(out, r)
-	}
-	return out, errors.Join(rows.Err(), rows.Close())
-}
-
-// optMicros stores a zero time as 0.
-func optMicros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return micros(t)
-}
-
-func fromOptMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return fromMicros(v)
+	return storesql.ScanRuns(rows, fromOptMicros)
 }

@@ -9,22 +9,14 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 var _ store.Subscriptions = (*DB)(nil)
 
-const subscriptionColumns = `id, callback, topic, host, secret, lease_seconds, expires_at, created_at, renewed_at`
-
-type scanner interface{ Scan(...any) error }
-
-func scanSubscription(r scanner) (store.Subscription, error) {
-	var s store.Subscription
-	var exp, created, renewed int64
-	if err := r.Scan(&s.ID, &s.Callback, &s.Topic, &s.Host, &s.Secret, &s.LeaseSeconds, &exp, &created, &renewed); err != nil {
-		return s, err
-	}
-	s.ExpiresAt, s.CreatedAt, s.RenewedAt = fromMicros(exp), fromMicros(created), fromMicros(renewed)
-	return s, nil
+// scanSubscription reads a row of storesql.SubscriptionColumns.
+func scanSubscription(r storesql.Row) (store.Subscription, error) {
+	return storesql.ScanSubscription(r, fromMicros)
 }
 
 // SaveSubscription implements store.Subscriptions.
@@ -36,7 +28,7 @@ func (s *DB) SaveSubscription(ctx context.Context, sub store.Subscription) (stor
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (callback, topic) DO UPDATE SET host = excluded.host, secret = excluded.secret,
 				lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
-			RETURNING `+subscriptionColumns,
+			RETURNING `+storesql.SubscriptionColumns,
 			sub.Callback, sub.Topic, sub.Host, sub.Secret, sub.LeaseSeconds, micros(sub.ExpiresAt), micros(sub.RenewedAt), micros(sub.RenewedAt))
 		var err error
 		if out, err = scanSubscription(row); err != nil {
@@ -63,7 +55,7 @@ func (s *DB) DeleteSubscription(ctx context.Context, callback, topic string) (bo
 
 // SubscriptionByID implements store.Subscriptions.
 func (s *DB) SubscriptionByID(ctx context.Context, id int64) (store.Subscription, error) {
-	sub, err := scanSubscription(s.db.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions WHERE id = ?`, id))
+	sub, err := scanSubscription(s.db.QueryRowContext(ctx, `SELECT `+storesql.SubscriptionColumns+` FROM websub_subscriptions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return sub, syndicate.Errorf(syndicate.ENOTFOUND, "subscription %d not found", id)
 	}
@@ -74,20 +66,13 @@ func (s *DB) SubscriptionByID(ctx context.Context, id int64) (store.Subscription
 }
 
 func (s *DB) subscriptions(ctx context.Context, what, query string, args ...any) ([]store.Subscription, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM websub_subscriptions `+query, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.SubscriptionColumns+` FROM websub_subscriptions `+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []store.Subscription
-	for rows.Next() {
-		sub, err := scanSubscription(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-		}
-		out = append(out, sub)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := storesql.ScanSubscriptions(rows, fromMicros)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
 var _ store.Queue = (*DB)(nil)
@@ -55,16 +56,8 @@ func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, l
 			return fmt.Errorf("sqlite: claim %s deliveries to %q: %w", kind, target, err)
 		}
 		defer rows.Close()
-		for rows.Next() {
-			d := store.Delivery{Kind: kind, QueueItem: store.QueueItem{Target: target}, Claim: claim}
-			var created int64
-			if err := rows.Scan(&d.Topic, &d.Payload, &d.Version, &d.Attempts, &d.LastError, &created); err != nil {
-				return fmt.Errorf("sqlite: scan %s delivery: %w", kind, err)
-			}
-			d.CreatedAt = fromMicros(created)
-			out = append(out, d)
-		}
-		if err := rows.Err(); err != nil {
+		out, err = storesql.ScanDeliveries(rows, store.Delivery{Kind: kind, QueueItem: store.QueueItem{Target: target}, Claim: claim}, fromMicros)
+		if err != nil {
 			return fmt.Errorf("sqlite: claim %s deliveries to %q: %w", kind, target, err)
 		}
 		return nil

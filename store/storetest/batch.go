@@ -44,7 +44,7 @@ func RunBatch(t *testing.T, open Opener) {
 			Article("moved", 2, "daoxian"),                  // moved to another channel
 			Article("spread", 3, "qiyang", "lingling"),      // filed in one more
 			Article("gone", 4, "daoxian"),                   // stored again after deletion
-			sanitized(Article("resan", 5, "daoxian"), "p2"), // unchanged, sanitised anew
+			sanitized(Article("resan", 5, "daoxian"), "p2"), // unchanged, sanitised under another policy
 			Article("new", 6, "lingling", "daoxian"),        // created
 			twice, twiceEdited, twice,                       // one id three times in one batch
 		},

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -30,20 +31,20 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteArticle", testDeleteArticle},
 		{"NewestItemsAcrossSubtree", testNewestItems},
 		{"NewestItemsAcrossManyChannels", testNewestManyChannels},
+		// NewestItems' other paths, each on its own: the walk down the newest filings of all
+		// channels for any number of channels, the seeks into each channel always, and the walk
+		// giving up at once and falling back to the seeks.
+		{"NewestItemsByWalk", tuned(testNewest, func(t *store.Tuning) { t.ManyChannels = 1 })},
+		{"NewestItemsBySeeks", tuned(testNewest, func(t *store.Tuning) { t.ManyChannels = math.MaxInt })},
+		{"NewestItemsWalkGivesUp", tuned(testNewest, func(t *store.Tuning) {
+			t.ManyChannels, t.WalkFloor, t.WalkPerItem = 1, 0, 1
+		})},
 		{"SanitizedContent", testSanitized},
 		{"ArchiveSlots", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
-		{"ChangesByChannelScan", func(t *testing.T, s store.Store) {
-			tun, ok := s.(store.Tunable)
-			if !ok {
-				t.Fatalf("%T is not a store.Tunable: its scan threshold cannot be lowered", s)
-			}
-			old := tun.Tune().ChannelScanThreshold
-			tun.Tune().ChannelScanThreshold = 0 // every build reads from the channel side
-			t.Cleanup(func() { tun.Tune().ChannelScanThreshold = old })
-			testChanges(t, s)
-		}},
+		// Every build reads from the channel side.
+		{"ChangesByChannelScan", tuned(testChanges, func(t *store.Tuning) { t.ChannelScanThreshold = 0 })},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
 		{"OutboxDeadLetters", testDeadLetters},
@@ -61,6 +62,24 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 	t.Run("UpsertArticlesAsOneByOne", func(t *testing.T) { RunBatch(t, open) })
+}
+
+// tuned runs fn on a store whose Tuning tune changed.
+func tuned(fn func(*testing.T, store.Store), tune func(*store.Tuning)) func(*testing.T, store.Store) {
+	return func(t *testing.T, s store.Store) {
+		tun, ok := s.(store.Tunable)
+		if !ok {
+			t.Fatalf("%T is not a store.Tunable: its query knobs cannot be changed", s)
+		}
+		tune(tun.Tune())
+		fn(t, s)
+	}
+}
+
+// testNewest runs every NewestItems test on one store.
+func testNewest(t *testing.T, s store.Store) {
+	testNewestItems(t, s)
+	testNewestManyChannels(t, s)
 }
 
 var base = time.Date(2022, 11, 16, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -135,15 +154,16 @@ func testSanitized(t *testing.T, s store.Store) {
 	mustUpsert(t, s, a, store.UpsertCreated)
 	check("created", a.ContentHTML, a.Sanitized)
 
-	// The same article sanitised under a newer policy: nothing changed for readers, but the
-	// store keeps the newer result.
+	// The same article again, sanitised under a newer policy or not at all: it is unchanged, and
+	// so is what the store keeps (builds sanitise content stored under an older policy).
+	p1 := a.Sanitized
 	a.Sanitized = syndicate.Sanitized{Policy: "p2", HTML: "<p>原文 p2</p>"}
 	mustUpsert(t, s, a, store.UpsertUnchanged)
-	check("resanitised", a.ContentHTML, a.Sanitized)
+	check("stored again under a newer policy", a.ContentHTML, p1)
 	b := a
 	b.Sanitized = syndicate.Sanitized{}
 	mustUpsert(t, s, b, store.UpsertUnchanged)
-	check("stored again unsanitised", a.ContentHTML, a.Sanitized)
+	check("stored again unsanitised", a.ContentHTML, p1)
 
 	// A new version saved without sanitised content must not come back with the old one's.
 	b.ContentHTML = "<p>改过</p>"
@@ -479,16 +499,25 @@ func testJobStates(t *testing.T, s store.Store) {
 		t.Fatalf("JobStates of an empty store = %v, %v", states, err)
 	}
 	run := base.Add(time.Hour).Truncate(time.Microsecond)
-	if err := s.SaveJobRun(ctx, "build:lingling", run); err != nil {
-		t.Fatal(err)
+	keep := store.Retention{Keep: 10, MaxAge: 24 * time.Hour}
+	saveRun := func(id string, start time.Time, status string) {
+		t.Helper()
+		r := store.JobRun{ID: id, Job: "build:lingling", Trigger: "schedule", Replica: "r1", Start: start, Status: status}
+		if status != store.RunRunning {
+			r.End = start.Add(time.Second)
+		}
+		if err := s.SaveRun(ctx, r, keep, run); err != nil {
+			t.Fatal(err)
+		}
 	}
+	saveRun("run-2", run, store.RunRunning)
 	if err := s.SaveJobSettings(ctx, "build:lingling", "@every 2s", true, base); err != nil {
 		t.Fatal(err)
 	}
-	// An older run recorded late (by another replica) does not move the last run back.
-	if err := s.SaveJobRun(ctx, "build:lingling", run.Add(-time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	// An older run recorded late (by another replica) does not move the last run back, nor does
+	// the end of the last one.
+	saveRun("run-1", run.Add(-time.Minute), store.RunOK)
+	saveRun("run-2", run, store.RunOK)
 	if err := s.SaveJobSettings(ctx, "build:zhengwu", "", false, base); err != nil {
 		t.Fatal(err)
 	}
@@ -851,11 +880,11 @@ func testNewestManyChannels(t *testing.T, s store.Store) {
 	}
 
 	// A quiet subtree: 33 channels whose few articles are older than every other filing. A walk
-	// down the newest filings gives up after store.WalkBudget of them; the answer must not be
+	// down the newest filings gives up after Tuning.WalkBudget of them; the answer must not be
 	// short for it.
-	old := store.WalkFloor
-	store.WalkFloor = 0 // budget 40 × limit: 200 filings, of some 330
-	t.Cleanup(func() { store.WalkFloor = old })
+	if tun, ok := s.(store.Tunable); ok && tun.Tune().WalkFloor > 0 {
+		tun.Tune().WalkFloor = 0 // budget 40 × limit: 200 filings, of some 330
+	}
 	var quiet []string
 	for c := range 33 {
 		quiet = append(quiet, fmt.Sprintf("q%02d", c))
@@ -873,7 +902,7 @@ func testNewestManyChannels(t *testing.T, s store.Store) {
 // OlderWriter checks what happens when a replica from before migration 0009 edits an article: it
 // changes the article and its hash, and leaves the sanitised content as it was. edit makes that
 // change to the row of id, with the engine's own SQL. Builds must not get the previous version's
-// content, and the next import must sanitise the new one.
+// content, and what the next build sanitises is kept for the new one.
 func OlderWriter(t *testing.T, s store.Store, edit func(id, hash string, data []byte) error) {
 	ctx := context.Background()
 	a := Article("a1", 0, "lingling")
@@ -899,10 +928,13 @@ func OlderWriter(t *testing.T, s store.Store, edit func(id, hash string, data []
 	if got := newest(); got.ContentHTML != "<p>新</p>" || got.Sanitized != (syndicate.Sanitized{}) {
 		t.Fatalf("after an older writer: content %q, sanitised %+v; want the new content and none", got.ContentHTML, got.Sanitized)
 	}
-	edited.Sanitized = syndicate.Sanitized{Policy: "p1", HTML: "<p>新</p>"}
-	mustUpsert(t, s, edited, store.UpsertUnchanged)
-	if got := newest(); got.Sanitized != edited.Sanitized {
-		t.Errorf("after importing again: sanitised %+v, want %+v", got.Sanitized, edited.Sanitized)
+	got := newest()
+	if err := s.CommitBuild(ctx, store.Build{Channel: "lingling", Sanitized: []store.SanitizedContent{
+		{ArticleID: got.ID, Hash: got.StoredHash, Policy: "p1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := newest().Sanitized, (syndicate.Sanitized{Policy: "p1", HTML: "<p>新</p>"}); got != want {
+		t.Errorf("after a build sanitised it: %+v, want %+v", got, want)
 	}
 }
 
