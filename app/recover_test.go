@@ -18,6 +18,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/storetest"
@@ -146,7 +147,7 @@ func TestRelayRestartsAfterPanic(t *testing.T) {
 	if _, err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the event in the stream after the relay's restart", func() bool { return count(streamMessages(t, a)) == 1 })
+	testwait.For(t, "the event in the stream after the relay's restart", func() bool { return count(streamMessages(t, a)) == 1 })
 	log := logs.String()
 	if !strings.Contains(log, "relay panicked; restarting it") || !strings.Contains(log, "panicOnce).PruneSent") ||
 		!strings.Contains(log, "relay: outbox PendingEvents panicked") || !strings.Contains(log, "panicOnce).PendingEvents") {
