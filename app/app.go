@@ -287,7 +287,7 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 	a.stopRelay, a.relayDone = stop, make(chan struct{})
 	go func() {
 		defer close(a.relayDone)
-		a.runRelay(relayCtx)
+		a.Relay.Supervise(relayCtx, func() { a.Metrics.Panicked("relay") })
 	}()
 	a.WebSub.Start()
 	if a.Hub != nil {
