@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -103,21 +102,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		if popts.Listen, err = natsaddr.Choose(popts.Listen, log); err != nil {
 			return nil, err
 		}
-		if popts.User, popts.Password, err = a.embeddedCredentials(); err != nil {
+		if popts.User, popts.Password, err = publisher.EmbeddedCredentials(cfg.DataDir, popts.User, popts.Password, log); err != nil {
 			return nil, err
 		}
 	}
-	if a.NATS, err = startNATS(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
-		if popts.URLs != "" {
-			return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURLs(popts.URLs), err)
-		}
-		return nil, fmt.Errorf("cannot start the embedded NATS server: %w", err)
+	if a.NATS, err = publisher.StartRetrying(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
+		return nil, err
 	}
 	if addr := a.NATS.EmbeddedAddr(); addr != "" {
 		if err := natsaddr.Record(cfg.DataDir, addr); err != nil {
 			return nil, err
 		}
-		if err := a.writeNATSContext(addr, popts.User, popts.Password); err != nil {
+		if err := publisher.WriteCLIContext(cfg.DataDir, addr, popts.User, popts.Password, log); err != nil {
 			return nil, err
 		}
 	}
@@ -356,15 +352,4 @@ func identityBudget(n int) int {
 		return -1
 	}
 	return n
-}
-
-// redactURLs hides the passwords of a comma-separated list of NATS URLs, for messages.
-func redactURLs(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
-			parts[i] = u.Redacted()
-		}
-	}
-	return strings.Join(parts, ",")
 }

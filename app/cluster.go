@@ -5,36 +5,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/cluster"
-	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
 // Replicas share the store, which coordinates their job runs (see package cluster): a NATS outage
 // stops no build. They keep each other's caches current with control messages (cluster.Control).
-
-// startupDeadline bounds how long start-up retries reaching NATS and creating the stream: replicas
-// started together on a clustered stream (nats.replicas > 1) time out on each other's creation
-// requests until one wins.
-const startupDeadline = 60 * time.Second
-
-// startNATS starts the publisher connection. With external servers it retries with jittered
-// exponential back-off for up to startupDeadline; the embedded server either starts or not.
-func startNATS(ctx context.Context, opts publisher.Options, log *slog.Logger) (*publisher.Conn, error) {
-	if opts.URLs == "" {
-		return publisher.Start(ctx, opts, log)
-	}
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval = 200*time.Millisecond, 5*time.Second
-	return backoff.Retry(ctx, func() (*publisher.Conn, error) {
-		return publisher.Start(ctx, opts, log)
-	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(startupDeadline), backoff.WithNotify(func(err error, wait time.Duration) {
-		log.Warn("nats not ready at start-up, retrying", slog.Duration("in", wait), slog.Any("error", err))
-	}))
-}
 
 // coordinate makes each job tick run on one replica when the store is shared (PostgreSQL). A
 // SQLite store is one process's: the scheduler's no-overlap rule is all it needs.
