@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}
 	a.Metrics = metrics.New()
 	a.Metrics.Observe(a.Scheduler)
-	a.Metrics.Register(a.outboxGauges()...)
+	a.Metrics.Register(metrics.OutboxCollectors(a.Store, a.Relay)...)
 	a.Metrics.Register(a.WebSub.Collectors()...)
 	if a.Hub != nil {
 		a.Metrics.Register(a.Hub.Collectors()...)
