@@ -42,6 +42,7 @@ type App struct {
 	Relay     *relay.Relay
 	Builder   *build.Builder
 	Scheduler *schedule.Scheduler
+	Jobs      *schedule.Service // the scheduler as operators see it: saved settings, history
 	Web       *web.Server
 	Metrics   *metrics.Metrics
 	WebSub    *websub.Notifier
@@ -51,9 +52,7 @@ type App struct {
 	// Replica names this process among the replicas sharing a store and NATS.
 	Replica string
 
-	configuredSpecs   map[string]string        // job name → schedule from the configuration
 	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
-	runs              *schedule.RunLog         // job runs on their way to the store
 	control           *cluster.Control         // messages to other replicas; nil without external NATS
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
@@ -72,7 +71,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
+	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), startingDeadlines: cfg.StartingDeadlines()}
 	// a is not the named result: `return nil, err` would set that to nil before this runs, and
 	// the nil-pointer panic would hide err.
 	defer func() {
@@ -131,12 +130,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		Skipped: a.itemSkipped,
 	}
 	a.Scheduler = schedule.New(cfg.Site.Timezone, log.With(slog.String("component", "schedule")))
+	a.Jobs = a.newJobs()
 	for _, slug := range a.buildSlugs() {
 		spec := cfg.Defaults.Schedule
 		if ch, ok := tree.Channel(slug); ok {
 			spec = ch.Schedule
 		}
-		a.configuredSpecs[BuildJobName(slug)] = spec
+		a.Jobs.Configured[BuildJobName(slug)] = spec
 		if err := a.Scheduler.Add(schedule.Job{Name: BuildJobName(slug), Spec: spec, Run: func(ctx context.Context) (int, error) {
 			r, err := a.Builder.Build(ctx, slug)
 			schedule.Report(ctx, schedule.Changes{Documents: len(r.Documents), Events: r.Events})
@@ -155,17 +155,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err := a.addIngestJobs(); err != nil {
 		return nil, err
 	}
-	if err := a.applySavedJobStates(ctx); err != nil {
+	if err := a.Jobs.ApplySaved(ctx); err != nil {
 		return nil, err
 	}
-	a.runs = schedule.NewRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
-	a.Scheduler.Record = a.runs.Record
 	a.coordinate()
-	if cfg.NATS.URL != "" {
-		if err := a.joinCluster(); err != nil {
-			return nil, err
-		}
-	}
 	stylesheets := map[string][]byte{}
 	if cfg.HTTP.Stylesheet {
 		for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
@@ -177,7 +170,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	a.Web = web.New(web.Options{
 		Store: a.Store, Tree: tree, Site: a.Site, Tokens: tokens, Log: log.With(slog.String("component", "http")),
 		Checks:      map[string]func(context.Context) error{"store": a.Store.Ping, "nats": a.NATS.Ping},
-		Stylesheets: stylesheets, Jobs: jobs{a}, Metrics: a.Metrics,
+		Stylesheets: stylesheets, Jobs: a.Jobs, Metrics: a.Metrics,
 		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
 		Hubs:  hubs, Hub: webHub(a.Hub), MaxInFlight: cfg.HTTP.MaxInFlight,
 		IdentityCacheBytes: identityBudget(cfg.HTTP.IdentityCacheBytes),
@@ -186,6 +179,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	})
 	if err := a.Web.LoadDocuments(ctx); err != nil {
 		return nil, err
+	}
+	// Last: the other replicas' messages update what is built above.
+	if cfg.NATS.URL != "" {
+		if err := a.joinCluster(); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
 }
@@ -196,13 +195,7 @@ func (a *App) buildSlugs() []string {
 }
 
 // nextBuild is when a channel's feed is next rebuilt; zero while its job is paused.
-func (a *App) nextBuild(slug string) time.Time {
-	st, err := a.Scheduler.Status(BuildJobName(slug))
-	if err != nil || st.Paused {
-		return time.Time{}
-	}
-	return st.Next
-}
+func (a *App) nextBuild(slug string) time.Time { return a.Scheduler.NextRun(BuildJobName(slug)) }
 
 // committed runs after every build that saved something: serve the new documents, wake the relay.
 func (a *App) committed(r build.Result) {
@@ -303,8 +296,8 @@ func (a *App) Close(ctx context.Context) error {
 		if a.Scheduler != nil {
 			errs = append(errs, a.Scheduler.Stop(ctx))
 		}
-		if a.runs != nil {
-			a.runs.Close(ctx)
+		if a.Jobs != nil {
+			a.Jobs.Runs.Close(ctx)
 		}
 		if a.Web != nil {
 			errs = append(errs, a.Web.Shutdown(ctx))
