@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +42,7 @@ type App struct {
 	Relay     *relay.Relay
 	Builder   *build.Builder
 	Scheduler *schedule.Scheduler
+	Jobs      *schedule.Service // the scheduler as operators see it: saved settings, history
 	Web       *web.Server
 	Metrics   *metrics.Metrics
 	WebSub    *websub.Notifier
@@ -52,9 +52,7 @@ type App struct {
 	// Replica names this process among the replicas sharing a store and NATS.
 	Replica string
 
-	configuredSpecs   map[string]string        // job name → schedule from the configuration
 	startingDeadlines map[string]time.Duration // channel slug → catch-up deadline (0: none)
-	runs              *schedule.RunLog         // job runs on their way to the store
 	control           *cluster.Control         // messages to other replicas; nil without external NATS
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
@@ -73,7 +71,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), configuredSpecs: map[string]string{}, startingDeadlines: cfg.StartingDeadlines()}
+	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), startingDeadlines: cfg.StartingDeadlines()}
 	// a is not the named result: `return nil, err` would set that to nil before this runs, and
 	// the nil-pointer panic would hide err.
 	defer func() {
@@ -103,21 +101,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		if popts.Listen, err = natsaddr.Choose(popts.Listen, log); err != nil {
 			return nil, err
 		}
-		if popts.User, popts.Password, err = a.embeddedCredentials(); err != nil {
+		if popts.User, popts.Password, err = publisher.EmbeddedCredentials(cfg.DataDir, popts.User, popts.Password, log); err != nil {
 			return nil, err
 		}
 	}
-	if a.NATS, err = startNATS(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
-		if popts.URLs != "" {
-			return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURLs(popts.URLs), err)
-		}
-		return nil, fmt.Errorf("cannot start the embedded NATS server: %w", err)
+	if a.NATS, err = publisher.StartRetrying(ctx, popts, log.With(slog.String("component", "nats"))); err != nil {
+		return nil, err
 	}
 	if addr := a.NATS.EmbeddedAddr(); addr != "" {
 		if err := natsaddr.Record(cfg.DataDir, addr); err != nil {
 			return nil, err
 		}
-		if err := a.writeNATSContext(addr, popts.User, popts.Password); err != nil {
+		if err := publisher.WriteCLIContext(cfg.DataDir, addr, popts.User, popts.Password, log); err != nil {
 			return nil, err
 		}
 	}
@@ -135,12 +130,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 		Skipped: a.itemSkipped,
 	}
 	a.Scheduler = schedule.New(cfg.Site.Timezone, log.With(slog.String("component", "schedule")))
+	a.Jobs = a.newJobs()
 	for _, slug := range a.buildSlugs() {
 		spec := cfg.Defaults.Schedule
 		if ch, ok := tree.Channel(slug); ok {
 			spec = ch.Schedule
 		}
-		a.configuredSpecs[BuildJobName(slug)] = spec
+		a.Jobs.Configured[BuildJobName(slug)] = spec
 		if err := a.Scheduler.Add(schedule.Job{Name: BuildJobName(slug), Spec: spec, Run: func(ctx context.Context) (int, error) {
 			r, err := a.Builder.Build(ctx, slug)
 			schedule.Report(ctx, schedule.Changes{Documents: len(r.Documents), Events: r.Events})
@@ -151,7 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}
 	a.Metrics = metrics.New()
 	a.Metrics.Observe(a.Scheduler)
-	a.Metrics.Register(a.outboxGauges()...)
+	a.Metrics.Register(metrics.OutboxCollectors(a.Store, a.Relay)...)
 	a.Metrics.Register(a.WebSub.Collectors()...)
 	if a.Hub != nil {
 		a.Metrics.Register(a.Hub.Collectors()...)
@@ -159,17 +155,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err := a.addIngestJobs(); err != nil {
 		return nil, err
 	}
-	if err := a.applySavedJobStates(ctx); err != nil {
+	if err := a.Jobs.ApplySaved(ctx); err != nil {
 		return nil, err
 	}
-	a.runs = schedule.NewRunLog(a.Store, a.Replica, a.historyRetention(), log.With(slog.String("component", "history")))
-	a.Scheduler.Record = a.runs.Record
 	a.coordinate()
-	if cfg.NATS.URL != "" {
-		if err := a.joinCluster(); err != nil {
-			return nil, err
-		}
-	}
 	stylesheets := map[string][]byte{}
 	if cfg.HTTP.Stylesheet {
 		for _, f := range []string{syndicate.FormatRSS, syndicate.FormatAtom} {
@@ -181,7 +170,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	a.Web = web.New(web.Options{
 		Store: a.Store, Tree: tree, Site: a.Site, Tokens: tokens, Log: log.With(slog.String("component", "http")),
 		Checks:      map[string]func(context.Context) error{"store": a.Store.Ping, "nats": a.NATS.Ping},
-		Stylesheets: stylesheets, Jobs: jobs{a}, Metrics: a.Metrics,
+		Stylesheets: stylesheets, Jobs: a.Jobs, Metrics: a.Metrics,
 		Cache: web.CachePolicy{NextBuild: a.nextBuild, Min: cfg.HTTP.MaxAgeMin.D(), Max: cfg.HTTP.MaxAgeMax.D()},
 		Hubs:  hubs, Hub: webHub(a.Hub), MaxInFlight: cfg.HTTP.MaxInFlight,
 		IdentityCacheBytes: identityBudget(cfg.HTTP.IdentityCacheBytes),
@@ -190,6 +179,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	})
 	if err := a.Web.LoadDocuments(ctx); err != nil {
 		return nil, err
+	}
+	// Last: the other replicas' messages update what is built above.
+	if cfg.NATS.URL != "" {
+		if err := a.joinCluster(); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
 }
@@ -200,13 +195,7 @@ func (a *App) buildSlugs() []string {
 }
 
 // nextBuild is when a channel's feed is next rebuilt; zero while its job is paused.
-func (a *App) nextBuild(slug string) time.Time {
-	st, err := a.Scheduler.Status(BuildJobName(slug))
-	if err != nil || st.Paused {
-		return time.Time{}
-	}
-	return st.Next
-}
+func (a *App) nextBuild(slug string) time.Time { return a.Scheduler.NextRun(BuildJobName(slug)) }
 
 // committed runs after every build that saved something: serve the new documents, wake the relay.
 func (a *App) committed(r build.Result) {
@@ -287,7 +276,7 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 	a.stopRelay, a.relayDone = stop, make(chan struct{})
 	go func() {
 		defer close(a.relayDone)
-		a.runRelay(relayCtx)
+		a.Relay.Supervise(relayCtx, func() { a.Metrics.Panicked("relay") })
 	}()
 	a.WebSub.Start()
 	if a.Hub != nil {
@@ -307,8 +296,8 @@ func (a *App) Close(ctx context.Context) error {
 		if a.Scheduler != nil {
 			errs = append(errs, a.Scheduler.Stop(ctx))
 		}
-		if a.runs != nil {
-			a.runs.Close(ctx)
+		if a.Jobs != nil {
+			a.Jobs.Runs.Close(ctx)
 		}
 		if a.Web != nil {
 			errs = append(errs, a.Web.Shutdown(ctx))
@@ -356,15 +345,4 @@ func identityBudget(n int) int {
 		return -1
 	}
 	return n
-}
-
-// redactURLs hides the passwords of a comma-separated list of NATS URLs, for messages.
-func redactURLs(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
-			parts[i] = u.Redacted()
-		}
-	}
-	return strings.Join(parts, ",")
 }

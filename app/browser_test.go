@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // chromium finds Debian's browser; .ci/run installs it.
@@ -40,7 +42,7 @@ func TestBrowserDirectoryAndFeedView(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	a, base := startService(t, t.TempDir(), "", "SYNDICATE_DEMO=true", "SYNDICATE_HTTP_ADDR="+addr, "SYNDICATE_SITE_BASE_URL=http://"+addr)
-	waitFor(t, "the demo feed", func() bool {
+	testwait.For(t, "the demo feed", func() bool {
 		_, err := a.Store.Document(context.Background(), "lingling", "atom")
 		return err == nil
 	})

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // TestBrowserCopyButtonsCopyAbsoluteURLs clicks every copy button of a feed's HTML view in
@@ -21,7 +23,7 @@ func TestBrowserCopyButtonsCopyAbsoluteURLs(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	a, base := startService(t, t.TempDir(), "", "SYNDICATE_DEMO=true", "SYNDICATE_HTTP_ADDR="+addr, "SYNDICATE_SITE_BASE_URL=http://"+addr)
-	waitFor(t, "the demo feed", func() bool {
+	testwait.For(t, "the demo feed", func() bool {
 		_, err := a.Store.Document(context.Background(), "lingling", "atom")
 		return err == nil
 	})

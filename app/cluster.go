@@ -1,40 +1,14 @@
 package app
 
 import (
-	"context"
 	"log/slog"
-	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
-	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/cluster"
-	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
 // Replicas share the store, which coordinates their job runs (see package cluster): a NATS outage
 // stops no build. They keep each other's caches current with control messages (cluster.Control).
-
-// startupDeadline bounds how long start-up retries reaching NATS and creating the stream: replicas
-// started together on a clustered stream (nats.replicas > 1) time out on each other's creation
-// requests until one wins.
-const startupDeadline = 60 * time.Second
-
-// startNATS starts the publisher connection. With external servers it retries with jittered
-// exponential back-off for up to startupDeadline; the embedded server either starts or not.
-func startNATS(ctx context.Context, opts publisher.Options, log *slog.Logger) (*publisher.Conn, error) {
-	if opts.URLs == "" {
-		return publisher.Start(ctx, opts, log)
-	}
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval = 200*time.Millisecond, 5*time.Second
-	return backoff.Retry(ctx, func() (*publisher.Conn, error) {
-		return publisher.Start(ctx, opts, log)
-	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(startupDeadline), backoff.WithNotify(func(err error, wait time.Duration) {
-		log.Warn("nats not ready at start-up, retrying", slog.Duration("in", wait), slog.Any("error", err))
-	}))
-}
 
 // coordinate makes each job tick run on one replica when the store is shared (PostgreSQL). A
 // SQLite store is one process's: the scheduler's no-overlap rule is all it needs.
@@ -44,14 +18,10 @@ func (a *App) coordinate() {
 	}
 }
 
-// joinCluster subscribes to the other replicas' control messages on an external NATS cluster,
-// and rereads the store after every reconnect for the messages it missed meanwhile.
+// joinCluster follows the other replicas' changes on an external NATS cluster (cluster.Follow).
 func (a *App) joinCluster() error {
 	a.control = cluster.NewControl(a.NATS.NATS(), a.Config.NATS.SubjectPrefix, a.Replica, a.Log.With(slog.String("component", "cluster")))
-	return a.control.Join(map[string]func(string){
-		cluster.KindDocuments: a.reloadDocuments,
-		cluster.KindJobs:      func(string) { a.reloadJobStates() },
-	}, a.reloadAll)
+	return a.control.Follow(cluster.Reloads{Store: a.Store, Cache: a.Web.Cache(), AllDocuments: a.Web.LoadDocuments, Jobs: a.Jobs.Reload})
 }
 
 // announce tells the other replicas about a change, when there are any (external NATS).
@@ -59,40 +29,4 @@ func (a *App) announce(kind, what string) {
 	if a.control != nil {
 		a.control.Announce(kind, what)
 	}
-}
-
-// reloadAll rereads every document and job state, after control messages may have been missed.
-func (a *App) reloadAll() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := a.Web.LoadDocuments(ctx); err != nil {
-		a.Log.Error("reload documents after reconnecting", slog.Any("error", err))
-	}
-	a.reloadJobStates()
-}
-
-// reloadDocuments serves a channel's documents as another replica's build saved them.
-func (a *App) reloadDocuments(slug string) {
-	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-	defer cancel()
-	for _, f := range syndicate.Formats {
-		doc, err := a.Store.Document(ctx, slug, f)
-		if err == nil {
-			err = a.Web.Cache().Put(doc)
-		}
-		if err != nil {
-			a.Log.Error("reload a document saved by another replica", slog.String("channel", slug), slog.String("format", f), slog.Any("error", err))
-		}
-	}
-}
-
-// reloadJobStates applies schedules and pauses another replica saved.
-func (a *App) reloadJobStates() {
-	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-	defer cancel()
-	if err := a.applySavedJobStates(ctx); err != nil {
-		a.Log.Error("reload job states", slog.Any("error", err))
-		return
-	}
-	a.Web.SchedulesChanged()
 }

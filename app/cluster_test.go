@@ -21,6 +21,7 @@ import (
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/cluster"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/publisher"
 	"github.com/yongzhou-news/syndicate/relay"
@@ -151,8 +152,8 @@ defaults: {schedule: "@hourly"}
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "three runs after the stop", func() bool { return log.since(stoppedAt) >= 3 })
-	waitFor(t, "the outbox to drain", func() bool {
+	testwait.For(t, "three runs after the stop", func() bool { return log.since(stoppedAt) >= 3 })
+	testwait.For(t, "the outbox to drain", func() bool {
 		n, _, err := alive.Store.OutboxStats(ctx)
 		return err == nil && n == 0
 	})
@@ -215,7 +216,7 @@ channels:
 	}
 	resp.Body.Close()
 	for i, a := range as[1:] {
-		waitFor(t, fmt.Sprintf("@every 2m on replica %d", i+1), func() bool {
+		testwait.For(t, fmt.Sprintf("@every 2m on replica %d", i+1), func() bool {
 			st, _ := a.Scheduler.Status("build:lingling")
 			return st.Spec == "@every 2m" && time.Until(st.Next) <= 2*time.Minute
 		})
@@ -265,7 +266,7 @@ func TestTwoRelaysDrainOneOutbox(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); rl.Run(runCtx) }()
 	}
-	waitFor(t, "the outbox to drain", func() bool {
+	testwait.For(t, "the outbox to drain", func() bool {
 		n, _, err := outboxes[0].OutboxStats(ctx)
 		return err == nil && n == 0
 	})
@@ -368,7 +369,7 @@ func (l *runLog) checkOncePerTick(t *testing.T, dsn, job string) {
 
 func (l *runLog) waitForRuns(t *testing.T, n int, what string) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d scheduled runs (%s)", n, what), func() bool { return l.total() >= n })
+	testwait.For(t, fmt.Sprintf("%d scheduled runs (%s)", n, what), func() bool { return l.total() >= n })
 }
 
 func apiCall(t *testing.T, method, url, body string) int {
@@ -439,7 +440,7 @@ defaults: {schedule: "@hourly"}
 	runs.hook(3, a, job)
 	// At an odd second: robfig counted @every from the scheduler's start, so a replica started
 	// then ticked on odd seconds while the others ticked on even ones, and both ran.
-	waitFor(t, "an odd second", func() bool { return time.Now().Second()%2 == 1 })
+	testwait.For(t, "an odd second", func() bool { return time.Now().Second()%2 == 1 })
 	if _, err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +452,7 @@ defaults: {schedule: "@hourly"}
 		t.Fatalf("PUT schedule: %d", code)
 	}
 	for _, a := range as {
-		waitFor(t, "the new schedule on every replica", func() bool {
+		testwait.For(t, "the new schedule on every replica", func() bool {
 			st, _ := a.Scheduler.Status(job)
 			return st.Spec == "@every 3s"
 		})
@@ -459,7 +460,7 @@ defaults: {schedule: "@hourly"}
 	runs.waitForRuns(t, runs.total()+3, "after a schedule change")
 
 	// Every event once, then the replicas stop so that every run they started is recorded.
-	waitFor(t, "the outbox to drain", func() bool {
+	testwait.For(t, "the outbox to drain", func() bool {
 		n, _, err := as[1].Store.OutboxStats(ctx)
 		return err == nil && n == 0
 	})
@@ -507,7 +508,7 @@ defaults: {schedule: "@hourly"}
 	leaser := as[0].Store.(store.Leaser)
 	ctx := context.Background()
 	var died time.Time
-	waitFor(t, "the dead replica's lease", func() bool {
+	testwait.For(t, "the dead replica's lease", func() bool {
 		_, ok, err := leaser.AcquireLease(ctx, job, "dead-replica", time.Time{}, cluster.DefaultLeaseTTL)
 		if err != nil {
 			t.Fatal(err)
@@ -519,7 +520,7 @@ defaults: {schedule: "@hourly"}
 		t.Errorf("POST /run while the dead lease is live: %d, want 409", code)
 	}
 	var first time.Time
-	waitFor(t, "a run after the death", func() bool {
+	testwait.For(t, "a run after the death", func() bool {
 		runs.mu.Lock()
 		defer runs.mu.Unlock()
 		for _, rs := range runs.runs {
@@ -540,7 +541,7 @@ defaults: {schedule: "@hourly"}
 		t.Errorf("the job ran %v after the death, while the dead replica's lease was live", after)
 	}
 	// A manual run goes through now (a tick's run may hold the lease for a moment).
-	waitFor(t, "POST /run to succeed", func() bool {
+	testwait.For(t, "POST /run to succeed", func() bool {
 		return apiCall(t, http.MethodPost, "http://"+addr+"/api/jobs/"+job+"/run?wait=30s", "") == http.StatusOK
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // The README's dead-letter story, end to end in one running service: an event above the stream's
@@ -50,21 +52,21 @@ channels:
 		}
 	}
 
-	waitFor(t, "the first build", func() bool {
+	testwait.For(t, "the first build", func() bool {
 		st, _ := a.Scheduler.Status("build:lingling")
 		return st.Runs >= 1 && !st.Running
 	})
 	post("small-1")
-	waitFor(t, "the first event", func() bool { return msgs() == 1 })
+	testwait.For(t, "the first event", func() bool { return msgs() == 1 })
 	setMaxMsgSize(500)
 	post("dead-1")
-	waitFor(t, "the dead letter", func() bool {
+	testwait.For(t, "the dead letter", func() bool {
 		_, n, err := a.Store.DeadLetters(ctx, 10)
 		return err == nil && n == 1
 	})
 	// The relay goes on polling meanwhile, as in a service that runs for a while.
 	passes := a.Relay.Stats().Passes
-	waitFor(t, "two more relay passes", func() bool { return a.Relay.Stats().Passes >= passes+2 })
+	testwait.For(t, "two more relay passes", func() bool { return a.Relay.Stats().Passes >= passes+2 })
 
 	setMaxMsgSize(-1)
 	dead, _, err := a.Store.DeadLetters(ctx, 10)
@@ -74,7 +76,7 @@ channels:
 	if n, err := a.Store.ResendDead(ctx, []int64{dead[0].Seq}); err != nil || n != 1 {
 		t.Fatalf("ResendDead = %d, %v", n, err)
 	}
-	waitFor(t, "the resent event in the stream", func() bool { return msgs() == 2 })
+	testwait.For(t, "the resent event in the stream", func() bool { return msgs() == 2 })
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
 		t.Fatal(err)

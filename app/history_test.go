@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/yongzhou-news/syndicate/app"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/schedule"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
@@ -31,7 +32,7 @@ func runOnce(t *testing.T, base, job string) runReply {
 	t.Helper()
 	var r runReply
 	code := 0
-	waitFor(t, "a run of "+job, func() bool {
+	testwait.For(t, "a run of "+job, func() bool {
 		code = api(t, "POST", base+"/api/jobs/"+job+"/run?wait=30s", token, "", &r)
 		return code != http.StatusConflict
 	})
@@ -53,7 +54,7 @@ defaults: {schedule: "@yearly"}
 	a, base := startService(t, dir, cfg)
 	manual := runOnce(t, base, "build:lingling")
 	var before schedule.Status
-	waitFor(t, "a scheduled run in the history", func() bool {
+	testwait.For(t, "a scheduled run in the history", func() bool {
 		before = schedule.Status{}
 		api(t, "GET", base+"/api/jobs/build:lingling", token, "", &before)
 		return slices.ContainsFunc(before.History, func(r schedule.Run) bool { return r.Trigger == "schedule" && r.Status == "ok" })
@@ -113,7 +114,7 @@ defaults: {schedule: "@yearly"}
 	}
 	job := "/api/jobs/build:lingling"
 	var st schedule.Status
-	waitFor(t, "scheduled runs", func() bool {
+	testwait.For(t, "scheduled runs", func() bool {
 		st = schedule.Status{}
 		api(t, "GET", bases[1]+job, token, "", &st)
 		return slices.ContainsFunc(st.History, func(r schedule.Run) bool { return r.Trigger == "schedule" && r.Status == "ok" })
@@ -122,7 +123,7 @@ defaults: {schedule: "@yearly"}
 	if code := api(t, "POST", bases[0]+job+"/pause", token, "", &st); code != 200 {
 		t.Fatalf("pause: %d", code)
 	}
-	waitFor(t, "the pause on both replicas", func() bool {
+	testwait.For(t, "the pause on both replicas", func() bool {
 		s0, _ := as[0].Scheduler.Status("build:lingling")
 		s1, _ := as[1].Scheduler.Status("build:lingling")
 		return s0.Paused && s1.Paused && !s0.Running && !s1.Running
@@ -130,14 +131,14 @@ defaults: {schedule: "@yearly"}
 	var manual []runReply
 	for _, base := range bases {
 		var r runReply
-		waitFor(t, "a manual run", func() bool { // a tick's lease may still be held
+		testwait.For(t, "a manual run", func() bool { // a tick's lease may still be held
 			return api(t, "POST", base+job+"/run?wait=30s", token, "", &r) == 200 && r.Status == "ok"
 		})
 		manual = append(manual, r)
 	}
 
 	var seen [2]schedule.Status
-	waitFor(t, "one history on both replicas", func() bool {
+	testwait.For(t, "one history on both replicas", func() bool {
 		for i, base := range bases {
 			seen[i] = schedule.Status{}
 			api(t, "GET", base+job, token, "", &seen[i])
@@ -176,7 +177,7 @@ func TestJobHistoryRetention(t *testing.T) {
 	if err := a.Scheduler.SetPaused("build:lingling", true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the start-up builds", func() bool { // so that only the test's runs follow
+	testwait.For(t, "the start-up builds", func() bool { // so that only the test's runs follow
 		l, _ := a.Scheduler.Status("build:lingling")
 		all, _ := a.Scheduler.Status("build:all")
 		return l.Runs > 0 && all.Runs > 0 && !l.Running && !all.Running
@@ -186,7 +187,7 @@ func TestJobHistoryRetention(t *testing.T) {
 		ids = append(ids, runOnce(t, base, "build:lingling").ID)
 	}
 	var st schedule.Status
-	waitFor(t, "the last run stored", func() bool {
+	testwait.For(t, "the last run stored", func() bool {
 		runs, err := a.Store.JobRuns(context.Background(), "build:lingling", 100)
 		return err == nil && len(runs) > 0 && runs[0].ID == ids[4] && runs[0].Status == "ok"
 	})
@@ -233,7 +234,7 @@ sources:
 `, "SYNDICATE_STORE_DSN="+dsn)
 	job := app.IngestJobName("up")
 	ctx := context.Background()
-	waitFor(t, "a stored successful poll", func() bool {
+	testwait.For(t, "a stored successful poll", func() bool {
 		runs, err := a.Store.JobRuns(ctx, job, 10)
 		return err == nil && slices.ContainsFunc(runs, func(r store.JobRun) bool { return r.Status == "ok" })
 	})
@@ -252,7 +253,7 @@ sources:
 	}
 	locked := time.Now()
 	var failed schedule.Run
-	waitFor(t, "a poll failed at its deadline", func() bool {
+	testwait.For(t, "a poll failed at its deadline", func() bool {
 		st, _ := a.Scheduler.Status(job)
 		for _, r := range st.History {
 			if r.Start.After(locked) && r.Status == "failed" {
@@ -286,11 +287,11 @@ sources:
 		t.Fatal(err)
 	}
 	released := time.Now()
-	waitFor(t, "the failure stored", func() bool {
+	testwait.For(t, "the failure stored", func() bool {
 		r, err := a.Store.JobRun(ctx, job, failed.ID)
 		return err == nil && r.Status == "failed" && strings.Contains(r.Error, "deadline") && r.Replica == a.Replica
 	})
-	waitFor(t, "a successful tick after the store came back", func() bool {
+	testwait.For(t, "a successful tick after the store came back", func() bool {
 		st = schedule.Status{} // decoding into the old value would keep its note
 		api(t, "GET", base+"/api/jobs/"+job, token, "", &st)
 		return slices.ContainsFunc(st.History, func(r schedule.Run) bool {
@@ -331,7 +332,7 @@ defaults: {schedule: "@yearly"}
 			}
 			// The stored run, then the job with its history.
 			r := runOnce(t, base, tt.job)
-			waitFor(t, "the run stored", func() bool {
+			testwait.For(t, "the run stored", func() bool {
 				got, err := a.Store.JobRun(context.Background(), tt.job, r.ID)
 				return err == nil && got.Status == "ok"
 			})

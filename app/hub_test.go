@@ -22,6 +22,7 @@ import (
 
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // newAppAt starts a service whose site.base_url is the test server's own address, so that the
@@ -153,7 +154,7 @@ func TestWebSubHubRoundTrip(t *testing.T) {
 	if r.StatusCode != http.StatusAccepted {
 		t.Fatalf("subscribe: %s", r.Status)
 	}
-	waitFor(t, "the subscription is listed", func() bool {
+	testwait.For(t, "the subscription is listed", func() bool {
 		resp := get(t, srv.URL+"/api/websub/subscriptions", "Authorization", "Bearer "+token)
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode == 200 && strings.Contains(string(b), callback.URL+"/push?feed=lingling")
@@ -207,12 +208,13 @@ func TestWebSubHubRoundTrip(t *testing.T) {
 
 	// The outcome is recorded once the callback has answered: the callback having the body is
 	// no sign that it is counted yet.
-	var lacks []string
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// A failed wait logs what was still missing, once per change, not once per poll.
+	var said string
+	testwait.For(t, "the delivery's series in /metrics", func() bool {
 		metrics := get(t, srv.URL+"/metrics")
 		mb, _ := io.ReadAll(metrics.Body)
-		lacks = nil
+		metrics.Body.Close()
+		var lacks []string
 		for _, want := range []string{
 			`syndicate_websub_hub_subscriptions{topic="` + topic + `"} 1`,
 			`syndicate_websub_hub_notifications_total{hub="` + hubURL + `#lane-`,
@@ -223,14 +225,12 @@ func TestWebSubHubRoundTrip(t *testing.T) {
 				lacks = append(lacks, want)
 			}
 		}
-		if len(lacks) == 0 || time.Now().After(deadline) {
-			break
+		if now := strings.Join(lacks, ", "); now != said && now != "" {
+			t.Logf("/metrics lacks %s", now)
+			said = now
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	for _, want := range lacks {
-		t.Errorf("/metrics lacks %s", want)
-	}
+		return len(lacks) == 0
+	})
 }
 
 // With websub.builtin off there is no hub: nothing served at /websub, nothing advertised.

@@ -31,7 +31,7 @@ func (a *App) addIngestJobs() error {
 	}
 	for _, s := range cfg.Sources {
 		src := ingest.Source{Name: s.Name, URL: s.URL, Channels: s.Channels, Header: s.Headers}
-		a.configuredSpecs[IngestJobName(s.Name)] = s.Schedule
+		a.Jobs.Configured[IngestJobName(s.Name)] = s.Schedule
 		err := a.Scheduler.Add(schedule.Job{Name: IngestJobName(s.Name), Spec: s.Schedule, Timeout: 2 * cfg.Ingest.Timeout.D(),
 			Run: func(ctx context.Context) (int, error) {
 				r, err := poller.Poll(ctx, src)

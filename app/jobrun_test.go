@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/app"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 type runAnswer struct {
@@ -73,7 +74,7 @@ sources:
 
 	close(release)
 	var done runAnswer
-	waitFor(t, "the run's outcome", func() bool {
+	testwait.For(t, "the run's outcome", func() bool {
 		api(t, "GET", base+loc, token, "", &done)
 		return done.Status != "running"
 	})

@@ -95,7 +95,7 @@ defaults: {schedule: "@hourly"}
 	}
 	// The @every 1s job runs on its own.
 	var st schedule.Status
-	waitFor(t, "scheduled runs", func() bool {
+	testwait.For(t, "scheduled runs", func() bool {
 		api(t, "GET", job, token, "", &st)
 		return st.Runs >= 2 && st.Previous != nil && st.LastStatus == "ok"
 	})
@@ -111,19 +111,19 @@ defaults: {schedule: "@hourly"}
 	if st.Spec != "@every 2s" {
 		t.Errorf("invalid PUT changed the spec to %q", st.Spec)
 	}
-	waitFor(t, "runs on the kept schedule", func() bool { api(t, "GET", job, token, "", &st); return st.Runs > before })
+	testwait.For(t, "runs on the kept schedule", func() bool { api(t, "GET", job, token, "", &st); return st.Runs > before })
 
 	if code := api(t, "POST", job+"/pause", token, "", &st); code != 200 || !st.Paused {
 		t.Fatalf("pause: %d %+v", code, st)
 	}
-	waitFor(t, "a run already started to finish", func() bool { api(t, "GET", job, token, "", &st); return !st.Running })
+	testwait.For(t, "a run already started to finish", func() bool { api(t, "GET", job, token, "", &st); return !st.Running })
 	paused := st.Runs
 	// qiyang's @every 1s job is the clock: once it has run three more times, at least one of
 	// lingling's @every 2s ticks has come and gone while paused.
 	var clock schedule.Status
 	api(t, "GET", base+"/api/jobs/build:qiyang", token, "", &clock)
 	from := clock.Runs
-	waitFor(t, "three ticks of build:qiyang", func() bool {
+	testwait.For(t, "three ticks of build:qiyang", func() bool {
 		api(t, "GET", base+"/api/jobs/build:qiyang", token, "", &clock)
 		return clock.Runs >= from+3
 	})
@@ -138,7 +138,7 @@ defaults: {schedule: "@hourly"}
 	if code := api(t, "POST", job+"/resume", token, "", &st); code != 200 || st.Paused {
 		t.Fatalf("resume: %d", code)
 	}
-	waitFor(t, "runs after resume", func() bool { api(t, "GET", job, token, "", &st); return st.Runs > paused+1 })
+	testwait.For(t, "runs after resume", func() bool { api(t, "GET", job, token, "", &st); return st.Runs > paused+1 })
 	if code := api(t, "GET", base+"/api/jobs/build:mars", token, "", nil); code != 404 {
 		t.Errorf("unknown job: %d", code)
 	}
@@ -179,12 +179,6 @@ func TestScheduleChangesSurviveRestart(t *testing.T) {
 	}
 }
 
-// waitFor is testwait.For under the name this package's tests have always called it by.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testwait.For(t, what, cond)
-}
-
 // After downtime a build whose scheduled tick passed without a run runs once at start-up; one
 // that ran after its last tick does not.
 func TestCatchUpAfterDowntime(t *testing.T) {
@@ -196,7 +190,7 @@ channels:
 defaults: {schedule: "@yearly"}
 `
 	a, _ := startService(t, dir, cfg)
-	waitFor(t, "first builds", func() bool {
+	testwait.For(t, "first builds", func() bool {
 		st, _ := a.Scheduler.Status("build:qiyang")
 		return st.Runs == 1
 	})
@@ -217,13 +211,13 @@ defaults: {schedule: "@yearly"}
 	db.Close()
 
 	b, _ := startService(t, dir, cfg)
-	waitFor(t, "the catch-up run", func() bool {
+	testwait.For(t, "the catch-up run", func() bool {
 		st, _ := b.Scheduler.Status("build:lingling")
 		return st.Runs == 1
 	})
 	// A catch-up that ran once per missed tick would start its next run as this one ends, so
 	// the job must be idle with one run, not between runs.
-	waitFor(t, "the catch-up run to end", func() bool {
+	testwait.For(t, "the catch-up run to end", func() bool {
 		st, _ := b.Scheduler.Status("build:lingling")
 		return !st.Running && st.Current == nil
 	})

@@ -20,11 +20,12 @@ import (
 
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/publisher"
 )
 
 // listeningApp starts the service on dataDir with the embedded server listening on a free
 // loopback port, and returns it with the context it wrote.
-func listeningApp(t *testing.T, dataDir string, env ...string) (*app.App, app.NATSContext) {
+func listeningApp(t *testing.T, dataDir string, env ...string) (*app.App, publisher.CLIContext) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,7 +37,7 @@ func listeningApp(t *testing.T, dataDir string, env ...string) (*app.App, app.NA
 }
 
 // listeningAppOn is listeningApp on a given address, for a restart on the same port.
-func listeningAppOn(t *testing.T, dataDir, addr string, env ...string) (*app.App, app.NATSContext) {
+func listeningAppOn(t *testing.T, dataDir, addr string, env ...string) (*app.App, publisher.CLIContext) {
 	t.Helper()
 	cfg, err := config.Load("", append([]string{"SYNDICATE_DATA_DIR=" + dataDir, "SYNDICATE_NATS_LISTEN=" + addr,
 		"SYNDICATE_DEMO=false", "SYNDICATE_ADMIN_TOKEN=t"}, env...))
@@ -50,7 +51,7 @@ func listeningAppOn(t *testing.T, dataDir, addr string, env ...string) (*app.App
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(context.Background()) })
-	nc, err := app.EmbeddedNATS(dataDir)
+	nc, err := publisher.ReadCLIContext(dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func checkPrivate(t *testing.T, path string) {
 }
 
 // connectStream logs in with c and reads the item stream.
-func connectStream(t *testing.T, c app.NATSContext) error {
+func connectStream(t *testing.T, c publisher.CLIContext) error {
 	t.Helper()
 	nc, err := nats.Connect(c.URL, nats.UserInfo(c.User, c.Password), nats.NoReconnect())
 	if err != nil {
@@ -106,21 +107,21 @@ func TestEmbeddedNATSCredentials(t *testing.T) {
 	if err := connectStream(t, first); err != nil {
 		t.Fatalf("connect with the context's credentials: %v", err)
 	}
-	if first.User != app.EmbeddedNATSUser || len(first.Password) < 32 {
-		t.Errorf("context user %q, password of %d characters: want %q and a long random one", first.User, len(first.Password), app.EmbeddedNATSUser)
+	if first.User != publisher.EmbeddedUser || len(first.Password) < 32 {
+		t.Errorf("context user %q, password of %d characters: want %q and a long random one", first.User, len(first.Password), publisher.EmbeddedUser)
 	}
-	saved, err := os.ReadFile(filepath.Join(dir, app.NATSPasswordFile))
+	saved, err := os.ReadFile(filepath.Join(dir, publisher.PasswordFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.TrimSpace(string(saved)) != first.Password {
 		t.Error("the context's password is not the saved one")
 	}
-	checkPrivate(t, filepath.Join(dir, app.NATSPasswordFile))
-	checkPrivate(t, filepath.Join(dir, app.NATSContextFile))
+	checkPrivate(t, filepath.Join(dir, publisher.PasswordFile))
+	checkPrivate(t, filepath.Join(dir, publisher.ContextFile))
 
 	// The keys the nats CLI reads (natscontext settings: url, user, password), nothing missing.
-	raw, err := os.ReadFile(filepath.Join(dir, app.NATSContextFile))
+	raw, err := os.ReadFile(filepath.Join(dir, publisher.ContextFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestEmbeddedNATSCredentials(t *testing.T) {
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{app.NATSPasswordFile, app.NATSContextFile} {
+	for _, f := range []string{publisher.PasswordFile, publisher.ContextFile} {
 		if err := os.Chmod(filepath.Join(dir, f), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -166,8 +167,8 @@ func TestEmbeddedNATSCredentials(t *testing.T) {
 	if err := connectStream(t, first); err != nil {
 		t.Errorf("connect with the first start's credentials after the restart: %v", err)
 	}
-	checkPrivate(t, filepath.Join(dir, app.NATSPasswordFile))
-	checkPrivate(t, filepath.Join(dir, app.NATSContextFile))
+	checkPrivate(t, filepath.Join(dir, publisher.PasswordFile))
+	checkPrivate(t, filepath.Join(dir, publisher.ContextFile))
 
 	// Another data dir, another password.
 	_, other := listeningApp(t, t.TempDir())
@@ -187,10 +188,10 @@ func TestEmbeddedNATSConfiguredPassword(t *testing.T) {
 	if err := connectStream(t, c); err != nil {
 		t.Errorf("connect with the configured credentials: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, app.NATSPasswordFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, publisher.PasswordFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a password was generated although one is configured: %v", err)
 	}
-	checkPrivate(t, filepath.Join(dir, app.NATSContextFile))
+	checkPrivate(t, filepath.Join(dir, publisher.ContextFile))
 }
 
 // TestNATSCLIContext: the nats CLI, given the context file's path, reaches the stream; run only
@@ -206,7 +207,7 @@ func TestNATSCLIContext(t *testing.T) {
 	}
 	dir := t.TempDir()
 	_, nc := listeningApp(t, dir)
-	ctxFile := filepath.Join(dir, app.NATSContextFile)
+	ctxFile := filepath.Join(dir, publisher.ContextFile)
 	// An empty configuration directory: the CLI must need no saved or selected context.
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 	tests := []struct {

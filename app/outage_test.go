@@ -18,6 +18,7 @@ import (
 
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 )
@@ -32,7 +33,7 @@ func natsProcess(t *testing.T, port int, dir string) *exec.Cmd {
 		t.Fatalf("start nats-server: %v", err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, "nats-server to listen", func() bool {
+	testwait.For(t, "nats-server to listen", func() bool {
 		c, err := net.Dial("tcp", fmt.Sprint("127.0.0.1:", port))
 		if err == nil {
 			c.Close()
@@ -121,9 +122,9 @@ defaults: {schedule: "@hourly"}
 		return art.Title
 	}
 	before := post("before", 0)
-	waitFor(t, "the first article in the feed", func() bool { return feedTitles(t, base)[before] })
+	testwait.For(t, "the first article in the feed", func() bool { return feedTitles(t, base)[before] })
 	// Its event too, so that what the outbox holds during the outage is only what was posted then.
-	waitFor(t, "the first article's event in the stream", func() bool {
+	testwait.For(t, "the first article's event in the stream", func() bool {
 		n, _, err := a.Store.OutboxStats(ctx)
 		return err == nil && n == 0
 	})
@@ -137,7 +138,7 @@ defaults: {schedule: "@hourly"}
 	for i := range 3 {
 		during = append(during, post(fmt.Sprint("during", i), 10+i))
 	}
-	waitFor(t, "articles posted during the outage in the feed", func() bool {
+	testwait.For(t, "articles posted during the outage in the feed", func() bool {
 		got := feedTitles(t, base)
 		for _, title := range during {
 			if !got[title] {
@@ -151,7 +152,7 @@ defaults: {schedule: "@hourly"}
 	}
 	// The outage outlasts several ticks: builds ran through it, not just before it.
 	st, _ := a.Scheduler.Status("build:lingling")
-	waitFor(t, "two more ticks during the outage", func() bool {
+	testwait.For(t, "two more ticks during the outage", func() bool {
 		now, _ := a.Scheduler.Status("build:lingling")
 		return now.Runs >= st.Runs+2
 	})
@@ -161,7 +162,7 @@ defaults: {schedule: "@hourly"}
 	t.Logf("NATS down for %v", time.Since(down).Round(time.Millisecond))
 
 	natsProcess(t, port, natsDir)
-	waitFor(t, "the outbox to drain after NATS is back", func() bool {
+	testwait.For(t, "the outbox to drain after NATS is back", func() bool {
 		n, _, err := a.Store.OutboxStats(ctx)
 		return err == nil && n == 0
 	})
@@ -223,7 +224,7 @@ channels:
 		t.Fatal(err)
 	}
 	srv.Wait()
-	waitFor(t, "both replicas to notice the outage", func() bool {
+	testwait.For(t, "both replicas to notice the outage", func() bool {
 		return !as[0].NATS.NATS().IsConnected() && !as[1].NATS.NATS().IsConnected()
 	})
 	if _, err := as[0].Builder.Build(ctx, "lingling"); err != nil {
@@ -240,10 +241,10 @@ channels:
 	}
 
 	natsProcess(t, port, natsDir)
-	waitFor(t, "the other replica to serve the build made during the outage", func() bool {
+	testwait.For(t, "the other replica to serve the build made during the outage", func() bool {
 		return feedTitles(t, bases[1])[art.Title]
 	})
-	waitFor(t, "the other replica to apply the schedule changed during the outage", func() bool {
+	testwait.For(t, "the other replica to apply the schedule changed during the outage", func() bool {
 		st, _ := as[1].Scheduler.Status("build:lingling")
 		return st.Spec == "@every 7m"
 	})

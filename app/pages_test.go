@@ -10,12 +10,14 @@ import (
 	"testing"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // Every autodiscovery link on the directory and on a channel page leads to a feed that parses.
 func TestAutodiscoveryLinksResolve(t *testing.T) {
 	a, base := startService(t, t.TempDir(), "", "SYNDICATE_DEMO=true")
-	waitFor(t, "the site-wide feed", func() bool {
+	testwait.For(t, "the site-wide feed", func() bool {
 		_, err := a.Store.Document(context.Background(), "all", "json")
 		return err == nil
 	})
@@ -51,7 +53,7 @@ func TestAutodiscoveryLinksResolve(t *testing.T) {
 // browser navigating to the same URL gets the HTML view (web/negotiate.go).
 func TestFeedReadersAndBrowsersOnOneURL(t *testing.T) {
 	a, base := startService(t, t.TempDir(), "", "SYNDICATE_DEMO=true")
-	waitFor(t, "the lingling feeds", func() bool {
+	testwait.For(t, "the lingling feeds", func() bool {
 		_, err := a.Store.Document(context.Background(), "lingling", "json")
 		return err == nil
 	})

@@ -18,7 +18,6 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
-	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/storetest"
 )
@@ -67,18 +66,11 @@ func newLoggedApp(t *testing.T, env ...string) (*app.App, *httptest.Server, *log
 	return a, srv, logs
 }
 
-// panicOnce is the real store, except that the first NewestItems (builds), the first
-// PendingEvents and the first PruneSent (the relay) panic.
+// panicOnce is the real store, except that the first NewestItems (builds) panics. The relay's
+// panics are tested in package relay (supervise_test.go).
 type panicOnce struct {
 	store.Store
-	newest, pending, prune atomic.Bool
-}
-
-func (p *panicOnce) PruneSent(ctx context.Context, before time.Time) (int64, error) {
-	if p.prune.CompareAndSwap(false, true) {
-		panic("store exploded in PruneSent")
-	}
-	return p.Store.PruneSent(ctx, before)
+	newest atomic.Bool
 }
 
 func (p *panicOnce) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
@@ -86,13 +78,6 @@ func (p *panicOnce) NewestItems(ctx context.Context, channels []string, limit in
 		panic("store exploded in NewestItems")
 	}
 	return p.Store.NewestItems(ctx, channels, limit)
-}
-
-func (p *panicOnce) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error) {
-	if p.pending.CompareAndSwap(false, true) {
-		panic("store exploded in PendingEvents")
-	}
-	return p.Store.PendingEvents(ctx, limit)
 }
 
 // A build job that panics is a failed run with the panic in its history and the stack in the
@@ -128,29 +113,6 @@ func TestJobPanicIsAFailedRun(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if !strings.Contains(string(body), `syndicate_job_panics_total{job="build:lingling"} 1`) {
 		t.Errorf("/metrics does not count the job panic")
-	}
-}
-
-// A relay that panics is started again, and a panic of its outbox reads is a failed pass that
-// is retried: events still reach the stream.
-func TestRelayRestartsAfterPanic(t *testing.T) {
-	a, _, logs := newLoggedApp(t)
-	a.Relay = relay.New(a.NATS.JetStream(), &panicOnce{Store: a.Store}, relay.Options{Stream: a.Config.NATS.Stream},
-		slog.New(slog.NewTextHandler(logs, nil)))
-	if _, err := a.Store.UpsertArticle(context.Background(), storetest.Article("l1", 1, "lingling")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Builder.Build(context.Background(), "lingling"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the event in the stream after the relay's restart", func() bool { return count(streamMessages(t, a)) == 1 })
-	log := logs.String()
-	if !strings.Contains(log, "relay panicked; restarting it") || !strings.Contains(log, "panicOnce).PruneSent") ||
-		!strings.Contains(log, "relay: outbox PendingEvents panicked") || !strings.Contains(log, "panicOnce).PendingEvents") {
-		t.Errorf("no log of the relay panic with its stack:\n%s", log)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // A WebSub hub hears about every feed a build changed, once, and nothing for an unchanged rebuild;
@@ -44,12 +46,12 @@ func TestWebSubNotifications(t *testing.T) {
 		return out
 	}
 	want := []string{a.Site.FeedURL("lingling", "atom"), a.Site.FeedURL("lingling", "json"), a.Site.FeedURL("lingling", "rss")}
-	waitFor(t, "the hub heard of the three feeds", func() bool { return len(got()) >= 3 })
+	testwait.For(t, "the hub heard of the three feeds", func() bool { return len(got()) >= 3 })
 	if !slices.Equal(got(), want) {
 		t.Fatalf("hub notified of %v, want %v", got(), want)
 	}
 	a.WebSub.Flush()
-	waitFor(t, "the queue is empty", func() bool { d, err := a.WebSub.Depth(context.Background()); return err == nil && d == 0 })
+	testwait.For(t, "the queue is empty", func() bool { d, err := a.WebSub.Depth(context.Background()); return err == nil && d == 0 })
 
 	build(t, a, "lingling")
 	// Flush saved whatever the rebuild published: an empty queue means nothing more is coming.

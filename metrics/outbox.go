@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/relay"
 )
 
 // Outbox is what the outbox gauges read of the store at scrape time.
@@ -15,10 +16,9 @@ type Outbox interface {
 	DeadLetters(ctx context.Context, limit int) ([]syndicate.DeadLetter, int64, error)
 }
 
-// RelayCounts are the relay's running totals the counters show; the caller maps its relay's
-// statistics to them, so this package does not depend on the relay's.
-type RelayCounts struct {
-	Published, Duplicates, Failures, Refused, Conflicts, DeadLettered uint64
+// Relay is what the relay counters read of the relay at scrape time: its running totals.
+type Relay interface {
+	Stats() relay.Stats
 }
 
 // scrapeTimeout bounds a store read made while Prometheus scrapes.
@@ -26,26 +26,26 @@ const scrapeTimeout = 2 * time.Second
 
 // OutboxCollectors read the outbox and the relay at scrape time: relay totals, pending and dead
 // rows, and the age of the oldest pending row, which is how far behind aggregators are.
-func OutboxCollectors(outbox Outbox, relay func() RelayCounts) []prometheus.Collector {
+func OutboxCollectors(outbox Outbox, r Relay) []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_published_total", Help: "Events JetStream stored as new messages.",
-		}, func() float64 { return float64(relay().Published) }),
+		}, func() float64 { return float64(r.Stats().Published) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_duplicates_total", Help: "Republished events JetStream acknowledged as duplicates (counted as sent).",
-		}, func() float64 { return float64(relay().Duplicates) }),
+		}, func() float64 { return float64(r.Stats().Duplicates) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_failures_total", Help: "Publish attempts that failed (error, timeout, disconnect); the rows are retried.",
-		}, func() float64 { return float64(relay().Failures) }),
+		}, func() float64 { return float64(r.Stats().Failures) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_refused_total", Help: "Chained publishes the stream refused because the one before was not stored; they are sent again in order.",
-		}, func() float64 { return float64(relay().Refused) }),
+		}, func() float64 { return float64(r.Stats().Refused) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_conflicts_total", Help: "Times another publisher wrote to the stream between two chained publishes (the relay then publishes unchained for a while).",
-		}, func() float64 { return float64(relay().Conflicts) }),
+		}, func() float64 { return float64(r.Stats().Conflicts) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "syndicate_relay_dead_lettered_total", Help: "Events NATS refused for good (too large, bad subject), parked as dead letters; their channels went on.",
-		}, func() float64 { return float64(relay().DeadLettered) }),
+		}, func() float64 { return float64(r.Stats().DeadLettered) }),
 		outboxGauges{outbox},
 	}
 }

@@ -10,9 +10,15 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/metrics"
+	"github.com/yongzhou-news/syndicate/relay"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
+
+// fixedRelay is a relay whose totals never change.
+type fixedRelay relay.Stats
+
+func (f fixedRelay) Stats() relay.Stats { return relay.Stats(f) }
 
 // The outbox gauges read a real store at scrape time, and say -1 once it cannot be read.
 func TestOutboxCollectors(t *testing.T) {
@@ -22,9 +28,7 @@ func TestOutboxCollectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	m.Register(metrics.OutboxCollectors(db, func() metrics.RelayCounts {
-		return metrics.RelayCounts{Published: 7, Duplicates: 2, Failures: 3, Refused: 4, Conflicts: 5, DeadLettered: 6}
-	})...)
+	m.Register(metrics.OutboxCollectors(db, fixedRelay{Published: 7, Duplicates: 2, Failures: 3, Refused: 4, Conflicts: 5, DeadLettered: 6})...)
 	body := scrape(t, m)
 	for _, want := range []string{
 		"syndicate_relay_published_total 7", "syndicate_relay_duplicates_total 2", "syndicate_relay_failures_total 3",
@@ -86,7 +90,7 @@ func TestOutboxGaugesOneReadPerScrape(t *testing.T) {
 	}
 	c := &countingOutbox{DB: db}
 	m := metrics.New()
-	m.Register(metrics.OutboxCollectors(c, func() metrics.RelayCounts { return metrics.RelayCounts{} })...)
+	m.Register(metrics.OutboxCollectors(c, fixedRelay{})...)
 	body := scrape(t, m)
 	if c.stats != 1 || c.dead != 1 {
 		t.Errorf("a scrape read the stats %d times and the dead letters %d times, want once each", c.stats, c.dead)

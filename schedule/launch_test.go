@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/schedule"
 )
 
@@ -81,7 +82,7 @@ func TestTickAfterPanicRunsNormally(t *testing.T) {
 	}
 	s.Start()
 	defer s.Stop(context.Background())
-	waitFor(t, "two ticks", func() bool { st, _ := s.Status("boom"); return len(st.History) >= 2 })
+	testwait.For(t, "two ticks", func() bool { st, _ := s.Status("boom"); return len(st.History) >= 2 })
 	st, _ := s.Status("boom")
 	first, second := st.History[len(st.History)-1], st.History[len(st.History)-2]
 	if first.Trigger != "schedule" || first.Status != schedule.StatusFailed || !strings.Contains(first.Error, "panic: first tick explodes") {

@@ -267,3 +267,12 @@ func (s *Scheduler) Status(name string) (Status, error) {
 	}
 	return e.status(spec, next), nil
 }
+
+// NextRun is when the job next runs on its schedule; zero while it is paused, or for no such job.
+func (s *Scheduler) NextRun(name string) time.Time {
+	st, err := s.Status(name)
+	if err != nil || st.Paused {
+		return time.Time{}
+	}
+	return st.Next
+}

@@ -16,12 +16,6 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// waitFor is testwait.For under the name this package's tests call it by.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testwait.For(t, what, cond)
-}
-
 func TestParseSpec(t *testing.T) {
 	tests := []struct {
 		spec    string
@@ -117,7 +111,7 @@ func TestRunNowNoOverlapAndPanics(t *testing.T) {
 
 	done := make(chan schedule.Run)
 	go func() { r, _ := s.RunNow(context.Background(), "slow"); done <- r }()
-	waitFor(t, "slow job to start", func() bool { return started.Load() == 1 })
+	testwait.For(t, "slow job to start", func() bool { return started.Load() == 1 })
 	if _, err := s.RunNow(context.Background(), "slow"); !errors.Is(err, schedule.ErrBusy) {
 		t.Fatalf("second RunNow while running: err = %v, want ErrBusy", err)
 	}
@@ -167,7 +161,7 @@ func TestTicksRescheduleAndPause(t *testing.T) {
 	}
 	s.Start()
 	defer s.Stop(context.Background())
-	waitFor(t, "a scheduled run", func() bool { return runs.Load() >= 1 })
+	testwait.For(t, "a scheduled run", func() bool { return runs.Load() >= 1 })
 
 	if err := s.Reschedule("tick", "every minute"); err == nil {
 		t.Fatal("invalid spec accepted")

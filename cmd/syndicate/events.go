@@ -61,7 +61,7 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("events tail: nats.url is empty and the embedded server does not listen (nats.listen is empty)")
 		}
 		// The running service wrote where it actually listens, and the password, in the data dir.
-		nc, err := app.EmbeddedNATS(cfg.DataDir)
+		nc, err := publisher.ReadCLIContext(cfg.DataDir)
 		if err != nil {
 			return fmt.Errorf("events tail: %w (start `syndicate serve` with this data dir first)", err)
 		}

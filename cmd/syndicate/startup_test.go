@@ -42,7 +42,7 @@ channels:
 		{name: "unreachable NATS", env: []string{"SYNDICATE_NATS_URL=nats://127.0.0.1:1"}, exits: true,
 			message: "cannot connect to NATS at nats://127.0.0.1:1: "},
 		{name: "unreachable NATS with password", env: []string{"SYNDICATE_NATS_URL=nats://op:s3cret@127.0.0.1:1"}, exits: true,
-			message: "cannot connect to NATS at nats://op:xxxxx@127.0.0.1:1: "},
+			message: "cannot connect to NATS at nats://redacted@127.0.0.1:1: "},
 		{name: "demo without lingling", args: []string{"--config", noLingling}, exits: false,
 			message: "demo data skipped: the channel tree has no channel lingling, zhongyao-xinwen"},
 		{name: "store path is a file", env: []string{"SYNDICATE_STORE_DSN=sqlite:" + noLingling + "/x.db"}, exits: true,
