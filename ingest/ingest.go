@@ -1,6 +1,8 @@
-// Package ingest polls upstream feeds with gofeed and stores their items as articles. Each poll is
-// a conditional GET (gofeed does not do that itself): the source's ETag and Last-Modified from the
-// previous poll are sent back, and a 304 changes nothing.
+// Package ingest is how articles enter the store: the import use case every door shares (Importer:
+// the admin API's POST /api/articles, `syndicate import` and upstream feeds validate, sanitise and
+// store records through it, in batches), and the polling of upstream feeds with gofeed. Each poll
+// is a conditional GET (gofeed does not do that itself): the source's ETag and Last-Modified from
+// the previous poll are sent back, and a 304 changes nothing.
 //
 // Upstreams are not trusted. Connections go only to public addresses unless allowed (see
 // AddressPolicy), redirects are capped and keep a source's credentials at its own origin, bodies
@@ -58,9 +60,17 @@ type Result struct {
 // ErrBackingOff is returned while a failing source waits before its next attempt.
 var ErrBackingOff = errors.New("source is backing off")
 
+// Store is what a Poller needs: the articles it imports (and reads, to keep the date it first gave
+// an item without a plausible one), and each source's validators for conditional GETs.
+type Store interface {
+	Articles
+	SourceState(ctx context.Context, name string) (store.SourceState, error)
+	SaveSourceState(ctx context.Context, st store.SourceState) error
+}
+
 // Poller fetches sources. Its fields must be set before the first Poll.
 type Poller struct {
-	Store store.Store
+	Store Store
 	Tree  *syndicate.Tree
 	// Client is shared by every source; make it with NewClient so the address policy and the
 	// redirect rules apply.
@@ -184,7 +194,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 	}
 	lim := p.Limits
 	lim.Now = p.now // the horizon counts from the poll, as the clamping did
-	rep, err := store.ImportRecords(ctx, p.Store, p.Tree, lim, slices.Values(records))
+	rep, err := ImportRecords(ctx, p.Store, p.Tree, lim, slices.Values(records))
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
 	}

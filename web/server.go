@@ -54,7 +54,7 @@ type Options struct {
 	// Limits bound the articles POST /api/articles accepts; zero fields mean their defaults.
 	Limits syndicate.Limits
 	// ImportBatch is how many records POST /api/articles stores per transaction
-	// (import.batch_size; 0: store.DefaultBatchSize).
+	// (import.batch_size; 0: ingest.DefaultBatchSize).
 	ImportBatch int
 }
 
