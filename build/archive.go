@@ -10,7 +10,6 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/feed"
-	"github.com/yongzhou-news/syndicate/store"
 )
 
 // Archive renders pages of channels' archived feeds (RFC 5005 §4). Pages are rendered on demand,
@@ -29,7 +28,7 @@ import (
 // The site-wide feed (syndicate.SiteFeed) has an archive too, of every channel's articles.
 // Its fields must be set before the first Page.
 type Archive struct {
-	Store       store.Store
+	Store       Archives
 	Site        syndicate.Site
 	Tree        *syndicate.Tree
 	Stylesheets bool // add <?xml-stylesheet?> to RSS and Atom, as Builder.Stylesheets does
@@ -160,7 +159,7 @@ type archiveEnd struct {
 	seq      int64
 }
 
-func (e *archiveEnds) get(ctx context.Context, st store.Store, slug string, channels []string, pages int) (int64, error) {
+func (e *archiveEnds) get(ctx context.Context, st Store, slug string, channels []string, pages int) (int64, error) {
 	e.mu.Lock()
 	end, ok := e.m[slug]
 	e.mu.Unlock()

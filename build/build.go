@@ -30,7 +30,7 @@ const Version = "2" // 2: RFC 5005 prev-archive links and JSON Feed next_url
 
 // Builder builds channels. Its fields must be set before the first Build.
 type Builder struct {
-	Store         store.Store
+	Store         Store
 	Site          syndicate.Site
 	Tree          *syndicate.Tree
 	SubjectPrefix string   // NATS subject prefix, e.g. "syndicate"

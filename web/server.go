@@ -15,7 +15,6 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/metrics"
-	"github.com/yongzhou-news/syndicate/store"
 )
 
 const readyTimeout = 2 * time.Second
@@ -25,7 +24,7 @@ const writeTimeout = time.Minute
 
 // Options configure a Server.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Tree   *syndicate.Tree
 	Site   syndicate.Site
 	Tokens []string // admin bearer tokens; any one of them grants access
@@ -63,7 +62,7 @@ const DefaultMaxInFlight = 4096
 
 // Server serves Syndicate's HTTP API.
 type Server struct {
-	store   store.Store
+	store   Store
 	tree    *syndicate.Tree
 	site    syndicate.Site
 	tokens  [][]byte
