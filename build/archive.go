@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
@@ -102,19 +101,15 @@ func (p *ArchivePage) Render(format string) (syndicate.Document, error) {
 	}, nil
 }
 
-// feedItems returns the items of slug's feed, whose archive has pages complete pages: the limit
-// newest by publication, and every article on the slots after the last complete page (at most
+// feedItems returns the items of a feed: the limit newest by publication, and every article on
+// the archive slots after end, the last slot of the last complete page (at most
 // feed.ArchivePageSize-1 more), newest published first. Without the second part, an article
 // added late with an old date falls out of the newest items before its page is complete and is
-// in neither the feed nor the archive. The slots after the page's last one are read whatever
-// their number, so articles filed after the pages were counted are in the feed too, until the
-// next build links the page they complete.
-func (b *Builder) feedItems(ctx context.Context, slug string, subtree []string, limit, pages int) ([]syndicate.Article, error) {
+// in neither the feed nor the archive. The slots after end are read whatever their number, so
+// articles filed after the pages were counted are in the feed too, until the next build links the
+// page they complete.
+func (b *Builder) feedItems(ctx context.Context, subtree []string, limit int, end int64) ([]syndicate.Article, error) {
 	items, err := b.Store.NewestItems(ctx, subtree, limit)
-	if err != nil {
-		return nil, err
-	}
-	end, err := b.ends.get(ctx, b.Store, slug, subtree, pages)
 	if err != nil {
 		return nil, err
 	}
@@ -142,39 +137,4 @@ func (b *Builder) feedItems(ctx context.Context, slug string, subtree []string, 
 		})
 	}
 	return items, nil
-}
-
-// archiveEnds remembers, per feed, the change number of the last slot of its last complete
-// archive page. Finding it reads every slot before it (the site-wide feed's: one per filing);
-// slots never change, so it stays right while the feed's channels and page count do, and a build
-// then reads only the slots after it.
-type archiveEnds struct {
-	mu sync.Mutex
-	m  map[string]archiveEnd
-}
-
-type archiveEnd struct {
-	channels []string
-	pages    int
-	seq      int64
-}
-
-func (e *archiveEnds) get(ctx context.Context, st Store, slug string, channels []string, pages int) (int64, error) {
-	e.mu.Lock()
-	end, ok := e.m[slug]
-	e.mu.Unlock()
-	if ok && end.pages == pages && slices.Equal(end.channels, channels) {
-		return end.seq, nil
-	}
-	seq, err := st.ArchiveSlot(ctx, channels, pages*feed.ArchivePageSize)
-	if err != nil {
-		return 0, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.m == nil {
-		e.m = map[string]archiveEnd{}
-	}
-	e.m[slug] = archiveEnd{channels: slices.Clone(channels), pages: pages, seq: seq}
-	return seq, nil
 }
