@@ -314,12 +314,12 @@ func (p *Poller) now() time.Time {
 // policy of itemDates.
 func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits) (a syndicate.Article, fix dateFix) {
 	a = syndicate.Article{
-		ID: ArticleID(src.Name, it), Title: noNUL(it.Title), Summary: noNUL(it.Description), ContentHTML: noNUL(it.Content),
-		URL: noNUL(it.Link), Channels: src.Channels, Tags: noNULs(it.Categories),
+		ID: ArticleID(src.Name, it), Title: it.Title, Summary: it.Description, ContentHTML: it.Content,
+		URL: it.Link, Channels: src.Channels, Tags: it.Categories,
 	}
 	for _, p := range it.Authors {
 		if p != nil && strings.TrimSpace(p.Name) != "" {
-			a.Authors = append(a.Authors, noNUL(p.Name))
+			a.Authors = append(a.Authors, p.Name)
 		}
 	}
 	// gofeed's RSS translation keeps only the first dc:creator; an item may name several, in
@@ -330,7 +330,7 @@ func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits)
 		for _, c := range dc.Creator {
 			for _, n := range strings.Split(c, ", ") {
 				if n = strings.TrimSpace(n); n != "" {
-					names = append(names, noNUL(n))
+					names = append(names, n)
 				}
 			}
 		}
@@ -339,25 +339,13 @@ func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits)
 		}
 	}
 	if it.Image != nil {
-		a.ImageURL = noNUL(it.Image.URL)
+		a.ImageURL = it.Image.URL
 	}
 	for _, e := range it.Enclosures {
 		if e != nil && a.ImageURL == "" && strings.HasPrefix(e.Type, "image/") {
-			a.ImageURL = noNUL(e.URL)
+			a.ImageURL = e.URL
 		}
 	}
 	a.PublishedAt, a.UpdatedAt, fix = itemDates(it, now, lim)
 	return a, fix
-}
-
-// noNUL drops NUL characters, which a JSON Feed may carry (XML cannot) and PostgreSQL refuses in
-// text: one such item would fail the import of every item after it.
-func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
-
-func noNULs(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		out = append(out, noNUL(s))
-	}
-	return out
 }
