@@ -89,12 +89,7 @@ func (p *ArchivePage) Render(format string) (syndicate.Document, error) {
 	if err != nil {
 		return syndicate.Document{}, err
 	}
-	var modified time.Time
-	for _, a := range p.in.Items {
-		if a.UpdatedAt.After(modified) {
-			modified = a.UpdatedAt
-		}
-	}
+	modified := newestUpdate(p.in.Items, time.Time{}) // zero for a page of gaps only
 	return syndicate.Document{
 		Channel: p.in.Channel.Slug, Format: format, Body: body, ETag: syndicate.ETagOf(body),
 		Modified: modified.UTC().Truncate(time.Second),
