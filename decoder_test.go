@@ -13,7 +13,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
@@ -200,7 +200,7 @@ func TestDecoderMemoryIsBounded(t *testing.T) {
 					}
 				}
 			}
-			rep, err := store.ImportRecords(context.Background(), st, tree, syndicate.Limits{}, sampled)
+			rep, err := ingest.ImportRecords(context.Background(), st, tree, syndicate.Limits{}, sampled)
 			if err != nil || d.Err() != nil {
 				t.Fatal(err, d.Err())
 			}

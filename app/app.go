@@ -21,6 +21,7 @@ import (
 	"github.com/yongzhou-news/syndicate/demo"
 	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/hub"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/metrics"
 	"github.com/yongzhou-news/syndicate/natsaddr"
 	"github.com/yongzhou-news/syndicate/publisher"
@@ -254,7 +255,7 @@ func (a *App) loadDemo(ctx context.Context) error {
 			slog.Any("missing_channels", missing))
 		return nil
 	}
-	rep, err := store.Import(ctx, a.Store, a.Tree, recs)
+	rep, err := ingest.Import(ctx, a.Store, a.Tree, recs)
 	if err != nil {
 		return fmt.Errorf("app: load demo data: %w", err)
 	}

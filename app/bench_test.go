@@ -90,7 +90,7 @@ func fill(b *testing.B, st store.Store, tree *syndicate.Tree, n int) bool {
 					Channels: []string{slugs[int(i)%len(slugs)]}, PublishedAt: base.Add(time.Duration(i) * time.Minute),
 				}
 				a.Normalize()
-				a.Sanitized = sanitize.HTML(a.ContentHTML) // as store.Import does
+				a.Sanitized = sanitize.HTML(a.ContentHTML) // as ingest.Import does
 				if _, err := st.UpsertArticle(ctx, a); err != nil {
 					b.Error(err)
 					return
@@ -208,7 +208,7 @@ func benchRebuild(b *testing.B, st store.Store, settle func() error) {
 			}
 			i++
 			a.Summary = fmt.Sprint("更正 ", i)
-			a.Sanitized = sanitize.HTML(a.ContentHTML) // as store.Import does
+			a.Sanitized = sanitize.HTML(a.ContentHTML) // as ingest.Import does
 			if _, err := st.UpsertArticle(ctx, a); err != nil {
 				b.Fatal(err)
 			}

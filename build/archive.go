@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/feed"
-	"github.com/yongzhou-news/syndicate/store"
 )
 
 // Archive renders pages of channels' archived feeds (RFC 5005 §4). Pages are rendered on demand,
@@ -29,7 +27,7 @@ import (
 // The site-wide feed (syndicate.SiteFeed) has an archive too, of every channel's articles.
 // Its fields must be set before the first Page.
 type Archive struct {
-	Store       store.Store
+	Store       Archives
 	Site        syndicate.Site
 	Tree        *syndicate.Tree
 	Stylesheets bool // add <?xml-stylesheet?> to RSS and Atom, as Builder.Stylesheets does
@@ -91,31 +89,22 @@ func (p *ArchivePage) Render(format string) (syndicate.Document, error) {
 	if err != nil {
 		return syndicate.Document{}, err
 	}
-	var modified time.Time
-	for _, a := range p.in.Items {
-		if a.UpdatedAt.After(modified) {
-			modified = a.UpdatedAt
-		}
-	}
+	modified := newestUpdate(p.in.Items, time.Time{}) // zero for a page of gaps only
 	return syndicate.Document{
 		Channel: p.in.Channel.Slug, Format: format, Body: body, ETag: syndicate.ETagOf(body),
 		Modified: modified.UTC().Truncate(time.Second),
 	}, nil
 }
 
-// feedItems returns the items of slug's feed, whose archive has pages complete pages: the limit
-// newest by publication, and every article on the slots after the last complete page (at most
+// feedItems returns the items of a feed: the limit newest by publication, and every article on
+// the archive slots after end, the last slot of the last complete page (at most
 // feed.ArchivePageSize-1 more), newest published first. Without the second part, an article
 // added late with an old date falls out of the newest items before its page is complete and is
-// in neither the feed nor the archive. The slots after the page's last one are read whatever
-// their number, so articles filed after the pages were counted are in the feed too, until the
-// next build links the page they complete.
-func (b *Builder) feedItems(ctx context.Context, slug string, subtree []string, limit, pages int) ([]syndicate.Article, error) {
+// in neither the feed nor the archive. The slots after end are read whatever their number, so
+// articles filed after the pages were counted are in the feed too, until the next build links the
+// page they complete.
+func (b *Builder) feedItems(ctx context.Context, subtree []string, limit int, end int64) ([]syndicate.Article, error) {
 	items, err := b.Store.NewestItems(ctx, subtree, limit)
-	if err != nil {
-		return nil, err
-	}
-	end, err := b.ends.get(ctx, b.Store, slug, subtree, pages)
 	if err != nil {
 		return nil, err
 	}
@@ -143,39 +132,4 @@ func (b *Builder) feedItems(ctx context.Context, slug string, subtree []string, 
 		})
 	}
 	return items, nil
-}
-
-// archiveEnds remembers, per feed, the change number of the last slot of its last complete
-// archive page. Finding it reads every slot before it (the site-wide feed's: one per filing);
-// slots never change, so it stays right while the feed's channels and page count do, and a build
-// then reads only the slots after it.
-type archiveEnds struct {
-	mu sync.Mutex
-	m  map[string]archiveEnd
-}
-
-type archiveEnd struct {
-	channels []string
-	pages    int
-	seq      int64
-}
-
-func (e *archiveEnds) get(ctx context.Context, st store.Store, slug string, channels []string, pages int) (int64, error) {
-	e.mu.Lock()
-	end, ok := e.m[slug]
-	e.mu.Unlock()
-	if ok && end.pages == pages && slices.Equal(end.channels, channels) {
-		return end.seq, nil
-	}
-	seq, err := st.ArchiveSlot(ctx, channels, pages*feed.ArchivePageSize)
-	if err != nil {
-		return 0, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.m == nil {
-		e.m = map[string]archiveEnd{}
-	}
-	e.m[slug] = archiveEnd{channels: slices.Clone(channels), pages: pages, seq: seq}
-	return seq, nil
 }

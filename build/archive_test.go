@@ -243,6 +243,10 @@ func TestArchiveCountFollowsFilingsOnly(t *testing.T) {
 	if got := pages("xianshiqu"); got != 1 {
 		t.Errorf("after a move within the subtree, xianshiqu links %d archive pages, want 1", got)
 	}
+	// Recounted, but the page count stayed: the end of the complete pages is the one kept.
+	if cs.slots != slots {
+		t.Errorf("recounts that completed no page looked up the end of the archive %d times", cs.slots-slots)
+	}
 	recounted("nothing", false, "lingling")
 
 	if err := st.DeleteArticle(context.Background(), "a002"); err != nil {

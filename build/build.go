@@ -30,7 +30,7 @@ const Version = "2" // 2: RFC 5005 prev-archive links and JSON Feed next_url
 
 // Builder builds channels. Its fields must be set before the first Build.
 type Builder struct {
-	Store         store.Store
+	Store         Store
 	Site          syndicate.Site
 	Tree          *syndicate.Tree
 	SubjectPrefix string   // NATS subject prefix, e.g. "syndicate"
@@ -58,13 +58,12 @@ type Builder struct {
 
 	mu      sync.Mutex
 	built   map[string]built      // slug → its last complete build in this process
-	counts  map[string]count      // slug → its archive count
+	counts  map[string]count      // slug → its archive count and the end of its complete pages
 	marks   map[string]store.Mark // store.ChannelMarks as of change number marksAt
 	marksAt int64
 	// titlesSum is the digest of titlesOf's titles.
 	titlesOf  *syndicate.Tree
 	titlesSum string
-	ends      archiveEnds // per feed, the last slot of its last complete archive page
 }
 
 // built is what a process remembers of a channel's last complete build: enough to tell from the
@@ -74,10 +73,13 @@ type built struct {
 	lastChange int64  // the store's LastChange the build saw
 }
 
-// count is a subtree's archive count and the newest filing change it includes.
+// count is what a build keeps of a feed's archive: the count of its subtree's slots, the newest
+// filing change it includes, and the change number of the last slot of the last complete page.
 type count struct {
-	filed int64
-	n     int
+	channels []string
+	filed    int64
+	n        int
+	end      int64
 }
 
 // Result reports what one build did.
@@ -159,11 +161,11 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	}
 	// The feed links to the newest complete archive page, so completing a page changes the
 	// fingerprint and the documents.
-	n, err := b.archiveCount(ctx, slug, subtree, marks)
+	n, end, err := b.archive(ctx, slug, subtree, marks)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
-	items, err := b.feedItems(ctx, slug, subtree, ch.Limit, feed.CompletePages(n))
+	items, err := b.feedItems(ctx, subtree, ch.Limit, end)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
@@ -248,11 +250,15 @@ func (b *Builder) channelMarks(ctx context.Context) (map[string]store.Mark, erro
 	return marks, nil
 }
 
-// archiveCount returns how many articles the subtree's archive holds. Counting means reading
-// the filings of every channel in the subtree (for the site-wide feed, of every article), so
-// the count is kept while no article was filed in or removed from the subtree: edits, the
-// common change, leave it as it is.
-func (b *Builder) archiveCount(ctx context.Context, slug string, subtree []string, marks map[string]store.Mark) (int, error) {
+// archive returns how many slots the subtree's archive has, and the change number of the last
+// slot of its last complete page (0 when none is complete), after which feedItems reads.
+//
+// Counting means reading the filings of every channel in the subtree (for the site-wide feed, of
+// every article), so the count is kept while no article was filed in or removed from the
+// subtree: edits, the common change, leave it as it is. Finding the end reads every slot before
+// it; slots never change, so the end is kept while the page count is, and a recount that
+// completes no page does not look for it again.
+func (b *Builder) archive(ctx context.Context, slug string, subtree []string, marks map[string]store.Mark) (int, int64, error) {
 	var filed int64
 	for _, c := range subtree {
 		filed = max(filed, marks[c].Filed)
@@ -260,21 +266,31 @@ func (b *Builder) archiveCount(ctx context.Context, slug string, subtree []strin
 	b.mu.Lock()
 	c, ok := b.counts[slug]
 	b.mu.Unlock()
+	ok = ok && slices.Equal(c.channels, subtree)
 	if ok && c.filed == filed {
-		return c.n, nil
+		return c.n, c.end, nil
 	}
 	// Counted after the marks were read, so the count is at least as new as filed says.
 	n, err := b.Store.ArchiveCount(ctx, subtree)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	pages, end := feed.CompletePages(n), c.end
+	switch {
+	case pages == 0:
+		end = 0
+	case !ok || pages != feed.CompletePages(c.n):
+		if end, err = b.Store.ArchiveSlot(ctx, subtree, pages*feed.ArchivePageSize); err != nil {
+			return 0, 0, err
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.counts == nil {
 		b.counts = map[string]count{}
 	}
-	b.counts[slug] = count{filed: filed, n: n}
-	return n, nil
+	b.counts[slug] = count{channels: slices.Clone(subtree), filed: filed, n: n, end: end}
+	return n, end, nil
 }
 
 // clean returns the channel's last complete build in this process: after a restart or a

@@ -17,7 +17,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
@@ -77,7 +77,7 @@ func FuzzImportBuildRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ctx := context.Background()
 		lim := syndicate.DefaultLimits()
-		if _, err := store.ImportRecords(ctx, st, tree, lim, syndicate.NewDecoder(bytes.NewReader(body), lim).Records()); err != nil {
+		if _, err := ingest.ImportRecords(ctx, st, tree, lim, syndicate.NewDecoder(bytes.NewReader(body), lim).Records()); err != nil {
 			t.Fatalf("import: %v", err) // only a store that is down may fail an import
 		}
 		for _, slug := range slugs {

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/sanitize"
-	"github.com/yongzhou-news/syndicate/store"
 )
 
 // TestSanitizedAtImportRendersTheSameBytes builds the portal's story from a store that
@@ -40,7 +40,7 @@ func TestSanitizedAtImportRendersTheSameBytes(t *testing.T) {
 	stories := []syndicate.Article{story, clean}
 
 	imported, st1 := newBuilder(t)
-	rep, err := store.Import(context.Background(), st1, imported.Tree, []syndicate.DecodeResult{{Article: story}, {Index: 1, Article: clean}})
+	rep, err := ingest.Import(context.Background(), st1, imported.Tree, []syndicate.DecodeResult{{Article: story}, {Index: 1, Article: clean}})
 	if err != nil || rep.Created != 2 {
 		t.Fatalf("import: %+v, %v", rep, err)
 	}

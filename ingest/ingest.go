@@ -1,6 +1,8 @@
-// Package ingest polls upstream feeds with gofeed and stores their items as articles. Each poll is
-// a conditional GET (gofeed does not do that itself): the source's ETag and Last-Modified from the
-// previous poll are sent back, and a 304 changes nothing.
+// Package ingest is how articles enter the store: the import use case every door shares (Importer:
+// the admin API's POST /api/articles, `syndicate import` and upstream feeds validate, sanitise and
+// store records through it, in batches), and the polling of upstream feeds with gofeed. Each poll
+// is a conditional GET (gofeed does not do that itself): the source's ETag and Last-Modified from
+// the previous poll are sent back, and a 304 changes nothing.
 //
 // Upstreams are not trusted. Connections go only to public addresses unless allowed (see
 // AddressPolicy), redirects are capped and keep a source's credentials at its own origin, bodies
@@ -58,9 +60,17 @@ type Result struct {
 // ErrBackingOff is returned while a failing source waits before its next attempt.
 var ErrBackingOff = errors.New("source is backing off")
 
+// Store is what a Poller needs: the articles it imports (and reads, to keep the date it first gave
+// an item without a plausible one), and each source's validators for conditional GETs.
+type Store interface {
+	Articles
+	SourceState(ctx context.Context, name string) (store.SourceState, error)
+	SaveSourceState(ctx context.Context, st store.SourceState) error
+}
+
 // Poller fetches sources. Its fields must be set before the first Poll.
 type Poller struct {
-	Store store.Store
+	Store Store
 	Tree  *syndicate.Tree
 	// Client is shared by every source; make it with NewClient so the address policy and the
 	// redirect rules apply.
@@ -184,7 +194,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) (res Result, err error) {
 	}
 	lim := p.Limits
 	lim.Now = p.now // the horizon counts from the poll, as the clamping did
-	rep, err := store.ImportRecords(ctx, p.Store, p.Tree, lim, slices.Values(records))
+	rep, err := ImportRecords(ctx, p.Store, p.Tree, lim, slices.Values(records))
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
 	}
@@ -304,12 +314,12 @@ func (p *Poller) now() time.Time {
 // policy of itemDates.
 func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits) (a syndicate.Article, fix dateFix) {
 	a = syndicate.Article{
-		ID: ArticleID(src.Name, it), Title: noNUL(it.Title), Summary: noNUL(it.Description), ContentHTML: noNUL(it.Content),
-		URL: noNUL(it.Link), Channels: src.Channels, Tags: noNULs(it.Categories),
+		ID: ArticleID(src.Name, it), Title: it.Title, Summary: it.Description, ContentHTML: it.Content,
+		URL: it.Link, Channels: src.Channels, Tags: it.Categories,
 	}
 	for _, p := range it.Authors {
 		if p != nil && strings.TrimSpace(p.Name) != "" {
-			a.Authors = append(a.Authors, noNUL(p.Name))
+			a.Authors = append(a.Authors, p.Name)
 		}
 	}
 	// gofeed's RSS translation keeps only the first dc:creator; an item may name several, in
@@ -320,7 +330,7 @@ func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits)
 		for _, c := range dc.Creator {
 			for _, n := range strings.Split(c, ", ") {
 				if n = strings.TrimSpace(n); n != "" {
-					names = append(names, noNUL(n))
+					names = append(names, n)
 				}
 			}
 		}
@@ -329,25 +339,13 @@ func toArticle(src Source, it *gofeed.Item, now time.Time, lim syndicate.Limits)
 		}
 	}
 	if it.Image != nil {
-		a.ImageURL = noNUL(it.Image.URL)
+		a.ImageURL = it.Image.URL
 	}
 	for _, e := range it.Enclosures {
 		if e != nil && a.ImageURL == "" && strings.HasPrefix(e.Type, "image/") {
-			a.ImageURL = noNUL(e.URL)
+			a.ImageURL = e.URL
 		}
 	}
 	a.PublishedAt, a.UpdatedAt, fix = itemDates(it, now, lim)
 	return a, fix
-}
-
-// noNUL drops NUL characters, which a JSON Feed may carry (XML cannot) and PostgreSQL refuses in
-// text: one such item would fail the import of every item after it.
-func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
-
-func noNULs(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		out = append(out, noNUL(s))
-	}
-	return out
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	syndicate "github.com/yongzhou-news/syndicate"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/ingest"
 )
 
 // MaxBodyBytes caps an admin API request body.
@@ -20,14 +20,14 @@ const MaxBodyBytes = 32 << 20
 // created or updated by id. A single bad record gives 400 naming its field; in a batch the good
 // records are stored and the bad ones listed (207), the first Limits.MaxRejections of them, so the
 // answer stays small whatever the body holds. The body is read one record at a time and stored in
-// batches (store.ImportRecords), so a large body costs few transactions and little memory.
+// batches (ingest.ImportRecords), so a large body costs few transactions and little memory.
 func (s *Server) postArticles(w http.ResponseWriter, r *http.Request) {
 	if err := checkArticlesType(r.Header.Get("Content-Type")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	dec := syndicate.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes), s.limits)
-	im := store.Importer{Store: s.store, Tree: s.tree, Limits: s.limits, BatchSize: s.batch}
+	im := ingest.Importer{Store: s.store, Tree: s.tree, Limits: s.limits, BatchSize: s.batch}
 	rep, err := im.Import(r.Context(), dec.Records())
 	if len(rep.Channels) > 0 && s.changed != nil {
 		s.changed(rep.Channels)

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // the test opens the store's file beside it to add a trigger
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
@@ -33,9 +34,9 @@ func article(id, date string) string {
 const admin = "Bearer old-token"
 
 // report decodes an import report, failing the test if the body is not one.
-func report(t *testing.T, body string) store.ImportReport {
+func report(t *testing.T, body string) ingest.ImportReport {
 	t.Helper()
-	var rep store.ImportReport
+	var rep ingest.ImportReport
 	if err := json.Unmarshal([]byte(body), &rep); err != nil {
 		t.Fatalf("not a report: %.300s: %v", body, err)
 	}

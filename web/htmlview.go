@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,21 +17,17 @@ import (
 
 // htmlView is the page a browser gets for a feed (negotiate.go): the feed's title and items
 // as HTML, with the addresses to subscribe to. It is made from the cached document itself, so
-// it shows exactly what readers get, once per document version and only when someone looks.
+// it shows exactly what readers get, once per document version and only when someone looks. It
+// is served as the site's own pages are (writePage): gzip, its own ETag, 304.
 type htmlView struct {
-	once       sync.Once
-	body       []byte
-	etag       string // the feed's ETag with -html inside the quotes: another representation
-	etagHeader []string
-	length     []string
-	err        error
+	once sync.Once
+	page *page
+	err  error
 }
 
-// The view's headers, shared between requests and never modified.
-var (
-	htmlContentType = []string{"text/html; charset=utf-8"}
-	varyNegotiated  = []string{"Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode"}
-)
+// The view's Vary, shared between requests and never modified: the feed's URL answers with the
+// view or the feed by these headers.
+var varyNegotiated = []string{"Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode"}
 
 // feedViewItems bounds the items the view lists: a feed holds a channel's limit, an archive
 // page a few hundred; a person reads the newest.
@@ -44,36 +39,24 @@ const feedViewItems = 100
 func writeHTMLView(w http.ResponseWriter, r *http.Request, e *cached, name string, cacheControl []string) (int, int) {
 	v := &e.view
 	v.once.Do(func() { v.render(e, name, strings.Contains(r.URL.Path, "/archive/")) })
+	if v.err == nil {
+		return writePage(w, r, v.page, varyNegotiated, cacheControl)
+	}
+	// The feed parsed when it was built; this cannot fail short of a bug, which must not keep a
+	// person from the feed: send it as it is.
 	h := w.Header()
 	h["Vary"] = varyNegotiated
 	h["Cache-Control"] = cacheControl
 	h["Last-Modified"] = e.lmHeader
-	if v.err != nil {
-		// The feed parsed when it was built; this cannot fail short of a bug, which must not
-		// keep a person from the feed: send it as it is.
-		h["Content-Type"] = e.contentType
-		body, err := e.identityBody()
-		if err != nil {
-			http.Error(w, "This feed cannot be shown right now.", http.StatusInternalServerError)
-			return http.StatusInternalServerError, 0
-		}
-		h["Etag"] = e.etagHeader
-		w.Write(body)
-		return http.StatusOK, len(body)
+	h["Content-Type"] = e.contentType
+	body, err := e.identityBody()
+	if err != nil {
+		http.Error(w, "This feed cannot be shown right now.", http.StatusInternalServerError)
+		return http.StatusInternalServerError, 0
 	}
-	h["Etag"] = v.etagHeader
-	if notModified(r, v.etag, v.etag, e.modUnix) {
-		w.WriteHeader(http.StatusNotModified)
-		return http.StatusNotModified, 0
-	}
-	h["Content-Type"] = htmlContentType
-	setPageHeaders(h)
-	h["Content-Length"] = v.length
-	if r.Method == http.MethodHead {
-		return http.StatusOK, 0
-	}
-	w.Write(v.body)
-	return http.StatusOK, len(v.body)
+	h["Etag"] = e.etagHeader
+	w.Write(body)
+	return http.StatusOK, len(body)
 }
 
 // feedView is what templates/feedview.html shows.
@@ -139,10 +122,8 @@ func (v *htmlView) render(e *cached, name string, archive bool) {
 		v.err = fmt.Errorf("web: HTML view of %s: %w", name, err)
 		return
 	}
-	v.body = buf.Bytes()
-	v.etag = e.etag[:len(e.etag)-1] + `-html"` // e.etag is quoted
-	v.etagHeader = []string{v.etag}
-	v.length = []string{strconv.Itoa(len(v.body))}
+	// Its ETag is its own digest, never the feed's: another representation (RFC 9110 §8.8.3).
+	v.page = newPage(buf.Bytes(), time.Unix(e.modUnix, 0))
 }
 
 // viewText makes a feed's text field plain for the page, which html/template escapes once.

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"compress/gzip"
+	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +195,47 @@ func pageText(t *testing.T, page string) (string, map[string]bool) {
 	}
 	walk(doc)
 	return b.String(), links
+}
+
+// TestHTMLViewGzip: the HTML view is served as the site's pages are, over a real connection: gzip
+// when accepted, with its own ETag per representation, Last-Modified, and 304 for either tag.
+func TestHTMLViewGzip(t *testing.T) {
+	s, srv, _ := newServer(t)
+	docs := putRenderedFeeds(t, s, hostileArticles()...)
+	nav := []string{"Accept", chromeAccept, "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}
+	for _, f := range syndicate.Formats {
+		t.Run(f, func(t *testing.T) {
+			url := srv.URL + "/feeds/lingling." + f
+			plain, plainBody := do(t, "GET", url, "", nav...)
+			resp, body := do(t, "GET", url, "", append(nav, "Accept-Encoding", "gzip")...)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+				t.Fatalf("status %d, Content-Encoding %q, Content-Type %q; want a gzipped HTML page",
+					resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+			}
+			zr, err := gzip.NewReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inflated, err := io.ReadAll(zr)
+			if err != nil || string(inflated) != plainBody {
+				t.Fatalf("inflated view differs from the identity one (%v)", err)
+			}
+			if resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) || len(body) >= len(plainBody) {
+				t.Errorf("Content-Length %q for %d gzip bytes of %d", resp.Header.Get("Content-Length"), len(body), len(plainBody))
+			}
+			gzTag, plainTag := resp.Header.Get("ETag"), plain.Header.Get("ETag")
+			if gzTag == "" || gzTag == plainTag || gzTag == docs[f].ETag {
+				t.Errorf("gzip view ETag %q, identity %q, feed %q: each representation needs its own", gzTag, plainTag, docs[f].ETag)
+			}
+			if resp.Header.Get("Vary") != "Accept-Encoding, Accept, Sec-Fetch-Dest, Sec-Fetch-Mode" || resp.Header.Get("Last-Modified") != "Wed, 16 Nov 2022 08:00:00 GMT" {
+				t.Errorf("Vary %q, Last-Modified %q", resp.Header.Get("Vary"), resp.Header.Get("Last-Modified"))
+			}
+			for _, tag := range []string{gzTag, plainTag} {
+				resp, body := do(t, "GET", url, "", append(nav, "Accept-Encoding", "gzip", "If-None-Match", tag)...)
+				if resp.StatusCode != 304 || body != "" {
+					t.Errorf("If-None-Match %s: %d with %d bytes, want 304", tag, resp.StatusCode, len(body))
+				}
+			}
+		})
+	}
 }

@@ -63,7 +63,8 @@ func newPage(body []byte, modified time.Time) *page {
 }
 
 // pageCacheBytes bounds the bodies the page cache keeps. A crawler can ask for every channel
-// page; a thousand channels of 50 items take about 20 MB. Past the bound the cache starts over.
+// page; a thousand channels of 50 items take about 20 MB. Past the bound the least recently used
+// pages go.
 const pageCacheBytes = 32 << 20
 
 // memory is roughly what a page keeps alive.
@@ -73,11 +74,10 @@ func (p *page) memory() int { return len(p.body) + len(p.gzipped) }
 // show. Cache.Put, which every build's documents go through (on this replica after its own
 // build, on the others when it is announced), invalidates them; the next request renders again.
 type pageCache struct {
-	zone *time.Location // the site's time zone, loaded once
+	zone  *time.Location          // the site's time zone, loaded once
+	pages *byteLRU[string, *page] // up to pageCacheBytes
 
-	mu    sync.RWMutex
-	pages map[string]*page
-	bytes int    // the pages' memory
+	mu    sync.Mutex
 	epoch uint64 // grows with every invalidation
 
 	// Renders take turns: the burst of requests that follows a build renders each page once,
@@ -90,25 +90,22 @@ func newPageCache(timezone string) *pageCache {
 	if err != nil {
 		zone = time.UTC
 	}
-	return &pageCache{zone: zone, pages: map[string]*page{}}
+	return &pageCache{zone: zone, pages: newByteLRU[string](pageCacheBytes, (*page).memory)}
 }
 
 // get returns the cached page for key, rendering it if there is none.
 func (c *pageCache) get(key string, render func() (*page, error)) (*page, error) {
-	c.mu.RLock()
-	p := c.pages[key]
-	c.mu.RUnlock()
-	if p != nil {
+	if p, ok := c.pages.get(key); ok {
 		return p, nil
 	}
 	c.render.Lock()
 	defer c.render.Unlock()
-	c.mu.RLock()
-	p, epoch := c.pages[key], c.epoch
-	c.mu.RUnlock()
-	if p != nil { // rendered while this request waited its turn
+	if p, ok := c.pages.get(key); ok { // rendered while this request waited its turn
 		return p, nil
 	}
+	c.mu.Lock()
+	epoch := c.epoch
+	c.mu.Unlock()
 	p, err := render()
 	if err != nil {
 		return nil, err
@@ -117,13 +114,7 @@ func (c *pageCache) get(key string, render func() (*page, error)) (*page, error)
 	// A build that landed during the render may have changed what the page shows: the render
 	// still answers this request, but the next one renders again.
 	if c.epoch == epoch {
-		if c.bytes+p.memory() > pageCacheBytes {
-			// Rare and cheap: every page renders again on its next request.
-			clear(c.pages)
-			c.bytes = 0
-		}
-		c.pages[key] = p
-		c.bytes += p.memory()
+		c.pages.add(key, p)
 	}
 	c.mu.Unlock()
 	return p, nil
@@ -135,15 +126,16 @@ func (c *pageCache) get(key string, render func() (*page, error)) (*page, error)
 func (c *pageCache) changed(docs []syndicate.Document) {
 	c.mu.Lock()
 	c.epoch++
-	c.forget(directoryKey)
+	c.pages.remove(directoryKey)
 	for _, d := range docs {
-		c.forget(d.Channel)
+		c.pages.remove(d.Channel)
 	}
 	c.mu.Unlock()
 }
 
-// writePage answers GET or HEAD with p: validators and 304, gzip when accepted.
-func writePage(w http.ResponseWriter, r *http.Request, p *page) {
+// writePage answers GET or HEAD with p, with these Vary and Cache-Control values: validators and
+// 304, gzip when accepted. It returns the status and the body bytes written (0 for a 304 or HEAD).
+func writePage(w http.ResponseWriter, r *http.Request, p *page, vary, cacheControl []string) (int, int) {
 	h := w.Header()
 	for k, v := range pageSecurity {
 		h[k] = v
@@ -151,7 +143,7 @@ func writePage(w http.ResponseWriter, r *http.Request, p *page) {
 	useGzip, acceptable := chooseGzip(r, p.gzipped != nil)
 	if !acceptable {
 		notAcceptable(w)
-		return
+		return http.StatusNotAcceptable, 0
 	}
 	etag, etagHeader, body, length := p.etag, p.etagHeader, p.body, p.length
 	if useGzip {
@@ -161,11 +153,11 @@ func writePage(w http.ResponseWriter, r *http.Request, p *page) {
 	if p.lmHeader != nil {
 		h["Last-Modified"] = p.lmHeader
 	}
-	h["Vary"] = pageVary
-	h["Cache-Control"] = pageCacheControl
+	h["Vary"] = vary
+	h["Cache-Control"] = cacheControl
 	if notModified(r, etag, p.etag, p.modUnix) {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return http.StatusNotModified, 0
 	}
 	h["Content-Type"] = pageContentType
 	if useGzip {
@@ -173,18 +165,11 @@ func writePage(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	h["Content-Length"] = length
 	if r.Method == http.MethodHead {
-		return
+		return http.StatusOK, 0
 	}
 	w.Write(body)
+	return http.StatusOK, len(body)
 }
 
 // pagesChanged is the Cache's hook: documents were put, the pages showing them are stale.
 func (s *Server) pagesChanged(docs []syndicate.Document) { s.pages.changed(docs) }
-
-// forget drops a page; c.mu is held.
-func (c *pageCache) forget(key string) {
-	if p, ok := c.pages[key]; ok {
-		c.bytes -= p.memory()
-		delete(c.pages, key)
-	}
-}

@@ -40,7 +40,8 @@ func TestPageCacheDropsRenderRacingABuild(t *testing.T) {
 	}
 }
 
-// The cache holds at most pageCacheBytes of pages, however many channels are asked for.
+// The cache holds at most pageCacheBytes of pages, however many channels are asked for, and
+// keeps the most recently used.
 func TestPageCacheBounded(t *testing.T) {
 	c := newPageCache("")
 	body := bytes.Repeat([]byte("零陵新闻 "), pageCacheBytes/3/len("零陵新闻 ")) // a third of the bound, gzip shrinks it
@@ -48,18 +49,14 @@ func TestPageCacheBounded(t *testing.T) {
 		if _, err := c.get(key, func() (*page, error) { return newPage(body, time.Time{}), nil }); err != nil {
 			t.Fatal(err)
 		}
-		if c.bytes > pageCacheBytes {
-			t.Fatalf("after %s: %d bytes kept, bound %d", key, c.bytes, pageCacheBytes)
-		}
-		sum := 0
-		for _, p := range c.pages {
-			sum += p.memory()
-		}
-		if sum != c.bytes {
-			t.Fatalf("after %s: counted %d bytes, pages hold %d", key, c.bytes, sum)
+		if used, _ := c.pages.usage(); used > pageCacheBytes {
+			t.Fatalf("after %s: %d bytes kept, bound %d", key, used, pageCacheBytes)
 		}
 	}
-	if len(c.pages) == 0 || c.pages["e"] == nil {
+	if _, ok := c.pages.get("e"); !ok {
 		t.Error("the newest page is not kept")
+	}
+	if _, ok := c.pages.get("a"); ok {
+		t.Error("the least recently used page is still kept past the bound")
 	}
 }

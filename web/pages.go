@@ -153,7 +153,7 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writePage(w, r, p)
+	writePage(w, r, p, pageVary, pageCacheControl)
 }
 
 // channelPage answers GET and HEAD /channels/{slug}, cached like the directory.
@@ -180,7 +180,7 @@ func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writePage(w, r, p)
+	writePage(w, r, p, pageVary, pageCacheControl)
 }
 
 // articlePage answers GET /articles/{id}, the link of items whose article has no URL of its own.

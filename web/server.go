@@ -15,7 +15,6 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/metrics"
-	"github.com/yongzhou-news/syndicate/store"
 )
 
 const readyTimeout = 2 * time.Second
@@ -25,7 +24,7 @@ const writeTimeout = time.Minute
 
 // Options configure a Server.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Tree   *syndicate.Tree
 	Site   syndicate.Site
 	Tokens []string // admin bearer tokens; any one of them grants access
@@ -54,7 +53,7 @@ type Options struct {
 	// Limits bound the articles POST /api/articles accepts; zero fields mean their defaults.
 	Limits syndicate.Limits
 	// ImportBatch is how many records POST /api/articles stores per transaction
-	// (import.batch_size; 0: store.DefaultBatchSize).
+	// (import.batch_size; 0: ingest.DefaultBatchSize).
 	ImportBatch int
 }
 
@@ -63,7 +62,7 @@ const DefaultMaxInFlight = 4096
 
 // Server serves Syndicate's HTTP API.
 type Server struct {
-	store   store.Store
+	store   Store
 	tree    *syndicate.Tree
 	site    syndicate.Site
 	tokens  [][]byte

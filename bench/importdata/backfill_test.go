@@ -11,8 +11,8 @@ import (
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/bench/importdata"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/schedule"
-	"github.com/yongzhou-news/syndicate/store"
 )
 
 // backfillTimes is how long each step of a backfill took.
@@ -40,7 +40,7 @@ func backfill(tb testing.TB, n int) backfillTimes {
 
 	start := time.Now()
 	spec := importdata.Spec{N: n, Channels: benchChannels}
-	im := store.Importer{Store: a.Store, Tree: a.Tree, Limits: cfg.Limits.Article()}
+	im := ingest.Importer{Store: a.Store, Tree: a.Tree, Limits: cfg.Limits.Article()}
 	rep, err := im.Import(ctx, syndicate.NewDecoder(spec.Reader(), im.Limits).Records())
 	if err != nil || rep.Created != n {
 		tb.Fatalf("import: %+v, %v", rep, err)

@@ -13,6 +13,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/bench/importdata"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
@@ -65,7 +66,7 @@ func BenchmarkImport(b *testing.B) {
 				st := engine.open(b)
 				b.StartTimer()
 				start := time.Now()
-				im := store.Importer{Store: st, Tree: tree, Limits: syndicate.DefaultLimits()}
+				im := ingest.Importer{Store: st, Tree: tree, Limits: syndicate.DefaultLimits()}
 				rep, err := im.Import(context.Background(), syndicate.NewDecoder(spec.Reader(), im.Limits).Records())
 				took += time.Since(start)
 				if err != nil || rep.Created != spec.N {

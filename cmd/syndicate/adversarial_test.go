@@ -22,6 +22,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/build"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/web"
@@ -140,7 +141,7 @@ func TestAdversarialCorpus(t *testing.T) {
 			body = append(append(body, r.line...), '\n')
 		}
 		code, out := post(srv, body, "application/x-ndjson")
-		var rep store.ImportReport
+		var rep ingest.ImportReport
 		if err := json.Unmarshal(out, &rep); err != nil {
 			t.Fatalf("%d %.500s: %v", code, out, err)
 		}
@@ -164,7 +165,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		if code := run(ctx, []string{"import", "--json", file}, nil, &out, &errOut); code != 1 {
 			t.Errorf("exit %d with rejected records, want 1 (%s)", code, errOut.String())
 		}
-		var rep store.ImportReport
+		var rep ingest.ImportReport
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			t.Fatalf("%.500s: %v", out.String(), err)
 		}
@@ -180,10 +181,10 @@ func TestAdversarialCorpus(t *testing.T) {
 
 // checkReport matches a batch's report with the corpus: the records expected to be stored were
 // created, and each rejection names the expected field.
-func checkReport(t *testing.T, recs []corpusRecord, rep store.ImportReport) {
+func checkReport(t *testing.T, recs []corpusRecord, rep ingest.ImportReport) {
 	t.Helper()
 	want := 0
-	rejected := map[int]store.Rejection{}
+	rejected := map[int]ingest.Rejection{}
 	for _, rj := range rep.Rejected {
 		rejected[rj.Index] = rj
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/yongzhou-news/syndicate/bench/importdata"
 	"github.com/yongzhou-news/syndicate/build"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -53,11 +54,11 @@ func writeInput(t *testing.T, dir string, spec importdata.Spec) string {
 }
 
 // importJSON runs `syndicate import --json` and returns its report.
-func importJSON(t *testing.T, args ...string) store.ImportReport {
+func importJSON(t *testing.T, args ...string) ingest.ImportReport {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	run(context.Background(), append([]string{"import", "--json", "--quiet"}, args...), nil, &out, &errOut)
-	var rep store.ImportReport
+	var rep ingest.ImportReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("report %q (stderr %q): %v", out.String(), errOut.String(), err)
 	}
@@ -313,7 +314,7 @@ func TestImportHeapIsBounded(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	base, peak := ms.HeapAlloc, uint64(0)
 	lim := cfg.Limits.Article()
-	im := store.Importer{Store: st, Tree: tree, Limits: lim, Progress: func(store.ImportReport) {
+	im := ingest.Importer{Store: st, Tree: tree, Limits: lim, Progress: func(ingest.ImportReport) {
 		runtime.ReadMemStats(&ms)
 		peak = max(peak, ms.HeapAlloc)
 	}}
@@ -350,8 +351,8 @@ func TestImportCancelledSaysWhereItStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := importdata.Spec{N: 5000, Channels: bulkChannels}
-	im := store.Importer{Store: st, Tree: tree, Limits: cfg.Limits.Article(), BatchSize: 100,
-		Progress: func(store.ImportReport) { cancel() }}
+	im := ingest.Importer{Store: st, Tree: tree, Limits: cfg.Limits.Article(), BatchSize: 100,
+		Progress: func(ingest.ImportReport) { cancel() }}
 	rep, err := im.Import(ctx, syndicate.NewDecoder(spec.Reader(), im.Limits).Records())
 	if err == nil || rep.Error == "" || rep.Records == 0 || rep.Records >= spec.N || rep.Created != rep.Records {
 		t.Fatalf("cancelled import: %+v, %v; want an error and the batches stored before", rep, err)

@@ -10,7 +10,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
 
@@ -71,7 +71,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	lim := cfg.Limits.Article()
 	dec := syndicate.NewDecoder(in, lim)
-	im := store.Importer{Store: st, Tree: tree, Limits: lim, BatchSize: cfg.Import.BatchSize}
+	im := ingest.Importer{Store: st, Tree: tree, Limits: lim, BatchSize: cfg.Import.BatchSize}
 	var prog *progress
 	if !quiet {
 		prog = newProgress(in, stderr, log, every)

@@ -11,7 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/ingest"
 )
 
 // countingReader counts the bytes an import has read of its input, for the progress line.
@@ -60,7 +60,7 @@ func newProgress(in *countingReader, stderr io.Writer, log *slog.Logger, every t
 }
 
 // update is the importer's Progress callback.
-func (p *progress) update(rep store.ImportReport) {
+func (p *progress) update(rep ingest.ImportReport) {
 	now := time.Now()
 	rate := float64(rep.Records) / max(now.Sub(p.start).Seconds(), 1e-3)
 	read := p.in.n.Load()
@@ -87,7 +87,7 @@ func (p *progress) update(rep store.ImportReport) {
 }
 
 // finish takes the live line away before the final report.
-func (p *progress) finish(rep store.ImportReport) {
+func (p *progress) finish(rep ingest.ImportReport) {
 	if p.bar != nil {
 		p.bar.Finish()
 		p.bar.Clear()

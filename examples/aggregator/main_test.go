@@ -13,7 +13,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
-	"github.com/yongzhou-news/syndicate/store"
+	"github.com/yongzhou-news/syndicate/ingest"
 )
 
 // The example receives every event the service publishes, and a restart of the aggregator resumes
@@ -36,7 +36,7 @@ func TestAggregatorReceivesEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, _ := syndicate.DecodeArticles(bytes.NewReader(raw))
-	if _, err := store.Import(ctx, a.Store, a.Tree, recs); err != nil {
+	if _, err := ingest.Import(ctx, a.Store, a.Tree, recs); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"lingling", "zhongyao-xinwen"} {

@@ -1,4 +1,4 @@
-package store
+package ingest
 
 import (
 	"context"
@@ -16,16 +16,28 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/sanitize"
+	"github.com/yongzhou-news/syndicate/store"
 )
 
+// Articles is the part of the store an import writes to: it compares records with the stored
+// hashes, writes batches, and, when the store refuses a batch, writes its records one by one and
+// pings the store to tell a refused record from a store that is down.
+type Articles interface {
+	ArticleHashes(ctx context.Context, ids []string) (map[string]string, error)
+	UpsertArticles(ctx context.Context, ws []store.Write) ([]store.Upserted, error)
+	UpsertArticle(ctx context.Context, a syndicate.Article) (store.UpsertOutcome, error)
+	Article(ctx context.Context, id string) (syndicate.Article, error)
+	Ping(ctx context.Context) error
+}
+
 // Import validates and stores records with the default limits; see ImportRecords.
-func Import(ctx context.Context, s Store, tree *syndicate.Tree, records []syndicate.DecodeResult) (ImportReport, error) {
+func Import(ctx context.Context, s Articles, tree *syndicate.Tree, records []syndicate.DecodeResult) (ImportReport, error) {
 	return ImportRecords(ctx, s, tree, syndicate.DefaultLimits(), slices.Values(records))
 }
 
 // ImportRecords validates and stores records as they come, in batches of DefaultBatchSize; see
 // Importer.
-func ImportRecords(ctx context.Context, s Store, tree *syndicate.Tree, lim syndicate.Limits, records iter.Seq[syndicate.DecodeResult]) (ImportReport, error) {
+func ImportRecords(ctx context.Context, s Articles, tree *syndicate.Tree, lim syndicate.Limits, records iter.Seq[syndicate.DecodeResult]) (ImportReport, error) {
 	im := Importer{Store: s, Tree: tree, Limits: lim}
 	return im.Import(ctx, records)
 }
@@ -49,7 +61,7 @@ const (
 
 // Importer validates and stores records in batches. Records are read as they come, so an input
 // is never held whole: at most a few batches are in memory at once. While the store writes one
-// batch in one transaction (Store.UpsertArticles), the next is validated, hashed and compared with
+// batch in one transaction (Articles.UpsertArticles), the next is validated, hashed and compared with
 // the stored hashes, and its changed records sanitised, on all CPUs.
 //
 // A record that is invalid is rejected without stopping the others. When the store refuses a
@@ -58,7 +70,7 @@ const (
 // as a whole (the context is done, or it no longer answers a ping) stops the import: the error is
 // returned with the report of the batches stored until then, so nothing is lost silently.
 type Importer struct {
-	Store  Store
+	Store  Articles
 	Tree   *syndicate.Tree
 	Limits syndicate.Limits
 	// BatchSize is how many records one transaction stores (DefaultBatchSize when 0).
@@ -74,9 +86,9 @@ type Importer struct {
 type item struct {
 	rec      syndicate.DecodeResult
 	hash     string
-	write    Write // once sanitised
+	write    store.Write // once sanitised
 	err      error
-	outcome  UpsertOutcome
+	outcome  store.UpsertOutcome
 	before   []string
 	sanitise bool
 }
@@ -209,11 +221,11 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 				continue
 			}
 			switch it.outcome {
-			case UpsertCreated:
+			case store.UpsertCreated:
 				rep.Created++
-			case UpsertUpdated:
+			case store.UpsertUpdated:
 				rep.Updated++
-			case UpsertUnchanged:
+			case store.UpsertUnchanged:
 				rep.Unchanged++
 				continue
 			}
@@ -240,7 +252,7 @@ func (im *Importer) Import(ctx context.Context, records iter.Seq[syndicate.Decod
 			err = errors.New("stopped")
 		}
 		rep.Error = fmt.Sprintf("the import stopped after record %d; the records before it are reported, the rest were not stored", rep.Records-1)
-		return rep, fmt.Errorf("store: import: %w", err)
+		return rep, fmt.Errorf("ingest: import: %w", err)
 	}
 	return rep, nil
 }
@@ -288,10 +300,10 @@ func (im *Importer) prepare(ctx context.Context, b *batch, workers int) {
 		// Hash reads no sanitised content: the one computed before stands.
 		data, err := json.Marshal(it.rec.Article)
 		if err != nil {
-			it.err = fmt.Errorf("store: encode article %q: %w", it.rec.Article.ID, err)
+			it.err = fmt.Errorf("ingest: encode article %q: %w", it.rec.Article.ID, err)
 			return
 		}
-		it.write = Write{Article: it.rec.Article, Hash: it.hash, Data: data}
+		it.write = store.Write{Article: it.rec.Article, Hash: it.hash, Data: data}
 	})
 }
 
@@ -300,7 +312,7 @@ func (im *Importer) prepare(ctx context.Context, b *batch, workers int) {
 // records are done with (stored, rejected or unchanged): all of them, unless the store fails as a
 // whole, which is the error.
 func (im *Importer) store(ctx context.Context, b *batch) (int, error) {
-	ws := make([]Write, 0, len(b.items))
+	ws := make([]store.Write, 0, len(b.items))
 	for i := range b.items {
 		if it := &b.items[i]; it.err == nil {
 			ws = append(ws, it.write)
@@ -321,7 +333,7 @@ func (im *Importer) store(ctx context.Context, b *batch) (int, error) {
 		return len(b.items), nil
 	}
 	if down := storeDown(ctx, im.Store); down != nil {
-		return 0, fmt.Errorf("store: import records %d to %d: %w (store unavailable: %v)", b.items[0].rec.Index, b.items[len(b.items)-1].rec.Index, err, down)
+		return 0, fmt.Errorf("ingest: import records %d to %d: %w (store unavailable: %v)", b.items[0].rec.Index, b.items[len(b.items)-1].rec.Index, err, down)
 	}
 	for i := range b.items {
 		it := &b.items[i]
@@ -334,9 +346,9 @@ func (im *Importer) store(ctx context.Context, b *batch) (int, error) {
 		}
 		if it.outcome, err = im.Store.UpsertArticle(ctx, a); err != nil {
 			if down := storeDown(ctx, im.Store); down != nil {
-				return i, fmt.Errorf("store: import record %d (%q): %w (store unavailable: %v)", it.rec.Index, a.ID, err, down)
+				return i, fmt.Errorf("ingest: import record %d (%q): %w (store unavailable: %v)", it.rec.Index, a.ID, err, down)
 			}
-			it.err = fmt.Errorf("store: import record %d (%q): %w", it.rec.Index, a.ID, err)
+			it.err = fmt.Errorf("ingest: import record %d (%q): %w", it.rec.Index, a.ID, err)
 		}
 	}
 	return len(b.items), nil
@@ -357,7 +369,7 @@ func parallel(n, workers int, fn func(i int)) {
 }
 
 // storeDown tells a store that cannot take any record from one that refused this record.
-func storeDown(ctx context.Context, s Store) error {
+func storeDown(ctx context.Context, s Articles) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
