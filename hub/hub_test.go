@@ -321,7 +321,10 @@ func TestBadRequests(t *testing.T) {
 	// §5.1: the parameters come as a form, and nothing else is read as one.
 	form := url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}}
 	for _, ct := range []string{"application/json", "text/plain", "multipart/form-data; boundary=x", ""} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
+		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
