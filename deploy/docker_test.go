@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bytes"
+	"go/version"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,7 +110,7 @@ func TestDockerfile(t *testing.T) {
 			for _, kv := range a.Args {
 				if kv.Key == "GO_VERSION" && kv.Value != nil {
 					found = true
-					if !strings.HasPrefix(want, *kv.Value) {
+					if !imageGoCovers(*kv.Value, want) {
 						t.Errorf("ARG GO_VERSION=%s, but go.mod says go %s", *kv.Value, want)
 					}
 				}
@@ -241,18 +242,33 @@ func buildCommand(t *testing.T, builder instructions.Stage, env []string) []stri
 	return nil
 }
 
-// goModVersion returns the go directive of the module's go.mod.
+// goModVersion returns the go directive of the module's go.mod, as the go command reads it.
 func goModVersion(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("../go.mod")
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.GoVersion}}")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("go list -m: %v", err)
 	}
-	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(b)
-	if m == nil {
-		t.Fatal("go.mod has no go directive")
+	v := strings.TrimSpace(string(out))
+	if !version.IsValid("go" + v) {
+		t.Fatalf("go.mod's go directive %q is no Go version", v)
 	}
-	return string(m[1])
+	return v
+}
+
+// imageGoCovers reports whether the golang image tagged tag has at least Go want: a tag naming
+// only a language version (1.26) is that line's newest release.
+func imageGoCovers(tag, want string) bool {
+	tag, want = "go"+tag, "go"+want
+	if !version.IsValid(tag) {
+		return false
+	}
+	if version.Lang(tag) == tag {
+		want = version.Lang(want)
+	}
+	return version.Compare(tag, want) >= 0
 }
 
 // moduleSources lists, relative to the repository root, every Go and embedded file of the
@@ -308,5 +324,26 @@ func readDockerignore(t *testing.T, path string) func(string) bool {
 			t.Errorf("%s: match %s: %v", path, p, err)
 		}
 		return excluded
+	}
+}
+
+func TestImageGoCovers(t *testing.T) {
+	tests := []struct {
+		tag, want string
+		ok        bool
+	}{
+		{"1.26", "1.26.0", true},
+		{"1.26", "1.26.3", true}, // golang:1.26 is 1.26's newest release
+		{"1.26.2", "1.26.3", false},
+		{"1.26.3", "1.26.3", true},
+		{"1.27", "1.26.0", true},
+		{"1.2", "1.26.0", false}, // a prefix of the version is not the version
+		{"1.25", "1.26", false},
+		{"latest", "1.26.0", false},
+	}
+	for _, tt := range tests {
+		if got := imageGoCovers(tt.tag, tt.want); got != tt.ok {
+			t.Errorf("imageGoCovers(%q, %q) = %v, want %v", tt.tag, tt.want, got, tt.ok)
+		}
 	}
 }

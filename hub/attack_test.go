@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -161,7 +162,7 @@ func TestVerificationKeepsTheCallbackQuery(t *testing.T) {
 	const query = "z=1&a=%2f&flag&sig=x%3By"
 	subscribe(t, srv.URL, cb.URL+"/cb?"+query, site.FeedURL("local", "rss"))
 	subscribe(t, srv.URL, cb.URL+"/cb?"+query, "https://elsewhere.example/feed") // denied
-	waitFor(t, "the verification and the denial", func() bool { mu.Lock(); defer mu.Unlock(); return len(raws) == 2 })
+	testwait.For(t, "the verification and the denial", func() bool { mu.Lock(); defer mu.Unlock(); return len(raws) == 2 })
 	mu.Lock()
 	defer mu.Unlock()
 	for _, raw := range raws {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 func docsHeld(h *Hub) map[feedRef]bool {
@@ -41,13 +42,13 @@ func TestDocumentsOfFeedsWithWorkOnly(t *testing.T) {
 	}
 	subscribe(t, srv.URL, failing.URL, local)
 	subscribe(t, srv.URL, healthy.URL, sports)
-	waitFor(t, "two verified", func() bool { return count(h, "subscribe", "verified") == 2 })
+	testwait.For(t, "two verified", func() bool { return count(h, "subscribe", "verified") == 2 })
 
 	ld := commitDoc(t, st, "local", "atom", `<feed><title>零陵</title></feed>`)
 	sd := commitDoc(t, st, "sports", "atom", `<feed><title>Sports</title></feed>`)
 	rss := commitDoc(t, st, "local", "rss", `<rss/>`) // no subscriber: never kept
 	h.Publish(ld, sd, rss)
-	waitFor(t, "sports delivered, local failed", func() bool {
+	testwait.For(t, "sports delivered, local failed", func() bool {
 		return len(healthy.deliveries()) == 1 && len(failing.deliveries()) == 1
 	})
 	if got := docsHeld(h); len(got) != 2 || !got[feedRef{"local", "atom"}] || !got[feedRef{"sports", "atom"}] {
@@ -56,7 +57,7 @@ func TestDocumentsOfFeedsWithWorkOnly(t *testing.T) {
 
 	// Time passes; local's retry comes due and uses its document again, sports' is used no more.
 	clk.Add(2 * docIdle)
-	waitFor(t, "local retried", func() bool { return len(failing.deliveries()) == 2 })
+	testwait.For(t, "local retried", func() bool { return len(failing.deliveries()) == 2 })
 	h.purgeOnce(context.Background())
 	if got := docsHeld(h); len(got) != 1 || !got[feedRef{"local", "atom"}] {
 		t.Errorf("after a sweep documents held %v, want local.atom alone (it has a delivery to make)", got)
@@ -65,8 +66,8 @@ func TestDocumentsOfFeedsWithWorkOnly(t *testing.T) {
 	// Local is delivered at last: the queue is empty, and nothing is kept.
 	fail.Store(false)
 	clk.Add(time.Second)
-	waitFor(t, "local delivered", func() bool { return len(failing.deliveries()) == 3 })
-	waitFor(t, "queue drained", func() bool { d, _, _ := st.QueueStats(context.Background(), KindDistribute); return d == 0 })
+	testwait.For(t, "local delivered", func() bool { return len(failing.deliveries()) == 3 })
+	testwait.For(t, "queue drained", func() bool { d, _, _ := st.QueueStats(context.Background(), KindDistribute); return d == 0 })
 	h.purgeOnce(context.Background())
 	if got := docsHeld(h); len(got) != 0 {
 		t.Errorf("with no delivery queued documents held %v, want none", got)
@@ -74,7 +75,7 @@ func TestDocumentsOfFeedsWithWorkOnly(t *testing.T) {
 
 	// A feed whose subscribers left is forgotten at its next change.
 	h.Publish(commitDoc(t, st, "sports", "atom", `<feed><title>Sports 2</title></feed>`))
-	waitFor(t, "sports delivered again", func() bool { return len(healthy.deliveries()) == 2 })
+	testwait.For(t, "sports delivered again", func() bool { return len(healthy.deliveries()) == 2 })
 	if !docsHeld(h)[feedRef{"sports", "atom"}] {
 		t.Fatal("sports' document was not kept for its delivery")
 	}
@@ -83,5 +84,5 @@ func TestDocumentsOfFeedsWithWorkOnly(t *testing.T) {
 	}
 	h.Publish(syndicate.Document{Channel: "sports", Format: "atom", Body: []byte("<feed/>"), ETag: syndicate.ETagOf([]byte("<feed/>"))})
 	// The fan-out may have taken the change before Flush: wait for it rather than for Flush.
-	waitFor(t, "the document of a feed without subscribers forgotten", func() bool { h.Flush(); return !docsHeld(h)[feedRef{"sports", "atom"}] })
+	testwait.For(t, "the document of a feed without subscribers forgotten", func() bool { h.Flush(); return !docsHeld(h)[feedRef{"sports", "atom"}] })
 }

@@ -21,6 +21,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/ingest"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 	"github.com/yongzhou-news/syndicate/websub"
@@ -174,17 +175,6 @@ func subscribe(t *testing.T, hubURL, callback, topic string, extra ...string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func count(h *Hub, mode, outcome string) float64 {
 	return testutil.ToFloat64(h.m.verifications.WithLabelValues(mode, outcome))
 }
@@ -218,7 +208,7 @@ func TestVerificationOfIntent(t *testing.T) {
 			sub := newSubscriber(t)
 			sub.echo = tc.echo
 			subscribe(t, srv.URL, sub.URL+"/cb?reader=7", topic, "hub.lease_seconds", "3600")
-			waitFor(t, "verification "+tc.outcome, func() bool { return count(h, "subscribe", tc.outcome) == 1 })
+			testwait.For(t, "verification "+tc.outcome, func() bool { return count(h, "subscribe", tc.outcome) == 1 })
 			v := sub.verifications()
 			if len(v) != 1 {
 				t.Fatalf("%d verification requests, want 1", len(v))
@@ -248,7 +238,7 @@ func TestDeniedTopics(t *testing.T) {
 		h, srv := startHub(t, fast(st, testTree(t)))
 		sub := newSubscriber(t)
 		subscribe(t, srv.URL, sub.URL, topic)
-		waitFor(t, "denial", func() bool { return count(h, "subscribe", "denied") == 1 })
+		testwait.For(t, "denial", func() bool { return count(h, "subscribe", "denied") == 1 })
 		v := sub.verifications()
 		if len(v) != 1 || v[0].Get("hub.mode") != "denied" || v[0].Get("hub.topic") != topic || v[0].Get("hub.reason") == "" {
 			t.Fatalf("%s: denial %v", topic, v)
@@ -269,12 +259,12 @@ func TestSignedDelivery(t *testing.T) {
 	const secret = "s3cr3t-of-the-subscriber"
 	subscribe(t, srv.URL, signed.URL, topic, "hub.secret", secret)
 	subscribe(t, srv.URL, plain.URL, topic)
-	waitFor(t, "two verified", func() bool { return count(h, "subscribe", "verified") == 2 })
+	testwait.For(t, "two verified", func() bool { return count(h, "subscribe", "verified") == 2 })
 
 	doc := commitDoc(t, st, "local", "atom", `<feed xmlns="http://www.w3.org/2005/Atom"><title>零陵</title></feed>`)
 	commitDoc(t, st, "sports", "atom", `<feed/>`)
 	h.Publish(doc, syndicate.Document{Channel: "sports", Format: "atom", Body: []byte("<feed/>"), ETag: syndicate.ETagOf([]byte("<feed/>"))})
-	waitFor(t, "both delivered", func() bool { return len(signed.deliveries()) == 1 && len(plain.deliveries()) == 1 })
+	testwait.For(t, "both delivered", func() bool { return len(signed.deliveries()) == 1 && len(plain.deliveries()) == 1 })
 
 	got := signed.deliveries()[0]
 	if string(got.body) != string(doc.Body) {
@@ -296,7 +286,7 @@ func TestSignedDelivery(t *testing.T) {
 		t.Errorf("unsigned subscription got X-Hub-Signature %q", s)
 	}
 	h.Flush()
-	waitFor(t, "queue drained", func() bool { d, _, _ := st.QueueStats(context.Background(), KindDistribute); return d == 0 })
+	testwait.For(t, "queue drained", func() bool { d, _, _ := st.QueueStats(context.Background(), KindDistribute); return d == 0 })
 	if n := len(signed.deliveries()); n != 1 {
 		t.Errorf("%d deliveries, want 1 (sports has no subscriber of this callback)", n)
 	}
@@ -331,7 +321,10 @@ func TestBadRequests(t *testing.T) {
 	// §5.1: the parameters come as a form, and nothing else is read as one.
 	form := url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}}
 	for _, ct := range []string{"application/json", "text/plain", "multipart/form-data; boundary=x", ""} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
+		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}

@@ -10,6 +10,7 @@ import (
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/ingest"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // Leases (§5.1 hub.lease_seconds): granted within bounds, expired subscriptions receive nothing
@@ -35,7 +36,7 @@ func TestLeases(t *testing.T) {
 			extra = []string{"hub.lease_seconds", tc.ask}
 		}
 		subscribe(t, srv.URL, sub.URL, topic, extra...)
-		waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == float64(i+1) })
+		testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == float64(i+1) })
 		if got := sub.verifications()[i].Get("hub.lease_seconds"); got != tc.want {
 			t.Errorf("asked %q: lease %s, want %s", tc.ask, got, tc.want)
 		}
@@ -59,9 +60,9 @@ func TestLeases(t *testing.T) {
 
 	// Subscribing again after expiry subscribes anew, and deliveries resume.
 	subscribe(t, srv.URL, sub.URL, topic)
-	waitFor(t, "verified again", func() bool { return count(h, "subscribe", "verified") == 4 })
+	testwait.For(t, "verified again", func() bool { return count(h, "subscribe", "verified") == 4 })
 	h.Publish(doc)
-	waitFor(t, "delivered", func() bool { return len(sub.deliveries()) == 1 })
+	testwait.For(t, "delivered", func() bool { return len(sub.deliveries()) == 1 })
 }
 
 // Unsubscribing is verified like subscribing (§5.3), and ends deliveries.
@@ -71,7 +72,7 @@ func TestUnsubscribe(t *testing.T) {
 	topic := site.FeedURL("local", "rss")
 	sub := newSubscriber(t)
 	subscribe(t, srv.URL, sub.URL, topic)
-	waitFor(t, "subscribed", func() bool { return count(h, "subscribe", "verified") == 1 })
+	testwait.For(t, "subscribed", func() bool { return count(h, "subscribe", "verified") == 1 })
 
 	// A forged unsubscription that the subscriber does not confirm changes nothing.
 	sub.echo = func(q url.Values) (int, string) {
@@ -84,14 +85,14 @@ func TestUnsubscribe(t *testing.T) {
 	if code, body := postForm(t, srv.URL, form); code != http.StatusAccepted {
 		t.Fatalf("unsubscribe: %d %s", code, body)
 	}
-	waitFor(t, "unsubscription refused", func() bool { return count(h, "unsubscribe", "failed") == 1 })
+	testwait.For(t, "unsubscription refused", func() bool { return count(h, "unsubscribe", "failed") == 1 })
 	if len(subscribers(t, st, topic, time.Now())) != 1 {
 		t.Fatal("an unconfirmed unsubscription removed the subscription")
 	}
 
 	sub.echo = nil
 	postForm(t, srv.URL, form)
-	waitFor(t, "unsubscribed", func() bool { return count(h, "unsubscribe", "verified") == 1 })
+	testwait.For(t, "unsubscribed", func() bool { return count(h, "unsubscribe", "verified") == 1 })
 	if q := sub.verifications()[2]; q.Get("hub.mode") != "unsubscribe" || q.Get("hub.lease_seconds") != "" {
 		t.Errorf("unsubscribe verification %v", q)
 	}
@@ -110,7 +111,7 @@ func TestUnsubscribe(t *testing.T) {
 func TestRetriesAndSlowSubscribers(t *testing.T) {
 	st := openSQLite(t)
 	opt := fast(st, testTree(t))
-	opt.Timeout = 30 * time.Second // longer than waitFor: the healthy delivery cannot be waiting for it
+	opt.Timeout = 2 * testwait.Timeout // longer than the wait: the healthy delivery cannot be waiting for it
 	h, srv := startHub(t, opt)
 	topic := site.FeedURL("sports", "rss")
 
@@ -143,11 +144,11 @@ func TestRetriesAndSlowSubscribers(t *testing.T) {
 		t.Fatal("test needs localhost and 127.0.0.1 in different lanes")
 	}
 	subscribe(t, srv.URL, healthyURL, topic)
-	waitFor(t, "all verified", func() bool { return count(h, "subscribe", "verified") == 14 })
+	testwait.For(t, "all verified", func() bool { return count(h, "subscribe", "verified") == 14 })
 
 	h.Publish(commitDoc(t, st, "sports", "rss", "<rss><channel><title>s</title></channel></rss>"))
-	waitFor(t, "healthy subscriber served while others hang", func() bool { return len(healthy.deliveries()) == 1 })
-	waitFor(t, "flaky subscriber served on the third attempt", func() bool { return flaky.postsCount.Load() == 3 })
+	testwait.For(t, "healthy subscriber served while others hang", func() bool { return len(healthy.deliveries()) == 1 })
+	testwait.For(t, "flaky subscriber served on the third attempt", func() bool { return flaky.postsCount.Load() == 3 })
 	got := flaky.deliveries()
 	if got[0].status != 500 || got[1].status != 500 || got[2].status != 200 {
 		t.Errorf("flaky statuses %d %d %d", got[0].status, got[1].status, got[2].status)
@@ -176,7 +177,7 @@ func TestPrivateCallbacksRefused(t *testing.T) {
 		"http://[::1]:1/cb",                                   // IPv6 loopback
 	} {
 		subscribe(t, srv.URL, cb, topic)
-		waitFor(t, "refused "+cb, func() bool { return count(h, "subscribe", "refused_address") == float64(i+1) })
+		testwait.For(t, "refused "+cb, func() bool { return count(h, "subscribe", "refused_address") == float64(i+1) })
 	}
 	if n := len(sub.verifications()); n != 0 {
 		t.Fatalf("the internal callback got %d requests", n)
@@ -196,7 +197,7 @@ func TestLimits(t *testing.T) {
 	sub := newSubscriber(t)
 	subscribe(t, srv.URL, sub.URL+"/1", rss)
 	subscribe(t, srv.URL, sub.URL+"/2", rss)
-	waitFor(t, "two verified", func() bool { return count(h, "subscribe", "verified") == 2 })
+	testwait.For(t, "two verified", func() bool { return count(h, "subscribe", "verified") == 2 })
 	form := url.Values{"hub.mode": {"subscribe"}, "hub.callback": {sub.URL + "/3"}, "hub.topic": {atom}}
 	if code, _ := postForm(t, srv.URL, form); code != http.StatusForbidden {
 		t.Errorf("third subscription on one host: %d, want 403", code)
@@ -204,7 +205,7 @@ func TestLimits(t *testing.T) {
 	subscribe(t, srv.URL, sub.URL+"/1", rss) // a renewal adds nothing
 	localhost := strings.Replace(sub.URL, "127.0.0.1", "localhost", 1)
 	subscribe(t, srv.URL, localhost+"/1", rss)
-	waitFor(t, "four verified", func() bool { return count(h, "subscribe", "verified") == 4 })
+	testwait.For(t, "four verified", func() bool { return count(h, "subscribe", "verified") == 4 })
 	form = url.Values{"hub.mode": {"subscribe"}, "hub.callback": {localhost + "/2"}, "hub.topic": {rss}}
 	if code, _ := postForm(t, srv.URL, form); code != http.StatusForbidden {
 		t.Errorf("fourth subscription to one topic: %d, want 403", code)

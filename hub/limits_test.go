@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yongzhou-news/syndicate/ingest"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store"
 )
 
@@ -35,7 +36,7 @@ func TestConcurrentSubscriptionsKeepLimits(t *testing.T) {
 		subscribe(t, srv.URL, fmt.Sprintf("%s/%d", sub.URL, i), topic)
 	}
 	close(release)
-	waitFor(t, "every verification ended", func() bool {
+	testwait.For(t, "every verification ended", func() bool {
 		return count(h, "subscribe", "verified")+count(h, "subscribe", "over_limit") == n
 	})
 	if got := len(subscribers(t, st, topic, time.Now())); got != limit {

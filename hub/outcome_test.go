@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 func queueDepth(t *testing.T, st Store) int64 {
@@ -29,9 +31,9 @@ func TestDeliveryOutcomes(t *testing.T) {
 		sub := newSubscriber(t)
 		sub.status = func(int) int { return http.StatusServiceUnavailable }
 		subscribe(t, srv.URL, sub.URL, topic)
-		waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+		testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 		h.Publish(commitDoc(t, st, "local", "rss", "<rss/>"))
-		waitFor(t, "dropped", func() bool { return sub.postsCount.Load() == 3 && queueDepth(t, st) == 0 })
+		testwait.For(t, "dropped", func() bool { return sub.postsCount.Load() == 3 && queueDepth(t, st) == 0 })
 		if got := delivered(t, h); got != 0 {
 			t.Errorf("%v delivered", got)
 		}
@@ -47,12 +49,12 @@ func TestDeliveryOutcomes(t *testing.T) {
 		sub := newSubscriber(t)
 		sub.status = func(int) int { return http.StatusInternalServerError }
 		subscribe(t, srv.URL, sub.URL, topic)
-		waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+		testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 		h.Publish(commitDoc(t, st, "local", "rss", "<rss/>"))
-		waitFor(t, "first attempt", func() bool { return sub.postsCount.Load() == 1 })
+		testwait.For(t, "first attempt", func() bool { return sub.postsCount.Load() == 1 })
 		postForm(t, srv.URL, url.Values{"hub.mode": {"unsubscribe"}, "hub.callback": {sub.URL}, "hub.topic": {topic}})
-		waitFor(t, "unsubscribed", func() bool { return count(h, "unsubscribe", "verified") == 1 })
-		waitFor(t, "queue drained", func() bool { return queueDepth(t, st) == 0 })
+		testwait.For(t, "unsubscribed", func() bool { return count(h, "unsubscribe", "verified") == 1 })
+		testwait.For(t, "queue drained", func() bool { return queueDepth(t, st) == 0 })
 		if n := sub.postsCount.Load(); n != 1 {
 			t.Errorf("%d deliveries, want only the one before unsubscribing", n)
 		}
@@ -63,9 +65,9 @@ func TestDeliveryOutcomes(t *testing.T) {
 		sub := newSubscriber(t)
 		sub.status = func(int) int { return http.StatusGone }
 		subscribe(t, srv.URL, sub.URL, topic)
-		waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+		testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 		h.Publish(commitDoc(t, st, "local", "rss", "<rss/>"))
-		waitFor(t, "queue drained", func() bool { return sub.postsCount.Load() == 1 && queueDepth(t, st) == 0 })
+		testwait.For(t, "queue drained", func() bool { return sub.postsCount.Load() == 1 && queueDepth(t, st) == 0 })
 		if subs := subscribers(t, st, topic, time.Now()); len(subs) != 0 {
 			t.Errorf("still subscribed after 410: %+v", subs)
 		}

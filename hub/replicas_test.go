@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 )
@@ -43,13 +44,13 @@ func TestOneDeliveryPerChangeAcrossReplicas(t *testing.T) {
 		}
 		subscribe(t, srv.URL, cb, topic)
 	}
-	waitFor(t, "all verified", func() bool { return count(a, "subscribe", "verified") == n })
+	testwait.For(t, "all verified", func() bool { return count(a, "subscribe", "verified") == n })
 
 	for round := 1; round <= 3; round++ {
 		doc := commitDoc(t, stA, "local", "rss", fmt.Sprintf("<rss><channel><title>round %d</title></channel></rss>", round))
 		a.Publish(doc) // the replica that built publishes; the other one only delivers
 		a.Flush()
-		waitFor(t, "every subscriber served", func() bool {
+		testwait.For(t, "every subscriber served", func() bool {
 			for _, s := range subs {
 				if len(s.deliveries()) < round {
 					return false
@@ -57,7 +58,7 @@ func TestOneDeliveryPerChangeAcrossReplicas(t *testing.T) {
 			}
 			return true
 		})
-		waitFor(t, "queue drained", func() bool {
+		testwait.For(t, "queue drained", func() bool {
 			d, _, err := stB.QueueStats(context.Background(), KindDistribute)
 			return err == nil && d == 0
 		})

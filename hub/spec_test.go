@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // Points of the WebSub Recommendation the other tests do not cover, each with its section.
@@ -38,7 +40,7 @@ func TestVerificationKeepsCallbackQuery(t *testing.T) {
 	t.Cleanup(cb.Close)
 	const query = "z=1&a=b%2Fc&hub.mode=mine&empty="
 	subscribe(t, srv.URL, cb.URL+"/cb?"+query, topic)
-	waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+	testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if !strings.HasPrefix(raw, query+"&hub.") {
@@ -57,7 +59,7 @@ func TestPercentEncodedUnreservedCharacters(t *testing.T) {
 	sub := newSubscriber(t)
 	encoded := strings.Replace(topic, "/local.", "/%6C%6fcal.", 1) // l and o, upper and lower case hex
 	subscribe(t, srv.URL, sub.URL+"/%7Ereader", encoded)
-	waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+	testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 	subs := subscribers(t, st, topic, time.Now())
 	if len(subs) != 1 || subs[0].Callback != sub.URL+"/~reader" {
 		t.Fatalf("subscriptions %+v; want one to %s from %s/~reader", subs, topic, sub.URL)
@@ -113,7 +115,7 @@ func TestLeaseCountsFromVerificationRequest(t *testing.T) {
 		return http.StatusOK, q.Get("hub.challenge")
 	}
 	subscribe(t, srv.URL, sub.URL, topic, "hub.lease_seconds", "7200")
-	waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+	testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 	subs := subscribers(t, st, topic, clk.Now())
 	if len(subs) != 1 || !subs[0].ExpiresAt.Equal(asked.Add(2*time.Hour)) {
 		t.Fatalf("subscriptions %+v; want one expiring at %v, 2 h after the verification request", subs, asked.Add(2*time.Hour))
@@ -157,17 +159,17 @@ func TestRedirectsAreFailures(t *testing.T) {
 	opt.Delivery.MaxAttempts = 2
 	h, srv := startHub(t, opt)
 	subscribe(t, srv.URL, cb.URL, topic)
-	waitFor(t, "verification failed", func() bool { return count(h, "subscribe", "failed") == 1 })
+	testwait.For(t, "verification failed", func() bool { return count(h, "subscribe", "failed") == 1 })
 	if len(subscribers(t, st, topic, time.Now())) != 0 {
 		t.Fatal("subscribed by a 307")
 	}
 
 	redirect.Store(false)
 	subscribe(t, srv.URL, cb.URL, topic)
-	waitFor(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
+	testwait.For(t, "verified", func() bool { return count(h, "subscribe", "verified") == 1 })
 	redirect.Store(true)
 	h.Publish(commitDoc(t, st, "local", "rss", "<rss>1</rss>"))
-	waitFor(t, "given up", func() bool { return posts.Load() == 2 && queueDepth(t, st) == 0 })
+	testwait.For(t, "given up", func() bool { return posts.Load() == 2 && queueDepth(t, st) == 0 })
 	if dropped(t, h) != 1 || delivered(t, h) != 0 {
 		t.Errorf("dropped %v, delivered %v; want the 307s counted as failures", dropped(t, h), delivered(t, h))
 	}
@@ -177,7 +179,7 @@ func TestRedirectsAreFailures(t *testing.T) {
 
 	redirect.Store(false)
 	h.Publish(commitDoc(t, st, "local", "rss", "<rss>2</rss>"))
-	waitFor(t, "next change delivered", func() bool { return delivered(t, h) == 1 })
+	testwait.For(t, "next change delivered", func() bool { return delivered(t, h) == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if last != "<rss>2</rss>" {

@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
 
 // Cluster runs n embedded JetStream servers clustered over routes on random ports until the test
@@ -64,18 +66,16 @@ func Cluster(t testing.TB, n int) (string, []*server.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var last string
+	testwait.For(t, "the JetStream cluster to be ready", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		_, err := js.AccountInfo(ctx)
-		cancel()
-		if err == nil {
-			break
+		if err != nil && err.Error() != last {
+			last = err.Error()
+			t.Logf("natstest: jetstream cluster not ready yet: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("natstest: jetstream cluster not ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil
+	})
 	return all, srvs
 }

@@ -43,19 +43,6 @@ func DeleteStream(t testing.TB, js jetstream.JetStream, name string) {
 	})
 }
 
-// WaitFor polls cond until it holds, failing the test after d: tests wait on outcomes, never sleep
-// for them.
-func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond) // a poll interval, not a wait for an outcome
-	}
-}
-
 // Log returns a logger that writes warnings and errors through t.Log until the test is over (a
 // client's goroutines may log after it).
 func Log(t testing.TB) *slog.Logger {

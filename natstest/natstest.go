@@ -1,7 +1,8 @@
 // Package natstest starts real nats-servers for tests: an embedded JetStream server on a random
 // port with its storage in the test's temp dir (one, a cluster, or one a test stops and starts
 // again), or the external server named by SYNDICATE_TEST_NATS_URL. Tests never stub NATS. It also
-// holds what every NATS test needs beside a server: a stream name of its own, a logger, WaitFor.
+// holds what every NATS test needs beside a server: a stream name of its own and a logger; tests
+// wait for what a server did with internal/testwait.For.
 package natstest
 
 import (

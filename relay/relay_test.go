@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/publisher"
 )
@@ -146,18 +147,18 @@ func TestRelayOutage(t *testing.T) {
 	// Stop the server while a backlog is being published, so acks are lost in flight.
 	ob.add(gen.rows(t, 10, 5000)...)
 	r.Notify()
-	natstest.WaitFor(t, 10*time.Second, "the first rows to be sent", func() bool { return sent() > 0 })
+	testwait.For(t, "the first rows to be sent", func() bool { return sent() > 0 })
 	n.Stop()
 	outageStart := r.Stats().FailedPasses
 	ob.add(gen.rows(t, 10, 200)...) // written while NATS is down
 	r.Notify()
-	natstest.WaitFor(t, 10*time.Second, "the relay to notice the outage", func() bool { return r.Stats().FailedPasses > outageStart })
+	testwait.For(t, "the relay to notice the outage", func() bool { return r.Stats().FailedPasses > outageStart })
 	ob.add(gen.rows(t, 10, 100)...)
 
 	n.Start()
 	ob.add(gen.rows(t, 10, 200)...)
 	r.Notify()
-	natstest.WaitFor(t, 20*time.Second, "every row to be sent", func() bool { return ob.pending() == 0 })
+	testwait.For(t, "every row to be sent", func() bool { return ob.pending() == 0 })
 
 	checkExactlyOnce(t, readStream(t, c.JetStream(), c.Options().Stream), gen)
 	st := r.Stats()
@@ -266,11 +267,11 @@ func TestRelayRunNotify(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	natstest.WaitFor(t, 5*time.Second, "the first (empty) pass", func() bool { return r.Stats().Passes > 0 })
+	testwait.For(t, "the first (empty) pass", func() bool { return r.Stats().Passes > 0 })
 	for round := range 3 {
 		ob.add(gen.rows(t, 3, 10)...)
 		r.Notify()
-		natstest.WaitFor(t, 5*time.Second, "notified rows to be sent", func() bool { return ob.pending() == 0 })
+		testwait.For(t, "notified rows to be sent", func() bool { return ob.pending() == 0 })
 		if got := r.Stats().Published; got != uint64(10*(round+1)) {
 			t.Errorf("round %d: published %d", round, got)
 		}

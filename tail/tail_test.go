@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/natstest"
 	"github.com/yongzhou-news/syndicate/publisher"
 )
@@ -207,10 +208,10 @@ func TestEventsFollow(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Events(ctx, c.JetStream(), stream, nil, time.Time{}, true, &out) }()
 	lines := func() int { return strings.Count(out.String(), "\n") }
-	natstest.WaitFor(t, 10*time.Second, "the stored events", func() bool { return lines() == 3 })
+	testwait.For(t, "the stored events", func() bool { return lines() == 3 })
 
 	ev.publish(t, 3, 4)
-	natstest.WaitFor(t, 10*time.Second, "the new events", func() bool { return lines() == 7 })
+	testwait.For(t, "the new events", func() bool { return lines() == 7 })
 	cancel()
 	select {
 	case err := <-done:

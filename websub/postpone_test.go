@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/websub"
 )
@@ -37,7 +38,7 @@ func TestPostponedIsNoAttempt(t *testing.T) {
 		if err := n.Enqueue(context.Background(), []store.QueueItem{{Target: o.Hubs[0], Topic: "t1", Payload: []byte("x")}}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the delivery was dropped", func() bool {
+		testwait.For(t, "the delivery was dropped", func() bool {
 			return metric(t, n, "test_dropped_total", map[string]string{"reason": "attempts"}) == 1
 		})
 		mu.Lock()
@@ -81,7 +82,7 @@ func TestIdleWorkersDoNotClaim(t *testing.T) {
 		a, b := newHub(t, "ok"), newHub(t, "ok")
 		q := &countingQueue{Queue: open()}
 		n := start(t, q, options(a, b)) // Poll 5ms
-		eventually(t, "the workers polled ten times", func() bool { return q.looks.Load()+q.claims.Load() >= 10 })
+		testwait.For(t, "the workers polled ten times", func() bool { return q.looks.Load()+q.claims.Load() >= 10 })
 		if got := q.claims.Load(); got != 0 {
 			t.Errorf("idle workers claimed %d times over %d polls, want 0", got, q.looks.Load())
 		}

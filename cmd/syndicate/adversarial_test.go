@@ -94,7 +94,10 @@ func TestAdversarialCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newAPI := func(name string) (*httptest.Server, *sqlite.DB) {
+	// The helpers take the subtest's t: t.Fatal on the parent's from a subtest's goroutine would
+	// not stop the subtest.
+	newAPI := func(t *testing.T, name string) (*httptest.Server, *sqlite.DB) {
+		t.Helper()
 		st, err := sqlite.Open(ctx, filepath.Join(dir, name+".db"))
 		if err != nil {
 			t.Fatal(err)
@@ -105,8 +108,12 @@ func TestAdversarialCorpus(t *testing.T) {
 		t.Cleanup(func() { srv.Close(); st.Close() })
 		return srv, st
 	}
-	post := func(srv *httptest.Server, body []byte, contentType string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/articles", bytes.NewReader(body))
+	post := func(t *testing.T, srv *httptest.Server, body []byte, contentType string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/articles", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer tok")
 		req.Header.Set("Content-Type", contentType)
 		resp, err := http.DefaultClient.Do(req)
@@ -119,9 +126,9 @@ func TestAdversarialCorpus(t *testing.T) {
 	}
 
 	t.Run("API record by record", func(t *testing.T) {
-		srv, st := newAPI("single")
+		srv, st := newAPI(t, "single")
 		for i, r := range recs {
-			code, body := post(srv, r.line, "application/json")
+			code, body := post(t, srv, r.line, "application/json")
 			var e struct{ Error, Field string }
 			json.Unmarshal(body, &e)
 			switch {
@@ -135,12 +142,12 @@ func TestAdversarialCorpus(t *testing.T) {
 	})
 
 	t.Run("API batch", func(t *testing.T) {
-		srv, st := newAPI("batch")
+		srv, st := newAPI(t, "batch")
 		var body []byte
 		for _, r := range recs {
 			body = append(append(body, r.line...), '\n')
 		}
-		code, out := post(srv, body, "application/x-ndjson")
+		code, out := post(t, srv, body, "application/x-ndjson")
 		var rep ingest.ImportReport
 		if err := json.Unmarshal(out, &rep); err != nil {
 			t.Fatalf("%d %.500s: %v", code, out, err)

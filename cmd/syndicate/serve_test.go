@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,7 +18,26 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/internal/testwait"
 )
+
+// lockedBuilder collects a child process's log lines on one goroutine for the test's to read.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -63,7 +83,7 @@ func TestServeDemo(t *testing.T) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var logText strings.Builder
+	var logText lockedBuilder
 	logDone := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(logs)
@@ -73,25 +93,27 @@ func TestServeDemo(t *testing.T) {
 		close(logDone)
 	}()
 	defer srv.Process.Kill()
+	defer func() { // runs after a t.Fatal too, e.g. a wait that timed out
+		if t.Failed() {
+			t.Logf("service logs:\n%s", logText.String())
+		}
+	}()
 
 	// The start-up build makes the feed available within seconds.
 	var feed *gofeed.Feed
-	deadline := time.Now().Add(60 * time.Second)
-	for feed == nil || len(feed.Items) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no 零陵 feed after 60s; logs:\n%s", logText.String())
+	client := &http.Client{Timeout: 5 * time.Second}
+	testwait.For(t, "the 零陵 feed with the demo story", func() bool {
+		resp, err := client.Get("http://" + httpAddr + "/feeds/lingling.atom")
+		if err != nil {
+			return false
 		}
-		time.Sleep(200 * time.Millisecond)
-		resp, err := http.Get("http://" + httpAddr + "/feeds/lingling.atom")
-		if err != nil || resp.StatusCode != 200 {
-			if resp != nil {
-				resp.Body.Close()
-			}
-			continue
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false
 		}
 		feed, _ = gofeed.NewParser().Parse(resp.Body)
-		resp.Body.Close()
-	}
+		return feed != nil && len(feed.Items) > 0
+	})
 	if !strings.Contains(feed.Items[0].Title, "零陵抗疫") {
 		t.Errorf("demo story not in the feed: %q", feed.Items[0].Title)
 	}
@@ -101,8 +123,7 @@ func TestServeDemo(t *testing.T) {
 
 	// events tail reaches the embedded server on its loopback listener.
 	var events []string
-	deadline = time.Now().Add(30 * time.Second)
-	for len(events) < 2 && time.Now().Before(deadline) {
+	testwait.For(t, "events tail to print the relayed events", func() bool {
 		tail := exec.CommandContext(ctx, bin, "events", "tail")
 		tail.Env = env
 		out, err := tail.Output()
@@ -115,8 +136,8 @@ func TestServeDemo(t *testing.T) {
 				events = append(events, line)
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return len(events) >= 2
+	})
 	if len(events) != 2 {
 		t.Fatalf("events tail printed %d events, want 2 (零陵 and 重要新闻)", len(events))
 	}
