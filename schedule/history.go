@@ -30,7 +30,7 @@ func (l *RunLog) WithHistory(st Status, stored []store.JobRun, loc *time.Locatio
 	for _, r := range stored {
 		byID[r.ID] = r
 	}
-	for id, r := range l.Pending(st.Name) {
+	for id, r := range l.unsure(st.Name) {
 		byID[id] = r
 	}
 	// The scheduler's own finished runs win too: the writer may have stored a run's end and

@@ -228,20 +228,28 @@ func (l *RunLog) pendingCount() int {
 	return len(l.pending)
 }
 
-// Pending returns the job's runs not yet written, and those written in the last writtenGrace,
-// by id.
+// Pending returns the job's runs not yet written, by id.
 func (l *RunLog) Pending(job string) map[string]store.JobRun {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]store.JobRun{}
-	for id, w := range l.written {
-		if w.run.Job == job && time.Since(w.at) <= writtenGrace {
-			out[id] = w.run
-		}
-	}
 	for id, p := range l.pending {
 		if p.run.Job == job {
 			out[id] = p.run
+		}
+	}
+	return out
+}
+
+// unsure returns Pending and the runs written in the last writtenGrace: what a history read
+// that raced the writes may have missed in the store.
+func (l *RunLog) unsure(job string) map[string]store.JobRun {
+	out := l.Pending(job)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, w := range l.written {
+		if _, ok := out[id]; !ok && w.run.Job == job && time.Since(w.at) <= writtenGrace {
+			out[id] = w.run
 		}
 	}
 	return out
