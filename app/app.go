@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +19,6 @@ import (
 	"github.com/yongzhou-news/syndicate/demo"
 	"github.com/yongzhou-news/syndicate/feed"
 	"github.com/yongzhou-news/syndicate/hub"
-	"github.com/yongzhou-news/syndicate/ingest"
 	"github.com/yongzhou-news/syndicate/metrics"
 	"github.com/yongzhou-news/syndicate/natsaddr"
 	"github.com/yongzhou-news/syndicate/publisher"
@@ -88,7 +85,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}
 	a.Store = st
 	if cfg.Demo {
-		if err := a.loadDemo(ctx); err != nil {
+		if err := demo.Load(ctx, a.Store, a.Tree, a.Log); err != nil {
 			return nil, err
 		}
 	}
@@ -229,41 +226,6 @@ func (a *App) itemSkipped(s build.Skip) {
 	}
 	a.Log.Warn("article left out of a feed: it cannot be rendered", attrs...)
 	a.Metrics.ItemSkipped(s.Channel)
-}
-
-func (a *App) loadDemo(ctx context.Context) error {
-	n, err := a.Store.ArticleCount(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	recs, err := demo.Articles()
-	if err != nil {
-		return err
-	}
-	// A site whose channel tree lacks the demo's channels still starts: the demo is a
-	// convenience, and failing start-up over it would hide the site's own feeds.
-	var missing []string
-	for _, r := range recs {
-		for _, c := range r.Article.Channels {
-			if !a.Tree.Has(c) && !slices.Contains(missing, c) {
-				missing = append(missing, c)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		a.Log.Warn("demo data skipped: the channel tree has no channel "+strings.Join(missing, ", "),
-			slog.Any("missing_channels", missing))
-		return nil
-	}
-	rep, err := ingest.Import(ctx, a.Store, a.Tree, recs)
-	if err != nil {
-		return fmt.Errorf("app: load demo data: %w", err)
-	}
-	if len(rep.Rejected) > 0 {
-		return fmt.Errorf("app: demo article rejected: %s", rep.Rejected[0].Error)
-	}
-	a.Log.Info("loaded demo data into the empty store", slog.Int("articles", rep.Created))
-	return nil
 }
 
 // Start serves HTTP on the configured address, starts the relay and the schedules, and runs the
