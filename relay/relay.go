@@ -243,7 +243,9 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 // backoff returns the wait before retry number n: exponential from MinBackoff, capped at
-// MaxBackoff, with full jitter over its upper half so replicas do not retry in step.
+// MaxBackoff, with full jitter over its upper half so replicas do not retry in step. It is not
+// cenkalti/backoff's: that jitters around the capped interval, so a wait could pass MaxBackoff and
+// a retried row fall outside the duplicate window MaxRetryGap sizes.
 func (r *Relay) backoff(n int) time.Duration {
 	d := r.opts.MaxBackoff
 	if n < 32 {

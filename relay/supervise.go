@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // After a panic Supervise waits restartMin before running the relay again, doubling up to
@@ -22,7 +24,8 @@ const (
 // reported), and the restart waits a moment, longer while the panics go on. An error other than
 // a panic ends it.
 func (r *Relay) Supervise(ctx context.Context, panicked func()) {
-	wait := restartMin
+	// Doubling without jitter: one process restarts its own relay, there is no herd to spread.
+	b := &backoff.ExponentialBackOff{InitialInterval: restartMin, MaxInterval: restartMax, Multiplier: 2}
 	for {
 		err := r.runRecovering(ctx)
 		if ctx.Err() != nil {
@@ -35,6 +38,7 @@ func (r *Relay) Supervise(ctx context.Context, panicked func()) {
 			}
 			return
 		}
+		wait := b.NextBackOff()
 		r.log.Error("relay panicked; restarting it", slog.String("panic", p.value), slog.String("stack", p.stack),
 			slog.Duration("restart_in", wait))
 		if panicked != nil {
@@ -45,7 +49,6 @@ func (r *Relay) Supervise(ctx context.Context, panicked func()) {
 			return
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, restartMax)
 	}
 }
 

@@ -55,7 +55,7 @@ type RunLog struct {
 	done    chan struct{}
 }
 
-// writtenGrace outlasts the longest history read a reader makes (3s in the jobs API).
+// writtenGrace outlasts the longest history read Service makes (historyReadTimeout).
 const writtenGrace = 10 * time.Second
 
 type writtenRun struct {

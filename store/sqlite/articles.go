@@ -144,7 +144,7 @@ func (s *DB) ArticleCount(ctx context.Context) (int64, error) {
 func (s *DB) NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error) {
 	items, err := storesql.NewestItems(ctx, newestQueries{s}, channels, limit, s.Tuning)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: newest items of %v: %w", channels, err)
+		return nil, fmt.Errorf("sqlite: newest items of %d channels: %w", len(channels), err)
 	}
 	return items, nil
 }
