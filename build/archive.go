@@ -108,21 +108,16 @@ func (b *Builder) feedItems(ctx context.Context, subtree []string, limit int, en
 	if err != nil {
 		return nil, err
 	}
-	tail, err := b.Store.ArchiveAfter(ctx, subtree, end)
+	ids := make([]string, len(items))
+	for i, a := range items {
+		ids[i] = a.ID
+	}
+	tail, err := b.Store.ArchiveAfter(ctx, subtree, end, ids)
 	if err != nil {
 		return nil, err
 	}
-	seen := make(map[string]bool, len(items))
-	for _, a := range items {
-		seen[a.ID] = true
-	}
-	added := false
-	for _, a := range tail {
-		if !seen[a.ID] {
-			items, added = append(items, a), true
-		}
-	}
-	if added {
+	items = append(items, tail...)
+	if len(tail) > 0 {
 		// The order NewestItems gives: newest published first, ties by id.
 		slices.SortStableFunc(items, func(x, y syndicate.Article) int {
 			if c := y.PublishedAt.Compare(x.PublishedAt); c != 0 {

@@ -18,7 +18,7 @@ type Store interface {
 	NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error)
 	ArchiveCount(ctx context.Context, channels []string) (int, error)
 	ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error)
-	ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error)
+	ArchiveAfter(ctx context.Context, channels []string, seq int64, except []string) ([]syndicate.Article, error)
 	CommitBuild(ctx context.Context, b store.Build) error
 }
 

@@ -53,9 +53,11 @@ type Store interface {
 	// ordered by their change numbers: one change files one article.
 	ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error)
 	// ArchiveAfter returns the articles ArchivePage would show on the channels' slots with change
-	// numbers above seq, in slot order. With seq the last slot of the last complete page, it is
-	// what no complete page holds, whatever was filed since the pages were counted.
-	ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error)
+	// numbers above seq, in slot order, but for those whose ids are in except (a build has them
+	// already from NewestItems, and would read them twice). With seq the last slot of the last
+	// complete page, it is what no complete page holds, whatever was filed since the pages were
+	// counted.
+	ArchiveAfter(ctx context.Context, channels []string, seq int64, except []string) ([]syndicate.Article, error)
 	// LastChange returns the newest change sequence number handed out (0 in an empty store). It
 	// grows with every article creation, update and deletion, so a cache of anything read from
 	// articles stays valid while it stays the same.

@@ -60,12 +60,15 @@ func (s *DB) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, 
 }
 
 // ArchiveAfter implements store.Store.
-func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error) {
+func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64, except []string) ([]syndicate.Article, error) {
 	if len(channels) == 0 {
 		return nil, nil
 	}
+	if except == nil {
+		except = []string{} // an empty array, not NULL: NOT (id = ANY (NULL)) is never true
+	}
 	items, err := s.slotArticles(ctx, `SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel = ANY ($1::text[]) AND seq > $2`, channels, seq)
+		WHERE channel = ANY ($1::text[]) AND seq > $2 AND NOT (article_id = ANY ($3::text[]))`, channels, seq, except)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: archive of %v after %d: %w", channels, seq, err)
 	}

@@ -35,7 +35,7 @@ func (s *DB) ArchivePage(ctx context.Context, channels []string, page, size int)
 	// the channels by one change has one slot, which DISTINCT keeps once.
 	args := append(slugArgs(channels), size, offset)
 	items, err := s.slotArticles(ctx, channels, `SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel IN (`+placeholders(len(channels))+`) ORDER BY seq LIMIT ? OFFSET ?`, args)
+		WHERE channel IN (`+placeholders(len(channels))+`) ORDER BY seq LIMIT ? OFFSET ?`, args, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: archive page %d of %v: %w", page, channels, err)
 	}
@@ -60,12 +60,12 @@ func (s *DB) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, 
 }
 
 // ArchiveAfter implements store.Store.
-func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]syndicate.Article, error) {
+func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64, except []string) ([]syndicate.Article, error) {
 	if len(channels) == 0 {
 		return nil, nil
 	}
 	items, err := s.slotArticles(ctx, channels, `SELECT DISTINCT seq, article_id FROM archive_slots
-		WHERE channel IN (`+placeholders(len(channels))+`) AND seq > ?`, append(slugArgs(channels), seq))
+		WHERE channel IN (`+placeholders(len(channels))+`) AND seq > ?`, append(slugArgs(channels), seq), except)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: archive of %v after %d: %w", channels, seq, err)
 	}
@@ -74,16 +74,22 @@ func (s *DB) ArchiveAfter(ctx context.Context, channels []string, seq int64) ([]
 
 // slotArticles reads the articles the slots (seq, article_id) that query selects show, in slot
 // order: those still filed in one of the channels whose slot it is the latest in them, so that
-// an article shows once however often it moved within them.
-func (s *DB) slotArticles(ctx context.Context, channels []string, query string, args []any) ([]syndicate.Article, error) {
+// an article shows once however often it moved within them; none whose id is in except.
+func (s *DB) slotArticles(ctx context.Context, channels []string, query string, args []any, except []string) ([]syndicate.Article, error) {
 	in := `IN (` + placeholders(len(channels)) + `)`
 	args = append(args, slugArgs(channels)...)
 	args = append(args, slugArgs(channels)...)
+	notIn := ""
+	if len(except) > 0 {
+		notIn = `AND a.id NOT IN (` + placeholders(len(except)) + `)`
+		args = append(args, slugArgs(except)...)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+storesql.ArticleColumns+`
 		FROM (`+query+`) p JOIN articles a ON a.id = p.article_id
 		WHERE a.deleted = 0
 			AND EXISTS (SELECT 1 FROM article_channels f WHERE f.article_id = p.article_id AND f.channel `+in+`)
 			AND NOT EXISTS (SELECT 1 FROM archive_slots l WHERE l.article_id = p.article_id AND l.seq > p.seq AND l.channel `+in+`)
+			`+notIn+`
 		ORDER BY p.seq`, args...)
 	if err != nil {
 		return nil, err
@@ -108,7 +114,7 @@ func (s *DB) LastChange(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// slugArgs converts channel slugs to query arguments.
+// slugArgs converts channel slugs (or article ids) to query arguments.
 func slugArgs(list []string) []any {
 	args := make([]any, len(list), len(list)+2)
 	for i, s := range list {

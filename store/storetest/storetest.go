@@ -678,9 +678,9 @@ func testArchive(t *testing.T, s store.Store) {
 	if err != nil || end == 0 {
 		t.Fatalf("ArchiveSlot(12) = %d, %v", end, err)
 	}
-	after := func(seq int64) []string {
+	after := func(seq int64, except ...string) []string {
 		t.Helper()
-		items, err := s.ArchiveAfter(ctx, subtree, seq)
+		items, err := s.ArchiveAfter(ctx, subtree, seq, except)
 		if err != nil {
 			t.Fatalf("ArchiveAfter(%d): %v", seq, err)
 		}
@@ -688,6 +688,9 @@ func testArchive(t *testing.T, s store.Store) {
 	}
 	if got := after(end); !slices.Equal(got, []string{"a02", "a05", "a00"}) {
 		t.Errorf("ArchiveAfter(slot 12) = %v, want the last page's [a02 a05 a00]", got)
+	}
+	if got := after(end, "a05", "no-such-article"); !slices.Equal(got, []string{"a02", "a00"}) {
+		t.Errorf("ArchiveAfter(slot 12, except a05) = %v, want [a02 a00]", got)
 	}
 	if got, want := after(0), []string{"a03", "a04", "a06", "a07", "a08", "a09", "old", "a01", "a02", "a05", "a00"}; !slices.Equal(got, want) {
 		t.Errorf("ArchiveAfter(0) = %v, want every live article in slot order %v", got, want)
@@ -700,7 +703,7 @@ func testArchive(t *testing.T, s store.Store) {
 			t.Errorf("ArchiveSlot(%d) = %d, %v; want 0", n, seq, err)
 		}
 	}
-	if got, err := s.ArchiveAfter(ctx, nil, 0); err != nil || len(got) != 0 {
+	if got, err := s.ArchiveAfter(ctx, nil, 0, nil); err != nil || len(got) != 0 {
 		t.Errorf("ArchiveAfter of no channels = %v, %v", got, err)
 	}
 
