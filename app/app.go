@@ -296,7 +296,8 @@ func PublisherOptions(cfg *config.Config) publisher.Options {
 	return publisher.Options{
 		URLs: n.URL, Listen: n.Listen, StoreDir: n.StoreDir, Stream: n.Stream, SubjectPrefix: n.SubjectPrefix,
 		MaxAge: n.MaxAge.D(), MaxBytes: n.MaxBytes, Duplicates: n.Duplicates.D(), Replicas: n.Replicas,
-		Name: n.Name, CredsFile: n.CredsFile, NKeySeedFile: n.NKeySeedFile, User: n.User, Password: n.Password,
+		StartupTimeout: n.StartupTimeout.D(),
+		Name:           n.Name, CredsFile: n.CredsFile, NKeySeedFile: n.NKeySeedFile, User: n.User, Password: n.Password,
 		Token: n.Token, TLSCA: n.TLSCA, TLSCert: n.TLSCert, TLSKey: n.TLSKey,
 	}
 }

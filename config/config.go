@@ -136,15 +136,18 @@ type NATS struct {
 	Duplicates    Duration `yaml:"duplicates"`
 	Replicas      int      `yaml:"replicas"`
 	Retention     Duration `yaml:"outbox_retention"`
-	Name          string   `yaml:"name"`
-	CredsFile     string   `yaml:"creds_file"`
-	NKeySeedFile  string   `yaml:"nkey_seed_file"`
-	User          string   `yaml:"user"`
-	Password      string   `yaml:"password"`
-	Token         string   `yaml:"token"`
-	TLSCA         string   `yaml:"tls_ca"`
-	TLSCert       string   `yaml:"tls_cert"`
-	TLSKey        string   `yaml:"tls_key"`
+	// StartupTimeout bounds how long start-up retries reaching external servers and creating
+	// the stream (replicas started together time out on each other's creation requests).
+	StartupTimeout Duration `yaml:"startup_timeout"`
+	Name           string   `yaml:"name"`
+	CredsFile      string   `yaml:"creds_file"`
+	NKeySeedFile   string   `yaml:"nkey_seed_file"`
+	User           string   `yaml:"user"`
+	Password       string   `yaml:"password"`
+	Token          string   `yaml:"token"`
+	TLSCA          string   `yaml:"tls_ca"`
+	TLSCert        string   `yaml:"tls_cert"`
+	TLSKey         string   `yaml:"tls_key"`
 }
 
 // HTTP configures the server.

@@ -120,6 +120,7 @@ func TestRejectsNamingTheKey(t *testing.T) {
 		{"duplicate slug", "channels:\n  - {slug: a, title: x}\n  - {slug: a, title: y}\n", nil, []string{"defined twice"}},
 		{"bad duration", "nats:\n  max_age: forever\n", nil, []string{"forever"}},
 		{"bad limit", "defaults:\n  limit: 0\n", nil, []string{"defaults.limit"}},
+		{"zero startup timeout", "nats:\n  startup_timeout: 0s\n", nil, []string{"nats.startup_timeout"}},
 		{"unknown env var", "", []string{"SYNDICATE_HTTP_ADRR=:1"}, []string{"SYNDICATE_HTTP_ADRR"}},
 		{"bad env value", "", []string{"SYNDICATE_NATS_REPLICAS=three"}, []string{"SYNDICATE_NATS_REPLICAS", "nats.replicas"}},
 		{"bad env cron", "", []string{"SYNDICATE_DEFAULTS_SCHEDULE=every minute"}, []string{"defaults.schedule"}},

@@ -164,6 +164,9 @@ func (c *Config) checkNATS() error {
 	if n.URL == "" && n.Replicas != 1 {
 		return fmt.Errorf("nats.replicas: the embedded server is a single node, so replicas must be 1")
 	}
+	if n.StartupTimeout.D() <= 0 {
+		return fmt.Errorf("nats.startup_timeout: %s must be positive", n.StartupTimeout)
+	}
 	if n.Duplicates.D() < time.Minute {
 		return fmt.Errorf("nats.duplicates: %s must be at least 1m (the relay's longest retry gap)", n.Duplicates)
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	MaxBytes      int64         // default -1 (unlimited)
 	Duplicates    time.Duration // default DefaultDuplicates; at least MinDuplicates
 	Replicas      int           // default 1; the embedded server only supports 1
+	// StartupTimeout bounds StartRetrying's retries of external servers (default
+	// DefaultStartupTimeout).
+	StartupTimeout time.Duration
 
 	// Connection settings; all optional. With the embedded server, User and Password are the
 	// credentials it requires (needed when it listens) and the others must be empty.

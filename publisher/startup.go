@@ -9,10 +9,10 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
-// StartupDeadline bounds how long StartRetrying retries reaching external servers and creating
-// the stream: replicas started together on a clustered stream (Replicas > 1) time out on each
-// other's creation requests until one wins.
-const StartupDeadline = 60 * time.Second
+// DefaultStartupTimeout bounds how long StartRetrying retries reaching external servers and
+// creating the stream, unless Options.StartupTimeout says otherwise: replicas started together on
+// a clustered stream (Replicas > 1) time out on each other's creation requests until one wins.
+const DefaultStartupTimeout = 60 * time.Second
 
 // Back-off between StartRetrying's attempts, jittered.
 const (
@@ -21,7 +21,7 @@ const (
 )
 
 // StartRetrying is Start for a service starting up. With external servers (opts.URLs) it retries
-// with jittered exponential back-off for up to StartupDeadline, logging each failure; the
+// with jittered exponential back-off for up to opts.StartupTimeout, logging each failure; the
 // embedded server either starts or not. Its error tells an operator which of the two failed,
 // without the URLs' credentials.
 func StartRetrying(ctx context.Context, opts Options, log *slog.Logger) (*Conn, error) {
@@ -35,11 +35,15 @@ func StartRetrying(ctx context.Context, opts Options, log *slog.Logger) (*Conn, 
 	if log == nil {
 		log = slog.Default()
 	}
+	timeout := opts.StartupTimeout
+	if timeout <= 0 {
+		timeout = DefaultStartupTimeout
+	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval = retryInitial, retryMax
 	c, err := backoff.Retry(ctx, func() (*Conn, error) {
 		return Start(ctx, opts, log)
-	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(StartupDeadline), backoff.WithNotify(func(err error, wait time.Duration) {
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(timeout), backoff.WithNotify(func(err error, wait time.Duration) {
 		log.Warn("nats not ready at start-up, retrying", slog.Duration("in", wait), slog.Any("error", err))
 	}))
 	if err != nil {

@@ -46,7 +46,7 @@ func TestStartRetryingWaitsForTheServer(t *testing.T) {
 	go srv.Start()
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 
-	r := <-got // bounded: the server is up, and StartRetrying gives up after StartupDeadline
+	r := <-got // bounded: the server is up, and StartRetrying gives up after DefaultStartupTimeout
 	if r.err != nil {
 		t.Fatalf("StartRetrying: %v", r.err)
 	}
@@ -55,6 +55,20 @@ func TestStartRetryingWaitsForTheServer(t *testing.T) {
 	defer cancel()
 	if _, err := r.c.JetStream().Stream(ctx, stream); err != nil {
 		t.Errorf("the stream after a retried start: %v", err)
+	}
+}
+
+// StartRetrying gives up after opts.StartupTimeout, not only when its context ends.
+func TestStartRetryingTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := StartRetrying(ctx, Options{URLs: "nats://127.0.0.1:1", StartupTimeout: 300 * time.Millisecond}, discardLog())
+	if err == nil {
+		c.Close(context.Background())
+		t.Fatal("started")
+	}
+	if ctx.Err() != nil {
+		t.Errorf("StartRetrying retried until its context ended (%v), past its StartupTimeout", err)
 	}
 }
 
@@ -73,7 +87,7 @@ func TestStartRetryingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// The deadline ends the retries long before StartupDeadline.
+			// The deadline ends the retries long before DefaultStartupTimeout.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			c, err := StartRetrying(ctx, tt.opts, discardLog())

@@ -39,9 +39,9 @@ channels:
 		exits   bool   // fails start-up; otherwise it starts, and is stopped with SIGTERM
 		message string // stderr must contain it
 	}{
-		{name: "unreachable NATS", env: []string{"SYNDICATE_NATS_URL=nats://127.0.0.1:1"}, exits: true,
+		{name: "unreachable NATS", env: []string{"SYNDICATE_NATS_URL=nats://127.0.0.1:1", "SYNDICATE_NATS_STARTUP_TIMEOUT=1s"}, exits: true,
 			message: "cannot connect to NATS at nats://127.0.0.1:1: "},
-		{name: "unreachable NATS with password", env: []string{"SYNDICATE_NATS_URL=nats://op:s3cret@127.0.0.1:1"}, exits: true,
+		{name: "unreachable NATS with password", env: []string{"SYNDICATE_NATS_URL=nats://op:s3cret@127.0.0.1:1", "SYNDICATE_NATS_STARTUP_TIMEOUT=1s"}, exits: true,
 			message: "cannot connect to NATS at nats://redacted@127.0.0.1:1: "},
 		{name: "demo without lingling", args: []string{"--config", noLingling}, exits: false,
 			message: "demo data skipped: the channel tree has no channel lingling, zhongyao-xinwen"},
