@@ -163,9 +163,14 @@ func TestRelayOutage(t *testing.T) {
 	checkExactlyOnce(t, readStream(t, c.JetStream(), c.Options().Stream), gen)
 	st := r.Stats()
 	t.Logf("stats after the outage: %+v", st)
-	// A publish whose ack was lost in the shutdown comes back as a duplicate when retried.
-	if got := st.Published + st.Duplicates + st.FoundStored; got != uint64(gen.total()) {
-		t.Errorf("published %d + duplicates %d + found %d = %d, want %d", st.Published, st.Duplicates, st.FoundStored, got, gen.total())
+	// A publish whose ack was lost in the shutdown comes back as a duplicate when retried (or is
+	// found stored); so does a row acked behind a failed one in its channel, which the pass could
+	// not mark. So every row is counted at least once, and none is counted as new twice.
+	if got := st.Published + st.Duplicates + st.FoundStored; got < uint64(gen.total()) {
+		t.Errorf("published %d + duplicates %d + found %d = %d, want at least %d", st.Published, st.Duplicates, st.FoundStored, got, gen.total())
+	}
+	if st.Published > uint64(gen.total()) {
+		t.Errorf("published %d new messages for %d rows", st.Published, gen.total())
 	}
 	if st.Conflicts != 0 {
 		t.Errorf("conflicts = %d: the relay is the stream's only publisher", st.Conflicts)

@@ -274,11 +274,7 @@ func TestFailingHubsRecover(t *testing.T) {
 		o.Timeout = 200 * time.Millisecond // hanging hubs time out in the test's time
 		n := start(t, open(), o)
 		topics := topicURLs(20)
-		began := time.Now()
 		n.Publish(topics...)
-		if took := time.Since(began); took > 50*time.Millisecond {
-			t.Errorf("Publish took %s: it must not wait for the store or the hubs", took)
-		}
 		retried := func() float64 {
 			return metric(t, n, "syndicate_websub_notifications_total", map[string]string{"outcome": "retried"})
 		}
@@ -336,6 +332,37 @@ func TestInFlightBound(t *testing.T) {
 		}
 		if _, most := all.read(); most > 4 {
 			t.Errorf("hubs saw %d pings at once in all, bound 4", most)
+		}
+	})
+}
+
+// Publish never waits for a hub: it returns while the hub holds the pings of the feeds it
+// published before, and again for feeds published while those pings are in flight.
+func TestPublishDoesNotWaitForHubs(t *testing.T) {
+	forEngines(t, func(t *testing.T, open func() store.Queue) {
+		h := newHub(t, "ok")
+		hold := make(chan struct{})
+		h.hold = hold
+		defer close(hold)
+		n := start(t, open(), options(h))
+		publish := func(topics []string) {
+			t.Helper()
+			done := make(chan struct{})
+			go func() { n.Publish(topics...); close(done) }()
+			testwait.For(t, "Publish to return", func() bool {
+				select {
+				case <-done:
+					return true
+				default:
+					return false
+				}
+			})
+		}
+		publish(topicURLs(5))
+		testwait.For(t, "a ping held by the hub", func() bool { cur, _ := h.inFlight.read(); return cur >= 1 })
+		publish(topicURLs(20))
+		if cur, _ := h.inFlight.read(); cur < 1 {
+			t.Fatalf("the hub released its pings before the second Publish returned: the test proved nothing")
 		}
 	})
 }
@@ -493,12 +520,8 @@ func TestEnqueueFailuresAreCounted(t *testing.T) {
 		}
 		h := newHub(t, "ok")
 		n := start(t, s, options(h))
-		s.Close() // every write fails from now on
-		began := time.Now()
-		n.Publish(topicURLs(3)...)
-		if took := time.Since(began); took > 50*time.Millisecond {
-			t.Errorf("Publish took %s", took)
-		}
+		s.Close()                  // every write fails from now on
+		n.Publish(topicURLs(3)...) // returns: a failed write is the writer's, not Publish's
 		n.Flush()
 		if got := metric(t, n, "syndicate_websub_dropped_total", map[string]string{"reason": "store"}); got != 3 {
 			t.Errorf("dropped for a failed store write: %v, want 3", got)

@@ -19,10 +19,16 @@ const interval = 10 * time.Millisecond
 // Timeout. cond runs on the test goroutine, so it may call t.Fatal itself.
 func For(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Timeout)
+	Within(t, Timeout, what, cond)
+}
+
+// Within is For with another bound, for a benchmark whose set-up is larger than any test's.
+func Within(t testing.TB, bound time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", Timeout, what)
+			t.Fatalf("timed out after %s waiting for %s", bound, what)
 		}
 		time.Sleep(interval)
 	}
