@@ -392,7 +392,7 @@ func TestRunLeftRunningIsAbandonedAfterItsDeadline(t *testing.T) {
 	for _, tt := range tests {
 		r := store.JobRun{ID: tt.id, Job: "build:lingling", Trigger: "schedule", Replica: "dead-replica",
 			Start: now.Add(-time.Minute), Deadline: tt.deadline, Status: "running"}
-		if err := a.Store.SaveRun(ctx, r, keep, now); err != nil {
+		if err := a.Store.SaveRuns(ctx, []store.JobRun{r}, keep, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -100,10 +100,11 @@ type Status struct {
 }
 
 type entry struct {
-	s    *Scheduler
-	job  Job
-	id   cron.EntryID // guarded by s.mu
-	spec Spec         // guarded by s.mu
+	s     *Scheduler
+	job   Job
+	id    cron.EntryID // guarded by s.mu
+	spec  Spec         // guarded by s.mu
+	ticks *ticks       // the schedule cron runs it on; guarded by s.mu
 
 	mu        sync.Mutex
 	paused    bool
@@ -117,20 +118,16 @@ type entry struct {
 	elsewhere int64 // ticks another replica ran (or that could not be coordinated)
 }
 
-// Run implements cron.Job: one scheduled tick.
-func (e *entry) Run() {
+// tick runs one scheduled tick, named by its scheduled time (ticks.started), so that every
+// replica names it the same way whatever its timer jitter.
+func (e *entry) tick(at time.Time) {
 	e.mu.Lock()
 	paused := e.paused
 	e.mu.Unlock()
 	if paused {
 		return
 	}
-	// cron sets the entry's Prev to the tick it is starting before it answers the snapshot
-	// request, so every replica names the tick the same way whatever its timer jitter.
-	e.s.mu.Lock()
-	id := e.id
-	e.s.mu.Unlock()
-	e.run(e.s.base, "schedule", e.s.cron.Entry(id).Prev)
+	e.run(e.s.base, "schedule", at)
 }
 
 // run executes the job unless a run is in progress here (then it counts a skip and returns

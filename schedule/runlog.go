@@ -31,7 +31,7 @@ const (
 // RunStore is what the run log needs of the store: the runs, which also record each job's last
 // start (for catch-up after downtime).
 type RunStore interface {
-	SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error
+	SaveRuns(ctx context.Context, runs []store.JobRun, keep store.Retention, now time.Time) error
 }
 
 // RunLog writes job runs to the store behind the scheduler's back: Record never waits on the
@@ -129,37 +129,67 @@ func (l *RunLog) loop(ctx context.Context) {
 	}
 }
 
-// flush writes every pending run, oldest first, each under its own timeout; false when a
-// write failed (what is left stays pending). A store that does not answer ends the pass; one
-// that refuses a run does not hold up the others.
+// flush writes every pending run, oldest first, in transactions of up to batchRuns, each under
+// its own timeout; false when a write failed (what is left stays pending). A store that does not
+// answer ends the pass. A batch the store refuses is written again run by run, so that one run it
+// refuses does not hold up the others.
 func (l *RunLog) flush(ctx context.Context) bool {
 	l.mu.Lock()
-	batch := make([]pendingRun, 0, len(l.pending))
+	pending := make([]pendingRun, 0, len(l.pending))
 	for _, p := range l.pending {
-		batch = append(batch, p)
+		pending = append(pending, p)
 	}
 	l.mu.Unlock()
 	// UUIDv7 ids sort by start, so a job's history is pruned in run order.
-	slices.SortFunc(batch, func(a, b pendingRun) int { return strings.Compare(a.run.ID, b.run.ID) })
+	slices.SortFunc(pending, func(a, b pendingRun) int { return strings.Compare(a.run.ID, b.run.ID) })
 	ok := true
-	for _, p := range batch {
-		if err := l.write(ctx, p); err != nil {
-			ok = false
-			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-				l.log.Warn("job run history: store not answering, write deferred", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
-				return false
-			}
-			l.refused(p, err)
+	for batch := range slices.Chunk(pending, batchRuns) {
+		err := l.write(ctx, batch)
+		if err == nil {
+			l.saved(batch)
 			continue
 		}
-		l.mu.Lock()
+		ok = false
+		if l.deferred(ctx, err, batch[0]) {
+			return false
+		}
+		for _, p := range batch {
+			if err := l.write(ctx, []pendingRun{p}); err != nil {
+				if l.deferred(ctx, err, p) {
+					return false
+				}
+				l.refused(p, err)
+				continue
+			}
+			l.saved([]pendingRun{p})
+		}
+	}
+	return ok
+}
+
+// batchRuns bounds the runs one history transaction writes.
+const batchRuns = 500
+
+// deferred reports whether err means the store is not answering (or the log is closing), and
+// logs it: then the pass ends and everything left waits for the next.
+func (l *RunLog) deferred(ctx context.Context, err error, p pendingRun) bool {
+	if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	l.log.Warn("job run history: store not answering, write deferred", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
+	return true
+}
+
+// saved drops the runs written from pending, unless a newer state of one came meanwhile.
+func (l *RunLog) saved(batch []pendingRun) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range batch {
 		if cur, ok := l.pending[p.run.ID]; ok && cur.run == p.run {
 			delete(l.pending, p.run.ID)
 			l.remember(p.run)
 		}
-		l.mu.Unlock()
 	}
-	return ok
 }
 
 // remember keeps a written run for writtenGrace and forgets older ones; l.mu must be held.
@@ -194,10 +224,14 @@ func (l *RunLog) refused(p pendingRun, err error) {
 	l.log.Error("job run history: run not recorded, the store refused it", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
 }
 
-func (l *RunLog) write(ctx context.Context, p pendingRun) error {
+func (l *RunLog) write(ctx context.Context, batch []pendingRun) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	return l.store.SaveRun(ctx, p.run, l.keep, time.Now())
+	runs := make([]store.JobRun, len(batch))
+	for i, p := range batch {
+		runs[i] = p.run
+	}
+	return l.store.SaveRuns(ctx, runs, l.keep, time.Now())
 }
 
 // Close stops the writer and writes what is pending, for at most closeTimeout or until ctx ends.

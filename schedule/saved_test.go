@@ -121,7 +121,7 @@ func TestCatchUp(t *testing.T) {
 		"missed-in-deadline": time.Now().Add(-3 * time.Hour),
 	} {
 		r := store.JobRun{ID: "run-" + name, Job: name, Start: last, Status: store.RunRunning}
-		if err := db.SaveRun(ctx, r, store.Retention{Keep: 1, MaxAge: time.Hour}, time.Now()); err != nil {
+		if err := db.SaveRuns(ctx, []store.JobRun{r}, store.Retention{Keep: 1, MaxAge: time.Hour}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -103,8 +103,8 @@ func (s *Scheduler) Add(j Job) error {
 	if _, dup := s.jobs[j.Name]; dup {
 		return fmt.Errorf("schedule: job %q added twice", j.Name)
 	}
-	e := &entry{job: j, spec: spec, s: s}
-	e.id = s.cron.Schedule(spec, e)
+	e := &entry{job: j, s: s}
+	s.schedule(e, spec)
 	s.jobs[j.Name] = e
 	return nil
 }
@@ -212,9 +212,14 @@ func (s *Scheduler) Reschedule(name, spec string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cron.Remove(e.id)
-	e.spec = parsed
-	e.id = s.cron.Schedule(parsed, e)
+	s.schedule(e, parsed)
 	return nil
+}
+
+// schedule registers e with cron on spec; s.mu must be held.
+func (s *Scheduler) schedule(e *entry, spec Spec) {
+	e.spec, e.ticks = spec, &ticks{Schedule: spec}
+	e.id = s.cron.Schedule(e.ticks, tickJob{e, e.ticks})
 }
 
 // Spec returns a job's current spec.
@@ -259,9 +264,9 @@ func (s *Scheduler) Status(name string) (Status, error) {
 		return Status{}, err
 	}
 	s.mu.Lock()
-	next := s.cron.Entry(e.id).Next
-	spec := e.spec
+	spec, tk := e.spec, e.ticks
 	s.mu.Unlock()
+	next := tk.next(time.Now())
 	if next.IsZero() {
 		next = spec.Next(s.Now())
 	}

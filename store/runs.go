@@ -8,12 +8,14 @@ import (
 // RunHistory keeps every job's runs where all replicas read them, so that "did the 08:00 build
 // run, where, for how long, with what error" has one answer after restarts and deploys.
 type RunHistory interface {
-	// SaveRun inserts a run or updates it by id. A finished run is never updated again, so a
-	// late write of its start (a retry that outlived the run) cannot make it running again.
-	// Saving a finished run prunes its job's history to keep. In the same transaction, the run's
-	// start becomes its job's last run (JobState.LastRun) unless a later one is recorded: runs
-	// are pruned, the last run is kept for start-up catch-up.
-	SaveRun(ctx context.Context, r JobRun, keep Retention, now time.Time) error
+	// SaveRuns inserts runs or updates them by id, in order and in one transaction (a thousand
+	// channels' builds start and end together: one transaction each would keep the writer busy
+	// from one tick to the next). A finished run is never updated again, so a late write of its
+	// start (a retry that outlived the run) cannot make it running again. Saving a finished run
+	// prunes its job's history to keep. In the same transaction, each run's start becomes its
+	// job's last run (JobState.LastRun) unless a later one is recorded: runs are pruned, the
+	// last run is kept for start-up catch-up. An error saves none of them.
+	SaveRuns(ctx context.Context, runs []JobRun, keep Retention, now time.Time) error
 	// JobRuns returns up to limit of a job's runs, newest start first.
 	JobRuns(ctx context.Context, job string, limit int) ([]JobRun, error)
 	// RecentRuns returns, by job name, up to perJob of each job's runs, newest start first.

@@ -12,37 +12,49 @@ import (
 	"github.com/yongzhou-news/syndicate/store/internal/storesql"
 )
 
-// SaveRun implements store.Store. The upsert's WHERE leaves a finished row alone, whichever
+// SaveRuns implements store.Store. The upsert's WHERE leaves a finished row alone, whichever
 // replica's write comes last.
-func (s *DB) SaveRun(ctx context.Context, r store.JobRun, keep store.Retention, now time.Time) error {
+func (s *DB) SaveRuns(ctx context.Context, runs []store.JobRun, keep store.Retention, now time.Time) error {
+	if len(runs) == 0 {
+		return nil
+	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO job_runs (`+storesql.RunColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
-				count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
-			WHERE job_runs.status = 'running'`,
-			r.ID, r.Job, r.Trigger, r.Replica, r.Start, optTime(r.End), optTime(r.Deadline), r.Status,
-			r.Count, r.Documents, r.Events, r.Error); err != nil {
-			return err
+		for _, r := range runs {
+			if err := saveRun(ctx, tx, r, keep, now); err != nil {
+				return fmt.Errorf("run %s of job %q: %w", r.ID, r.Job, err)
+			}
 		}
-		// Replicas may record runs out of order: greatest keeps the latest (and skips a NULL
-		// from settings saved before any run).
-		if _, err := tx.Exec(ctx, `INSERT INTO jobs (name, last_run) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET last_run = greatest(jobs.last_run, excluded.last_run)`, r.Job, r.Start); err != nil {
-			return err
-		}
-		if r.Status == store.RunRunning {
-			return nil
-		}
-		// Bounded by the index on (job, started): the subquery walks keep entries.
-		_, err := tx.Exec(ctx, `DELETE FROM job_runs WHERE job = $1 AND (started < $2 OR started <
-			(SELECT started FROM job_runs WHERE job = $1 ORDER BY started DESC, id DESC LIMIT 1 OFFSET $3))`,
-			r.Job, now.Add(-keep.MaxAge), max(keep.Keep-1, 0))
-		return err
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: save run %s of job %q: %w", r.ID, r.Job, err)
+		return fmt.Errorf("postgres: save %d job runs: %w", len(runs), err)
 	}
 	return nil
+}
+
+func saveRun(ctx context.Context, tx pgx.Tx, r store.JobRun, keep store.Retention, now time.Time) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO job_runs (`+storesql.RunColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
+			count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
+		WHERE job_runs.status = 'running'`,
+		r.ID, r.Job, r.Trigger, r.Replica, r.Start, optTime(r.End), optTime(r.Deadline), r.Status,
+		r.Count, r.Documents, r.Events, r.Error); err != nil {
+		return err
+	}
+	// Replicas may record runs out of order: greatest keeps the latest (and skips a NULL
+	// from settings saved before any run).
+	if _, err := tx.Exec(ctx, `INSERT INTO jobs (name, last_run) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET last_run = greatest(jobs.last_run, excluded.last_run)`, r.Job, r.Start); err != nil {
+		return err
+	}
+	if r.Status == store.RunRunning {
+		return nil
+	}
+	// Bounded by the index on (job, started): the subquery walks keep entries.
+	_, err := tx.Exec(ctx, `DELETE FROM job_runs WHERE job = $1 AND (started < $2 OR started <
+		(SELECT started FROM job_runs WHERE job = $1 ORDER BY started DESC, id DESC LIMIT 1 OFFSET $3))`,
+		r.Job, now.Add(-keep.MaxAge), max(keep.Keep-1, 0))
+	return err
 }
 
 // JobRuns implements store.Store.

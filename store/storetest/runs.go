@@ -35,7 +35,7 @@ func testRunHistory(t *testing.T, s store.Store) {
 		t.Fatalf("JobRun of an empty store: %v, want ENOTFOUND", err)
 	}
 	started := jobRun("build:lingling", 1, store.RunRunning)
-	if err := s.SaveRun(ctx, started, keep, now); err != nil {
+	if err := s.SaveRuns(ctx, []store.JobRun{started}, keep, now); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.JobRun(ctx, "build:lingling", started.ID)
@@ -43,11 +43,11 @@ func testRunHistory(t *testing.T, s store.Store) {
 		t.Fatalf("running run = %+v, %v; want %+v", got, err, started)
 	}
 	ended := jobRun("build:lingling", 1, store.RunFailed)
-	if err := s.SaveRun(ctx, ended, keep, now); err != nil {
+	if err := s.SaveRuns(ctx, []store.JobRun{ended}, keep, now); err != nil {
 		t.Fatal(err)
 	}
 	// A retried write of the start that lands after the end changes nothing.
-	if err := s.SaveRun(ctx, started, keep, now); err != nil {
+	if err := s.SaveRuns(ctx, []store.JobRun{started}, keep, now); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.JobRun(ctx, "build:lingling", ended.ID); err != nil || got != ended {
@@ -56,10 +56,14 @@ func testRunHistory(t *testing.T, s store.Store) {
 	if _, err := s.JobRun(ctx, "build:zhengwu", ended.ID); syndicate.ErrorCode(err) != syndicate.ENOTFOUND {
 		t.Errorf("run under another job's name: %v, want ENOTFOUND", err)
 	}
-	for _, r := range []store.JobRun{jobRun("build:lingling", 2, store.RunOK), jobRun("build:lingling", 3, store.RunRunning), jobRun("build:all", 2, store.RunOK)} {
-		if err := s.SaveRun(ctx, r, keep, now); err != nil {
-			t.Fatal(err)
-		}
+	// One batch, in order: a run's start then its end leaves it ended.
+	batch := []store.JobRun{jobRun("build:lingling", 2, store.RunRunning), jobRun("build:lingling", 2, store.RunOK),
+		jobRun("build:lingling", 3, store.RunRunning), jobRun("build:all", 2, store.RunOK)}
+	if err := s.SaveRuns(ctx, batch, keep, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.JobRun(ctx, "build:lingling", batch[1].ID); err != nil || got != batch[1] {
+		t.Errorf("run started and ended in one batch = %+v, %v; want %+v", got, err, batch[1])
 	}
 	runs, err := s.JobRuns(ctx, "build:lingling", 10)
 	if err != nil {
@@ -88,7 +92,7 @@ func testRunHistory(t *testing.T, s store.Store) {
 func testRunRetention(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	keep := store.Retention{Keep: 3, MaxAge: 30 * time.Minute}
-	if err := s.SaveRun(ctx, jobRun("build:all", 0, store.RunOK), keep, base); err != nil {
+	if err := s.SaveRuns(ctx, []store.JobRun{jobRun("build:all", 0, store.RunOK)}, keep, base); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -107,7 +111,7 @@ func testRunRetention(t *testing.T, s store.Store) {
 	}
 	for _, tt := range tests {
 		r := jobRun("build:lingling", tt.n, store.RunOK)
-		if err := s.SaveRun(ctx, r, keep, r.Start); err != nil {
+		if err := s.SaveRuns(ctx, []store.JobRun{r}, keep, r.Start); err != nil {
 			t.Fatal(err)
 		}
 		runs, err := s.JobRuns(ctx, "build:lingling", 10)

@@ -506,7 +506,7 @@ func testJobStates(t *testing.T, s store.Store) {
 		if status != store.RunRunning {
 			r.End = start.Add(time.Second)
 		}
-		if err := s.SaveRun(ctx, r, keep, run); err != nil {
+		if err := s.SaveRuns(ctx, []store.JobRun{r}, keep, run); err != nil {
 			t.Fatal(err)
 		}
 	}
