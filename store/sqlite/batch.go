@@ -198,4 +198,5 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 // operating system's cache. The service keeps its connections and their caches.
 func (s *DB) ForgetPages() {
 	s.db.SetMaxIdleConns(0)
+	s.w.SetMaxIdleConns(0)
 }

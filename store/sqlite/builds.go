@@ -55,19 +55,33 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 }
 
 // CommitBuild implements store.Store.
+// CommitBuild's statements, prepared on the writer connection (writeStatements).
+const (
+	sqlSaveDocument = `INSERT INTO documents (channel, format, body, encoding, etag, modified) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, encoding = excluded.encoding,
+					etag = excluded.etag, modified = excluded.modified`
+	sqlAddOutbox    = `INSERT INTO outbox (event_id, subject, channel, payload, created_at) VALUES (?, ?, ?, ?, ?)`
+	sqlForgetItem   = `DELETE FROM channel_items WHERE channel = ? AND article_id = ?`
+	sqlAnnounceItem = `INSERT INTO channel_items (channel, article_id, hash) VALUES (?, ?, ?)
+					ON CONFLICT (channel, article_id) DO UPDATE SET hash = excluded.hash`
+	sqlSaveSanitized = `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ?
+				WHERE id = ? AND hash = ?`
+	sqlSaveBuildState = `INSERT INTO channel_builds (channel, last_change, fingerprint, built_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (channel) DO UPDATE SET last_change = excluded.last_change,
+				fingerprint = excluded.fingerprint, built_at = excluded.built_at`
+)
+
 func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, d := range b.Documents {
 			body, enc := storesql.StoredBody(d)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO documents (channel, format, body, encoding, etag, modified) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (channel, format) DO UPDATE SET body = excluded.body, encoding = excluded.encoding,
-					etag = excluded.etag, modified = excluded.modified`,
+			if _, err := s.exec(ctx, tx, sqlSaveDocument,
 				d.Channel, d.Format, body, enc, d.ETag, micros(d.Modified)); err != nil {
 				return fmt.Errorf("save document %s: %w", d.Format, err)
 			}
 		}
 		for _, e := range b.Events {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (event_id, subject, channel, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
+			if _, err := s.exec(ctx, tx, sqlAddOutbox,
 				e.EventID, e.Subject, e.Channel, e.Payload, micros(e.CreatedAt)); err != nil {
 				return fmt.Errorf("add outbox row %s: %w", e.EventID, err)
 			}
@@ -75,24 +89,20 @@ func (s *DB) CommitBuild(ctx context.Context, b store.Build) error {
 		for id, hash := range b.Announced {
 			var err error
 			if hash == "" {
-				_, err = tx.ExecContext(ctx, `DELETE FROM channel_items WHERE channel = ? AND article_id = ?`, b.Channel, id)
+				_, err = s.exec(ctx, tx, sqlForgetItem, b.Channel, id)
 			} else {
-				_, err = tx.ExecContext(ctx, `INSERT INTO channel_items (channel, article_id, hash) VALUES (?, ?, ?)
-					ON CONFLICT (channel, article_id) DO UPDATE SET hash = excluded.hash`, b.Channel, id, hash)
+				_, err = s.exec(ctx, tx, sqlAnnounceItem, b.Channel, id, hash)
 			}
 			if err != nil {
 				return fmt.Errorf("record announcement of %q: %w", id, err)
 			}
 		}
 		for _, c := range b.Sanitized {
-			if _, err := tx.ExecContext(ctx, `UPDATE articles SET sanitized_hash = hash, sanitized_policy = ?, sanitized_html = ?
-				WHERE id = ? AND hash = ?`, c.Policy, c.HTML, c.ArticleID, c.Hash); err != nil {
+			if _, err := s.exec(ctx, tx, sqlSaveSanitized, c.Policy, c.HTML, c.ArticleID, c.Hash); err != nil {
 				return fmt.Errorf("save sanitised content of %q: %w", c.ArticleID, err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO channel_builds (channel, last_change, fingerprint, built_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (channel) DO UPDATE SET last_change = excluded.last_change,
-				fingerprint = excluded.fingerprint, built_at = excluded.built_at`,
+		_, err := s.exec(ctx, tx, sqlSaveBuildState,
 			b.Channel, b.State.LastChange, b.State.Fingerprint, micros(b.State.BuiltAt))
 		if err != nil {
 			return fmt.Errorf("save build state: %w", err)

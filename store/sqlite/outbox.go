@@ -27,6 +27,9 @@ func (s *DB) PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRo
 	return out, nil
 }
 
+// sqlMarkSent marks a run of outbox rows sent; prepared on the writer connection (writeStatements).
+const sqlMarkSent = `UPDATE outbox SET sent_at = ? WHERE seq BETWEEN ? AND ? AND sent_at IS NULL`
+
 // MarkSent implements store.Store. The relay marks hundreds of rows at a time, mostly runs of
 // consecutive numbers (it publishes rows in outbox order): one prepared range update per run,
 // where a statement listing every number cost SQLite more to compile than to run.
@@ -36,19 +39,13 @@ func (s *DB) MarkSent(ctx context.Context, seqs []int64, at time.Time) error {
 	}
 	seqs = slices.Clone(seqs)
 	slices.Sort(seqs)
-	mark, err := s.prepared(ctx, `UPDATE outbox SET sent_at = ? WHERE seq BETWEEN ? AND ? AND sent_at IS NULL`)
-	if err != nil {
-		return fmt.Errorf("sqlite: mark outbox rows sent: %w", err)
-	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, mark)
-		defer stmt.Close()
 		for i := 0; i < len(seqs); {
 			j := i + 1
 			for j < len(seqs) && seqs[j] <= seqs[j-1]+1 {
 				j++
 			}
-			if _, err := stmt.ExecContext(ctx, micros(at), seqs[i], seqs[j-1]); err != nil {
+			if _, err := s.exec(ctx, tx, sqlMarkSent, micros(at), seqs[i], seqs[j-1]); err != nil {
 				return fmt.Errorf("sqlite: mark outbox rows %d–%d sent: %w", seqs[i], seqs[j-1], err)
 			}
 			i = j

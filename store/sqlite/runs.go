@@ -18,7 +18,7 @@ func (s *DB) SaveRuns(ctx context.Context, runs []store.JobRun, keep store.Reten
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range runs {
-			if err := saveRun(ctx, tx, r, keep, now); err != nil {
+			if err := s.saveRun(ctx, tx, r, keep, now); err != nil {
 				return fmt.Errorf("run %s of job %q: %w", r.ID, r.Job, err)
 			}
 		}
@@ -30,27 +30,33 @@ func (s *DB) SaveRuns(ctx context.Context, runs []store.JobRun, keep store.Reten
 	return nil
 }
 
-func saveRun(ctx context.Context, tx *sql.Tx, r store.JobRun, keep store.Retention, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO job_runs (`+storesql.RunColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+// The run log's statements, prepared on the writer connection (writeStatements).
+const (
+	sqlSaveRun = `INSERT INTO job_runs (` + storesql.RunColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET ended = excluded.ended, deadline = excluded.deadline, status = excluded.status,
 			count = excluded.count, documents = excluded.documents, events = excluded.events, error = excluded.error
-		WHERE job_runs.status = 'running'`,
+		WHERE job_runs.status = 'running'`
+	// Replicas may record runs out of order: max keeps the latest.
+	sqlLastRun = `INSERT INTO jobs (name, last_run) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`
+	// Bounded by the index on (job, started): the subquery walks keep entries.
+	sqlPruneRuns = `DELETE FROM job_runs WHERE job = ? AND (started < ? OR started <
+		(SELECT started FROM job_runs WHERE job = ? ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?))`
+)
+
+func (s *DB) saveRun(ctx context.Context, tx *sql.Tx, r store.JobRun, keep store.Retention, now time.Time) error {
+	if _, err := s.exec(ctx, tx, sqlSaveRun,
 		r.ID, r.Job, r.Trigger, r.Replica, micros(r.Start), optMicros(r.End), optMicros(r.Deadline), r.Status,
 		r.Count, r.Documents, r.Events, r.Error); err != nil {
 		return err
 	}
-	// Replicas may record runs out of order: max keeps the latest.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (name, last_run) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET last_run = max(last_run, excluded.last_run)`, r.Job, micros(r.Start)); err != nil {
+	if _, err := s.exec(ctx, tx, sqlLastRun, r.Job, micros(r.Start)); err != nil {
 		return err
 	}
 	if r.Status == store.RunRunning {
 		return nil
 	}
-	// Bounded by the index on (job, started): the subquery walks keep entries.
-	_, err := tx.ExecContext(ctx, `DELETE FROM job_runs WHERE job = ? AND (started < ? OR started <
-		(SELECT started FROM job_runs WHERE job = ? ORDER BY started DESC, id DESC LIMIT 1 OFFSET ?))`,
-		r.Job, micros(now.Add(-keep.MaxAge)), r.Job, max(keep.Keep-1, 0))
+	_, err := s.exec(ctx, tx, sqlPruneRuns, r.Job, micros(now.Add(-keep.MaxAge)), r.Job, max(keep.Keep-1, 0))
 	return err
 }
 
