@@ -57,16 +57,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// WAL lets feed reads go on while a build writes; immediate transactions take the write lock
 	// up front, so two writers wait on busy_timeout instead of failing with SQLITE_BUSY on upgrade.
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "cache_size(-65536)"} {
-		q.Add("_pragma", p)
+	dsn := func(cacheKiB int) string {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", fmt.Sprintf("cache_size(-%d)", cacheKiB)} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		return "file:" + path + "?" + q.Encode()
 	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", dsn(readCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	w, err := sql.Open("sqlite", dsn(writeCacheKiB))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -104,6 +107,15 @@ func (s *DB) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (s
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
+
+// Page cache per connection (SQLite's cache_size), in KiB. Reads get a large one; the writer
+// connection, which stays open, a small one: it would otherwise keep every page it ever wrote
+// (a thousand channels' documents), and a write needs little more than the paths down its
+// B-trees.
+const (
+	readCacheKiB  = 65536
+	writeCacheKiB = 4096
+)
 
 // Close closes the database.
 func (s *DB) Close() error {
