@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/schedule"
 )
 
@@ -48,10 +46,8 @@ func TestRunWaitHugeSeconds(t *testing.T) {
 	run := base + "/api/jobs/build:all/run?wait=" // @hourly: no scheduled run in the way
 	for _, v := range []string{"1e300", "9223372036.854775807", "1e12"} {
 		var got schedule.Run
-		code := 0
-		testwait.For(t, "a run not overlapping the start-up catch-up", func() bool {
-			code = api(t, "POST", run+v, token, "", &got)
-			return code != http.StatusConflict
+		code := whileBusy(t, "a run not overlapping the start-up catch-up", func() int {
+			return api(t, "POST", run+v, token, "", &got)
 		})
 		if code != 200 || got.Status != "ok" {
 			t.Errorf("wait=%s: %d %+v, want 200 with the outcome", v, code, got)

@@ -31,15 +31,25 @@ type runReply struct {
 func runOnce(t *testing.T, base, job string) runReply {
 	t.Helper()
 	var r runReply
-	code := 0
-	testwait.For(t, "a run of "+job, func() bool {
-		code = api(t, "POST", base+"/api/jobs/"+job+"/run?wait=30s", token, "", &r)
-		return code != http.StatusConflict
+	code := whileBusy(t, "a run of "+job, func() int {
+		return api(t, "POST", base+"/api/jobs/"+job+"/run?wait=30s", token, "", &r)
 	})
 	if code != http.StatusOK || r.Status != "ok" {
 		t.Fatalf("run %s: %d %+v", job, code, r)
 	}
 	return r
+}
+
+// whileBusy calls post, a POST /run, again while it answers 409 (a tick or the start-up catch-up
+// is running the job), and returns its first other answer.
+func whileBusy(t *testing.T, what string, post func() int) int {
+	t.Helper()
+	code := 0
+	testwait.For(t, what, func() bool {
+		code = post()
+		return code != http.StatusConflict
+	})
+	return code
 }
 
 // Job history is in the store: a new process on the same SQLite file shows the runs of the one

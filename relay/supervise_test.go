@@ -67,13 +67,7 @@ func TestSuperviseRestartsAfterPanic(t *testing.T) {
 	logs := &syncBuffer{}
 	r := New(c.JetStream(), ob, Options{Stream: c.Options().Stream}, slog.New(slog.NewTextHandler(logs, nil)))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var panicked atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Supervise(ctx, func() { panicked.Add(1) })
-	}()
+	panicked, cancel, done := supervised(r)
 	testwait.For(t, "the events relayed after the restart", func() bool { return ob.pending() == 0 })
 	cancel()
 	<-done
@@ -87,6 +81,19 @@ func TestSuperviseRestartsAfterPanic(t *testing.T) {
 	}
 }
 
+// supervised runs r.Supervise until cancel, counting the panics it reports; done closes when
+// Supervise returned.
+func supervised(r *Relay) (panicked *atomic.Int32, cancel func(), done <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	panicked = new(atomic.Int32)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		r.Supervise(ctx, func() { panicked.Add(1) })
+	}()
+	return panicked, cancel, stopped
+}
+
 // Supervise returns when its context ends while it waits to restart a relay that keeps panicking.
 func TestSuperviseStopsWhileWaitingToRestart(t *testing.T) {
 	c := connect(t, natstest.URL(t))
@@ -94,13 +101,7 @@ func TestSuperviseStopsWhileWaitingToRestart(t *testing.T) {
 	ob.panics.Store(1 << 30)
 	r := New(c.JetStream(), ob, Options{Stream: c.Options().Stream}, discardLog())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var panicked atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Supervise(ctx, func() { panicked.Add(1) })
-	}()
+	panicked, cancel, done := supervised(r)
 	testwait.For(t, "the first panic", func() bool { return panicked.Load() >= 1 })
 	cancel()
 	testwait.For(t, "Supervise to return", func() bool {
