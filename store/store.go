@@ -212,8 +212,9 @@ type Build struct {
 // so that a test lowering one changes only its own store.
 type Tuning struct {
 	// ChannelScanThreshold is how many changes behind a channel's last build may be before
-	// Changes reads the channel's own articles rather than every change since. Tests lower it to
-	// cover both.
+	// Changes counts the channel's filings, to read them rather than every change since when
+	// they are fewer. Below it the walk of the changes is cheaper than the count. Tests lower
+	// it to cover both reads.
 	ChannelScanThreshold int64
 	// ManyChannels is from how many channels on NewestItems walks the newest filings of all
 	// channels instead of seeking into each: the site-wide feed, or a parent of many channels.
@@ -231,7 +232,7 @@ func (t Tuning) WalkBudget(limit int) int { return max(t.WalkFloor, t.WalkPerIte
 
 // DefaultTuning is what Open gives a store.
 func DefaultTuning() Tuning {
-	return Tuning{ChannelScanThreshold: 5000, ManyChannels: 32, WalkFloor: 10_000, WalkPerItem: 40}
+	return Tuning{ChannelScanThreshold: 64, ManyChannels: 32, WalkFloor: 10_000, WalkPerItem: 40}
 }
 
 // Tunable is a store whose Tuning can be changed (tests do).

@@ -36,10 +36,15 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 		return nil, 0, fmt.Errorf("sqlite: newest change: %w", err)
 	}
 	// An article concerns the channel if it is filed there now or was announced there before.
-	// A channel built recently reads the few changes since (seq index); one far behind (its
-	// first build on a large store) reads its own articles instead of every change ever made.
+	byChannel, err := storesql.ReadsChannel(upTo-since, s.Tuning.ChannelScanThreshold, func(limit int64) (n int64, err error) {
+		err = s.db.QueryRowContext(ctx, countFilings, channel, limit).Scan(&n)
+		return n, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
+	}
 	query := changesBySeq
-	if upTo-since > s.Tuning.ChannelScanThreshold {
+	if byChannel {
 		query = changesByChannel
 	}
 	rows, err := s.db.QueryContext(ctx, query, channel, since, upTo)
@@ -148,6 +153,8 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 	}
 	return nil
 }
+
+const countFilings = `SELECT count(*) FROM (SELECT 1 FROM article_channels WHERE channel = ? LIMIT ?)`
 
 const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,
 		ac.channel IS NOT NULL, coalesce(ci.hash, ''), a.revision, a.changed_at

@@ -43,7 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"ArchiveSlots", testArchive},
 		{"LastChange", testLastChange},
 		{"ChangesAndCommitBuild", testChanges},
-		// Every build reads from the channel side.
+		// Every Changes call here reads from the channel side: lingling holds fewer filings
+		// than the changes made since each build (4 < 5, then 3 < 4).
 		{"ChangesByChannelScan", tuned(testChanges, func(t *store.Tuning) { t.ChannelScanThreshold = 0 })},
 		{"Documents", testDocuments},
 		{"Outbox", testOutbox},
