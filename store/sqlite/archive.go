@@ -102,13 +102,11 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 
 // LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions
 // included, so the maximum is the newest number handed out; the unique index answers it.
+const sqlLastChange = `SELECT coalesce(max(seq), 0) FROM articles`
+
 func (s *DB) LastChange(ctx context.Context) (int64, error) {
 	var seq int64
-	st, err := s.prepared(ctx, `SELECT coalesce(max(seq), 0) FROM articles`)
-	if err == nil {
-		err = st.QueryRowContext(ctx).Scan(&seq)
-	}
-	if err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlLastChange).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("sqlite: last change: %w", err)
 	}
 	return seq, nil

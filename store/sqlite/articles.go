@@ -157,16 +157,12 @@ type newestQueries struct{ s *DB }
 // thousand channels would be compiled and bound on every call. It stops at limit distinct
 // articles.
 func (q newestQueries) Walk(ctx context.Context, channels []string, budget, limit, n int) ([]storesql.Candidate, error) {
-	stmt, err := q.s.prepared(ctx, `SELECT channel, article_id, published_at FROM article_channels
-		INDEXED BY article_channels_recent ORDER BY published_at DESC, article_id LIMIT ?`)
-	if err != nil {
-		return nil, err
-	}
 	want := make(map[string]bool, len(channels))
 	for _, c := range channels {
 		want[c] = true
 	}
-	rows, err := stmt.QueryContext(ctx, budget)
+	rows, err := q.s.db.QueryContext(ctx, `SELECT channel, article_id, published_at FROM article_channels
+		INDEXED BY article_channels_recent ORDER BY published_at DESC, article_id LIMIT ?`, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -190,14 +186,10 @@ func (q newestQueries) Walk(ctx context.Context, channels []string, budget, limi
 // Seek implements storesql.NewestQueries: one prepared seek per channel, which SQLite runs
 // in-process, so the merge costs no round trips.
 func (q newestQueries) Seek(ctx context.Context, channels []string, limit int) ([]storesql.Candidate, error) {
-	stmt, err := q.s.prepared(ctx, `SELECT article_id, published_at FROM article_channels
-		WHERE channel = ? ORDER BY published_at DESC, article_id LIMIT ?`)
-	if err != nil {
-		return nil, err
-	}
 	var out []storesql.Candidate
 	for _, c := range channels {
-		rows, err := stmt.QueryContext(ctx, c, limit)
+		rows, err := q.s.db.QueryContext(ctx, `SELECT article_id, published_at FROM article_channels
+			WHERE channel = ? ORDER BY published_at DESC, article_id LIMIT ?`, c, limit)
 		if err != nil {
 			return nil, err
 		}

@@ -197,6 +197,6 @@ func (s *DB) ArticleHashes(ctx context.Context, ids []string) (map[string]string
 // database (the import's RSS target in BENCHMARKS.md); what a batch reads again comes from the
 // operating system's cache. The service keeps its connections and their caches.
 func (s *DB) ForgetPages() {
-	s.db.SetMaxIdleConns(0)
+	s.db.db.SetMaxIdleConns(0)
 	s.w.SetMaxIdleConns(0)
 }

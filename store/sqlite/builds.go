@@ -15,10 +15,8 @@ import (
 func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, error) {
 	var st store.BuildState
 	var built int64
-	q, err := s.prepared(ctx, `SELECT last_change, fingerprint, built_at FROM channel_builds WHERE channel = ?`)
-	if err == nil {
-		err = q.QueryRowContext(ctx, channel).Scan(&st.LastChange, &st.Fingerprint, &built)
-	}
+	err := s.db.QueryRowContext(ctx, `SELECT last_change, fingerprint, built_at FROM channel_builds WHERE channel = ?`, channel).
+		Scan(&st.LastChange, &st.Fingerprint, &built)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.BuildState{}, nil
 	}
@@ -32,7 +30,7 @@ func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, 
 // Changes implements store.Store.
 func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.Change, int64, error) {
 	var upTo int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM articles`).Scan(&upTo); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlLastChange).Scan(&upTo); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: newest change: %w", err)
 	}
 	// An article concerns the channel if it is filed there now or was announced there before.

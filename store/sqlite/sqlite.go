@@ -25,7 +25,7 @@ var migrations embed.FS
 
 // DB is a store.Store on one SQLite file.
 type DB struct {
-	db   *sql.DB
+	db   *pool // reads, and writes outside transactions
 	path string
 	// w is the one connection write transactions use, kept open with its statements prepared
 	// (writes): the pool's connections come and go, and a statement prepared on one of them
@@ -35,8 +35,6 @@ type DB struct {
 	// writeMu queues this process's write transactions here: SQLite has one writer at a time, and
 	// a writer that finds the lock taken sleeps in its busy handler for whole milliseconds.
 	writeMu sync.Mutex
-	// stmts holds prepared statements of the queries every build runs (see prepared).
-	stmts sync.Map // query → *sql.Stmt
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Tuning holds the queries' cost knobs; Open sets store.DefaultTuning.
@@ -74,9 +72,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Enough idle readers for the builds, the hub, the relay and the queue to find one with
+	// their statements prepared (a new connection prepares them again); closed after a quiet
+	// minute, with their page caches.
+	db.SetMaxIdleConns(readIdleConns)
+	db.SetConnMaxIdleTime(time.Minute)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
-	s := &DB{db: db, w: w, path: path, Now: time.Now, Tuning: store.DefaultTuning()}
+	s := &DB{db: newPool(db), w: w, path: path, Now: time.Now, Tuning: store.DefaultTuning()}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -95,9 +98,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // writeStatements are the statements write transactions run most: a run log entry per run's
-// start and end, a commit per channel build, the relay's marks.
+// start and end, a commit per channel build, the relay's marks, the WebSub queue's per delivery.
 var writeStatements = []string{sqlSaveRun, sqlLastRun, sqlPruneRuns, sqlMarkSent,
-	sqlSaveDocument, sqlAddOutbox, sqlForgetItem, sqlAnnounceItem, sqlSaveSanitized, sqlSaveBuildState}
+	sqlSaveDocument, sqlAddOutbox, sqlForgetItem, sqlAnnounceItem, sqlSaveSanitized, sqlSaveBuildState,
+	sqlEnqueue, sqlClaimDue, sqlFinish, sqlRequeue}
 
 // exec runs query in tx, prepared if it is one of writeStatements: parsing the run log's three
 // statements was three fifths of its CPU with a thousand jobs ticking each second.
@@ -108,43 +112,30 @@ func (s *DB) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (s
 	return tx.ExecContext(ctx, query, args...)
 }
 
+// query is exec's counterpart for statements that return rows.
+func (s *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := s.writes[query]; ok {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
 // Page cache per connection (SQLite's cache_size), in KiB. Reads get a large one; the writer
 // connection, which stays open, a small one: it would otherwise keep every page it ever wrote
 // (a thousand channels' documents), and a write needs little more than the paths down its
 // B-trees.
 const (
+	readIdleConns = 8
 	readCacheKiB  = 65536
 	writeCacheKiB = 4096
 )
 
 // Close closes the database.
 func (s *DB) Close() error {
-	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
 	for _, st := range s.writes {
 		st.Close()
 	}
 	return errors.Join(s.db.Close(), s.w.Close())
-}
-
-// prepared returns query as a prepared statement, prepared once. The driver otherwise compiles
-// the SQL on every call, which costs more than running a query answered from one index, and a
-// tick of a thousand channels runs such queries a thousand times. Only for constant query texts.
-func (s *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := s.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 // Ping checks that the file can be read.

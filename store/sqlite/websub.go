@@ -14,6 +14,23 @@ import (
 
 var _ store.Queue = (*DB)(nil)
 
+// The queue's statements, prepared on the writer connection (writeStatements): every delivery
+// is enqueued, claimed and finished.
+const (
+	sqlEnqueue = `INSERT INTO websub_queue (kind, target, topic, payload, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (kind, target, topic) DO UPDATE SET version = version + 1, payload = excluded.payload`
+	sqlClaimDue = `UPDATE websub_queue SET claim = ?, claimed_until = ?
+			WHERE rowid IN (SELECT rowid FROM websub_queue
+				WHERE kind = ? AND target = ? AND next_attempt_at <= ? AND claimed_until <= ?
+				ORDER BY next_attempt_at LIMIT ?)
+			RETURNING topic, payload, version, attempts, last_error, created_at`
+	sqlFinish  = `DELETE FROM websub_queue WHERE kind = ? AND target = ? AND topic = ? AND claim = ? AND version = ?`
+	sqlRequeue = `UPDATE websub_queue SET claim = '', claimed_until = 0, attempts = 0,
+				last_error = '', next_attempt_at = ?, created_at = ?
+			WHERE kind = ? AND target = ? AND topic = ? AND claim = ?`
+)
+
 // Enqueue implements store.Queue, all items in one transaction: a rebuild of every channel
 // enqueues thousands of rows, and one commit each would queue behind the builds' own writes.
 func (s *DB) Enqueue(ctx context.Context, kind string, items []store.QueueItem, at time.Time) error {
@@ -21,15 +38,8 @@ func (s *DB) Enqueue(ctx context.Context, kind string, items []store.QueueItem, 
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO websub_queue (kind, target, topic, payload, next_attempt_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (kind, target, topic) DO UPDATE SET version = version + 1, payload = excluded.payload`)
-		if err != nil {
-			return fmt.Errorf("sqlite: enqueue %d %s deliveries: %w", len(items), kind, err)
-		}
-		defer st.Close()
 		for _, it := range items {
-			if _, err := st.ExecContext(ctx, kind, it.Target, it.Topic, it.Payload, micros(at), micros(at)); err != nil {
+			if _, err := s.exec(ctx, tx, sqlEnqueue, kind, it.Target, it.Topic, it.Payload, micros(at), micros(at)); err != nil {
 				return fmt.Errorf("sqlite: enqueue %s delivery of %q to %q: %w", kind, it.Topic, it.Target, err)
 			}
 		}
@@ -46,12 +56,7 @@ func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, l
 	claim := rand.Text()
 	var out []store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE websub_queue SET claim = ?, claimed_until = ?
-			WHERE rowid IN (SELECT rowid FROM websub_queue
-				WHERE kind = ? AND target = ? AND next_attempt_at <= ? AND claimed_until <= ?
-				ORDER BY next_attempt_at LIMIT ?)
-			RETURNING topic, payload, version, attempts, last_error, created_at`,
-			claim, micros(now.Add(ttl)), kind, target, micros(now), micros(now), limit)
+		rows, err := s.query(ctx, tx, sqlClaimDue, claim, micros(now.Add(ttl)), kind, target, micros(now), micros(now), limit)
 		if err != nil {
 			return fmt.Errorf("sqlite: claim %s deliveries to %q: %w", kind, target, err)
 		}
@@ -82,19 +87,14 @@ func (s *DB) HasDue(ctx context.Context, kind, target string, now time.Time) (bo
 func (s *DB) Finish(ctx context.Context, d store.Delivery, now time.Time) (bool, error) {
 	requeued := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM websub_queue
-			WHERE kind = ? AND target = ? AND topic = ? AND claim = ? AND version = ?`,
-			d.Kind, d.Target, d.Topic, d.Claim, d.Version)
+		res, err := s.exec(ctx, tx, sqlFinish, d.Kind, d.Target, d.Topic, d.Claim, d.Version)
 		if err != nil {
 			return fmt.Errorf("sqlite: finish %s delivery of %q to %q: %w", d.Kind, d.Topic, d.Target, err)
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
 			return nil
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE websub_queue SET claim = '', claimed_until = 0, attempts = 0,
-				last_error = '', next_attempt_at = ?, created_at = ?
-			WHERE kind = ? AND target = ? AND topic = ? AND claim = ?`,
-			micros(now), micros(now), d.Kind, d.Target, d.Topic, d.Claim)
+		res, err = s.exec(ctx, tx, sqlRequeue, micros(now), micros(now), d.Kind, d.Target, d.Topic, d.Claim)
 		if err != nil {
 			return fmt.Errorf("sqlite: requeue %s delivery of %q to %q: %w", d.Kind, d.Topic, d.Target, err)
 		}
