@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.SetConnMaxIdleTime(time.Minute)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
-	s := &DB{db: newPool(db), w: w, path: path, Now: time.Now, Tuning: store.DefaultTuning()}
+	s := &DB{db: newPool(db, statementCache), w: w, path: path, Now: time.Now, Tuning: store.DefaultTuning()}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -29,9 +29,9 @@ type pool struct {
 	evicted []*sql.Stmt // left the cache, to close
 }
 
-func newPool(db *sql.DB) *pool {
+func newPool(db *sql.DB, size int) *pool {
 	p := &pool{db: db}
-	p.cache, _ = lru.NewWithEvict(statementCache, func(_ string, st *sql.Stmt) {
+	p.cache, _ = lru.NewWithEvict(size, func(_ string, st *sql.Stmt) {
 		p.mu.Lock()
 		p.evicted = append(p.evicted, st)
 		p.mu.Unlock()
