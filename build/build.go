@@ -46,10 +46,13 @@ type Builder struct {
 	Skipped func(s Skip)
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// Concurrency bounds the builds that read and render at once (0: GOMAXPROCS). A tick
+	// Concurrency bounds the builds that read and render at once (0: twice GOMAXPROCS). A tick
 	// starts every channel's job together; beyond the quick check that a channel is clean, they
 	// take turns, so a tick of a thousand channels that all changed neither runs a thousand
-	// renders side by side nor holds their documents in memory at once.
+	// renders side by side nor holds their documents in memory at once. Twice the CPUs, because
+	// part of a build's turn waits for its commit, and on SQLite commits waiting together are
+	// committed together: the 1,000-topic hub benchmark's builds end 1.1–1.3 s after they
+	// start with four turns on two CPUs, 1.3–1.5 s with two.
 	Concurrency int
 
 	init    sync.Once
@@ -223,7 +226,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 func (b *Builder) setup() {
 	n := b.Concurrency
 	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
+		n = 2 * runtime.GOMAXPROCS(0)
 	}
 	b.slots = make(chan struct{}, n)
 	b.changes.read = b.Store.LastChange

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -32,9 +31,8 @@ type DB struct {
 	// was parsed again on the next. Reads use db.
 	w      *sql.DB
 	writes map[string]*sql.Stmt // writeStatements, prepared on w
-	// writeMu queues this process's write transactions here: SQLite has one writer at a time, and
-	// a writer that finds the lock taken sleeps in its busy handler for whole milliseconds.
-	writeMu sync.Mutex
+	// queue holds this process's write transactions waiting for the writer (see inTx).
+	queue writeQueue
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Tuning holds the queries' cost knobs; Open sets store.DefaultTuning.
@@ -101,7 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // start and end, a commit per channel build, the relay's marks, the WebSub queue's per delivery.
 var writeStatements = []string{sqlSaveRun, sqlLastRun, sqlPruneRuns, sqlMarkSent,
 	sqlSaveDocument, sqlAddOutbox, sqlForgetItem, sqlAnnounceItem, sqlSaveSanitized, sqlSaveBuildState,
-	sqlEnqueue, sqlClaimDue, sqlFinish, sqlRequeue}
+	sqlEnqueue, sqlClaimDue, sqlFinish, sqlRequeue, sqlSavepoint, sqlRelease, sqlRollbackTo}
 
 // exec runs query in tx, prepared if it is one of writeStatements: parsing the run log's three
 // statements was three fifths of its CPU with a thousand jobs ticking each second.
@@ -183,24 +181,6 @@ func (s *DB) applyMigration(ctx context.Context, m storesql.Migration) error {
 		}
 		return nil
 	})
-}
-
-// inTx runs fn in a write transaction, committing when it returns nil.
-func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
