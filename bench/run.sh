@@ -607,7 +607,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "–"; else print
 		r=$(awk -v m="$mode" '$2 == m && $1 == "syndicate" {s[$3] = $4} $2 == m && $1 == "bare" {b[$3] = $4}
 			END {for (k in s) if (b[k] > 0) print s[k] / b[k]}' "$WORK/serve.txt" | sort -g |
 			awk '{r[NR] = $1} END {printf "%.3f", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2}')
-		echo "- $mode: Syndicate served $(awk -v r="$r" 'BEGIN {printf "%.0f", 100 * r}') % of the bare handler's rate (median of the per-round ratios; target ≥ 90 %): $(verdict "$r" ">=" 0.90)." \
+		echo "- $mode: Syndicate served $(awk -v r="$r" 'BEGIN {printf "%.1f", 100 * r}') % of the bare handler's rate (median of the per-round ratios; target ≥ 90 %): $(verdict "$r" ">=" 0.90)." \
 			"That is $(pct "${RPS[syndicate.$mode]}" "${RPS[nginx.$mode]}") % of nginx's rate. Server CPU per request: Syndicate ${PERREQ[syndicate.$mode]} µs," \
 			"bare ${PERREQ[bare.$mode]} µs, nginx ${PERREQ[nginx.$mode]} µs."
 		# The least disturbed rounds: other work on the machine only ever slows a round down.
