@@ -74,38 +74,35 @@ func (p *pool) closeEvicted() {
 	}
 }
 
-func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// with runs f with query's statement while no eviction can close it: f starts the query, and a
+// query started holds its statement until its rows are closed.
+func with[T any](ctx context.Context, p *pool, query string, f func(*sql.Stmt) (T, error)) (T, error) {
 	defer p.closeEvicted()
 	p.use.RLock()
 	defer p.use.RUnlock()
 	st, err := p.stmt(ctx, query)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	return st.QueryContext(ctx, args...)
+	return f(st)
+}
+
+func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return with(ctx, p, query, func(st *sql.Stmt) (*sql.Rows, error) { return st.QueryContext(ctx, args...) })
 }
 
 // QueryRowContext is sql.DB's; a query that cannot be prepared runs unprepared, for its error.
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	defer p.closeEvicted()
-	p.use.RLock()
-	defer p.use.RUnlock()
-	st, err := p.stmt(ctx, query)
+	row, err := with(ctx, p, query, func(st *sql.Stmt) (*sql.Row, error) { return st.QueryRowContext(ctx, args...), nil })
 	if err != nil {
 		return p.db.QueryRowContext(ctx, query, args...)
 	}
-	return st.QueryRowContext(ctx, args...)
+	return row
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer p.closeEvicted()
-	p.use.RLock()
-	defer p.use.RUnlock()
-	st, err := p.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
+	return with(ctx, p, query, func(st *sql.Stmt) (sql.Result, error) { return st.ExecContext(ctx, args...) })
 }
 
 // Close closes the statements and the connections.

@@ -12,12 +12,7 @@ import (
 // A pool smaller than the texts it runs evicts statements while other goroutines start queries
 // with them and read their rows: none may find its statement closed, and every answer is right.
 func TestPoolEvictsOnlyIdleStatements(t *testing.T) {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "pool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newPool(db, 2)
-	defer p.Close()
+	p := testPool(t, 2)
 	ctx := context.Background()
 	if _, err := p.ExecContext(ctx, `CREATE TABLE n (v INTEGER)`); err != nil {
 		t.Fatal(err)
@@ -79,12 +74,7 @@ func TestPoolEvictsOnlyIdleStatements(t *testing.T) {
 
 // A query that cannot be prepared reports the engine's error, through QueryRowContext too.
 func TestPoolReportsBadSQL(t *testing.T) {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "pool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newPool(db, 2)
-	defer p.Close()
+	p := testPool(t, 2)
 	var n int
 	if err := p.QueryRowContext(context.Background(), `SELECT nope FROM nowhere`).Scan(&n); err == nil {
 		t.Error("QueryRowContext of a bad query: no error")
@@ -92,4 +82,16 @@ func TestPoolReportsBadSQL(t *testing.T) {
 	if _, err := p.QueryContext(context.Background(), `SELECT nope FROM nowhere`); err == nil {
 		t.Error("QueryContext of a bad query: no error")
 	}
+}
+
+// testPool is a pool of size statements on a new SQLite file.
+func testPool(t *testing.T, size int) *pool {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "pool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPool(db, size)
+	t.Cleanup(func() { p.Close() })
+	return p
 }
