@@ -67,15 +67,33 @@ func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	q.mu.Unlock()
 
 	s.commitGroup(group)
+	q.handOff()
+	return <-w.done
+}
 
+// handOff gives the lead to the first caller waiting, or leaves it free.
+func (q *writeQueue) handOff() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.waiting) > 0 {
 		q.waiting[0].lead <- struct{}{}
 	} else {
 		q.busy = false
 	}
-	q.mu.Unlock()
-	return <-w.done
+}
+
+// run runs w's body in tx. A body that panics fails with an error instead: it runs on the
+// leader's goroutine, and the writes queued behind it must not wait for good.
+func (w *write) run(tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: write transaction panicked: %v", r)
+		}
+	}()
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	return w.fn(tx)
 }
 
 // Savepoint statements, prepared on the writer connection (writeStatements).
@@ -100,11 +118,7 @@ func (s *DB) commitGroup(group []*write) {
 	}
 	if len(group) == 1 {
 		w := group[0]
-		err := w.ctx.Err()
-		if err == nil {
-			err = w.fn(tx)
-		}
-		if err != nil {
+		if err := w.run(tx); err != nil {
 			tx.Rollback()
 			w.done <- err
 			return
@@ -125,7 +139,7 @@ func (s *DB) commitGroup(group []*write) {
 			s.abandon(tx, append(ok, group[i:]...), fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
-		if err := w.fn(tx); err != nil {
+		if err := w.run(tx); err != nil {
 			// An interrupted write statement can roll the whole transaction back; then rolling
 			// back to the savepoint fails, and nobody's writes are left to commit.
 			if _, rerr := s.exec(ctx, tx, sqlRollbackTo); rerr != nil {

@@ -161,3 +161,28 @@ func TestPatience(t *testing.T) {
 		})
 	}
 }
+
+// A body that panics fails with an error, and the writes after it still commit.
+func TestWritePanicDoesNotStopTheQueue(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "panic.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY)`); err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	if err == nil {
+		t.Fatal("a body that panicked: no error")
+	}
+	if err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY)`)
+		return err
+	}); err != nil {
+		t.Fatalf("the write after a panic: %v (the panicking body's table must have been rolled back)", err)
+	}
+}
