@@ -100,10 +100,10 @@ func (s *DB) slotArticles(ctx context.Context, channels []string, query string, 
 	return out, err
 }
 
-// LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions
-// included, so the maximum is the newest number handed out; the unique index answers it.
 const sqlLastChange = `SELECT coalesce(max(seq), 0) FROM articles`
 
+// LastChange implements store.Store. Every change takes max(seq)+1 (nextSeq), deletions
+// included, so the maximum is the newest number handed out; the unique index answers it.
 func (s *DB) LastChange(ctx context.Context) (int64, error) {
 	var seq int64
 	if err := s.db.QueryRowContext(ctx, sqlLastChange).Scan(&seq); err != nil {

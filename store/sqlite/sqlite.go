@@ -70,9 +70,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	// Enough idle readers for the builds, the hub, the relay and the queue to find one with
-	// their statements prepared (a new connection prepares them again); closed after a quiet
-	// minute, with their page caches.
 	db.SetMaxIdleConns(readIdleConns)
 	db.SetConnMaxIdleTime(time.Minute)
 	w.SetMaxOpenConns(1)
@@ -123,10 +120,14 @@ func (s *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (
 // (a thousand channels' documents), and a write needs little more than the paths down its
 // B-trees.
 const (
-	readIdleConns = 8
 	readCacheKiB  = 65536
 	writeCacheKiB = 4096
 )
+
+// readIdleConns is how many readers stay open when idle: enough for the builds, the hub, the
+// relay and the queue to find one with their statements prepared (a new connection prepares
+// them again). They close after a quiet minute, with their page caches.
+const readIdleConns = 8
 
 // Close closes the database.
 func (s *DB) Close() error {

@@ -67,7 +67,12 @@ func (s *DB) ClaimDue(ctx context.Context, kind, target string, now time.Time, l
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		// The body may have read claims that were then not committed (a later write of its
+		// group broke the transaction): none of them is this worker's to send.
+		return nil, err
+	}
+	return out, nil
 }
 
 // HasDue implements store.Queue, outside any transaction: in WAL mode a read takes no lock that

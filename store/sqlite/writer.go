@@ -82,8 +82,9 @@ func (q *writeQueue) handOff() {
 	}
 }
 
-// run runs w's body in tx. A body that panics fails with an error instead: it runs on the
-// leader's goroutine, and the writes queued behind it must not wait for good.
+// run runs w's body in tx, unless its caller gave up while it was queued. A body that panics
+// fails with an error instead: it runs on the leader's goroutine, and the writes queued behind
+// it must not wait for good.
 func (w *write) run(tx *sql.Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -131,10 +132,6 @@ func (s *DB) commitGroup(group []*write) {
 	}
 	var ok []*write
 	for i, w := range group {
-		if err := w.ctx.Err(); err != nil {
-			w.done <- err // gave up while queued: its body does not run
-			continue
-		}
 		if _, err := s.exec(ctx, tx, sqlSavepoint); err != nil {
 			s.abandon(tx, append(ok, group[i:]...), fmt.Errorf("sqlite: savepoint: %w", err))
 			return

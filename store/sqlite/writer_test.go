@@ -17,11 +17,7 @@ import (
 // back alone and gets its own error, one whose caller gave up does not run, and the others commit.
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "group.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	if err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY)`)
 		return err
@@ -165,12 +161,8 @@ func TestPatience(t *testing.T) {
 // A body that panics fails with an error, and the writes after it still commit.
 func TestWritePanicDoesNotStopTheQueue(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "panic.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	s := openTemp(t)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY)`); err != nil {
 			return err
 		}
@@ -185,4 +177,15 @@ func TestWritePanicDoesNotStopTheQueue(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("the write after a panic: %v (the panicking body's table must have been rolled back)", err)
 	}
+}
+
+// openTemp opens a store on a new SQLite file, closed when the test ends.
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "syndicate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
