@@ -174,10 +174,15 @@ func TestArchivePages(t *testing.T) {
 	}
 }
 
-// countingStore counts ArchiveCount and ArchiveSlot calls on a real store.
+// countingStore counts ArchiveCount, ArchiveSlot and ArchiveAfter calls on a real store.
 type countingStore struct {
 	*sqlite.DB
-	counts, slots int
+	counts, slots, tails int
+}
+
+func (c *countingStore) ArchiveAfter(ctx context.Context, channels []string, seq int64, except []string) ([]syndicate.Article, error) {
+	c.tails++
+	return c.DB.ArchiveAfter(ctx, channels, seq, except)
 }
 
 func (c *countingStore) ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error) {
@@ -298,5 +303,36 @@ func TestArchivePageOfDeletedArticles(t *testing.T) {
 	doc, _ := two.Render(syndicate.FormatJSON)
 	if !bytes.Contains(doc.Body, []byte(`"next_url":"http://localhost:8080/feeds/lingling/archive/1.json"`)) || bytes.Count(doc.Body, []byte(`"id":`)) != feed.ArchivePageSize {
 		t.Errorf("page 2 in JSON:\n%.600s", doc.Body)
+	}
+}
+
+// A channel holding fewer articles than its limit has them all among its newest items, so its
+// build reads no archive slots after them; past its limit (3 here), with no page complete, the
+// slots are read and the feed holds every item.
+func TestSmallChannelReadsNoArchiveTail(t *testing.T) {
+	b, st := newBuilder(t)
+	cs := &countingStore{DB: st}
+	b.Store = cs
+	entries := func() int {
+		t.Helper()
+		doc, err := st.Document(context.Background(), "lingling", syndicate.FormatAtom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(doc.Body), "<entry>")
+	}
+	for i := range 2 {
+		upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), i, "lingling"))
+	}
+	mustBuild(t, b, "lingling")
+	if cs.tails != 0 || entries() != 2 {
+		t.Errorf("2 articles, limit 3: %d tail reads, %d entries; want 0 and 2", cs.tails, entries())
+	}
+	for i := 2; i < 5; i++ {
+		upsert(t, st, storetest.Article(fmt.Sprintf("a%03d", i), -i, "lingling")) // older than the rest
+	}
+	mustBuild(t, b, "lingling")
+	if cs.tails != 1 || entries() != 5 {
+		t.Errorf("5 articles, limit 3, no complete page: %d tail reads, %d entries; want 1 and 5", cs.tails, entries())
 	}
 }

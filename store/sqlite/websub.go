@@ -16,6 +16,11 @@ var _ store.Queue = (*DB)(nil)
 
 // The queue's statements, prepared on the writer connection (writeStatements): every delivery
 // is enqueued, claimed and finished.
+//
+// The claim's limit is "? + 0", not "?": once SQLite re-prepares a statement (for any reason), it
+// plans a bare LIMIT parameter with its bound value and marks the statement to be re-prepared
+// whenever that parameter is bound again, and the claim binds a different limit almost every time.
+// Compiling the claim again on each call was 4 % of the 1,000-topic hub benchmark's CPU.
 const (
 	sqlEnqueue = `INSERT INTO websub_queue (kind, target, topic, payload, next_attempt_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)
@@ -23,7 +28,7 @@ const (
 	sqlClaimDue = `UPDATE websub_queue SET claim = ?, claimed_until = ?
 			WHERE rowid IN (SELECT rowid FROM websub_queue
 				WHERE kind = ? AND target = ? AND next_attempt_at <= ? AND claimed_until <= ?
-				ORDER BY next_attempt_at LIMIT ?)
+				ORDER BY next_attempt_at LIMIT ? + 0)
 			RETURNING topic, payload, version, attempts, last_error, created_at`
 	sqlFinish  = `DELETE FROM websub_queue WHERE kind = ? AND target = ? AND topic = ? AND claim = ? AND version = ?`
 	sqlRequeue = `UPDATE websub_queue SET claim = '', claimed_until = 0, attempts = 0,
