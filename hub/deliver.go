@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,7 +56,9 @@ func (h *Hub) Publish(docs ...syndicate.Document) {
 	}
 }
 
-// fanOut queues the changes Publish took, until ctx ends.
+// fanOut queues the changes Publish took, until ctx ends. It lets changes gather for
+// fanOutDelay after the first: a tick builds many channels within a second, and each flush is a
+// subscriber lookup and a queue transaction, and each lane it wakes a claim.
 func (h *Hub) fanOut(ctx context.Context) {
 	for {
 		select {
@@ -62,9 +66,18 @@ func (h *Hub) fanOut(ctx context.Context) {
 			return
 		case <-h.dirty:
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(fanOutDelay):
+		}
 		h.flush()
 	}
 }
+
+// fanOutDelay is how long changes gather before their deliveries are queued. In the 1,000-topic
+// hub benchmark it turns about 270 queue transactions per op into 40, and halves the claims.
+const fanOutDelay = 20 * time.Millisecond
 
 // Flush queues the deliveries of every change Publish took so far. Close calls it; tests call
 // it to know the queue holds them.
@@ -78,13 +91,30 @@ func (h *Hub) flush() {
 	}
 	clear(h.pending)
 	h.mu.Unlock()
-	// One transaction for every topic's deliveries: during a rebuild of many channels, a
-	// commit per topic would queue behind the builds' own writes (SQLite has one writer).
+	if len(changed) == 0 {
+		return
+	}
+	// One read for every topic's subscribers and one transaction for their deliveries: during a
+	// rebuild of many channels, one of each per topic would queue behind the builds' own work
+	// (SQLite has one writer).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	topics := slices.Collect(maps.Keys(changed))
+	now := h.opt.Now()
+	subs, err := h.opt.Store.SubscribersOf(ctx, topics, now)
+	if err != nil {
+		h.opt.Log.Error("websub hub: list subscribers; deliveries dropped", slog.Int("topics", len(topics)), slog.Any("error", err))
+		return
+	}
+	byTopic := map[string][]store.Subscription{}
+	for _, s := range subs {
+		byTopic[s.Topic] = append(byTopic[s.Topic], s)
+	}
 	var items []store.QueueItem
 	for topic, doc := range changed {
-		its, err := h.distribute(topic, doc)
+		its, err := h.distribute(topic, doc, byTopic[topic], now)
 		if err != nil {
-			h.opt.Log.Error("websub hub: list subscribers; deliveries dropped", slog.String("topic", topic), slog.Any("error", err))
+			h.opt.Log.Error("websub hub: deliveries dropped", slog.String("topic", topic), slog.Any("error", err))
 			continue
 		}
 		items = append(items, its...)
@@ -92,23 +122,14 @@ func (h *Hub) flush() {
 	if len(items) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	if err := h.out.Enqueue(ctx, items); err != nil {
 		h.opt.Log.Error("websub hub: queue deliveries; they are dropped", slog.Int("topics", len(changed)), slog.Int("deliveries", len(items)), slog.Any("error", err))
 	}
 }
 
-// distribute returns the deliveries of doc, topic's new document, one per subscriber. Only
-// documents of feeds with subscribers are kept in memory, for their deliveries.
-func (h *Hub) distribute(topic string, doc syndicate.Document) ([]store.QueueItem, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	now := h.opt.Now()
-	subs, err := h.opt.Store.SubscribersOf(ctx, topic, now)
-	if err != nil {
-		return nil, err
-	}
+// distribute returns the deliveries of doc, topic's new document, one per subscriber in subs.
+// Only documents of feeds with subscribers are kept in memory, for their deliveries.
+func (h *Hub) distribute(topic string, doc syndicate.Document, subs []store.Subscription, now time.Time) ([]store.QueueItem, error) {
 	f := h.topics[topic]
 	h.docMu.Lock()
 	if len(subs) == 0 {

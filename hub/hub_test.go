@@ -183,7 +183,7 @@ func count(h *Hub, mode, outcome string) float64 {
 
 func subscribers(t *testing.T, st store.Subscriptions, topic string, now time.Time) []store.Subscription {
 	t.Helper()
-	subs, err := st.SubscribersOf(context.Background(), topic, now)
+	subs, err := st.SubscribersOf(context.Background(), []string{topic}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,9 @@ type Subscriptions interface {
 	// SubscriptionByID returns a subscription by ID, expired or not; syndicate.ENOTFOUND when
 	// there is none (it was unsubscribed, or purged).
 	SubscriptionByID(ctx context.Context, id int64) (Subscription, error)
-	// SubscribersOf lists the subscriptions to topic that have not expired at now.
-	SubscribersOf(ctx context.Context, topic string, now time.Time) ([]Subscription, error)
+	// SubscribersOf lists the subscriptions to any of topics that have not expired at now, by
+	// topic then ID: the hub lists the subscribers of every feed a burst of builds changed at once.
+	SubscribersOf(ctx context.Context, topics []string, now time.Time) ([]Subscription, error)
 	// ListSubscriptions lists every subscription not expired at now, by topic then callback.
 	ListSubscriptions(ctx context.Context, now time.Time) ([]Subscription, error)
 	// CountSubscriptions counts the subscriptions not expired at now to topic, and those whose

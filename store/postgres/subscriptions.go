@@ -70,9 +70,12 @@ func (s *DB) subscriptions(ctx context.Context, what, query string, args ...any)
 }
 
 // SubscribersOf implements store.Subscriptions.
-func (s *DB) SubscribersOf(ctx context.Context, topic string, now time.Time) ([]store.Subscription, error) {
-	return s.subscriptions(ctx, fmt.Sprintf("subscribers of %q", topic),
-		`WHERE topic = $1 AND expires_at > $2 ORDER BY id`, topic, now)
+func (s *DB) SubscribersOf(ctx context.Context, topics []string, now time.Time) ([]store.Subscription, error) {
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	return s.subscriptions(ctx, fmt.Sprintf("subscribers of %d topics", len(topics)),
+		`WHERE topic = ANY($1) AND expires_at > $2 ORDER BY topic, id`, topics, now)
 }
 
 // ListSubscriptions implements store.Subscriptions.

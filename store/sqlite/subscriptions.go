@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -79,9 +80,17 @@ func (s *DB) subscriptions(ctx context.Context, what, query string, args ...any)
 }
 
 // SubscribersOf implements store.Subscriptions.
-func (s *DB) SubscribersOf(ctx context.Context, topic string, now time.Time) ([]store.Subscription, error) {
-	return s.subscriptions(ctx, fmt.Sprintf("subscribers of %q", topic),
-		`WHERE topic = ? AND expires_at > ? ORDER BY id`, topic, micros(now))
+// The topics are one JSON parameter (json_each), so that one statement serves any number.
+func (s *DB) SubscribersOf(ctx context.Context, topics []string, now time.Time) ([]store.Subscription, error) {
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(topics)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: subscribers of %d topics: %w", len(topics), err)
+	}
+	return s.subscriptions(ctx, fmt.Sprintf("subscribers of %d topics", len(topics)),
+		`WHERE topic IN (SELECT value FROM json_each(?)) AND expires_at > ? ORDER BY topic, id`, string(list), micros(now))
 }
 
 // ListSubscriptions implements store.Subscriptions.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ func RunSubscriptions(t *testing.T, open SubscriptionsOpener) {
 		{"SaveRenewDelete", testSubscriptionRenew},
 		{"LeasesExpireAndPurge", testSubscriptionExpiry},
 		{"Counts", testSubscriptionCounts},
+		{"SubscribersOfSeveralTopics", testSubscribersOfTopics},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -48,7 +50,7 @@ func save(t *testing.T, s store.Subscriptions, sb store.Subscription) store.Subs
 
 func callbacks(t *testing.T, s store.Subscriptions, topic string, now time.Time) []string {
 	t.Helper()
-	subs, err := s.SubscribersOf(context.Background(), topic, now)
+	subs, err := s.SubscribersOf(context.Background(), []string{topic}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +151,32 @@ func testSubscriptionCounts(t *testing.T, s store.Subscriptions) {
 		if bt != tc.byTopic || bh != tc.byHost {
 			t.Errorf("CountSubscriptions(%s, %s) = %d, %d; want %d, %d", tc.topic, tc.host, bt, bh, tc.byTopic, tc.byHost)
 		}
+	}
+}
+
+// One call lists the live subscribers of several topics, by topic then ID, and nothing of a
+// topic it was not asked for.
+func testSubscribersOfTopics(t *testing.T, s store.Subscriptions) {
+	const topicC = "https://news.example/feeds/other.json"
+	b1 := save(t, s, sub("https://b.example/cb/1", "b.example", topicB, qnow, time.Hour))
+	a1 := save(t, s, sub("https://a.example/cb/1", "a.example", topicA, qnow, time.Hour))
+	save(t, s, sub("https://a.example/cb/2", "a.example", topicA, qnow, time.Minute)) // expired at now
+	b2 := save(t, s, sub("https://a.example/cb/3", "a.example", topicB, qnow, time.Hour))
+	save(t, s, sub("https://c.example/cb", "c.example", topicC, qnow, time.Hour))
+	now := qnow.Add(2 * time.Minute)
+	subs, err := s.SubscribersOf(context.Background(), []string{topicB, topicA, "https://news.example/feeds/none.rss"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, sb := range subs {
+		got = append(got, sb.ID)
+	}
+	// topicB ("…/local.atom") sorts before topicA ("…/local.rss"); IDs follow saving order.
+	if want := []int64{b1.ID, b2.ID, a1.ID}; !slices.Equal(got, want) {
+		t.Errorf("subscribers of topics B, A and one without any: IDs %v, want %v", got, want)
+	}
+	if subs, err := s.SubscribersOf(context.Background(), nil, now); err != nil || len(subs) != 0 {
+		t.Errorf("subscribers of no topic: %v, %v; want none", subs, err)
 	}
 }
