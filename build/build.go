@@ -126,7 +126,7 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	}
 	cfp := b.configFingerprint(in)
 	b.init.Do(b.setup)
-	marks, err := b.channelMarks(ctx)
+	marks, last, err := b.channelMarks(ctx)
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
@@ -153,14 +153,15 @@ func (b *Builder) Build(ctx context.Context, slug string) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
+	// The build covers the changes up to the newest number the tick read with the marks; one
+	// committed since is in the items read below, and its event comes from the next build, whose
+	// marks show it. Another replica may have built past that number: nothing more to read then.
+	upTo := max(last, state.LastChange)
 	var changes []store.Change
-	var upTo int64
-	if slug != syndicate.SiteFeed {
-		if changes, upTo, err = b.Store.Changes(ctx, slug, state.LastChange); err != nil {
+	if slug != syndicate.SiteFeed && upTo > state.LastChange {
+		if changes, err = b.Store.Changes(ctx, slug, state.LastChange, upTo); err != nil {
 			return res, fmt.Errorf("build %s: %w", slug, err)
 		}
-	} else if upTo, err = b.changes.get(ctx); err != nil {
-		return res, fmt.Errorf("build %s: %w", slug, err)
 	}
 	// The feed links to the newest complete archive page, so completing a page changes the
 	// fingerprint and the documents.
@@ -232,25 +233,25 @@ func (b *Builder) setup() {
 	b.changes.read = b.Store.LastChange
 }
 
-// channelMarks returns the store's channel marks. They are reread only when the store's newest
-// change number moved: the thousand jobs of an idle tick share one read.
-func (b *Builder) channelMarks(ctx context.Context) (map[string]store.Mark, error) {
+// channelMarks returns the store's channel marks and its newest change number, last. The marks
+// are reread only when last moved: the thousand jobs of an idle tick share one read.
+func (b *Builder) channelMarks(ctx context.Context) (map[string]store.Mark, int64, error) {
 	last, err := b.changes.get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.marks != nil && b.marksAt == last {
-		return b.marks, nil
+		return b.marks, last, nil
 	}
 	// Read after last: the marks hold at least every change up to it.
 	marks, err := b.Store.ChannelMarks(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	b.marks, b.marksAt = marks, last
-	return marks, nil
+	return marks, last, nil
 }
 
 // archive returns how many slots the subtree's archive has, and the change number of the last

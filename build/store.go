@@ -14,7 +14,7 @@ type Store interface {
 	LastChange(ctx context.Context) (int64, error)
 	ChannelMarks(ctx context.Context) (map[string]store.Mark, error)
 	BuildState(ctx context.Context, channel string) (store.BuildState, error)
-	Changes(ctx context.Context, channel string, since int64) ([]store.Change, int64, error)
+	Changes(ctx context.Context, channel string, since, upTo int64) ([]store.Change, error)
 	NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error)
 	ArchiveCount(ctx context.Context, channels []string) (int, error)
 	ArchiveSlot(ctx context.Context, channels []string, n int) (int64, error)

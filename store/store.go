@@ -64,10 +64,10 @@ type Store interface {
 	LastChange(ctx context.Context) (int64, error)
 	// BuildState returns the channel's last committed build (zero value if never built).
 	BuildState(ctx context.Context, channel string) (BuildState, error)
-	// Changes returns what happened to the articles filed directly in channel since the build
-	// that saw change sequence number since: added, changed, deleted or moved out. It also
-	// returns the newest change sequence number it considered.
-	Changes(ctx context.Context, channel string, since int64) ([]Change, int64, error)
+	// Changes returns what happened to the articles filed directly in channel by the changes
+	// numbered after since up to upTo, a number LastChange returned: added, changed, deleted or
+	// moved out. An article changed again after upTo is left to the call that reads past it.
+	Changes(ctx context.Context, channel string, since, upTo int64) ([]Change, error)
 	// ChannelMarks returns, per channel, the newest change number that touched it (an article
 	// filed in, changed in, or removed from it) and the newest that changed what is filed there
 	// (an article filed in or removed from it). Builds use them to skip clean subtrees and to

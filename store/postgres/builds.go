@@ -27,39 +27,31 @@ func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, 
 	return st, nil
 }
 
-// Changes implements store.Store. The newest number and the rows come from one snapshot; change
-// numbers become visible in order (see lockChanges), so every number up to the newest is in it.
-func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.Change, int64, error) {
-	var out []store.Change
-	var upTo int64
-	err := s.inTxOpts(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM articles`).Scan(&upTo); err != nil {
-			return fmt.Errorf("newest change: %w", err)
-		}
-		// An article concerns the channel if it is filed there now or was announced there before.
-		byChannel, err := storesql.ReadsChannel(upTo-since, s.Tuning.ChannelScanThreshold, func(limit int64) (n int64, err error) {
-			err = tx.QueryRow(ctx, countFilings, channel, limit).Scan(&n)
-			return n, err
-		})
-		if err != nil {
-			return err
-		}
-		query := changesBySeq
-		if byChannel {
-			query = changesByChannel
-		}
-		rows, err := tx.Query(ctx, query, channel, since, upTo)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out, err = storesql.ScanChanges(rows, fromOptTime)
-		return err
+// Changes implements store.Store. Change numbers become visible in order (see lockChanges), so
+// every number up to upTo, which was read before, is visible here; the count only picks the read.
+func (s *DB) Changes(ctx context.Context, channel string, since, upTo int64) ([]store.Change, error) {
+	// An article concerns the channel if it is filed there now or was announced there before.
+	byChannel, err := storesql.ReadsChannel(upTo-since, s.Tuning.ChannelScanThreshold, func(limit int64) (n int64, err error) {
+		err = s.pool.QueryRow(ctx, countFilings, channel, limit).Scan(&n)
+		return n, err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("postgres: changes of %q: %w", channel, err)
+		return nil, fmt.Errorf("postgres: changes of %q: %w", channel, err)
 	}
-	return out, upTo, nil
+	query := changesBySeq
+	if byChannel {
+		query = changesByChannel
+	}
+	rows, err := s.pool.Query(ctx, query, channel, since, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: changes of %q: %w", channel, err)
+	}
+	defer rows.Close()
+	out, err := storesql.ScanChanges(rows, fromOptTime)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: changes of %q: %w", channel, err)
+	}
+	return out, nil
 }
 
 // CommitBuild implements store.Store. The statements go in one batch, one round trip, however

@@ -28,18 +28,14 @@ func (s *DB) BuildState(ctx context.Context, channel string) (store.BuildState, 
 }
 
 // Changes implements store.Store.
-func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.Change, int64, error) {
-	var upTo int64
-	if err := s.db.QueryRowContext(ctx, sqlLastChange).Scan(&upTo); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: newest change: %w", err)
-	}
+func (s *DB) Changes(ctx context.Context, channel string, since, upTo int64) ([]store.Change, error) {
 	// An article concerns the channel if it is filed there now or was announced there before.
 	byChannel, err := storesql.ReadsChannel(upTo-since, s.Tuning.ChannelScanThreshold, func(limit int64) (n int64, err error) {
 		err = s.db.QueryRowContext(ctx, countFilings, channel, limit).Scan(&n)
 		return n, err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
+		return nil, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
 	}
 	query := changesBySeq
 	if byChannel {
@@ -47,14 +43,14 @@ func (s *DB) Changes(ctx context.Context, channel string, since int64) ([]store.
 	}
 	rows, err := s.db.QueryContext(ctx, query, channel, since, upTo)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
+		return nil, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
 	}
 	defer rows.Close()
 	out, err := storesql.ScanChanges(rows, fromOptMicros)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
+		return nil, fmt.Errorf("sqlite: changes of %q: %w", channel, err)
 	}
-	return out, upTo, nil
+	return out, nil
 }
 
 // CommitBuild implements store.Store.

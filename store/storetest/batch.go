@@ -148,7 +148,7 @@ func snapshot(t *testing.T, s store.Store) map[string]any {
 		out[fmt.Sprint("archive ", chs)] = fmt.Sprint(n, slots, describe(page))
 		out[fmt.Sprint("newest ", chs)] = describe(newest)
 		if len(chs) == 1 {
-			changes, upTo, err := s.Changes(ctx, chs[0], 0)
+			changes, upTo, err := changesSince(ctx, s, chs[0], 0)
 			if err != nil {
 				t.Fatal(err)
 			}
