@@ -26,12 +26,7 @@ func (n *Notifier) Enqueue(ctx context.Context, items []store.QueueItem) error {
 		return fmt.Errorf("websub: enqueue %d %s deliveries: %w", len(items), n.kind, err)
 	}
 	for _, it := range items {
-		if ch, ok := n.wake[it.Target]; ok {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
+		n.wakeWorker(it.Target)
 	}
 	return nil
 }

@@ -59,6 +59,37 @@ func TestPostponedIsNoAttempt(t *testing.T) {
 	})
 }
 
+// A postponed delivery is sent when it comes due, not when the worker next polls: the hub puts a
+// delivery to a busy callback host off for a tenth of a second, and a second's Poll would make
+// that a second.
+func TestPostponedIsSentWhenDue(t *testing.T) {
+	forEngines(t, func(t *testing.T, open func() store.Queue) {
+		var calls atomic.Int64
+		sent := make(chan struct{})
+		send := func(context.Context, store.Delivery) error {
+			if calls.Add(1) == 1 {
+				return &websub.Postponed{After: 20 * time.Millisecond, Reason: "busy"}
+			}
+			close(sent)
+			return nil
+		}
+		o := options()
+		o.Hubs = []string{"https://callback.example/lane-0"}
+		o.Poll = time.Hour // only a wake makes the worker look again
+		n := websub.NewDeliverer(open(), "test.kind", "test", send, o)
+		n.Start()
+		t.Cleanup(func() { n.Close(context.Background()) })
+		if err := n.Enqueue(context.Background(), []store.QueueItem{{Target: o.Hubs[0], Topic: "t1", Payload: []byte("x")}}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-sent:
+		case <-time.After(testwait.Timeout):
+			t.Fatalf("a delivery postponed for 20 ms was not sent within %v (%d sends)", testwait.Timeout, calls.Load())
+		}
+	})
+}
+
 // countingQueue counts the claims and the looks for due rows made on the queue it wraps.
 type countingQueue struct {
 	store.Queue

@@ -133,7 +133,11 @@ func (n *Notifier) attempt(d store.Delivery) {
 		n.m.outcomes.WithLabelValues(d.Target, outcomePostponed).Inc()
 		if err := n.q.Postpone(ctx, d, now.Add(p.After)); err != nil {
 			log.Error("websub: postpone notification", slog.Any("error", err))
+			return
 		}
+		// Looked at again when it comes due, not at the worker's next Poll: a delivery put off
+		// for a tenth of a second would otherwise wait up to a second.
+		time.AfterFunc(p.After, func() { n.wakeWorker(d.Target) })
 		return
 	}
 	n.m.latency.WithLabelValues(d.Target).Observe(took.Seconds())
@@ -176,10 +180,15 @@ func (n *Notifier) finish(ctx context.Context, log *slog.Logger, d store.Deliver
 		return
 	}
 	if requeued {
-		select {
-		case n.wake[d.Target] <- struct{}{}:
-		default:
-		}
+		n.wakeWorker(d.Target)
+	}
+}
+
+// wakeWorker wakes target's worker, unless a wake is already waiting for it.
+func (n *Notifier) wakeWorker(target string) {
+	select {
+	case n.wake[target] <- struct{}{}:
+	default:
 	}
 }
 
