@@ -110,8 +110,9 @@ func (b *Builder) feedItems(ctx context.Context, subtree []string, limit int, en
 	}
 	if len(items) < limit {
 		// The subtree holds no more articles than these, so no slot after end shows another:
-		// a small channel's build skips the read. One filed since NewestItems read has a change
-		// number after the build's, and the next build reads it.
+		// a small channel's build skips the read. One filed since NewestItems read (or, rarely,
+		// left out because deletions raced its reads) has a change number after the build's,
+		// and the next build reads it.
 		return items, nil
 	}
 	ids := make([]string, len(items))

@@ -32,7 +32,8 @@ type Store interface {
 	ArticleCount(ctx context.Context) (int64, error)
 
 	// NewestItems returns up to limit undeleted articles filed in any of the channels, newest
-	// published first (ties by id), each once.
+	// published first (ties by id), each once. Fewer than limit means the channels hold no more,
+	// unless articles were deleted while it read, so often that reading again did not help.
 	NewestItems(ctx context.Context, channels []string, limit int) ([]syndicate.Article, error)
 	// ArchiveCount reports how many archive slots the channels have: an article takes a new slot
 	// in a channel each time it is filed there (at creation, or when moved or added to it), and

@@ -45,26 +45,43 @@ func NewestItems(ctx context.Context, q NewestQueries, channels []string, limit 
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
 	}
+	for read := 1; ; read++ {
+		items, picked, err := newestItems(ctx, q, channels, limit, t)
+		if err != nil || len(items) == picked || read == newestReads {
+			return items, err
+		}
+	}
+}
+
+// newestReads bounds how often NewestItems reads: an article deleted between the read of the
+// filings and the read of the articles leaves the answer short of articles the channels still
+// hold, and the reads are made again. So an answer shorter than the limit means the channels hold
+// no more (builds then skip reading their archive's last page), unless deletions kept racing
+// every read; then the deletions' change numbers make the next build read again.
+const newestReads = 3
+
+// newestItems is one read of NewestItems; picked is how many articles the filings named.
+func newestItems(ctx context.Context, q NewestQueries, channels []string, limit int, t store.Tuning) ([]syndicate.Article, int, error) {
 	var ids []string
 	if len(channels) >= t.ManyChannels {
 		var err error
 		if ids, err = walk(ctx, q, channels, limit, t.WalkBudget(limit)); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if len(ids) < limit {
 		cands, err := q.Seek(ctx, channels, limit)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		ids = newest(cands, limit)
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	byID, err := q.Articles(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]syndicate.Article, 0, len(ids))
 	for _, id := range ids {
@@ -72,7 +89,7 @@ func NewestItems(ctx context.Context, q NewestQueries, channels []string, limit 
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out, len(ids), nil
 }
 
 // walk returns the limit newest articles of the channels if the newest budget filings of all

@@ -49,6 +49,8 @@ func (q *fakeQueries) Seek(_ context.Context, channels []string, limit int) ([]C
 	return out, nil
 }
 
+// Articles leaves out the deleted articles, and from then on their filings too: the deletion
+// committed between the read of the filings and this one, and took the filings with it.
 func (q *fakeQueries) Articles(_ context.Context, ids []string) (map[string]syndicate.Article, error) {
 	out := map[string]syndicate.Article{}
 	for _, id := range ids {
@@ -56,6 +58,7 @@ func (q *fakeQueries) Articles(_ context.Context, ids []string) (map[string]synd
 			out[id] = syndicate.Article{ID: id}
 		}
 	}
+	q.filings = slices.DeleteFunc(slices.Clone(q.filings), func(f filing) bool { return q.deleted[f.ID] })
 	return out, nil
 }
 
@@ -95,8 +98,10 @@ func TestNewestItemsPaths(t *testing.T) {
 			tune: func(t *store.Tuning) { t.WalkPerItem = 2 }, want: []string{"a05", "a06"}, walks: []int{4}, seeks: []int{2}},
 		{name: "fewer items than the limit", channels: []string{"c5", "c6", "c7"}, limit: 50,
 			want: wantIDs(5, 6, 7), walks: []int{200}, seeks: []int{50}},
-		{name: "deleted since the walk", channels: all, limit: 2, deleted: []string{"a00"},
-			want: []string{"a01"}, walks: []int{8}},
+		{name: "deleted since the walk: read again", channels: all, limit: 2, deleted: []string{"a00"},
+			want: []string{"a01", "a02"}, walks: []int{8, 8}},
+		{name: "deleted since the seek: read again", channels: []string{"c0"}, limit: 3, deleted: []string{"a10"},
+			want: []string{"a00", "a20", "a30"}, seeks: []int{3, 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := &fakeQueries{filings: filings, deleted: map[string]bool{}}
