@@ -51,9 +51,9 @@ type Builder struct {
 	// they take turns, so a tick of a thousand channels that all changed neither runs a thousand
 	// renders side by side nor holds their documents in memory at once. Four times the CPUs,
 	// because much of a build's turn waits for its reads and its commit, and on SQLite commits
-	// waiting together are committed together: on two CPUs the 1,000-topic hub benchmark's builds
-	// ended 0.89–1.11 s after they started with eight turns, 0.87–1.22 s with four, 0.91–1.37 s
-	// with two, and 1.13–1.26 s with sixteen, which spend more CPU.
+	// waiting together are committed together: with fewer turns the CPUs idle while builds wait,
+	// with more they contend. It keeps the 1,000-topic hub benchmark's builds within a second of
+	// the tick on two CPUs, which its 2 s target needs (bench/notes.md has the measurements).
 	Concurrency int
 
 	init    sync.Once
