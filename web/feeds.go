@@ -32,7 +32,7 @@ func (s *Server) feedsFirst(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if len(p) <= len(feedsPrefix) || p[:len(feedsPrefix)] != feedsPrefix || strings.IndexByte(p[len(feedsPrefix):], '/') >= 0 ||
-			(r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Header.Get(RequestIDHeader) != "" {
+			(r.Method != http.MethodGet && r.Method != http.MethodHead) || headerValue(r.Header, RequestIDHeader) != "" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -134,10 +134,10 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 // notModified applies RFC 9110 §13.1: If-None-Match wins over If-Modified-Since. Weak comparison,
 // so a proxy that weakened our ETag still gets its 304; either representation's tag matches.
 func notModified(r *http.Request, etag, identityETag string, modUnix int64) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
+	if inm := headerValue(r.Header, "If-None-Match"); inm != "" {
 		return etagMatches(inm, etag) || etagMatches(inm, identityETag)
 	}
-	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+	if ims := headerValue(r.Header, "If-Modified-Since"); ims != "" {
 		t, err := http.ParseTime(ims)
 		return err == nil && modUnix <= t.Unix()
 	}

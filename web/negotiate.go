@@ -32,12 +32,12 @@ func wantsHTML(h http.Header) bool {
 	if !navigation(h) {
 		return false
 	}
-	html, feed := acceptWeights(h.Get("Accept"))
+	html, feed := acceptWeights(headerValue(h, "Accept"))
 	return html > 0 && html >= feed
 }
 
 func navigation(h http.Header) bool {
-	return h.Get("Sec-Fetch-Dest") == "document" || h.Get("Sec-Fetch-Mode") == "navigate"
+	return headerValue(h, "Sec-Fetch-Dest") == "document" || headerValue(h, "Sec-Fetch-Mode") == "navigate"
 }
 
 // acceptWeights returns the highest q-value an Accept header gives an HTML type and a feed type
