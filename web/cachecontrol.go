@@ -19,7 +19,6 @@ type CachePolicy struct {
 // channel, so a feed request formats no string.
 type cacheControl struct {
 	policy CachePolicy
-	now    func() time.Time
 	vals   sync.Map // slug → *atomic.Pointer[ccValue]
 }
 
@@ -28,8 +27,8 @@ type ccValue struct {
 	second int64 // the Unix second it was computed in
 }
 
-func (c *cacheControl) header(slug string) []string {
-	now := c.now()
+// header returns slug's value at now, the time the request came in.
+func (c *cacheControl) header(slug string, now time.Time) []string {
 	p, ok := c.vals.Load(slug)
 	if !ok {
 		p, _ = c.vals.LoadOrStore(slug, new(atomic.Pointer[ccValue]))

@@ -100,7 +100,7 @@ func New(o Options) *Server {
 	if o.Cache.Max < o.Cache.Min {
 		o.Cache.Max = max(time.Hour, o.Cache.Min)
 	}
-	s.cc = &cacheControl{policy: o.Cache, now: time.Now}
+	s.cc = &cacheControl{policy: o.Cache}
 	if len(o.Hubs) > 0 {
 		s.cache.links = func(channel, format string) []string {
 			v := "<" + o.Site.FeedURL(channel, format) + `>; rel="self"`
