@@ -473,6 +473,11 @@ if [[ -s $WORK/build.pprof ]]; then
 		"$WORK/app.test" "$WORK/build.pprof" 2>/dev/null | sed -n '/^Showing nodes/,$p' >"$WORK/top-build.txt"
 fi
 RELAY_NOTE=""
+if [[ -n ${SYNDICATE_TEST_NATS_URL:-} ]]; then
+	RELAY_SERVER="the nats-server at SYNDICATE_TEST_NATS_URL ($SYNDICATE_TEST_NATS_URL)"
+else
+	RELAY_SERVER="the embedded nats-server $($GO list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2) in the benchmark's own process (SYNDICATE_TEST_NATS_URL unset), as \`make run\` runs it"
+fi
 if [[ -n $(list_benchmarks '^BenchmarkRelay' ./relay/) ]]; then
 	say "relay benchmark"
 	gobench relay -bench '^BenchmarkRelay' ./relay/
@@ -638,7 +643,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "–"; else print
 		ev=$(awk -v n="$n" '{name = $1; sub(/-[0-9]+$/, "", name)} name == n {for (i = 2; i <= NF; i++) if ($i == "events/s") print $(i-1)}' "$WORK/relay.raw")
 		[[ -n $ev && -n $NATS_RATE ]] || continue
 		r=$(awk -v a="$ev" -v b="$NATS_RATE" 'BEGIN {printf "%.3f", a / b}')
-		echo "- relay, $n: $(fmt_int "${ev%.*}") events/s, $(pct "$ev" "$NATS_RATE") % of nats bench's $(fmt_int "$NATS_RATE") msgs/s (target ≥ 50 %): $(verdict "$r" ">=" 0.5)."
+		echo "- relay, $n: $(fmt_int "${ev%.*}") events/s, $(pct "$ev" "$NATS_RATE") % of nats bench's $(fmt_int "$NATS_RATE") msgs/s (target ≥ 50 %): $(verdict "$r" ">=" 0.5). The relay published to $RELAY_SERVER."
 	done
 	# Issue 18: post → callback p99 ≤ 2 s in both shapes.
 	for c in "${HUB_CASES[@]}"; do
