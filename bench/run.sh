@@ -96,13 +96,15 @@ free_port() {
 	die "no free port"
 }
 
-# wait_port waits until something listens on 127.0.0.1:$1.
+# wait_port waits until something listens on 127.0.0.1:$1; $2, if given, is the log of the
+# process that should, shown when it does not.
 wait_port() {
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return; fi
 		sleep 0.05
 	done
-	die "nothing listens on port $1"
+	[[ -n ${2:-} && -s $2 ]] && tail -n 20 "$2" >&2
+	die "nothing listens on port $1 after 30 s"
 }
 
 # --- tools -------------------------------------------------------------------------------------
@@ -513,7 +515,7 @@ if [[ -z $NATS_CLI_NOTE ]]; then
 	mkdir -p "$WORK/nats"
 	"${SRV[@]}" "$NATS_SERVER" -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$WORK/nats" >"$WORK/nats.log" 2>&1 &
 	PIDS+=($!)
-	wait_port "$NATS_PORT"
+	wait_port "$NATS_PORT" "$WORK/nats.log"
 	if logged "${CLI[@]}" "$NATS_CLI" bench js pub async syndicate.items.bench --create --dedup --purge \
 		--msgs "$NATS_MSGS" --size 1KB --no-progress -s "nats://127.0.0.1:$NATS_PORT" >"$WORK/nats-bench.txt" 2>&1; then
 		rate=$(grep -o 'stats: [0-9,]* msgs/sec' "$WORK/nats-bench.txt" | head -n 1 | awk '{gsub(",", "", $2); print $2}')
