@@ -83,15 +83,23 @@ else
 	PINNING="no pinning: servers and load generator share all $(nproc) CPUs"
 fi
 
-# free_port prints a loopback TCP port nobody listens on.
+# free_port prints a loopback TCP port no socket uses, below the kernel's range of ephemeral
+# ports: a port in that range can be taken by any outgoing connection (or still be held by one
+# in TIME_WAIT) between this check and the server's bind, which failed two runs on 2026-12-01
+# right after the hub benchmark's thousands of callback connections.
 free_port() {
-	local p
+	local p low
+	low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	((low > 11000)) || low=32768
 	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
+		p=$((10000 + RANDOM % (low - 10000)))
+		if command -v ss >/dev/null; then
+			[[ -z $(ss -Htan "( sport = :$p )") ]] || continue
+		elif (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			continue
 		fi
+		echo "$p"
+		return
 	done
 	die "no free port"
 }
