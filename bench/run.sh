@@ -30,6 +30,10 @@ NATS_MSGS=100000
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/syndicate-bench.XXXXXX")
 PIDS=()      # every process this script started, stopped on exit
 STARTED=$(date +%s)
+# machine_ticks prints the machine's CPU time so far, in ticks: the part a hypervisor gave to other
+# guests (steal), then the whole.
+machine_ticks() { awk '$1 == "cpu" {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+STAT_START=$(machine_ticks)
 
 cleanup() {
 	local rc=$?
@@ -82,6 +86,9 @@ else
 	CLI=("${PRIO[@]}")
 	PINNING="no pinning: servers and load generator share all $(nproc) CPUs"
 fi
+
+# steal_pct prints the share of CPU time stolen between two machine_ticks readings.
+steal_pct() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; if (t > 0) printf "%.0f", 100 * (y[1] - x[1]) / t; else printf "0"}'; }
 
 # free_port prints a loopback TCP port no socket uses, below the kernel's range of ephemeral
 # ports: a port in that range can be taken by any outgoing connection (or still be held by one
@@ -318,6 +325,7 @@ load() { # server, mode, round
 MODES=(gzip 304 identity)
 PAGE_MODES=(page-gzip page-304 page-identity)
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STAT_BEFORE=$(machine_ticks)
 : >"$WORK/serve.txt"
 # Rounds interleave the servers, each round starting with the next one, so load from outside
 # the benchmark falls on all of them alike; the median round (by req/s) is reported. GET / runs
@@ -334,6 +342,7 @@ for i in "${!MODES[@]}"; do
 	done
 done
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+STAT_AFTER=$(machine_ticks)
 for mode in "${MODES[@]}" "${PAGE_MODES[@]}"; do
 	for s in "${SERVERS[@]}"; do
 		[[ $mode != page-* || " ${PAGE_SERVERS[*]} " == *" $s "* ]] || continue
@@ -683,7 +692,8 @@ ELAPSED=$(($(date +%s) - STARTED))
 	echo "  (a $WARMUP warm-up before the first); the median round by req/s is shown with its latencies, and the range"
 	echo "  of all rounds in brackets. $PINNING; $NICE_NOTE."
 	echo "- Load average before and after the serve runs: $LOADAVG_BEFORE → $LOADAVG_AFTER (anything above 0 is other"
-	echo "  work on the machine competing for its $(nproc) CPUs)."
+	echo "  work on the machine competing for its $(nproc) CPUs). CPU time the hypervisor gave to other guests"
+	echo "  (steal, /proc/stat) during the serve runs: $(steal_pct "$STAT_BEFORE" "$STAT_AFTER") %; during the whole run: $(steal_pct "$STAT_START" "$(machine_ticks)") %."
 	echo "- Handler, Render, Build, WebSub hub and Relay rows are \`go test -bench\` on all CPUs (no pinning)."
 	echo
 	cat "$TABLE"
