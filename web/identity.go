@@ -6,9 +6,9 @@ import (
 
 // DefaultIdentityCacheBytes is the default budget of identity bodies kept in memory: sixteen
 // 500 KB full-text feeds. Clients without gzip are few (every mainstream reader asks for it),
-// and what the budget holds counts twice towards the process's size, since Go's collector lets
-// the heap grow to twice what is live. With 1,000 channels' gzip documents (about 31 MB) it keeps
-// the server within the 150 MB the memory benchmark checks; 16 MiB peaked at 148–162 MB there.
+// and what the budget holds costs about twice its size in resident memory, since Go's collector
+// lets the heap grow to twice what is live; the default leaves a thousand channels' gzip
+// documents within the memory target of `make bench` (bench/notes.md, Memory).
 const DefaultIdentityCacheBytes = 8 << 20
 
 // identityCache keeps the uncompressed bodies of recently requested feeds, up to a byte budget.

@@ -256,11 +256,8 @@ func (n *Notifier) flush() {
 		n.opt.Log.Error("websub: queue notifications; they are dropped", slog.Int("notifications", len(items)), slog.Any("error", err))
 		return
 	}
-	for _, ch := range n.wake {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	for target := range n.wake {
+		n.wakeWorker(target)
 	}
 }
 
