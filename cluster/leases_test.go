@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/cluster"
@@ -27,38 +23,6 @@ import (
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// server returns the address of the PostgreSQL server dsn names, skipping t when it is not TCP.
-func server(t *testing.T, dsn string) string {
-	t.Helper()
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
-		t.Fatalf("parse %s: %v", postgrestest.EnvDSN, err)
-	}
-	if strings.HasPrefix(cfg.Host, "/") {
-		t.Skipf("%s names a Unix socket (%s): the partition tests need a TCP server to proxy", postgrestest.EnvDSN, cfg.Host)
-	}
-	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
-}
-
-// viaProxy returns dsn with the server's address replaced by addr (host:port).
-func viaProxy(t *testing.T, dsn, addr string) string {
-	t.Helper()
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Keyword/value form: a repeated keyword overrides the earlier one.
-		return dsn + " host=" + host + " port=" + port
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("parse %s: %v", postgrestest.EnvDSN, err)
-	}
-	u.Host = addr
-	return u.String()
-}
 
 // eventID names the outbox row of tick's build committed by replica, so the outbox tells which
 // ticks committed and how often.
@@ -117,8 +81,7 @@ func TestPartitionedHolderIsFencedOut(t *testing.T) {
 			dsn := postgrestest.Schema(t, postgrestest.DSN(t))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			p := proxytest.Start(t, server(t, dsn))
-			proxied := viaProxy(t, dsn, p.Addr())
+			p, proxied := postgrestest.Proxied(t, dsn)
 			open := func(dsn string) *postgres.DB {
 				db, err := postgres.Open(ctx, dsn)
 				if err != nil {

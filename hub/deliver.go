@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/websub"
@@ -58,8 +60,12 @@ func (h *Hub) Publish(docs ...syndicate.Document) {
 
 // fanOut queues the changes Publish took, until ctx ends. It lets changes gather for
 // fanOutDelay after the first: a tick builds many channels within a second, and each flush is a
-// subscriber lookup and a queue transaction, and each lane it wakes a claim.
+// subscriber lookup and a queue transaction, and each lane it wakes a claim. Changes the store
+// refused stay in memory and are queued again after a pause that doubles from storeRetryMin up
+// to storeRetryMax: a database that goes away for a while loses no delivery.
 func (h *Hub) fanOut(ctx context.Context) {
+	// Doubling without jitter: one fan-out per process, a few writes per tick.
+	b := &backoff.ExponentialBackOff{InitialInterval: storeRetryMin, MaxInterval: storeRetryMax, Multiplier: 2}
 	for {
 		select {
 		case <-ctx.Done():
@@ -71,7 +77,14 @@ func (h *Hub) fanOut(ctx context.Context) {
 			return
 		case <-time.After(fanOutDelay):
 		}
-		h.flush()
+		for h.flush() != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(b.NextBackOff()):
+			}
+		}
+		b.Reset()
 	}
 }
 
@@ -80,11 +93,21 @@ func (h *Hub) fanOut(ctx context.Context) {
 // thousand builds are queued in tens of flushes rather than hundreds.
 const fanOutDelay = 20 * time.Millisecond
 
-// Flush queues the deliveries of every change Publish took so far. Close calls it; tests call
-// it to know the queue holds them.
-func (h *Hub) Flush() { h.flush() }
+// After a failed subscriber read or queue write, fanOut waits storeRetryMin before the next
+// attempt, doubling up to storeRetryMax while the store keeps failing.
+const (
+	storeRetryMin = 250 * time.Millisecond
+	storeRetryMax = 30 * time.Second
+)
 
-func (h *Hub) flush() {
+// Flush queues the deliveries of every change Publish took so far. Close calls it; tests call
+// it to know the queue holds them. Changes the store refused are kept for fanOut's next attempt,
+// and the error returned.
+func (h *Hub) Flush() error { return h.flush() }
+
+func (h *Hub) flush() error {
+	h.flushMu.Lock()
+	defer h.flushMu.Unlock()
 	h.mu.Lock()
 	changed := make(map[string]syndicate.Document, len(h.pending))
 	for t, d := range h.pending {
@@ -93,7 +116,7 @@ func (h *Hub) flush() {
 	clear(h.pending)
 	h.mu.Unlock()
 	if len(changed) == 0 {
-		return
+		return nil
 	}
 	// One read for every topic's subscribers and one transaction for their deliveries: during a
 	// rebuild of many channels, one of each per topic would queue behind the builds' own work
@@ -104,8 +127,9 @@ func (h *Hub) flush() {
 	now := h.opt.Now()
 	subs, err := h.opt.Store.SubscribersOf(ctx, topics, now)
 	if err != nil {
-		h.opt.Log.Error("websub hub: list subscribers; deliveries dropped", slog.Int("topics", len(topics)), slog.Any("error", err))
-		return
+		h.keep(changed)
+		h.opt.Log.Error("websub hub: list subscribers; changes kept in memory to try again", slog.Int("topics", len(topics)), slog.Any("error", err))
+		return fmt.Errorf("websub hub: list subscribers of %d topics: %w", len(topics), err)
 	}
 	byTopic := map[string][]store.Subscription{}
 	for _, s := range subs {
@@ -121,11 +145,26 @@ func (h *Hub) flush() {
 		items = append(items, its...)
 	}
 	if len(items) == 0 {
-		return
+		return nil
 	}
 	if err := h.out.Enqueue(ctx, items); err != nil {
-		h.opt.Log.Error("websub hub: queue deliveries; they are dropped", slog.Int("topics", len(changed)), slog.Int("deliveries", len(items)), slog.Any("error", err))
+		h.keep(changed)
+		h.opt.Log.Error("websub hub: queue deliveries; changes kept in memory to try again", slog.Int("topics", len(changed)), slog.Int("deliveries", len(items)), slog.Any("error", err))
+		return fmt.Errorf("websub hub: queue %d deliveries: %w", len(items), err)
 	}
+	return nil
+}
+
+// keep puts back the changes of a flush the store refused, unless Publish took a newer document
+// of the same topic meanwhile: that one is the one to deliver.
+func (h *Hub) keep(changed map[string]syndicate.Document) {
+	h.mu.Lock()
+	for t, d := range changed {
+		if _, newer := h.pending[t]; !newer {
+			h.pending[t] = d
+		}
+	}
+	h.mu.Unlock()
 }
 
 // distribute returns the deliveries of doc, topic's new document, one per subscriber in subs.

@@ -159,6 +159,7 @@ type Hub struct {
 	mu      sync.Mutex
 	pending map[string]syndicate.Document // by topic: changes Publish took and the fan-out has not queued
 	dirty   chan struct{}
+	flushMu sync.Mutex // one flush at a time, so an older change is never queued after a newer one
 
 	saveMu      sync.Mutex // one subscription counted and saved at a time (save)
 	verifySlots chan struct{}
@@ -248,13 +249,20 @@ func (h *Hub) purgeOnce(ctx context.Context) {
 }
 
 // Close stops taking changes, queues those taken, waits for verifications and deliveries in
-// flight up to ctx, and stops the workers. Queued deliveries are made after a restart.
+// flight up to ctx, and stops the workers. Queued deliveries are made after a restart; changes
+// the store still refuses at Close are logged and lost.
 func (h *Hub) Close(ctx context.Context) error {
 	var err error
 	h.closed.Do(func() {
 		h.stop()
 		h.loops.Wait()
-		h.flush()
+		if ferr := h.flush(); ferr != nil {
+			h.mu.Lock()
+			lost := len(h.pending)
+			clear(h.pending)
+			h.mu.Unlock()
+			h.opt.Log.Error("websub hub: closing with changes the store refused; their deliveries are lost", slog.Int("topics", lost), slog.Any("error", ferr))
+		}
 		done := make(chan struct{})
 		go func() { h.verifying.Wait(); close(done) }()
 		select {

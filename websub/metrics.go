@@ -16,7 +16,7 @@ const (
 
 	reasonAttempts = "attempts" // MaxAttempts failed attempts
 	reasonAge      = "age"      // still failing after MaxAge
-	reasonStore    = "store"    // the queue write failed
+	reasonStore    = "store"    // the store still refused the queue write at Close
 	reasonOverflow = "overflow" // more than MaxPending changes waited for the writer
 
 	reasonUnconfigured = "unconfigured" // queued for a hub removed from the configuration
@@ -41,7 +41,7 @@ func newMetrics(n *Notifier) *metrics {
 		}, []string{"hub", "outcome"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: p + "_dropped_total",
-			Help: "WebSub notifications never delivered, by reason (attempts, age: given up; store: the queue write failed; overflow: too many changes waiting to be queued; unconfigured: queued for a hub no longer configured).",
+			Help: "WebSub notifications never delivered, by reason (attempts, age: given up; store: the store still refused the queue write at shutdown; overflow: too many changes waiting to be queued; unconfigured: queued for a hub no longer configured).",
 		}, []string{"reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: p + "_attempt_duration_seconds", Help: "Duration of WebSub publish attempts, by hub.",

@@ -36,6 +36,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/yongzhou-news/syndicate/store"
 )
 
@@ -220,23 +222,43 @@ func (n *Notifier) Publish(topics ...string) {
 	}
 }
 
-// writer saves what Publish took, batch after batch, until ctx ends.
+// writer saves what Publish took, batch after batch, until ctx ends. A batch the store refused
+// stays in memory and is saved again after a pause that doubles from storeRetryMin up to
+// storeRetryMax: a database that goes away for a while loses no notification. Changes published
+// meanwhile join it and do not cut the pause short.
 func (n *Notifier) writer(ctx context.Context) {
+	// Doubling without jitter: one writer per process, and its writes are a few per tick.
+	b := &backoff.ExponentialBackOff{InitialInterval: storeRetryMin, MaxInterval: storeRetryMax, Multiplier: 2}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-n.dirty:
 		}
-		n.flush()
+		for n.flush() != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(b.NextBackOff()):
+			}
+		}
+		b.Reset()
 	}
 }
 
-// Flush saves the changes Publish took so far to the queue. Close calls it; tests call it to
-// know that the queue holds every change published before.
-func (n *Notifier) Flush() { n.flush() }
+// After a failed queue write the writer waits storeRetryMin before the next, doubling up to
+// storeRetryMax while the store keeps failing.
+const (
+	storeRetryMin = 250 * time.Millisecond
+	storeRetryMax = 30 * time.Second
+)
 
-func (n *Notifier) flush() {
+// Flush saves the changes Publish took so far to the queue. Close calls it; tests call it to
+// know that the queue holds every change published before. A batch the store refuses is kept
+// for the writer's next attempt, and the error returned.
+func (n *Notifier) Flush() error { return n.flush() }
+
+func (n *Notifier) flush() error {
 	n.flushMu.Lock()
 	defer n.flushMu.Unlock()
 	n.mu.Lock()
@@ -247,18 +269,53 @@ func (n *Notifier) flush() {
 	clear(n.pending)
 	n.mu.Unlock()
 	if len(items) == 0 {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := n.q.Enqueue(ctx, n.kind, items, n.opt.Now()); err != nil {
-		n.m.dropped.WithLabelValues(reasonStore).Add(float64(len(items)))
-		n.opt.Log.Error("websub: queue notifications; they are dropped", slog.Int("notifications", len(items)), slog.Any("error", err))
-		return
+		overflow := n.keep(items)
+		n.opt.Log.Error("websub: queue notifications; kept in memory to try again", slog.Int("notifications", len(items)-overflow), slog.Any("error", err))
+		return fmt.Errorf("websub: queue %d notifications: %w", len(items), err)
 	}
 	for target := range n.wake {
 		n.wakeWorker(target)
 	}
+	return nil
+}
+
+// keep puts back the changes of a batch the store refused, within MaxPending, and returns how
+// many did not fit (dropped and counted).
+func (n *Notifier) keep(items []store.QueueItem) (overflow int) {
+	n.mu.Lock()
+	for _, it := range items {
+		k := pingKey{hub: it.Target, topic: it.Topic}
+		if _, ok := n.pending[k]; !ok && len(n.pending) >= n.opt.MaxPending {
+			overflow++
+			continue
+		}
+		n.pending[k] = struct{}{}
+	}
+	n.mu.Unlock()
+	if overflow > 0 {
+		n.m.dropped.WithLabelValues(reasonOverflow).Add(float64(overflow))
+		n.opt.Log.Error("websub: too many changes waiting to be queued; notifications dropped", slog.Int("dropped", overflow))
+	}
+	return overflow
+}
+
+// dropPending counts and logs the changes still in memory as dropped for reason: Close's last
+// save failed, and nothing will try again.
+func (n *Notifier) dropPending(reason string, err error) {
+	n.mu.Lock()
+	left := len(n.pending)
+	clear(n.pending)
+	n.mu.Unlock()
+	if left == 0 {
+		return
+	}
+	n.m.dropped.WithLabelValues(reason).Add(float64(left))
+	n.opt.Log.Error("websub: closing with notifications the store refused; they are dropped", slog.Int("notifications", left), slog.Any("error", err))
 }
 
 // Depth reports the notifications in the queue, in flight ones included, and not those Publish
@@ -276,7 +333,9 @@ func (n *Notifier) Close(ctx context.Context) error {
 	n.closed.Do(func() {
 		n.stop()
 		n.loops.Wait()
-		n.flush()
+		if ferr := n.flush(); ferr != nil {
+			n.dropPending(reasonStore, ferr)
+		}
 		done := make(chan struct{})
 		go func() { n.sends.Wait(); close(done) }()
 		select {

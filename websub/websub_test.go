@@ -179,7 +179,9 @@ func depth(t *testing.T, n *websub.Notifier) int64 {
 // idle waits until n saved every change and sent or dropped every row.
 func idle(t *testing.T, n *websub.Notifier) {
 	t.Helper()
-	n.Flush()
+	if err := n.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	testwait.For(t, "the queue is empty", func() bool { return depth(t, n) == 0 })
 }
 
@@ -510,8 +512,9 @@ func TestRemovedHubForgotten(t *testing.T) {
 	})
 }
 
-// A change the notifier cannot keep (the store refuses the write, or too many changes wait for
-// the writer) is dropped and counted; Publish neither blocks nor fails.
+// A change the notifier cannot keep is dropped and counted: too many changes wait for the
+// writer, or the store still refuses them when the notifier closes. Publish neither blocks nor
+// fails.
 func TestEnqueueFailuresAreCounted(t *testing.T) {
 	t.Run("store", func(t *testing.T) {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "syndicate.db"))
@@ -522,9 +525,15 @@ func TestEnqueueFailuresAreCounted(t *testing.T) {
 		n := start(t, s, options(h))
 		s.Close()                  // every write fails from now on
 		n.Publish(topicURLs(3)...) // returns: a failed write is the writer's, not Publish's
-		n.Flush()
+		if err := n.Flush(); err == nil {
+			t.Fatal("Flush on a closed store returned no error")
+		}
+		if got := metric(t, n, "syndicate_websub_dropped_total", map[string]string{"reason": "store"}); got != 0 {
+			t.Errorf("dropped while the writer can still try again: %v, want 0", got)
+		}
+		n.Close(context.Background())
 		if got := metric(t, n, "syndicate_websub_dropped_total", map[string]string{"reason": "store"}); got != 3 {
-			t.Errorf("dropped for a failed store write: %v, want 3", got)
+			t.Errorf("dropped when closing on a store that refuses them: %v, want 3", got)
 		}
 	})
 	t.Run("overflow", func(t *testing.T) {
@@ -548,6 +557,36 @@ func TestEnqueueFailuresAreCounted(t *testing.T) {
 		wantOnce(t, h, topics[:3])
 		n.Close(context.Background())
 	})
+}
+
+// The database going away for a while loses no notification: the writer keeps what the store
+// refused and saves it once the store is back, and every hub gets each change once. The link to
+// a real PostgreSQL is cut, as a network failure or a database restart would.
+func TestStoreOutageLosesNoNotification(t *testing.T) {
+	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+	link, proxied := postgrestest.Proxied(t, dsn)
+	s, err := postgres.Open(context.Background(), proxied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	h := newHub(t, "ok")
+	n := start(t, s, options(h))
+	topics := topicURLs(5)
+
+	link.Cut()
+	n.Publish(topics...)
+	if err := n.Flush(); err == nil {
+		t.Fatal("Flush with the database link cut returned no error")
+	}
+	link.Restore()
+
+	testwait.For(t, "every hub pinged for every topic", func() bool { return h.requestCount() >= len(topics) })
+	idle(t, n)
+	wantOnce(t, h, topics)
+	if got := metric(t, n, "syndicate_websub_dropped_total", nil); got != 0 {
+		t.Errorf("%v notifications dropped over the outage, want 0", got)
+	}
 }
 
 // BenchmarkPublishFullRebuild measures what a rebuild of 1,000 channels costs the builds (3,000
