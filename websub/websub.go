@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -199,23 +200,15 @@ func (n *Notifier) Publish(topics ...string) {
 	if len(n.opt.Hubs) == 0 || len(topics) == 0 {
 		return
 	}
-	overflow := 0
-	n.mu.Lock()
-	for _, h := range n.opt.Hubs {
-		for _, t := range topics {
-			k := pingKey{hub: h, topic: t}
-			if _, ok := n.pending[k]; !ok && len(n.pending) >= n.opt.MaxPending {
-				overflow++
-				continue
+	n.take(func(yield func(pingKey) bool) {
+		for _, h := range n.opt.Hubs {
+			for _, t := range topics {
+				if !yield(pingKey{hub: h, topic: t}) {
+					return
+				}
 			}
-			n.pending[k] = struct{}{}
 		}
-	}
-	n.mu.Unlock()
-	if overflow > 0 {
-		n.m.dropped.WithLabelValues(reasonOverflow).Add(float64(overflow))
-		n.opt.Log.Error("websub: too many changes waiting to be queued; notifications dropped", slog.Int("dropped", overflow))
-	}
+	})
 	select {
 	case n.dirty <- struct{}{}:
 	default:
@@ -274,7 +267,14 @@ func (n *Notifier) flush() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := n.q.Enqueue(ctx, n.kind, items, n.opt.Now()); err != nil {
-		overflow := n.keep(items)
+		// Kept for the writer's next attempt, with what Publish took meanwhile.
+		overflow := n.take(func(yield func(pingKey) bool) {
+			for _, it := range items {
+				if !yield(pingKey{hub: it.Target, topic: it.Topic}) {
+					return
+				}
+			}
+		})
 		n.opt.Log.Error("websub: queue notifications; kept in memory to try again", slog.Int("notifications", len(items)-overflow), slog.Any("error", err))
 		return fmt.Errorf("websub: queue %d notifications: %w", len(items), err)
 	}
@@ -284,12 +284,11 @@ func (n *Notifier) flush() error {
 	return nil
 }
 
-// keep puts back the changes of a batch the store refused, within MaxPending, and returns how
-// many did not fit (dropped and counted).
-func (n *Notifier) keep(items []store.QueueItem) (overflow int) {
+// take adds keys to the changes waiting for the writer, within MaxPending, and returns how many
+// did not fit: those are dropped and counted.
+func (n *Notifier) take(keys iter.Seq[pingKey]) (overflow int) {
 	n.mu.Lock()
-	for _, it := range items {
-		k := pingKey{hub: it.Target, topic: it.Topic}
+	for k := range keys {
 		if _, ok := n.pending[k]; !ok && len(n.pending) >= n.opt.MaxPending {
 			overflow++
 			continue
