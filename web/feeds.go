@@ -133,14 +133,16 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 }
 
 // notModified applies RFC 9110 §13.1: If-None-Match wins over If-Modified-Since. Weak comparison,
-// so a proxy that weakened our ETag still gets its 304; either representation's tag matches.
+// so a proxy that weakened our ETag still gets its 304; either representation's tag matches. A
+// date later than our clock is no date we sent: a client whose clock runs ahead would otherwise
+// miss every change until its date passed (RFC 7232 §3.3 calls such a date invalid).
 func notModified(r *http.Request, etag, identityETag string, modUnix int64) bool {
 	if inm := headerValue(r.Header, "If-None-Match"); inm != "" {
 		return etagMatches(inm, etag) || etagMatches(inm, identityETag)
 	}
 	if ims := headerValue(r.Header, "If-Modified-Since"); ims != "" {
 		t, err := http.ParseTime(ims)
-		return err == nil && modUnix <= t.Unix()
+		return err == nil && modUnix <= t.Unix() && !t.After(time.Now())
 	}
 	return false
 }

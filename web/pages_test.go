@@ -457,6 +457,7 @@ func TestPageValidatorsAndEncoding(t *testing.T) {
 			{"etag mismatch wins over date", "GET", []string{"If-None-Match", `"stale"`, "If-Modified-Since", lm}, 200, false, identity},
 			{"modified since equal", "GET", []string{"If-Modified-Since", lm}, 304, false, ""},
 			{"modified since earlier", "GET", []string{"If-Modified-Since", lmTime.Add(-time.Second).Format(http.TimeFormat)}, 200, false, identity},
+			{"modified since in the future", "GET", []string{"If-Modified-Since", time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)}, 200, false, identity},
 			{"head", "HEAD", nil, 200, false, ""},
 			{"head gzip", "HEAD", []string{"Accept-Encoding", "gzip"}, 200, true, ""},
 		}

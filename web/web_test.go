@@ -86,6 +86,8 @@ func TestFeedValidatorsAndEncoding(t *testing.T) {
 		{"etag mismatch", "GET", []string{"If-None-Match", `"stale"`, "If-Modified-Since", lm}, 200, false, true},
 		{"modified since equal", "GET", []string{"If-Modified-Since", lm}, 304, false, false},
 		{"modified since earlier", "GET", []string{"If-Modified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)}, 200, false, true},
+		{"modified since later", "GET", []string{"If-Modified-Since", mod.Add(time.Hour).Format(http.TimeFormat)}, 304, false, false},
+		{"modified since in the future", "GET", []string{"If-Modified-Since", time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)}, 200, false, true},
 		{"head", "HEAD", nil, 200, false, false},
 	}
 	for _, tt := range tests {
