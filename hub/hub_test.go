@@ -315,6 +315,8 @@ func TestBadRequests(t *testing.T) {
 		{"bad lease", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}, "hub.lease_seconds": {"-5"}}},
 		{"signed lease", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}, "hub.lease_seconds": {"+5"}}},
 		{"long callback", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/" + strings.Repeat("a", 2100)}, "hub.topic": {topic}}},
+		{"mode twice", url.Values{"hub.mode": {"subscribe", "unsubscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}}},
+		{"callback twice", url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/", "https://other.example/"}, "hub.topic": {topic}}},
 	} {
 		if code, _ := postForm(t, srv.URL, tc.form); code != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", tc.name, code)
@@ -341,6 +343,10 @@ func TestBadRequests(t *testing.T) {
 	}
 	if code, _ := postFormType(t, srv.URL, "application/x-www-form-urlencoded; charset=UTF-8", form); code != http.StatusAccepted {
 		t.Errorf("form with charset: %d, want 202", code)
+	}
+	big := url.Values{"hub.mode": {"subscribe"}, "hub.callback": {"https://r.example/"}, "hub.topic": {topic}, "pad": {strings.Repeat("a", 20000)}}
+	if code, body := postFormType(t, srv.URL, "application/x-www-form-urlencoded", big); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than") {
+		t.Errorf("a 20 kB form: %d %q, want 413 saying the body is too large", code, body)
 	}
 }
 

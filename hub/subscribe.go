@@ -57,6 +57,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 	if err := r.ParseForm(); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			h.refuse(w, "", http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", maxRequestBytes))
+			return
+		}
 		h.refuse(w, "", http.StatusBadRequest, "malformed form: "+err.Error())
 		return
 	}
@@ -113,6 +117,13 @@ func (h *Hub) refuse(w http.ResponseWriter, mode string, status int, reason stri
 
 // parse checks a request's parameters (WebSub §5.1).
 func (h *Hub) parse(form url.Values) (request, error) {
+	// A parameter given twice is ambiguous (which mode, which callback?): refused rather than
+	// guessed, as the article API refuses duplicate keys.
+	for k, vs := range form {
+		if strings.HasPrefix(k, "hub.") && len(vs) > 1 {
+			return request{}, fmt.Errorf("%q is given %d times; give each hub.* parameter once", k, len(vs))
+		}
+	}
 	// §5.1.1: hubs "MUST always decode non-reserved characters" of the two URLs, so that a
 	// topic written with %6C for l is the same topic.
 	req := request{mode: form.Get("hub.mode"), callback: decodeUnreserved(form.Get("hub.callback")),
