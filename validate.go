@@ -3,6 +3,7 @@ package syndicate
 import (
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -137,6 +138,19 @@ func checkURL(field, s string, max int) error {
 	}
 	if scheme := strings.ToLower(u.Scheme); scheme != "http" && scheme != "https" || u.Opaque != "" || u.Hostname() == "" {
 		return FieldError(field, "%q must be an absolute http or https URL with a host", Shorten(s, 200))
+	}
+	// user@host is how a link shows one site's name and opens another's; user:password@ would
+	// publish a password to every reader.
+	if u.User != nil {
+		return FieldError(field, "%q holds user information before its host (user@ or user:password@); leave it out", Shorten(s, 200))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return FieldError(field, "%q has port %s; a port is 1 to 65535", Shorten(s, 200), Shorten(p, 20))
+		}
+	}
+	if _, err := ASCIIHost(u.Hostname()); err != nil {
+		return FieldError(field, "%q has a host name a browser cannot look up: %v", Shorten(s, 200), err)
 	}
 	return nil
 }

@@ -85,6 +85,11 @@ func TestValidateRules(t *testing.T) {
 		{"http://example.com/a b", "url"}, {"http://example.com/<x>", "url"}, {`http://example.com/"x`, "url"},
 		{"http://example.com/\x01", "url"}, {"http://example.com/\u00a0", "url"}, {" http://example.com/", "url"},
 		{"https://example.com/" + strings.Repeat("x", 4096), "url"},
+		{"http://例子.测试/路径", ""}, {"https://my_blog.example/", ""}, {"https://ab--cd.example:8443/", ""},
+		{"http://[2001:db8::1]:8080/a", ""}, {"http://192.0.2.1/", ""},
+		{"http://trusted.example@evil.example/", "url"}, {"https://u:p@img.example/a.svg", "url"},
+		{"https://example.com:99999/", "url"}, {"https://example.com:0/", "url"},
+		{"https://xn--zz.example/", "url"}, {"https://‮evil.example/", "url"},
 	} {
 		cases = append(cases,
 			tc{"url " + u.url, func(a *syndicate.Article) { a.URL = u.url }, u.field},

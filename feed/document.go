@@ -254,7 +254,10 @@ func (d *document) gorilla() *feeds.Feed {
 // summary type="html"), so that "a < b" is not read as a tag.
 func htmlText(s string) string { return html.EscapeString(s) }
 
-// httpURL resolves raw against base and accepts only http and https results.
+// httpURL resolves raw against base and accepts only http and https results. The host is
+// written in ASCII (syndicate.ASCIIHost), as readers' HTTP clients need it: url.URL.String would
+// percent-encode an internationalised one, which no resolver understands. User information,
+// refused at input since, is left out of links saved before.
 func httpURL(base *url.URL, raw string) (string, bool) {
 	raw = strings.TrimSpace(sanitize.Text(raw))
 	if raw == "" || base == nil {
@@ -263,6 +266,12 @@ func httpURL(base *url.URL, raw string) (string, bool) {
 	u, err := base.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", false
+	}
+	u.User = nil
+	if name := u.Hostname(); name != "" {
+		if ascii, err := syndicate.ASCIIHost(name); err == nil && ascii != name {
+			u.Host = strings.Replace(u.Host, name, ascii, 1)
+		}
 	}
 	return u.String(), true
 }
