@@ -51,8 +51,9 @@ var articleFields = func() map[string]int {
 // DecodeArticle decodes one JSON object strictly: an unknown key or a value of the wrong type is
 // an EINVALID error naming the field. Keys starting with "_" are comments and are ignored.
 //
-// Invalid UTF-8 is an error naming the field that holds it: encoding/json would otherwise turn
-// it into U+FFFD and store an article nobody sent.
+// Invalid UTF-8 is an error naming the field that holds it, and so is an escaped lone surrogate
+// (\ud800 without its pair): encoding/json would otherwise turn either into U+FFFD and store an
+// article nobody sent.
 func DecodeArticle(raw []byte) (Article, error) {
 	a, err := decodeArticle(raw)
 	if e, ok := err.(*Error); ok && e.Field == "id" {
@@ -122,6 +123,9 @@ func decodeArticle(raw []byte) (Article, error) {
 			return Article{}, FieldError(k, "appears twice in the record: which one is meant?")
 		}
 		seen |= 1 << i
+		if at := loneSurrogate(value); at >= 0 {
+			return Article{}, FieldError(k, "holds %s at byte %d of its value: half of a UTF-16 surrogate pair, which is no character", value[at:at+6], at)
+		}
 		if err := decodeField(k, value, v.Field(i)); err != nil {
 			return Article{}, err
 		}
@@ -164,6 +168,57 @@ func decodeField(key string, raw json.RawMessage, field reflect.Value) error {
 		return FieldError(key, "%v", err)
 	}
 	return nil
+}
+
+// loneSurrogate returns the offset in v, a JSON value, of the first \uXXXX escape of a UTF-16
+// surrogate that is not half of a high-low pair, or -1. JSON allows the escape; it encodes no
+// character, and encoding/json decodes it as U+FFFD.
+func loneSurrogate(v []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(v[i:], '\\')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+6 > len(v) || v[i+1] != 'u' {
+			i += 2 // \\, \" and the like; a cut escape is the JSON decoder's error
+			if i >= len(v) {
+				return -1
+			}
+			continue
+		}
+		switch r := hex4(v[i+2 : i+6]); {
+		case r >= 0xD800 && r < 0xDC00: // high: a low one must follow
+			if i+12 <= len(v) && v[i+6] == '\\' && v[i+7] == 'u' {
+				if lo := hex4(v[i+8 : i+12]); lo >= 0xDC00 && lo < 0xE000 {
+					i += 12
+					continue
+				}
+			}
+			return i
+		case r >= 0xDC00 && r < 0xE000:
+			return i
+		}
+		i += 6
+	}
+}
+
+// hex4 is the value of four hex digits, or -1.
+func hex4(b []byte) int {
+	n := 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n<<4 | int(c-'0')
+		case c >= 'a' && c <= 'f':
+			n = n<<4 | int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			n = n<<4 | int(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return n
 }
 
 // invalidAt returns the offset of the first byte in b that is not UTF-8.

@@ -54,6 +54,8 @@ func TestDecoder(t *testing.T) {
 		{"invalid UTF-8 in a line names the field", okRecord + "\n{\"id\":\"b\",\"summary\":\"\xff\"}\n" + okRecord, syndicate.Limits{}, []string{"ok", "summary", "ok"}, ""},
 		{"invalid UTF-8 in an element names the field", "[{\"id\":\"b\",\"authors\":[\"\xc3\x28\"]}," + okRecord + "]", syndicate.Limits{}, []string{"authors", "ok"}, ""},
 		{"invalid UTF-8 in a key", "{\"\xff\":1}", syndicate.Limits{}, []string{"body"}, ""},
+		{"escaped lone surrogates name the field", `{"id":"b","title":"sur \ud800 x"}` + "\n" + `{"id":"c","authors":["a","\uDC00"]}` + "\n" + `{"id":"d","summary":"\ude00\ud83d"}` + "\n" + `{"id":"e","summary":"\ud83d\u0041"}`, syndicate.Limits{}, []string{"title", "authors", "summary", "summary"}, ""},
+		{"escaped surrogate pairs and an escaped backslash are text", `{"id":"b","title":"😀 \ud83d\ude00 \\ud800","_note":"\ud800"}`, syndicate.Limits{}, []string{"ok"}, ""},
 		{"empty", "  \n ", syndicate.Limits{}, nil, "body"},
 		// A bad first line is a bad line of JSON Lines, not the start of a stream of values
 		// that its syntax error would end: it alone is rejected.
