@@ -129,6 +129,7 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("POST /api/articles", s.requireAdmin(identityBodyOnly(s.postArticles)))
 	s.mux.HandleFunc("GET /api/articles/{id}", s.requireAdmin(s.getArticle))
 	s.mux.HandleFunc("DELETE /api/articles/{id}", s.requireAdmin(s.deleteArticle))
+	s.mux.HandleFunc(apiPrefix, s.apiFallback)
 	s.mux.HandleFunc("GET /articles/{id}", s.articlePage)
 	s.mux.HandleFunc("GET /channels/{slug}", s.channelPage)
 	s.mux.HandleFunc("GET /opml", s.opmlExport)
