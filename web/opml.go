@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -14,7 +15,6 @@ type opml struct {
 	XMLName xml.Name  `xml:"opml"`
 	Version string    `xml:"version,attr"`
 	Title   string    `xml:"head>title"`
-	Created string    `xml:"head>dateCreated,omitempty"`
 	Body    []outline `xml:"body>outline"`
 }
 
@@ -49,16 +49,29 @@ func (s *Server) outlines(parent string) []outline {
 	return out
 }
 
-// opmlExport answers GET /opml.
+// opmlExport answers GET /opml. The list depends on the channel tree alone, so it is rendered
+// once, with no dateCreated: every request and every replica gets the same bytes, and readers
+// that refresh a subscription list revalidate it (ETag, 304) and get it gzipped like the pages.
 func (s *Server) opmlExport(w http.ResponseWriter, r *http.Request) {
-	doc := opml{Version: "2.0", Title: sanitize.Line(s.site.Title), Created: time.Now().UTC().Format(time.RFC1123Z), Body: s.outlines("")}
-	out, err := xml.MarshalIndent(doc, "", "  ")
+	p, err := s.pages.get(opmlKey, func() (*page, error) {
+		doc := opml{Version: "2.0", Title: sanitize.Line(s.site.Title), Body: s.outlines("")}
+		out, err := xml.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("web: render OPML: %w", err)
+		}
+		p := newPage(append([]byte(xml.Header), out...), time.Time{})
+		p.contentType = opmlContentType
+		return p, nil
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
-	w.Header().Set("Content-Disposition", `inline; filename="syndicate.opml"`)
-	w.Write([]byte(xml.Header))
-	w.Write(out)
+	w.Header()["Content-Disposition"] = opmlDisposition
+	writePage(w, r, p, pageVary, pageCacheControl)
 }
+
+var (
+	opmlContentType = []string{"text/x-opml; charset=utf-8"}
+	opmlDisposition = []string{`inline; filename="syndicate.opml"`}
+)

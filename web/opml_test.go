@@ -105,3 +105,23 @@ func TestOPMLSubscriptionList(t *testing.T) {
 		t.Errorf("重要新闻 is in folders %q, want the top level", got)
 	}
 }
+
+// The subscription list is the same bytes on every request, so readers that refresh it
+// revalidate (ETag, 304) and fetch it gzipped, like the pages.
+func TestOPMLValidatorsAndGzip(t *testing.T) {
+	_, srv, _ := newServer(t)
+	first, body := do(t, "GET", srv.URL+"/opml", "")
+	etag := first.Header.Get("ETag")
+	if first.StatusCode != 200 || etag == "" || first.Header.Get("Content-Length") == "" || first.Header.Get("Cache-Control") == "" {
+		t.Fatalf("GET /opml: %d, ETag %q, Content-Length %q, Cache-Control %q", first.StatusCode, etag, first.Header.Get("Content-Length"), first.Header.Get("Cache-Control"))
+	}
+	if again, body2 := do(t, "GET", srv.URL+"/opml", ""); again.Header.Get("ETag") != etag || body2 != body {
+		t.Errorf("a second GET /opml has ETag %q and %d bytes, want %q and the same %d bytes", again.Header.Get("ETag"), len(body2), etag, len(body))
+	}
+	if resp, b := do(t, "GET", srv.URL+"/opml", "", "If-None-Match", etag); resp.StatusCode != 304 || b != "" {
+		t.Errorf("revalidated: %d with %d bytes, want 304 and none", resp.StatusCode, len(b))
+	}
+	if resp, _ := do(t, "GET", srv.URL+"/opml", "", "Accept-Encoding", "gzip"); resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/x-opml") {
+		t.Errorf("with gzip accepted: Content-Encoding %q, Content-Type %q", resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+	}
+}

@@ -12,12 +12,16 @@ import (
 )
 
 // directoryKey is the page cache's key for GET /; channel pages are keyed by their slug, which
-// is never empty.
-const directoryKey = ""
+// is never empty and never holds "/".
+const (
+	directoryKey = ""
+	opmlKey      = "/opml"
+)
 
 // page is a rendered directory or channel page with everything a request needs, computed once
 // per render, like a feed document in the Cache.
 type page struct {
+	contentType            []string
 	body, gzipped          []byte
 	etag, gzipETag         string
 	modUnix                int64 // math.MaxInt64 when the page has no Last-Modified
@@ -46,7 +50,7 @@ var (
 // newPage prepares body for serving. The ETag is the body's digest, so servers that render the
 // same store state send the same validators; modified is the newest change the page shows.
 func newPage(body []byte, modified time.Time) *page {
-	p := &page{body: body, etag: syndicate.ETagOf(body), modUnix: math.MaxInt64}
+	p := &page{contentType: pageContentType, body: body, etag: syndicate.ETagOf(body), modUnix: math.MaxInt64}
 	p.etagHeader = []string{p.etag}
 	p.length = []string{strconv.Itoa(len(body))}
 	if !modified.IsZero() {
@@ -159,7 +163,7 @@ func writePage(w http.ResponseWriter, r *http.Request, p *page, vary, cacheContr
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, 0
 	}
-	h["Content-Type"] = pageContentType
+	h["Content-Type"] = p.contentType
 	if useGzip {
 		h["Content-Encoding"] = gzipValue
 	}
