@@ -122,6 +122,8 @@ func New(o Options) *Server {
 func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /feeds/{file}", s.serveFeed)
 	s.mux.Handle("GET /feeds/{slug}/archive/{file}", s.archiveHandler(stylesheets))
+	s.mux.HandleFunc("OPTIONS /feeds/{file}", feedPreflight)
+	s.mux.HandleFunc("OPTIONS /feeds/{slug}/archive/{file}", feedPreflight)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
