@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"path"
 	"slices"
@@ -99,6 +100,10 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 	h["Vary"] = e.vary
 	h["Cache-Control"] = cacheControl
 	h["Access-Control-Allow-Origin"] = corsAnyone
+	if preconditionFailed(r, etag, e.etag, e.modUnix) {
+		w.WriteHeader(http.StatusPreconditionFailed)
+		return http.StatusPreconditionFailed, 0, useGzip
+	}
 	if notModified(r, etag, e.etag, e.modUnix) {
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, 0, useGzip
@@ -143,6 +148,32 @@ func notModified(r *http.Request, etag, identityETag string, modUnix int64) bool
 	if ims := headerValue(r.Header, "If-Modified-Since"); ims != "" {
 		t, err := http.ParseTime(ims)
 		return err == nil && modUnix <= t.Unix() && !t.After(time.Now())
+	}
+	return false
+}
+
+// preconditionFailed applies If-Match and, without it, If-Unmodified-Since (RFC 9110 §13.2.2,
+// steps 1 and 2, before If-None-Match): a client that wants the feed only if it is still the one
+// it holds gets 412 once it changed. If-Match compares strongly: a weak tag never matches.
+func preconditionFailed(r *http.Request, etag, identityETag string, modUnix int64) bool {
+	if im := headerValue(r.Header, "If-Match"); im != "" {
+		return !strongMatch(im, etag) && !strongMatch(im, identityETag)
+	}
+	if ius := headerValue(r.Header, "If-Unmodified-Since"); ius != "" && modUnix != math.MaxInt64 { // a page without a date: ignored
+		t, err := http.ParseTime(ius)
+		return err == nil && modUnix > t.Unix()
+	}
+	return false
+}
+
+func strongMatch(header, etag string) bool {
+	for header != "" {
+		var tag string
+		tag, header, _ = strings.Cut(header, ",")
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || tag == etag {
+			return true
+		}
 	}
 	return false
 }

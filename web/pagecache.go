@@ -159,6 +159,10 @@ func writePage(w http.ResponseWriter, r *http.Request, p *page, vary, cacheContr
 	}
 	h["Vary"] = vary
 	h["Cache-Control"] = cacheControl
+	if preconditionFailed(r, etag, p.etag, p.modUnix) {
+		w.WriteHeader(http.StatusPreconditionFailed)
+		return http.StatusPreconditionFailed, 0
+	}
 	if notModified(r, etag, p.etag, p.modUnix) {
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, 0

@@ -88,6 +88,13 @@ func TestFeedValidatorsAndEncoding(t *testing.T) {
 		{"modified since earlier", "GET", []string{"If-Modified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)}, 200, false, true},
 		{"modified since later", "GET", []string{"If-Modified-Since", mod.Add(time.Hour).Format(http.TimeFormat)}, 304, false, false},
 		{"modified since in the future", "GET", []string{"If-Modified-Since", time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)}, 200, false, true},
+		{"if-match current", "GET", []string{"If-Match", etag}, 200, false, true},
+		{"if-match star", "GET", []string{"If-Match", "*"}, 200, false, true},
+		{"if-match other", "GET", []string{"If-Match", `"other"`}, 412, false, false},
+		{"if-match weak is no match", "GET", []string{"If-Match", "W/" + etag}, 412, false, false},
+		{"if-match wins over if-unmodified-since", "GET", []string{"If-Match", etag, "If-Unmodified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)}, 200, false, true},
+		{"unmodified since equal", "GET", []string{"If-Unmodified-Since", lm}, 200, false, true},
+		{"unmodified since earlier", "GET", []string{"If-Unmodified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)}, 412, false, false},
 		{"head", "HEAD", nil, 200, false, false},
 	}
 	for _, tt := range tests {
