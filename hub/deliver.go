@@ -313,7 +313,7 @@ func (h *Hub) send(ctx context.Context, d store.Delivery) error {
 		h.opt.Log.Info("websub hub: subscriber answered 410 Gone; subscription ended", slog.String("callback", sub.Callback), slog.String("topic", sub.Topic))
 		return nil
 	case resp.StatusCode/100 != 2:
-		return fmt.Errorf("subscriber answered %s", resp.Status)
+		return answered(resp)
 	}
 	if p.Queued > 0 {
 		h.m.latency.Observe(time.Since(time.Unix(0, p.Queued)).Seconds())

@@ -282,7 +282,7 @@ func (h *Hub) callbackGET(ctx context.Context, callback string, params url.Value
 		return fmt.Errorf("read answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("subscriber answered %s", resp.Status)
+		return answered(resp)
 	}
 	if challenge != "" && string(body) != challenge {
 		return errors.New("subscriber did not echo hub.challenge")
@@ -349,4 +349,13 @@ func decodeUnreserved(s string) string {
 
 func unreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// answered is the error of a subscriber's answer other than 2xx. A redirect says it was not
+// followed (§5.3.1, §7), so the log does not read as if its target failed.
+func answered(resp *http.Response) error {
+	if resp.StatusCode/100 == 3 {
+		return fmt.Errorf("subscriber answered %s; redirects are not followed", resp.Status)
+	}
+	return fmt.Errorf("subscriber answered %s", resp.Status)
 }

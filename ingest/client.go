@@ -22,7 +22,7 @@ const DefaultMaxRedirects = 5
 
 // NewClient returns the HTTP client sources share. It dials only addresses its policy allows,
 // ignores HTTP_PROXY (a proxy would dial on our behalf, past the policy), follows at most
-// MaxRedirects redirects and only to http and https, and sends a source's own headers (and any
+// MaxRedirects redirects (none: the 3xx answer is returned as it is) and only to http and https, and sends a source's own headers (and any
 // Authorization, Cookie or Referer) only to the origin the source names.
 func NewClient(o ClientOptions) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: o.Policy.control}
@@ -37,6 +37,11 @@ func NewClient(o ClientOptions) *http.Client {
 		Timeout:   o.Timeout,
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if max == 0 {
+				// The caller gets the 3xx itself, to report as such: an error here would be
+				// wrapped as a failed GET of the redirect's target, which was never fetched.
+				return http.ErrUseLastResponse
+			}
 			if len(via) > max {
 				return fmt.Errorf("upstream redirected more than %d times (last to %s)", max, req.URL.Redacted())
 			}

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -350,5 +351,26 @@ func TestPollRecoversFromPanics(t *testing.T) {
 	}
 	if _, err := p.Poll(context.Background(), src); !errors.Is(err, ingest.ErrBackingOff) {
 		t.Errorf("after a panic: %v; want the source backing off", err)
+	}
+}
+
+// With no redirects allowed (the WebSub hub's client), a 3xx comes back as the answer, not as
+// an error naming its target as if that had been fetched.
+func TestNoRedirectsReturnsTheRedirect(t *testing.T) {
+	var followed atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
+	defer target.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	c := ingest.NewClient(ingest.ClientOptions{Timeout: 5 * time.Second, MaxRedirects: 0, Policy: ingest.AddressPolicy{AllowPrivate: true}})
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("GET: %v, want the 307 itself", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || followed.Load() != 0 {
+		t.Errorf("status %d, target fetched %d times; want 307 and none", resp.StatusCode, followed.Load())
 	}
 }

@@ -18,6 +18,12 @@ import (
 // its durable history elsewhere.
 const HistorySize = 20
 
+// What started a run (Run.Trigger).
+const (
+	triggerSchedule = "schedule" // a tick of the job's schedule, or its catch-up
+	triggerManual   = "manual"   // POST /api/jobs/{name}/run, syndicate jobs run
+)
+
 // Run is one run of a job.
 type Run struct {
 	// ID names the run among all runs of all jobs (a UUIDv7, so ids sort by start time).
@@ -127,7 +133,7 @@ func (e *entry) tick(at time.Time) {
 	if paused {
 		return
 	}
-	e.run(e.s.base, "schedule", at)
+	e.run(e.s.base, triggerSchedule, at)
 }
 
 // run executes the job unless a run is in progress here (then it counts a skip and returns
@@ -144,6 +150,12 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 func (e *entry) claim(trigger string) bool {
 	e.mu.Lock()
 	if e.running {
+		if trigger == triggerManual {
+			// The caller is told (409); a skip is a scheduled tick lost, which this is not.
+			e.mu.Unlock()
+			e.s.log.Info("job still running, manual run refused", slog.String("job", e.job.Name))
+			return false
+		}
 		e.skips++
 		e.mu.Unlock()
 		if e.s.Skipped != nil {

@@ -148,7 +148,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	r, ran := e.run(ctx, "manual", time.Time{})
+	r, ran := e.run(ctx, triggerManual, time.Time{})
 	if !ran {
 		s.mu.Lock()
 		stopped := s.stopped
@@ -170,7 +170,7 @@ func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, e
 	if err != nil {
 		return Run{}, nil, err
 	}
-	if !e.claim("manual") {
+	if !e.claim(triggerManual) {
 		s.mu.Lock()
 		stopped := s.stopped
 		s.mu.Unlock()
@@ -189,7 +189,7 @@ func (s *Scheduler) Launch(ctx context.Context, name string) (Run, <-chan Run, e
 		return Run{}, nil, fmt.Errorf("schedule: %q: another replica is running it: %w", name, ErrBusy)
 	}
 	// The run answered is the run recorded: one start, one deadline.
-	r := e.newRun("manual", newRunID())
+	r := e.newRun(triggerManual, newRunID())
 	e.mu.Lock()
 	cur := r // current from now on
 	e.current = &cur
