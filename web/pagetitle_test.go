@@ -28,11 +28,16 @@ func titleAndHeading(t *testing.T, page string) (title, h1 string) {
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode && (n.Data == "title" || n.Data == "h1") && n.FirstChild != nil {
 			var b strings.Builder
-			for c := n.FirstChild; c != nil; c = c.NextSibling {
-				if c.Type == html.TextNode {
-					b.WriteString(c.Data)
+			var text func(n *html.Node)
+			text = func(n *html.Node) {
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					if c.Type == html.TextNode {
+						b.WriteString(c.Data)
+					}
+					text(c)
 				}
 			}
+			text(n)
 			if n.Data == "title" {
 				title = b.String()
 			} else if h1 == "" {
@@ -94,5 +99,55 @@ func TestPageTitlesEscapedOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Text an article brings (title, authors, source) sits in <bdi> on every page, so a bidi
+// override in it (U+202E) reverses only itself, not the date, the separators or the next item.
+func TestArticleTextIsolatedOnPages(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tree, err := syndicate.NewTree([]syndicate.Channel{{Slug: "lingling", Title: "零陵", Limit: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Options{Store: st, Tree: tree, Site: syndicate.Site{Title: "红网", BaseURL: "http://localhost:8080", TagDate: "2026"},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	defer srv.Close()
+	a := syndicate.Article{ID: "t1", Title: "\u202eevil", Authors: []string{"\u202eadmin"}, Source: "\u202esource", ContentHTML: "<p>正文</p>",
+		Channels: []string{"lingling"}, PublishedAt: time.Date(2022, 11, 16, 8, 0, 0, 0, time.UTC)}
+	a.Normalize()
+	if _, err := st.UpsertArticle(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want int // text nodes holding U+202E
+	}{{"/articles/t1", 3}, {"/channels/lingling", 1}, {"/", 1}} {
+		_, body := do(t, "GET", srv.URL+tc.path, "")
+		doc, err := html.Parse(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		var walk func(n *html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.TextNode && strings.ContainsRune(n.Data, '\u202e') && n.Parent.Data != "title" {
+				found++
+				if n.Parent.Data != "bdi" {
+					t.Errorf("%s: %q sits in <%s>, not <bdi>", tc.path, n.Data, n.Parent.Data)
+				}
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+		if found != tc.want {
+			t.Errorf("%s: %d texts with the override in the body, want %d", tc.path, found, tc.want)
+		}
 	}
 }
