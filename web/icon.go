@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net/http"
 	"sync"
 )
 
@@ -27,9 +26,3 @@ var iconPNG = sync.OnceValue(func() []byte {
 	}
 	return buf.Bytes()
 })
-
-func serveIcon(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "public, max-age=604800")
-	w.Write(iconPNG())
-}

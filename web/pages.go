@@ -210,12 +210,6 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) copyScript(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Write(copyJS)
-}
-
 // Text on the pages goes through sanitize.Line, as in the feeds, and html/template escapes it
 // once. Titles arrive with entities ("&lt;", "&quot;"): escaping them as they were showed
 // "&lt;" on screen, and bluemonday's StrictPolicy, which escapes its output, doubled it again

@@ -135,10 +135,13 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 	s.mux.HandleFunc("GET /articles/{id}", s.articlePage)
 	s.mux.HandleFunc("GET /channels/{slug}", s.channelPage)
 	s.mux.HandleFunc("GET /opml", s.opmlExport)
-	s.mux.HandleFunc("GET /static/copy.js", s.copyScript)
-	s.mux.HandleFunc("GET /favicon.ico", serveIcon)
-	s.mux.HandleFunc("GET /logo.png", serveIcon)
-	s.mux.HandleFunc("GET "+syndicate.ItemDataSchemaPath, serveItemDataSchema)
+	s.mux.HandleFunc("GET /static/copy.js", static("text/javascript; charset=utf-8", "public, max-age=86400", bytesOf(copyJS), nil))
+	icon := static("image/png", "public, max-age=604800", iconPNG, nil)
+	s.mux.HandleFunc("GET /favicon.ico", icon)
+	s.mux.HandleFunc("GET /logo.png", icon)
+	// Aggregators' browser tools fetch the schema too.
+	s.mux.HandleFunc("GET "+syndicate.ItemDataSchemaPath, static("application/schema+json", "public, max-age=86400", bytesOf(itemDataSchema),
+		http.Header{"Access-Control-Allow-Origin": corsAnyone}))
 	s.mux.HandleFunc("GET /{$}", s.directoryPage)
 	if s.jobs != nil {
 		s.jobRoutes()
@@ -150,11 +153,7 @@ func (s *Server) routes(stylesheets map[string][]byte) {
 		s.mux.Handle("GET /metrics", s.metrics.Handler())
 	}
 	for path, body := range stylesheets {
-		s.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", feed.XSLContentType)
-			w.Header().Set("Cache-Control", "public, max-age=86400")
-			w.Write(body)
-		})
+		s.mux.HandleFunc("GET "+path, static(feed.XSLContentType, "public, max-age=86400", bytesOf(body), nil))
 	}
 }
 
