@@ -143,7 +143,7 @@ func writeCached(w http.ResponseWriter, r *http.Request, e *cached, cacheControl
 // miss every change until its date passed (RFC 7232 §3.3 calls such a date invalid).
 func notModified(r *http.Request, etag, identityETag string, modUnix int64) bool {
 	if inm := headerValue(r.Header, "If-None-Match"); inm != "" {
-		return etagMatches(inm, etag) || etagMatches(inm, identityETag)
+		return etagListed(inm, etag, true) || etagListed(inm, identityETag, true)
 	}
 	if ims := headerValue(r.Header, "If-Modified-Since"); ims != "" {
 		t, err := http.ParseTime(ims)
@@ -157,7 +157,7 @@ func notModified(r *http.Request, etag, identityETag string, modUnix int64) bool
 // it holds gets 412 once it changed. If-Match compares strongly: a weak tag never matches.
 func preconditionFailed(r *http.Request, etag, identityETag string, modUnix int64) bool {
 	if im := headerValue(r.Header, "If-Match"); im != "" {
-		return !strongMatch(im, etag) && !strongMatch(im, identityETag)
+		return !etagListed(im, etag, false) && !etagListed(im, identityETag, false)
 	}
 	if ius := headerValue(r.Header, "If-Unmodified-Since"); ius != "" && modUnix != math.MaxInt64 { // a page without a date: ignored
 		t, err := http.ParseTime(ius)
@@ -166,24 +166,17 @@ func preconditionFailed(r *http.Request, etag, identityETag string, modUnix int6
 	return false
 }
 
-func strongMatch(header, etag string) bool {
+// etagListed reports whether header, an If-None-Match or If-Match list, is "*" or names etag.
+// weak compares as If-None-Match does (W/"x" matches "x"); If-Match compares strongly.
+func etagListed(header, etag string, weak bool) bool {
 	for header != "" {
 		var tag string
 		tag, header, _ = strings.Cut(header, ",")
 		tag = strings.TrimSpace(tag)
-		if tag == "*" || tag == etag {
-			return true
+		if weak {
+			tag = strings.TrimPrefix(tag, "W/")
 		}
-	}
-	return false
-}
-
-func etagMatches(header, etag string) bool {
-	for header != "" {
-		var tag string
-		tag, header, _ = strings.Cut(header, ",")
-		tag = strings.TrimSpace(tag)
-		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+		if tag == "*" || tag == etag {
 			return true
 		}
 	}
