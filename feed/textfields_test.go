@@ -176,3 +176,27 @@ func TestEveryJSONItemHasContent(t *testing.T) {
 		}
 	}
 }
+
+// A bidirectional override an editor leaves open is closed at the end of its field, as every
+// reader shows it: the channel name's own override does not reverse the site name after it in
+// the feed title, nor a title the date beside it.
+func TestBidiOverridesClosedAsReadersShowThem(t *testing.T) {
+	a := fixtureArticle(t)
+	a.Title, a.Authors = "\u202eevil", []string{"\u2067作者"}
+	in := fixtureInput(t, a)
+	for format, views := range readAll(t, in) {
+		for _, v := range views {
+			who := format + " via " + v.Reader
+			if len(v.Items) != 1 {
+				t.Fatalf("%s: %d items", who, len(v.Items))
+			}
+			it := v.Items[0]
+			if it.Title != "\u202eevil\u202c" {
+				t.Errorf("%s: title %+q, want the override closed: %+q", who, it.Title, "\u202eevil\u202c")
+			}
+			if len(it.Authors) != 1 || it.Authors[0] != "\u2067作者\u2069" {
+				t.Errorf("%s: authors %+q, want the isolate closed", who, it.Authors)
+			}
+		}
+	}
+}

@@ -24,7 +24,8 @@ const maxStripPasses = 8
 // The order matters. Entities are decoded once, first: "&lt;script&gt;" is markup written as
 // entities, and decoding after stripping (as before issue #13) turned it into a live <script>
 // in RSS titles. Tags are stripped next, then white space collapsed, then characters XML
-// forbids dropped (decoding "&#1;" yields one). Decoding only once is deliberate: an editor
+// forbids dropped (decoding "&#1;" yields one), and bidi embeddings left open closed
+// (BalanceBidi). Decoding only once is deliberate: an editor
 // who typed "&lt;" (stored as "&amp;lt;") sees "&lt;", not "<".
 func Line(s string) string {
 	if strings.ContainsRune(s, '&') {
@@ -36,7 +37,7 @@ func Line(s string) string {
 // Plain is Line for text whose entities are decoded already (by an HTML tokenizer, or by a
 // caller that unescaped it once): decoding again would turn a visible "&lt;" into "<".
 func Plain(s string) string {
-	return Text(CollapseSpace(StripTags(s)))
+	return BalanceBidi(Text(CollapseSpace(StripTags(s))))
 }
 
 // StripTags replaces everything in s that looks like a tag or a comment with a space, until
