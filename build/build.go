@@ -357,7 +357,8 @@ func (b *Builder) events(slug string, changes []store.Change, now time.Time) ([]
 	announced := make(map[string]string, len(changes))
 	var skips []Skip
 	for _, c := range changes {
-		ic := syndicate.ItemChange{Type: syndicate.EventPublished, Article: &c.Article, Revision: c.Revision, At: c.At}
+		// The event says what the feed item says (feed.ForEvent), not the text as typed.
+		ic := syndicate.ItemChange{Type: syndicate.EventPublished, Article: feed.ForEvent(b.Site, &c.Article), Revision: c.Revision, At: c.At}
 		hash := c.Hash
 		switch c.Kind {
 		case store.ChangeUpdated:

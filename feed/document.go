@@ -156,23 +156,8 @@ func newItem(site syndicate.Site, base *url.URL, loc *time.Location, lang string
 	linkURL, _ := url.Parse(link)
 
 	it.content = safeContent(a, linkURL)
-	it.summary = sanitize.Line(a.Summary)
-	if it.summary == "" && it.content != "" {
-		it.summary = textFromHTML(it.content, summaryRunes)
-	}
-	it.title = truncate(sanitize.Line(a.Title), maxTitleRunes)
-	if it.title == "" {
-		it.title = firstNonEmpty(truncate(it.summary, fallbackTitle), untitled)
-	}
-	if it.summary == "" {
-		it.summary = it.title
-	}
-
-	for _, s := range a.Authors {
-		if s = sanitize.Line(s); s != "" && !slices.Contains(it.authors, s) {
-			it.authors = append(it.authors, s)
-		}
-	}
+	it.title, it.summary = itemText(a, func() string { return it.content })
+	it.authors = itemAuthors(a)
 	it.editor = sanitize.Line(a.Editor)
 	it.source = sanitize.Line(a.Source)
 	for _, ch := range a.Channels {
@@ -248,6 +233,37 @@ func (d *document) gorilla() *feeds.Feed {
 		f.Items = append(f.Items, gi)
 	}
 	return f
+}
+
+// itemText returns the title and summary an item shows of a: plain text (sanitize.Line), a
+// missing summary taken from the content's text (content is called only then), a missing title
+// from the summary, and a missing summary from the title: readers show both.
+func itemText(a *syndicate.Article, content func() string) (title, summary string) {
+	summary = sanitize.Line(a.Summary)
+	if summary == "" {
+		if c := content(); c != "" {
+			summary = textFromHTML(c, summaryRunes)
+		}
+	}
+	title = truncate(sanitize.Line(a.Title), maxTitleRunes)
+	if title == "" {
+		title = firstNonEmpty(truncate(summary, fallbackTitle), untitled)
+	}
+	if summary == "" {
+		summary = title
+	}
+	return title, summary
+}
+
+// itemAuthors returns a's authors as plain text, each once.
+func itemAuthors(a *syndicate.Article) []string {
+	var out []string
+	for _, s := range a.Authors {
+		if s = sanitize.Line(s); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // htmlText escapes plain text for the elements readers treat as HTML (RSS description, Atom
