@@ -86,7 +86,7 @@ type Status struct {
 	Timezone     string     `json:"timezone"`
 	Paused       bool       `json:"paused"`
 	Running      bool       `json:"running"`
-	Next         time.Time  `json:"next_run"`
+	Next         time.Time  `json:"next_run,omitzero"` // none while paused
 	Previous     *time.Time `json:"previous_run,omitempty"`
 	LastStatus   string     `json:"last_status,omitempty"`
 	LastDuration float64    `json:"last_duration_seconds,omitempty"`
@@ -311,10 +311,16 @@ func (e *entry) call(ctx context.Context) (count int, err error, panicked bool) 
 func (e *entry) status(spec Spec, next time.Time) Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.paused {
+		next = time.Time{} // a paused job has no next run; its schedule comes back with resume
+	}
 	st := Status{
 		Name: e.job.Name, Spec: spec.Raw, Timezone: spec.Location.String(), Paused: e.paused, Running: e.running,
-		Next: next.In(spec.Location), Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics, Elsewhere: e.elsewhere,
+		Next: next, Runs: e.runs, Failures: e.failures, Skips: e.skips, Panics: e.panics, Elsewhere: e.elsewhere,
 		History: make([]Run, 0, len(e.history)),
+	}
+	if !next.IsZero() {
+		st.Next = next.In(spec.Location)
 	}
 	for i := len(e.history) - 1; i >= 0; i-- {
 		st.History = append(st.History, e.history[i].In(spec.Location))

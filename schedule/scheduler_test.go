@@ -182,8 +182,14 @@ func TestTicksRescheduleAndPause(t *testing.T) {
 	if err := s.SetPaused("tick", true); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := s.Status("tick"); !st.Paused {
-		t.Error("not paused")
+	if st, _ := s.Status("tick"); !st.Paused || !st.Next.IsZero() {
+		t.Errorf("paused %v, next run %v; want paused and none", st.Paused, st.Next)
+	}
+	if err := s.SetPaused("tick", false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Status("tick"); st.Paused || st.Next.IsZero() {
+		t.Errorf("resumed: paused %v, next run %v; want a next run", st.Paused, st.Next)
 	}
 	if _, err := s.Status("nope"); !errors.Is(err, schedule.ErrUnknownJob) {
 		t.Errorf("unknown job: err = %v", err)
