@@ -176,6 +176,11 @@ func (l *RunLog) deferred(ctx context.Context, err error, p pendingRun) bool {
 	if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// Closing (a shutdown): nothing is wrong with the store, and the close writes what is left.
+		l.log.Debug("job run history: closing, write left to the close", slog.String("job", p.run.Job), slog.String("run", p.run.ID))
+		return true
+	}
 	l.log.Warn("job run history: store not answering, write deferred", slog.String("job", p.run.Job), slog.String("run", p.run.ID), slog.Any("error", err))
 	return true
 }
