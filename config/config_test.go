@@ -158,3 +158,21 @@ func TestEveryEnvKeyIsSettable(t *testing.T) {
 		t.Error("SYNDICATE_NATS_LISTEN does not map to nats.listen")
 	}
 }
+
+// The base URL's scheme and host are case-insensitive but copied into every item id and event
+// source: they are folded to lower case, so a change of case alone changes no public id.
+func TestBaseURLCaseFolded(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"HTTP://LocalHost:18093", "http://localhost:18093"},
+		{"https://News.Example/Portal/", "https://news.example/Portal"},
+		{"http://localhost:8080", "http://localhost:8080"},
+	} {
+		c, err := config.Load("", []string{"SYNDICATE_SITE_BASE_URL=" + tc.in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Site.BaseURL != tc.want {
+			t.Errorf("base_url %q became %q, want %q", tc.in, c.Site.BaseURL, tc.want)
+		}
+	}
+}

@@ -17,9 +17,16 @@ const MaxLimit = 1000
 // finish fills derived defaults and validates every value, naming the key at fault.
 func (c *Config) finish() error {
 	c.Site.BaseURL = syndicate.TrimBaseURL(c.Site.BaseURL)
-	if u, err := url.Parse(c.Site.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := url.Parse(c.Site.BaseURL)
+	if err == nil {
+		// Scheme and host are case-insensitive, but the base URL is copied into every item id
+		// (tag:host,…) and event source: a change of case alone must not change them all.
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("site.base_url: %q must be an absolute http(s) URL", c.Site.BaseURL)
 	}
+	c.Site.BaseURL = syndicate.TrimBaseURL(u.String())
 	if strings.TrimSpace(c.Site.Title) == "" {
 		return fmt.Errorf("site.title: must not be empty")
 	}
