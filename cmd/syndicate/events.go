@@ -55,7 +55,8 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		subjects = subjectList{cfg.NATS.SubjectPrefix + ".items.>"}
 	}
 	opts := app.PublisherOptions(cfg)
-	if opts.URLs == "" {
+	embedded := opts.URLs == ""
+	if embedded {
 		// The embedded server runs inside `syndicate serve`; reach it on its loopback listener.
 		if cfg.NATS.Listen == "" {
 			return fmt.Errorf("events tail: nats.url is empty and the embedded server does not listen (nats.listen is empty)")
@@ -78,6 +79,9 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer stop()
 	conn, err := publisher.Start(ctx, opts, log.With(slog.String("component", "nats")))
 	if err != nil {
+		if embedded {
+			return fmt.Errorf("events tail: %w (is `syndicate serve` running with this data dir?)", err)
+		}
 		return err
 	}
 	defer conn.Close(context.Background())

@@ -16,6 +16,7 @@ import (
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/app"
 	"github.com/yongzhou-news/syndicate/config"
+	"github.com/yongzhou-news/syndicate/publisher"
 )
 
 // TestEventsTailLogsIn: the embedded server's listener refuses a client without credentials,
@@ -84,5 +85,23 @@ func TestEventsTailWithoutContext(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "nats-context.json") || !strings.Contains(errOut.String(), "syndicate serve") {
 		t.Errorf("events tail error does not name the context file and the fix:\n%s", errOut.String())
+	}
+}
+
+// TestEventsTailServiceDown: a context left by a service that has stopped names the likely cause.
+func TestEventsTailServiceDown(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SYNDICATE_DATA_DIR", dir)
+	t.Setenv("SYNDICATE_NATS_LISTEN", freeAddr(t))
+	t.Setenv("SYNDICATE_NATS_STARTUP_TIMEOUT", "1s")
+	if err := publisher.WriteCLIContext(dir, freeAddr(t), "syndicate", "pw", slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"events", "tail"}, nil, &out, &errOut); code == 0 {
+		t.Fatal("events tail succeeded with no server listening")
+	}
+	if !strings.Contains(errOut.String(), "is `syndicate serve` running with this data dir?") {
+		t.Errorf("events tail error does not say what is likely wrong:\n%s", errOut.String())
 	}
 }
