@@ -20,17 +20,14 @@ const eventsUsage = `usage: syndicate events tail [--subject S]... [--since 2h|R
        syndicate events resend SEQ... | --all`
 
 func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "dead":
-			return deadCmd(ctx, args[1:], stdout, stderr)
-		case "resend":
-			return resendCmd(ctx, args[1:], stdout, stderr)
-		}
+	if err := subcommand("events", args, []string{"tail", "dead", "resend"}, func() { fmt.Fprintln(stderr, eventsUsage) }, stderr); err != nil {
+		return err
 	}
-	if len(args) == 0 || args[0] != "tail" {
-		fmt.Fprintln(stderr, eventsUsage)
-		return errUsage
+	switch args[0] {
+	case "dead":
+		return deadCmd(ctx, args[1:], stdout, stderr)
+	case "resend":
+		return resendCmd(ctx, args[1:], stdout, stderr)
 	}
 	var c common
 	var since string

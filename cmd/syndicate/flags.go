@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/yongzhou-news/syndicate/app"
@@ -15,8 +16,31 @@ import (
 	"github.com/yongzhou-news/syndicate/store"
 )
 
-// errUsage means the flag package already printed what was wrong.
-var errUsage = errors.New("usage")
+// errUsage means the flag package already printed what was wrong; errHelp that help was asked
+// for and printed (exit 0).
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help")
+)
+
+// subcommand checks a command's first argument against its subcommands before anything else is
+// read (configuration, admin token): help is printed as asked (errHelp), a missing or unknown
+// subcommand is named, with the usage (errUsage).
+func subcommand(cmd string, args []string, known []string, usage func(), stderr io.Writer) error {
+	switch {
+	case len(args) == 0:
+		usage()
+		return errUsage
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		usage()
+		return errHelp
+	case !slices.Contains(known, args[0]):
+		fmt.Fprintf(stderr, "syndicate %s: unknown command %q\n\n", cmd, args[0])
+		usage()
+		return errUsage
+	}
+	return nil
+}
 
 // common are the flags every command takes.
 type common struct {
@@ -41,7 +65,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return errUsage // the flag package printed what was wrong (or the help)
+			if errors.Is(err, flag.ErrHelp) {
+				return errHelp // the flag package printed the help
+			}
+			return errUsage // the flag package printed what was wrong
 		}
 		if fs.NArg() == 0 {
 			break

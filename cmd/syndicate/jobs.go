@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,13 +46,17 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var detach bool
 	fs.BoolVar(&detach, "detach", false, "run: return once the run started, with its id and URL")
 	fs.Usage = func() { fmt.Fprint(stderr, jobsUsage); fs.PrintDefaults() }
-	if len(args) == 0 {
-		fs.Usage()
-		return errUsage
+	need := map[string]int{"list": 0, "show": 1, "set": 2, "pause": 1, "resume": 1, "run": 1}
+	if err := subcommand("jobs", args, slices.Collect(maps.Keys(need)), fs.Usage, stderr); err != nil {
+		return err
 	}
 	verb := args[0]
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if fs.NArg() != need[verb] {
+		fs.Usage()
+		return errUsage
 	}
 	cfg, err := c.load()
 	if err != nil {
@@ -59,12 +65,6 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cl := &apiClient{base: apiURL, token: token, http: &http.Client{Timeout: 10 * time.Minute}}
 	if err := cl.defaults(cfg); err != nil {
 		return err
-	}
-	need := map[string]int{"list": 0, "show": 1, "set": 2, "pause": 1, "resume": 1, "run": 1}
-	n, ok := need[verb]
-	if !ok || fs.NArg() != n {
-		fs.Usage()
-		return errUsage
 	}
 	var out any
 	switch verb {

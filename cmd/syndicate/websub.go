@@ -14,9 +14,8 @@ Lists the built-in WebSub hub's subscriptions whose lease has not run out, by to
 
 // websubCmd is syndicate websub list: the built-in hub's subscribers, read from the store.
 func websubCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "list" {
-		fmt.Fprintln(stderr, websubUsage)
-		return errUsage
+	if err := subcommand("websub", args, []string{"list"}, func() { fmt.Fprintln(stderr, websubUsage) }, stderr); err != nil {
+		return err
 	}
 	var c common
 	fs := newFlagSet("websub list", stderr, &c)
