@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -224,13 +225,82 @@ func Load(path string, environ []string) (*Config, error) {
 }
 
 // decode reads YAML over c, rejecting unknown keys; keys absent from the file keep c's values.
+// Errors are one line, each problem named by its key where the YAML has one, and its line.
 func decode(r io.Reader, c *Config) error {
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return errors.New(unknownKeyPattern.ReplaceAllStringFunc(err.Error(), nameSection))
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
 	}
-	return nil
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err = dec.Decode(c)
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	msgs := []string{err.Error()}
+	if te := (*yaml.TypeError)(nil); errors.As(err, &te) {
+		msgs = te.Errors // yaml.v3 puts each on a line of its own
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(b, &root) // it decoded as far as the error: the keys before it are there
+	for i, m := range msgs {
+		m = unknownKeyPattern.ReplaceAllStringFunc(m, nameSection)
+		if key := keyAt(&root, lineOf(m), m); key != "" && !strings.Contains(m, key) {
+			m = key + ": " + m
+		}
+		msgs[i] = m
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// lineOf is the line number a yaml.v3 message starts with ("line 2: …"), or 0.
+func lineOf(msg string) int {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(msg, "yaml: "), "line ")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(rest[:strings.IndexFunc(rest+":", func(r rune) bool { return r < '0' || r > '9' })])
+	return n
+}
+
+// keyAt returns the key ("nats.max_age", "channels[0].limit") whose scalar value is on line and
+// is the one msg quotes when the line holds several (a flow mapping), or "".
+func keyAt(root *yaml.Node, line int, msg string) string {
+	type hit struct{ key, value string }
+	var hits []hit
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", strings.TrimSuffix(prefix, "."), i)+".")
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key, val := n.Content[i], n.Content[i+1]
+				if val.Kind == yaml.ScalarNode && val.Line == line {
+					hits = append(hits, hit{prefix + key.Value, val.Value})
+				}
+				walk(val, prefix+key.Value+".")
+			}
+		}
+	}
+	if line > 0 {
+		walk(root, "")
+	}
+	if len(hits) == 1 {
+		return hits[0].key
+	}
+	for _, h := range hits {
+		if strings.Contains(msg, "`"+h.value+"`") || strings.Contains(msg, `"`+h.value+`"`) {
+			return h.key
+		}
+	}
+	return ""
 }
 
 // yaml.v3 names the Go type ("field titel not found in type config.Site"); operators know the

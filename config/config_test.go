@@ -118,7 +118,11 @@ func TestRejectsNamingTheKey(t *testing.T) {
 		{"bad time zone", "site:\n  timezone: Mars/Olympus\n", nil, []string{"site.timezone"}},
 		{"subject-unsafe slug", "channels:\n  - {slug: a.b, title: x}\n", nil, []string{"channels[a.b].slug"}},
 		{"duplicate slug", "channels:\n  - {slug: a, title: x}\n  - {slug: a, title: y}\n", nil, []string{"defined twice"}},
-		{"bad duration", "nats:\n  max_age: forever\n", nil, []string{"forever"}},
+		{"bad duration", "nats:\n  max_age: forever\n", nil, []string{"nats.max_age", "forever"}},
+		{"negative duration", "nats:\n  max_age: -1h\n", nil, []string{"nats.max_age", "negative"}},
+		{"two unknown keys", "site:\n  titel: x\n  tital: y\n", nil, []string{"unknown key site.titel", "; line 3: unknown key site.tital"}},
+		{"wrong type in a flow mapping", "channels:\n  - {slug: a, title: A, limit: x}\n", nil, []string{"channels[0].limit", "`x`"}},
+		{"duplicate key", "site:\n  title: a\n  title: b\n", nil, []string{"site.title", "already defined"}},
 		{"bad limit", "defaults:\n  limit: 0\n", nil, []string{"defaults.limit"}},
 		{"zero startup timeout", "nats:\n  startup_timeout: 0s\n", nil, []string{"nats.startup_timeout"}},
 		{"unknown env var", "", []string{"SYNDICATE_HTTP_ADRR=:1"}, []string{"SYNDICATE_HTTP_ADRR"}},
@@ -138,6 +142,9 @@ func TestRejectsNamingTheKey(t *testing.T) {
 			_, err := config.Load(path, tt.env)
 			if err == nil {
 				t.Fatal("Load succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q takes more than one line", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {

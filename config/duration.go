@@ -17,14 +17,20 @@ func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 {
+		if err != nil {
 			return 0, fmt.Errorf("%q is not a duration (e.g. 30d, 12h, 90s)", s)
+		}
+		if n < 0 {
+			return 0, fmt.Errorf("%q is negative; a duration is 0 or more", s)
 		}
 		return Duration(n * float64(24*time.Hour)), nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
+	if err != nil {
 		return 0, fmt.Errorf("%q is not a duration (e.g. 30d, 12h, 90s)", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q is negative; a duration is 0 or more", s)
 	}
 	return Duration(d), nil
 }
