@@ -69,6 +69,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	if err != nil {
 		return nil, err
 	}
+	// Before anything is created (the store, the data dir's secrets, the embedded server): a bad
+	// NATS option must not leave a half set-up data dir behind.
+	if err := PublisherOptions(cfg).Check(); err != nil {
+		return nil, err
+	}
 	a := &App{Config: cfg, Log: log, Site: cfg.SiteInfo(), Tree: tree, Replica: cluster.NewReplicaID(), startingDeadlines: cfg.StartingDeadlines()}
 	// a is not the named result: `return nil, err` would set that to nil before this runs, and
 	// the nil-pointer panic would hide err.

@@ -129,6 +129,8 @@ func TestRejectsNamingTheKey(t *testing.T) {
 		{"bad env value", "", []string{"SYNDICATE_NATS_REPLICAS=three"}, []string{"SYNDICATE_NATS_REPLICAS", "nats.replicas"}},
 		{"bad env cron", "", []string{"SYNDICATE_DEFAULTS_SCHEDULE=every minute"}, []string{"defaults.schedule"}},
 		{"relative base url", "site:\n  base_url: /feeds\n", nil, []string{"site.base_url"}},
+		{"http addr without a port", "", []string{"SYNDICATE_HTTP_ADDR=notanaddr"}, []string{"http.addr", "missing port"}},
+		{"http port out of range", "", []string{"SYNDICATE_HTTP_ADDR=:99999"}, []string{"http.addr", "0 to 65535"}},
 		{"source with unknown channel", "sources:\n  - {name: up, url: \"http://x/feed\", channels: [mars], schedule: \"@hourly\"}\n", nil, []string{"sources[up].channels", "mars"}},
 		{"source with bad schedule", "sources:\n  - {name: up, url: \"http://x/feed\", channels: [lingling], schedule: \"TZ=TZ=\"}\n", nil, []string{"sources[up].schedule"}},
 		{"source with relative url", "sources:\n  - {name: up, url: \"/feed\", channels: [lingling], schedule: \"@hourly\"}\n", nil, []string{"sources[up].url"}},

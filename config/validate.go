@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +45,11 @@ func (c *Config) finish() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("data_dir: must not be empty")
+	}
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		return fmt.Errorf("http.addr: %q must be host:port or :port (e.g. :8080): %v", c.HTTP.Addr, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("http.addr: %q has port %q; a port is 0 to 65535", c.HTTP.Addr, port)
 	}
 	if c.Store.DSN == "" {
 		c.Store.DSN = "sqlite:" + filepath.Join(c.DataDir, "syndicate.db")

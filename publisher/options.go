@@ -57,6 +57,13 @@ type Options struct {
 func (o Options) Subjects() string { return o.SubjectPrefix + ".items.>" }
 
 // withDefaults fills in the zero fields and checks the result.
+// Check reports what is wrong with o, as Start would, without starting or connecting anything:
+// start-up checks every option before it touches the data dir.
+func (o Options) Check() error {
+	_, err := o.withDefaults()
+	return err
+}
+
 func (o Options) withDefaults() (Options, error) {
 	if o.Stream == "" {
 		o.Stream = DefaultStream
