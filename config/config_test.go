@@ -120,6 +120,7 @@ func TestRejectsNamingTheKey(t *testing.T) {
 		{"duplicate slug", "channels:\n  - {slug: a, title: x}\n  - {slug: a, title: y}\n", nil, []string{"defined twice"}},
 		{"bad duration", "nats:\n  max_age: forever\n", nil, []string{"nats.max_age", "forever"}},
 		{"negative duration", "nats:\n  max_age: -1h\n", nil, []string{"nats.max_age", "negative"}},
+		{"zero max age", "", []string{"SYNDICATE_NATS_MAX_AGE=0"}, []string{"nats.max_age", "ambiguous"}},
 		{"two unknown keys", "site:\n  titel: x\n  tital: y\n", nil, []string{"unknown key site.titel", "; line 3: unknown key site.tital"}},
 		{"wrong type in a flow mapping", "channels:\n  - {slug: a, title: A, limit: x}\n", nil, []string{"channels[0].limit", "`x`"}},
 		{"duplicate key", "site:\n  title: a\n  title: b\n", nil, []string{"site.title", "already defined"}},

@@ -184,7 +184,12 @@ func (c *Config) checkNATS() error {
 	if n.Duplicates.D() < time.Minute {
 		return fmt.Errorf("nats.duplicates: %s must be at least 1m (the relay's longest retry gap)", n.Duplicates)
 	}
-	if n.MaxAge.D() != 0 && n.MaxAge.D() < n.Duplicates.D() {
+	if n.MaxAge.D() == 0 {
+		// JetStream reads 0 as "keep for ever"; the publisher would read it as "the default". An
+		// operator who wrote 0 meant one of the two: ask which.
+		return fmt.Errorf("nats.max_age: 0 is ambiguous; give how long the stream keeps events (e.g. 30d, the default; 36500d for as good as for ever)")
+	}
+	if n.MaxAge.D() < n.Duplicates.D() {
 		return fmt.Errorf("nats.max_age: %s must not be shorter than nats.duplicates (%s)", n.MaxAge, n.Duplicates)
 	}
 	return nil
