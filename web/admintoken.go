@@ -8,6 +8,9 @@ import (
 	"github.com/yongzhou-news/syndicate/internal/datadir"
 )
 
+// MinTokenBytes is the shortest configured admin token start-up does not warn about.
+const MinTokenBytes = 16
+
 // AdminTokenFile names the file, in the data dir, that keeps the generated admin token.
 const AdminTokenFile = "admin-token"
 
@@ -16,6 +19,14 @@ const AdminTokenFile = "admin-token"
 // never open (a widened file is narrowed to its owner, package datadir). file is where the token is kept, "" when it was configured.
 func AdminTokens(configured, dataDir string, log *slog.Logger) (tokens []string, file string, err error) {
 	if t := SplitTokens(configured); len(t) > 0 {
+		for i, tok := range t {
+			if len(tok) < MinTokenBytes {
+				// Refusing would stop a service whose clients already use the token; a warning at
+				// every start gets it changed.
+				log.Warn("an admin token is short enough to guess; use 16 bytes or more (e.g. openssl rand -hex 24)",
+					slog.Int("token", i+1), slog.Int("bytes", len(tok)))
+			}
+		}
 		return t, "", nil
 	}
 	secret, path, created, err := datadir.Secret(dataDir, AdminTokenFile)

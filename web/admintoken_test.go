@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/yongzhou-news/syndicate/web"
@@ -61,5 +63,19 @@ func TestAdminTokenFileNarrowed(t *testing.T) {
 		t.Fatal(err)
 	} else if m := fi.Mode().Perm(); m != 0o600 {
 		t.Errorf("token file mode %#o after start, want 0600", m)
+	}
+}
+
+// A configured token short enough to guess is accepted (clients may already use it) and warned
+// about at start-up, by its position in the list, never by its value.
+func TestShortAdminTokenWarned(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	got, _, err := web.AdminTokens("a,"+strings.Repeat("k", web.MinTokenBytes), t.TempDir(), log)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("tokens %q, %v", got, err)
+	}
+	if n := strings.Count(logs.String(), "short enough to guess"); n != 1 || !strings.Contains(logs.String(), "token=1") {
+		t.Errorf("%d warnings, want one naming token 1:\n%s", n, logs.String())
 	}
 }
