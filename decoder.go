@@ -48,7 +48,7 @@ func (d *Decoder) Records() iter.Seq[DecodeResult] {
 			return
 		}
 		if err != nil {
-			d.err = readError(err, 0)
+			d.err = readError(err)
 			return
 		}
 		if c == '[' {
@@ -99,7 +99,7 @@ func (d *Decoder) lines(yield func(DecodeResult) bool, line []byte, tooLong bool
 		}
 		rec := bytes.TrimSpace(line)
 		if tooLong || len(rec) > d.lim.MaxRecordBytes {
-			if !yield(DecodeResult{Index: i, Err: d.tooLarge(i)}) {
+			if !yield(DecodeResult{Index: i, Err: d.tooLarge()}) {
 				return
 			}
 			i++
@@ -176,7 +176,7 @@ func (d *Decoder) values(yield func(DecodeResult) bool, r io.Reader, array bool)
 		}
 		a, derr := DecodeArticle(raw)
 		if derr == nil && len(raw) > d.lim.MaxRecordBytes {
-			derr = d.tooLarge(i)
+			derr = d.tooLarge()
 		}
 		if !yield(DecodeResult{Index: i, Article: a, Err: derr, Size: len(raw)}) {
 			return
@@ -196,30 +196,32 @@ func (d *Decoder) values(yield func(DecodeResult) bool, r io.Reader, array bool)
 
 // stop ends the input at record i: it is rejected with the reason, and Err says so too.
 func (d *Decoder) stop(yield func(DecodeResult) bool, i int, err error) {
-	d.err = readError(err, i)
+	d.err = readError(err)
 	if errors.Is(err, errRecordTooLarge) {
-		d.err = FieldError("body", "record %d is larger than %d bytes (limits.max_record_bytes); the rest of the body was not read", i, d.lim.MaxRecordBytes)
+		d.err = FieldError("body", "this record is larger than %d bytes (limits.max_record_bytes); the rest of the body was not read", d.lim.MaxRecordBytes)
 	}
 	yield(DecodeResult{Index: i, Err: d.err})
 }
 
-func (d *Decoder) tooLarge(i int) *Error {
-	return FieldError("body", "record %d is larger than %d bytes (limits.max_record_bytes)", i, d.lim.MaxRecordBytes)
+func (d *Decoder) tooLarge() *Error {
+	return FieldError("body", "this record is larger than %d bytes (limits.max_record_bytes)", d.lim.MaxRecordBytes)
 }
 
-// readError describes why the input could not be read from record i on, for the client.
-func readError(err error, i int) *Error {
+// readError describes why the input could not be read from the record it is reported with on,
+// for the client. It names no record number: the report gives the record's index (from 0 in the
+// API, from 1 in syndicate import), and a number in the message would contradict one of them.
+func readError(err error) *Error {
 	var se *json.SyntaxError
 	var mb *http.MaxBytesError
 	switch {
 	case errors.As(err, &se):
-		return FieldError("body", "record %d is not JSON: %v (byte %d of the body); the rest of the body was not read", i, se, se.Offset)
+		return FieldError("body", "this record is not JSON: %v (byte %d of the body); the rest of the body was not read", se, se.Offset)
 	case errors.As(err, &mb):
-		return &Error{Code: ETOOLARGE, Field: "body", Message: fmt.Sprintf("is larger than %d bytes; records from %d on were not read", mb.Limit, i)}
+		return &Error{Code: ETOOLARGE, Field: "body", Message: fmt.Sprintf("is larger than %d bytes; this record and the rest were not read", mb.Limit)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return FieldError("body", "ends inside record %d", i)
+		return FieldError("body", "ends inside this record")
 	default:
-		return FieldError("body", "could not be read from record %d on: %v", i, err)
+		return FieldError("body", "could not be read from this record on: %v", err)
 	}
 }
 
