@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mmcdole/gofeed"
 
 	syndicate "github.com/yongzhou-news/syndicate"
+	"github.com/yongzhou-news/syndicate/schema"
 )
 
 // An event says what the feed item announcing the same change says, as gofeed reads the feed:
@@ -52,6 +54,9 @@ func TestEventSaysWhatTheFeedItemSays(t *testing.T) {
 		t.Fatalf("%d events, want 3", len(rows))
 	}
 	for _, r := range rows {
+		if err := schema.ValidateItemEvent(r.Payload); err != nil {
+			t.Errorf("event %s does not validate against its schema: %v", r.EventID, err)
+		}
 		var ev syndicate.CloudEvent
 		if err := json.Unmarshal(r.Payload, &ev); err != nil {
 			t.Fatal(err)
@@ -63,6 +68,9 @@ func TestEventSaysWhatTheFeedItemSays(t *testing.T) {
 		}
 		if d.Title != it.Title || d.Summary != it.Description || d.URL != it.Link {
 			t.Errorf("%s: event title %q summary %q url %q; feed item %q %q %q", d.ArticleID, d.Title, d.Summary, d.URL, it.Title, it.Description, it.Link)
+		}
+		if strings.IndexFunc(d.URL, func(r rune) bool { return r >= 0x80 }) >= 0 {
+			t.Errorf("%s: url %q is an IRI, not a URI (RFC 3986: ASCII only)", d.ArticleID, d.URL)
 		}
 		var authors []string
 		for _, p := range it.Authors {

@@ -270,9 +270,10 @@ func itemAuthors(a *syndicate.Article) []string {
 // summary type="html"), so that "a < b" is not read as a tag.
 func htmlText(s string) string { return html.EscapeString(s) }
 
-// httpURL resolves raw against base and accepts only http and https results. The host is
-// written in ASCII (syndicate.ASCIIHost), as readers' HTTP clients need it: url.URL.String would
-// percent-encode an internationalised one, which no resolver understands. User information,
+// httpURL resolves raw against base and accepts only http and https results, written as a URI:
+// the host in ASCII (syndicate.ASCIIHost), as readers' HTTP clients need it (url.URL.String
+// would percent-encode an internationalised one, which no resolver understands), the path and
+// query percent-encoded. User information,
 // refused at input since, is left out of links saved before.
 func httpURL(base *url.URL, raw string) (string, bool) {
 	raw = strings.TrimSpace(sanitize.Text(raw))
@@ -289,7 +290,31 @@ func httpURL(base *url.URL, raw string) (string, bool) {
 			u.Host = strings.Replace(u.Host, name, ascii, 1)
 		}
 	}
+	u.RawQuery = escapeNonASCII(u.RawQuery) // String writes it as it is; the path it escapes
 	return u.String(), true
+}
+
+// escapeNonASCII percent-encodes every byte of s outside ASCII, so that a link is a URI (RFC
+// 3986), as event schemas and strict clients require, and not only an IRI.
+func escapeNonASCII(s string) string {
+	i := 0
+	for i < len(s) && s[i] < 0x80 {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+16)
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // imageTypes maps lead-image extensions to MIME types. A fixed table rather than

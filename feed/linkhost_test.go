@@ -14,7 +14,7 @@ import (
 // and a port as they are, and no user information from an article saved before input refused it.
 func TestLinkHosts(t *testing.T) {
 	for _, tc := range []struct{ url, want string }{
-		{"http://例子.测试/路径?q=中", "http://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84?q=中"},
+		{"http://例子.测试/路径?q=中&r=a%20b", "http://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84?q=%E4%B8%AD&r=a%20b"},
 		{"https://Bücher.example:8443/a", "https://xn--bcher-kva.example:8443/a"},
 		{"http://[2001:db8::1]:8080/a", "http://[2001:db8::1]:8080/a"},
 		{"https://news.example/a.html", "https://news.example/a.html"},
