@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err
 	}()
 	// Through a local: a failed open returns a typed nil, which in a.Store would not be == nil
 	// and Close would call it.
-	st, err := OpenStore(ctx, cfg.Store.DSN)
+	st, err := OpenStore(ctx, cfg.Store.DSN, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}

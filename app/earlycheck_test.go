@@ -35,3 +35,21 @@ func TestBadNATSOptionTouchesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A SQLite path outside the data dir whose directory does not exist is a mistake to report, not
+// a new empty database to create; the data dir's own directory is created.
+func TestSQLiteDirectoryOutsideDataDirMustExist(t *testing.T) {
+	root := t.TempDir()
+	missing := filepath.Join(root, "typo", "syndicate.db")
+	if _, err := app.OpenStore(context.Background(), "sqlite:"+missing, filepath.Join(root, "data")); err == nil || !strings.Contains(err.Error(), "outside data_dir") {
+		t.Errorf("a store in a missing directory outside data_dir: err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "typo")); !os.IsNotExist(err) {
+		t.Errorf("the missing directory was created: %v", err)
+	}
+	st, err := app.OpenStore(context.Background(), "sqlite:"+filepath.Join(root, "data", "syndicate.db"), filepath.Join(root, "data"))
+	if err != nil {
+		t.Fatalf("a store in the data dir, not yet created: %v", err)
+	}
+	st.Close()
+}

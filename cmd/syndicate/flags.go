@@ -118,5 +118,5 @@ func (c *common) openStore(ctx context.Context) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.OpenStore(ctx, cfg.Store.DSN)
+	return app.OpenStore(ctx, cfg.Store.DSN, cfg.DataDir)
 }

@@ -60,7 +60,7 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			in.total = fi.Size()
 		}
 	}
-	st, err := app.OpenStore(ctx, cfg.Store.DSN)
+	st, err := app.OpenStore(ctx, cfg.Store.DSN, cfg.DataDir)
 	if err != nil {
 		return err
 	}
