@@ -54,6 +54,7 @@ type App struct {
 	control           *cluster.Control         // messages to other replicas; nil without external NATS
 	relayDone         chan struct{}
 	stopRelay         context.CancelFunc
+	stopReconcile     context.CancelFunc // nil unless the store is shared (cluster.Reconcile)
 	closeOnce         sync.Once
 }
 
@@ -251,6 +252,12 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 		a.Hub.Start()
 	}
 	a.Scheduler.Start()
+	if _, shared := a.Store.(store.Leaser); shared {
+		// Replicas on one store: bound how long one that missed a control message serves old bytes.
+		reconcileCtx, stop := context.WithCancel(context.Background())
+		a.stopReconcile = stop
+		go cluster.Reconcile(reconcileCtx, cluster.ReconcileEvery, a.Store, a.Web.Cache(), a.Log.With(slog.String("component", "cluster")))
+	}
 	go a.catchUp(context.WithoutCancel(ctx))
 	a.Log.Info("syndicate started", slog.String("http", addr.String()), slog.Int("channels", len(a.Tree.Slugs())))
 	return addr, nil
@@ -261,6 +268,9 @@ func (a *App) Start(ctx context.Context) (net.Addr, error) {
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
 	a.closeOnce.Do(func() {
+		if a.stopReconcile != nil {
+			a.stopReconcile()
+		}
 		if a.Scheduler != nil {
 			errs = append(errs, a.Scheduler.Stop(ctx))
 		}

@@ -84,6 +84,9 @@ type Store interface {
 	// Documents calls fn with every saved feed document, one at a time so that loading them
 	// never holds all their bodies at once, and stops at fn's first error, which it returns.
 	Documents(ctx context.Context, fn func(syndicate.Document) error) error
+	// DocumentTags calls fn with the channel, format and ETag of every saved document, without
+	// reading a body: replicas compare them with what they serve (cluster.Reconcile).
+	DocumentTags(ctx context.Context, fn func(channel, format, etag string)) error
 
 	// PendingEvents returns up to limit unsent outbox rows in Seq order.
 	PendingEvents(ctx context.Context, limit int) ([]syndicate.OutboxRow, error)

@@ -111,6 +111,14 @@ func (c *Cache) Put(docs ...syndicate.Document) error {
 	return nil
 }
 
+// ETag returns the ETag of the document served for channel in format, "" when there is none.
+func (c *Cache) ETag(channel, format string) string {
+	if e, ok := c.get(channel + "." + format); ok {
+		return e.etag
+	}
+	return ""
+}
+
 func (c *Cache) get(key string) (*cached, bool) {
 	c.mu.RLock()
 	e, ok := c.docs[key]

@@ -148,6 +148,26 @@ func (s *DB) Documents(ctx context.Context, fn func(syndicate.Document) error) e
 	return nil
 }
 
+// DocumentTags implements store.Store.
+func (s *DB) DocumentTags(ctx context.Context, fn func(channel, format, etag string)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, format, etag FROM documents`)
+	if err != nil {
+		return fmt.Errorf("sqlite: read document tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var channel, format, etag string
+		if err := rows.Scan(&channel, &format, &etag); err != nil {
+			return fmt.Errorf("sqlite: read document tags: %w", err)
+		}
+		fn(channel, format, etag)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: read document tags: %w", err)
+	}
+	return nil
+}
+
 const countFilings = `SELECT count(*) FROM (SELECT 1 FROM article_channels WHERE channel = ? LIMIT ?)`
 
 const changesBySeq = `SELECT a.id, a.seq, a.hash, a.deleted, a.data,

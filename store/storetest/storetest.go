@@ -415,6 +415,11 @@ func testDocuments(t *testing.T, s store.Store) {
 	if err != nil || !slices.Equal(all, want) {
 		t.Errorf("Documents = %q, %v; want %q", all, err, want)
 	}
+	tags := map[string]string{}
+	if err := s.DocumentTags(ctx, func(channel, format, etag string) { tags[channel+"."+format] = etag }); err != nil ||
+		len(tags) != 2 || tags["lingling.atom"] != doc.ETag || tags["lingling.rss"] != syndicate.ETagOf(rss) {
+		t.Errorf("DocumentTags = %q, %v; want lingling.atom %s and lingling.rss %s", tags, err, doc.ETag, syndicate.ETagOf(rss))
+	}
 	stop := errors.New("enough")
 	n := 0
 	if err := s.Documents(ctx, func(syndicate.Document) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
