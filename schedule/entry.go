@@ -20,15 +20,16 @@ const HistorySize = 20
 
 // What started a run (Run.Trigger).
 const (
-	triggerSchedule = "schedule" // a tick of the job's schedule, or its catch-up
+	triggerSchedule = "schedule" // a tick of the job's schedule
 	triggerManual   = "manual"   // POST /api/jobs/{name}/run, syndicate jobs run
+	triggerCatchUp  = "catch-up" // at start-up: a build that never ran, or a tick missed while down
 )
 
 // Run is one run of a job.
 type Run struct {
 	// ID names the run among all runs of all jobs (a UUIDv7, so ids sort by start time).
 	ID      string    `json:"id"`
-	Trigger string    `json:"trigger"` // schedule or manual
+	Trigger string    `json:"trigger"` // schedule, manual or catch-up
 	Replica string    `json:"replica,omitempty"`
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end,omitzero"`
@@ -150,10 +151,11 @@ func (e *entry) run(parent context.Context, trigger string, tick time.Time) (r R
 func (e *entry) claim(trigger string) bool {
 	e.mu.Lock()
 	if e.running {
-		if trigger == triggerManual {
-			// The caller is told (409); a skip is a scheduled tick lost, which this is not.
+		if trigger != triggerSchedule {
+			// The caller is told (409, or catch-up learns its tick ran it); a skip is a scheduled
+			// tick lost, which this is not.
 			e.mu.Unlock()
-			e.s.log.Info("job still running, manual run refused", slog.String("job", e.job.Name))
+			e.s.log.Info("job still running, run refused", slog.String("job", e.job.Name), slog.String("trigger", trigger))
 			return false
 		}
 		e.skips++

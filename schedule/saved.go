@@ -94,7 +94,7 @@ func (s *Scheduler) CatchUp(ctx context.Context, st States, jobs []CatchUpJob) {
 		if st, err := s.Status(j.Name); err == nil && st.Runs+st.Elsewhere > 0 {
 			continue // a tick or a manual run since start (after the states were read) did it
 		}
-		if _, err := s.RunNow(ctx, j.Name); errors.Is(err, ErrStopped) {
+		if _, err := s.runNow(ctx, j.Name, triggerCatchUp); errors.Is(err, ErrStopped) {
 			return
 		} else if errors.Is(err, ErrBusy) {
 			continue // its tick started it already

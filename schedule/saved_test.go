@@ -134,4 +134,10 @@ func TestCatchUp(t *testing.T) {
 	if want := []string{"ran-since-start", "missed", "never-build", "missed-in-deadline"}; !slices.Equal(ran, want) {
 		t.Errorf("ran %q, want %q", ran, want)
 	}
+	// The history says why each ran: the operator's run, then start-up's catch-up.
+	for job, want := range map[string]string{"ran-since-start": "manual", "missed": "catch-up", "never-build": "catch-up"} {
+		if st, err := s.Status(job); err != nil || len(st.History) == 0 || st.History[0].Trigger != want {
+			t.Errorf("%s: history %+v (%v), want its run triggered by %s", job, st.History, err, want)
+		}
+	}
 }

@@ -144,11 +144,16 @@ func (s *Scheduler) get(name string) (*entry, error) {
 // RunNow runs the job once, now, and waits for it. It does not overlap a running run: then it
 // returns ErrBusy.
 func (s *Scheduler) RunNow(ctx context.Context, name string) (Run, error) {
+	return s.runNow(ctx, name, triggerManual)
+}
+
+// runNow is RunNow with the trigger the run records (manual, or catch-up at start-up).
+func (s *Scheduler) runNow(ctx context.Context, name, trigger string) (Run, error) {
 	e, err := s.get(name)
 	if err != nil {
 		return Run{}, err
 	}
-	r, ran := e.run(ctx, triggerManual, time.Time{})
+	r, ran := e.run(ctx, trigger, time.Time{})
 	if !ran {
 		s.mu.Lock()
 		stopped := s.stopped
