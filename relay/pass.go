@@ -44,6 +44,11 @@ type passRun struct {
 func (r *Relay) pass(ctx context.Context) (err error) {
 	r.passMu.Lock()
 	defer r.passMu.Unlock()
+	if nc := r.js.Conn(); nc != nil && !nc.IsConnected() {
+		// Reading rows claims them on PostgreSQL (each read renews the claim), and rows this
+		// relay cannot publish would hold their channels from a replica that can.
+		return errNotConnected
+	}
 	p := &passRun{r: r, byKey: map[string]*channelQueue{}, active: map[int64]bool{}, marked: map[int64]bool{},
 		results: make(chan pubResult, r.opts.MaxInFlight), opDone: make(chan *outboxOp, 1)}
 	defer func() {
