@@ -1,6 +1,7 @@
 package websub_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -606,4 +608,47 @@ func BenchmarkPublishFullRebuild(b *testing.B) {
 		}
 		n.Flush()
 	}
+}
+
+// A store outage is logged once per worker when it starts and once when it ends, not once per
+// poll: a database down for a minute would otherwise write a line per worker every second.
+func TestStoreOutageLoggedOnce(t *testing.T) {
+	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
+	link, proxied := postgrestest.Proxied(t, dsn)
+	s, err := postgres.Open(context.Background(), proxied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	logs := &lockedBuffer{}
+	o := options(newHub(t, "ok"))
+	o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	start(t, s, o)
+
+	link.Cut()
+	testwait.For(t, "the outage logged", func() bool { return strings.Contains(logs.String(), "level=ERROR") })
+	testwait.For(t, "twenty more failed polls", func() bool { return strings.Count(logs.String(), "level=DEBUG") >= 20 })
+	link.Restore()
+	testwait.For(t, "the recovery logged", func() bool { return strings.Contains(logs.String(), "the store answers again") })
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d error lines for one outage of one worker, want 1:\n%s", n, logs.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a logger writes to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -21,10 +21,11 @@ const storeTimeout = 10 * time.Second
 func (n *Notifier) work(ctx context.Context, hub string) {
 	hubSlots := make(chan struct{}, n.opt.PerHub)
 	wake := n.wake[hub]
+	trouble := storeTrouble{log: n.opt.Log, hub: hub}
 	for {
 		// Look before claiming: a claim is a write transaction (on SQLite the process's one
 		// write lock, which builds wait for), and an idle worker would take one every Poll.
-		if !n.due(hub) {
+		if !n.due(hub, &trouble) {
 			if !n.wait(ctx, wake) {
 				return
 			}
@@ -51,9 +52,7 @@ func (n *Notifier) work(ctx context.Context, hub string) {
 		claimCtx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		ds, err := n.q.ClaimDue(claimCtx, n.kind, hub, n.opt.Now(), held, n.opt.ClaimTTL)
 		cancel()
-		if err != nil {
-			n.opt.Log.Error("websub: claim notifications", slog.String("hub", hub), slog.Any("error", err))
-		}
+		trouble.note("claim notifications", err)
 		for range held - len(ds) {
 			<-hubSlots
 			<-n.slots
@@ -76,15 +75,38 @@ func (n *Notifier) work(ctx context.Context, hub string) {
 }
 
 // due reports whether hub has rows to claim; when the store cannot tell, the claim finds out.
-func (n *Notifier) due(hub string) bool {
+func (n *Notifier) due(hub string, trouble *storeTrouble) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	due, err := n.q.HasDue(ctx, n.kind, hub, n.opt.Now())
-	if err != nil {
-		n.opt.Log.Error("websub: look for due notifications", slog.String("hub", hub), slog.Any("error", err))
-		return true
+	trouble.note("look for due notifications", err)
+	return due || err != nil
+}
+
+// storeTrouble logs a worker's store failures once per outage, then its recovery: a worker
+// looks every Poll, and a database down for a minute would otherwise write a line per worker
+// (eight lanes of the built-in hub, one per external hub) every second.
+type storeTrouble struct {
+	log      *slog.Logger
+	hub      string
+	since    time.Time // first failure of the current outage; zero while the store answers
+	failures int
+}
+
+// note records the outcome of a store call; a nil err after failures ends the outage.
+func (t *storeTrouble) note(what string, err error) {
+	switch {
+	case err == nil && t.since.IsZero():
+	case err == nil:
+		t.log.Info("websub: the store answers again", slog.String("hub", t.hub), slog.Duration("after", time.Since(t.since)), slog.Int("failed_calls", t.failures))
+		t.since, t.failures = time.Time{}, 0
+	case t.since.IsZero():
+		t.since, t.failures = time.Now(), 1
+		t.log.Error("websub: "+what+"; tried again every poll, logged again when the store answers", slog.String("hub", t.hub), slog.Any("error", err))
+	default:
+		t.failures++
+		t.log.Debug("websub: "+what, slog.String("hub", t.hub), slog.Any("error", err))
 	}
-	return due
 }
 
 // wait waits until new rows are enqueued (wake) or Poll passes, for retries coming due and rows
