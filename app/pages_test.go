@@ -53,9 +53,19 @@ func TestAutodiscoveryLinksResolve(t *testing.T) {
 // browser navigating to the same URL gets the HTML view (web/negotiate.go).
 func TestFeedReadersAndBrowsersOnOneURL(t *testing.T) {
 	a, base := startService(t, t.TempDir(), "", "SYNDICATE_DEMO=true")
-	testwait.For(t, "the lingling feeds", func() bool {
-		_, err := a.Store.Document(context.Background(), "lingling", "json")
-		return err == nil
+	// Served, not only stored: the build saves its documents, then hands them to the web cache.
+	testwait.For(t, "the lingling feeds served", func() bool {
+		for _, f := range []string{"rss", "atom", "json"} {
+			resp, err := http.Get(base + "/feeds/lingling." + f)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return false
+			}
+		}
+		return true
 	})
 	get := func(url string, header ...string) (*http.Response, []byte) {
 		t.Helper()
