@@ -9,7 +9,6 @@ import (
 
 	"github.com/yongzhou-news/syndicate/internal/testwait"
 	"github.com/yongzhou-news/syndicate/store"
-	"github.com/yongzhou-news/syndicate/store/postgres"
 	"github.com/yongzhou-news/syndicate/store/postgres/postgrestest"
 	"github.com/yongzhou-news/syndicate/store/sqlite"
 )
@@ -25,13 +24,7 @@ func TestStoreOutageLosesNoDelivery(t *testing.T) {
 		open func(t *testing.T) (st store.Store, down, up func())
 	}{
 		{"postgres link cut", func(t *testing.T) (store.Store, func(), func()) {
-			dsn := postgrestest.Schema(t, postgrestest.DSN(t))
-			link, proxied := postgrestest.Proxied(t, dsn)
-			st, err := postgres.Open(context.Background(), proxied)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
+			st, link := postgrestest.OpenProxied(t)
 			return st, link.Cut, link.Restore
 		}},
 		{"sqlite queue writes refused", func(t *testing.T) (store.Store, func(), func()) {

@@ -565,13 +565,7 @@ func TestEnqueueFailuresAreCounted(t *testing.T) {
 // refused and saves it once the store is back, and every hub gets each change once. The link to
 // a real PostgreSQL is cut, as a network failure or a database restart would.
 func TestStoreOutageLosesNoNotification(t *testing.T) {
-	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
-	link, proxied := postgrestest.Proxied(t, dsn)
-	s, err := postgres.Open(context.Background(), proxied)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, link := postgrestest.OpenProxied(t)
 	h := newHub(t, "ok")
 	n := start(t, s, options(h))
 	topics := topicURLs(5)
@@ -613,13 +607,7 @@ func BenchmarkPublishFullRebuild(b *testing.B) {
 // A store outage is logged once per worker when it starts and once when it ends, not once per
 // poll: a database down for a minute would otherwise write a line per worker every second.
 func TestStoreOutageLoggedOnce(t *testing.T) {
-	dsn := postgrestest.Schema(t, postgrestest.DSN(t))
-	link, proxied := postgrestest.Proxied(t, dsn)
-	s, err := postgres.Open(context.Background(), proxied)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, link := postgrestest.OpenProxied(t)
 	logs := &lockedBuffer{}
 	o := options(newHub(t, "ok"))
 	o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

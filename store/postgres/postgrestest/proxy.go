@@ -1,6 +1,7 @@
 package postgrestest
 
 import (
+	"context"
 	"net"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/yongzhou-news/syndicate/proxytest"
+	"github.com/yongzhou-news/syndicate/store/postgres"
 )
 
 // Proxied puts a proxytest.Proxy between the test and the server dsn names, and returns it with
@@ -45,4 +47,17 @@ func via(t testing.TB, dsn, addr string) string {
 	}
 	u.Host = addr
 	return u.String()
+}
+
+// OpenProxied opens a store on a fresh schema through a proxytest.Proxy and closes it when t
+// ends: the test cuts or pauses the proxy to take the database away from the store.
+func OpenProxied(t testing.TB) (*postgres.DB, *proxytest.Proxy) {
+	t.Helper()
+	link, dsn := Proxied(t, Schema(t, DSN(t)))
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, link
 }
