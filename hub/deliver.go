@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	syndicate "github.com/yongzhou-news/syndicate"
 	"github.com/yongzhou-news/syndicate/store"
 	"github.com/yongzhou-news/syndicate/websub"
@@ -61,44 +59,14 @@ func (h *Hub) Publish(docs ...syndicate.Document) {
 // fanOut queues the changes Publish took, until ctx ends. It lets changes gather for
 // fanOutDelay after the first: a tick builds many channels within a second, and each flush is a
 // subscriber lookup and a queue transaction, and each lane it wakes a claim. Changes the store
-// refused stay in memory and are queued again after a pause that doubles from storeRetryMin up
-// to storeRetryMax: a database that goes away for a while loses no delivery.
-func (h *Hub) fanOut(ctx context.Context) {
-	// Doubling without jitter: one fan-out per process, a few writes per tick.
-	b := &backoff.ExponentialBackOff{InitialInterval: storeRetryMin, MaxInterval: storeRetryMax, Multiplier: 2}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-h.dirty:
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(fanOutDelay):
-		}
-		for h.flush() != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(b.NextBackOff()):
-			}
-		}
-		b.Reset()
-	}
-}
+// refused are kept and queued again with SaveLoop's back-off: a database that goes away for a
+// while loses no delivery.
+func (h *Hub) fanOut(ctx context.Context) { websub.SaveLoop(ctx, h.dirty, fanOutDelay, h.flush) }
 
 // fanOutDelay is how long changes gather before their deliveries are queued: short beside the
 // 2 s post → callback target of the 1,000-topic hub benchmark, long enough that the tick's
 // thousand builds are queued in tens of flushes rather than hundreds.
 const fanOutDelay = 20 * time.Millisecond
-
-// After a failed subscriber read or queue write, fanOut waits storeRetryMin before the next
-// attempt, doubling up to storeRetryMax while the store keeps failing.
-const (
-	storeRetryMin = 250 * time.Millisecond
-	storeRetryMax = 30 * time.Second
-)
 
 // Flush queues the deliveries of every change Publish took so far. Close calls it; tests call
 // it to know the queue holds them. Changes the store refused are kept for fanOut's next attempt,

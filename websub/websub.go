@@ -37,8 +37,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	"github.com/yongzhou-news/syndicate/store"
 )
 
@@ -215,36 +213,8 @@ func (n *Notifier) Publish(topics ...string) {
 	}
 }
 
-// writer saves what Publish took, batch after batch, until ctx ends. A batch the store refused
-// stays in memory and is saved again after a pause that doubles from storeRetryMin up to
-// storeRetryMax: a database that goes away for a while loses no notification. Changes published
-// meanwhile join it and do not cut the pause short.
-func (n *Notifier) writer(ctx context.Context) {
-	// Doubling without jitter: one writer per process, and its writes are a few per tick.
-	b := &backoff.ExponentialBackOff{InitialInterval: storeRetryMin, MaxInterval: storeRetryMax, Multiplier: 2}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.dirty:
-		}
-		for n.flush() != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(b.NextBackOff()):
-			}
-		}
-		b.Reset()
-	}
-}
-
-// After a failed queue write the writer waits storeRetryMin before the next, doubling up to
-// storeRetryMax while the store keeps failing.
-const (
-	storeRetryMin = 250 * time.Millisecond
-	storeRetryMax = 30 * time.Second
-)
+// writer saves what Publish took, batch after batch, until ctx ends (SaveLoop).
+func (n *Notifier) writer(ctx context.Context) { SaveLoop(ctx, n.dirty, 0, n.flush) }
 
 // Flush saves the changes Publish took so far to the queue. Close calls it; tests call it to
 // know that the queue holds every change published before. A batch the store refuses is kept
